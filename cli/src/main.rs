@@ -1,0 +1,72 @@
+//! `mailex`: the mailex engine on a laptop.
+//!
+//! `main` only calls [`run`], which returns the process exit code:
+//!
+//! | code | meaning |
+//! |------|---------|
+//! | 0 | success (for `extract`, also when some records are `failed`: that is data, not an error) |
+//! | 1 | `check` found errors, or `test` had failing tests |
+//! | 2 | unusable arguments or a configuration that does not load |
+
+mod commands;
+mod inputs;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Turns machine-sent lead emails into structured records.
+#[derive(Debug, Parser)]
+#[command(name = "mailex", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Extract one JSON record per input email (files, directories, or `-` for stdin).
+    Extract(commands::extract::ExtractArgs),
+    /// Explain which route each email matches, and why.
+    Route(commands::route::RouteArgs),
+    /// Load and validate a config and everything it references.
+    Check(commands::check::CheckArgs),
+    /// Print the JSON Schema of the records.
+    Schema,
+}
+
+fn main() -> ExitCode {
+    mailex_core::install_quiet_panic_hook();
+    ExitCode::from(run())
+}
+
+/// Parses arguments, runs the command and maps every outcome to an exit code.
+fn run() -> u8 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let result = match cli.command {
+        Command::Extract(args) => commands::extract::run(args),
+        Command::Route(args) => commands::route::run(args),
+        Command::Check(args) => commands::check::run(args),
+        Command::Schema => commands::schema(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            2
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}

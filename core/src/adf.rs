@@ -1,0 +1,867 @@
+//! A tolerant parser for ADF/XML 1.0 (Auto-lead Data Format) into a small tree with path lookup.
+//!
+//! Car-dealer lead systems emit ADF with well-known faults, so [`AdfDocument::parse`] accepts:
+//! - a missing XML declaration, leading garbage (mail text, a BOM) before `<adf>` or
+//!   `<?xml ...?>`, trailing garbage after `</adf>`;
+//! - unescaped `&` (`Smith & Sons`), HTML entities such as `&nbsp;` and `&eacute;`;
+//! - ADF wrapped in HTML (`<html><body><pre><adf>...`, with `<br>` line breaks), or
+//!   entity-escaped in an HTML body (`&lt;adf&gt;...`);
+//! - a document without the `<adf>` root (starting at `<prospect>`), unclosed or mis-nested
+//!   elements, element names in any case;
+//! - bytes that are not UTF-8 (read as Latin-1, which old dealer systems send).
+//!
+//! Parsing never panics. It fails only when no ADF can be found at all; recovered faults are
+//! reported as [`AdfWarning`]s next to the tree.
+//!
+//! Paths are element names separated by `/`, relative to `<adf>` (a leading `adf/` is allowed),
+//! each optionally with one or more `[attribute=value]` filters:
+//!
+//! ```
+//! use mailex_core::adf::AdfDocument;
+//! let doc = AdfDocument::parse(
+//!     "Lead below\n<adf><prospect><customer><contact>\
+//!      <name part=\"first\">Jane</name><name part=\"last\">Doe</name>\
+//!      <email>jane@example.com</email><phone type=\"voice\">202-555-0143</phone>\
+//!      </contact><comments>Call after 5 & ask for Bob</comments></customer></prospect></adf>",
+//! )
+//! .unwrap();
+//! assert_eq!(doc.get("prospect/customer/contact/email"), Some("jane@example.com"));
+//! assert_eq!(doc.get("prospect/customer/contact/name[part=last]"), Some("Doe"));
+//! assert_eq!(doc.get("prospect/customer/comments"), Some("Call after 5 & ask for Bob"));
+//! ```
+
+use std::borrow::Cow;
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::reader::Reader;
+use thiserror::Error;
+
+/// Deepest element nesting kept; deeper elements are flattened into their ancestor at this depth.
+pub const MAX_DEPTH: usize = 64;
+/// Most elements kept in one document; the rest is dropped with a warning.
+pub const MAX_ELEMENTS: usize = 20_000;
+/// Largest input searched for ADF, in bytes.
+pub const MAX_INPUT: usize = 8 * 1024 * 1024;
+
+/// Why no ADF tree could be produced.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum AdfError {
+    /// Neither `<adf>` nor `<prospect>` occurs in the input (plain or entity-escaped).
+    #[error("no ADF document found (no <adf> or <prospect> element)")]
+    NotFound,
+    /// The input is larger than [`MAX_INPUT`].
+    #[error("input is larger than {MAX_INPUT} bytes")]
+    TooLarge,
+}
+
+/// A fault that was recovered from while parsing. Messages give byte positions, never content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdfWarning {
+    /// Stable code: `leading_garbage`, `html_wrapped`, `entity_escaped`, `no_adf_root`,
+    /// `unclosed_element`, `mismatched_end`, `xml_error`, `too_deep`, `too_many_elements`,
+    /// `latin1`.
+    pub code: &'static str,
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+/// An element of the ADF tree.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AdfNode {
+    /// Element name, lower-cased, without namespace prefix.
+    pub name: String,
+    /// Attributes in document order, names lower-cased, values unescaped.
+    pub attrs: Vec<(String, String)>,
+    /// The element's own text (CDATA included), whitespace-collapsed and trimmed.
+    pub text: String,
+    /// Child elements in document order.
+    pub children: Vec<AdfNode>,
+}
+
+impl AdfNode {
+    /// The value of attribute `name` (case-insensitive).
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first child element called `name` (case-insensitive).
+    pub fn child(&self, name: &str) -> Option<&AdfNode> {
+        self.children
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Every node matching `path` below this node, in document order.
+    pub fn find_all(&self, path: &str) -> Vec<&AdfNode> {
+        let Some(steps) = parse_path(path) else {
+            return Vec::new();
+        };
+        let mut current: Vec<&AdfNode> = vec![self];
+        for step in &steps {
+            current = current
+                .into_iter()
+                .flat_map(|n| n.children.iter().filter(|c| step.matches(c)))
+                .take(MAX_ELEMENTS)
+                .collect();
+            if current.is_empty() {
+                break;
+            }
+        }
+        current
+    }
+
+    /// The first node matching `path` below this node.
+    pub fn find(&self, path: &str) -> Option<&AdfNode> {
+        self.find_all(path).into_iter().next()
+    }
+
+    /// The text of the first node matching `path` that has non-empty text.
+    pub fn get(&self, path: &str) -> Option<&str> {
+        self.find_all(path)
+            .into_iter()
+            .map(|n| n.text.as_str())
+            .find(|t| !t.is_empty())
+    }
+}
+
+/// A parsed ADF document: the `<adf>` element and the faults recovered from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdfDocument {
+    /// The `<adf>` element (synthesised when the input lacks it).
+    pub root: AdfNode,
+    /// Faults recovered from, in the order met.
+    pub warnings: Vec<AdfWarning>,
+}
+
+impl AdfDocument {
+    /// Finds and parses ADF in `input` (see the [module documentation](self) for what is
+    /// tolerated).
+    pub fn parse(input: &str) -> Result<AdfDocument, AdfError> {
+        if input.len() > MAX_INPUT {
+            return Err(AdfError::TooLarge);
+        }
+        let mut warnings = Vec::new();
+        let located = locate(input, &mut warnings).ok_or(AdfError::NotFound)?;
+        let root = build_tree(&located, &mut warnings);
+        Ok(AdfDocument { root, warnings })
+    }
+
+    /// Like [`AdfDocument::parse`] for raw bytes: UTF-8 (with or without BOM), or Latin-1 when
+    /// the bytes are not valid UTF-8.
+    pub fn parse_bytes(bytes: &[u8]) -> Result<AdfDocument, AdfError> {
+        if bytes.len() > MAX_INPUT {
+            return Err(AdfError::TooLarge);
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Self::parse(s),
+            Err(_) => {
+                let s: String = bytes.iter().map(|&b| char::from(b)).collect();
+                let mut doc = Self::parse(&s)?;
+                doc.warnings.insert(
+                    0,
+                    AdfWarning {
+                        code: "latin1",
+                        message: "input is not valid UTF-8; read as Latin-1".into(),
+                    },
+                );
+                Ok(doc)
+            }
+        }
+    }
+
+    /// Whether `input` looks like it contains ADF (cheap check, no parsing).
+    pub fn sniff(input: &str) -> bool {
+        find_tag_ci(input, "adf").is_some()
+            || find_ci(input, "&lt;adf").is_some()
+            || find_tag_ci(input, "prospect").is_some()
+    }
+
+    /// The text of the first element matching `path` (relative to `<adf>`; `adf/` may prefix it).
+    pub fn get(&self, path: &str) -> Option<&str> {
+        self.root.get(strip_root(path))
+    }
+
+    /// Every element matching `path`.
+    pub fn find_all(&self, path: &str) -> Vec<&AdfNode> {
+        self.root.find_all(strip_root(path))
+    }
+
+    /// The first element matching `path`.
+    pub fn find(&self, path: &str) -> Option<&AdfNode> {
+        self.root.find(strip_root(path))
+    }
+}
+
+fn strip_root(path: &str) -> &str {
+    let p = path.trim().trim_start_matches('/');
+    if p.eq_ignore_ascii_case("adf") {
+        ""
+    } else if p.len() > 4 && p[..4].eq_ignore_ascii_case("adf/") {
+        &p[4..]
+    } else {
+        p
+    }
+}
+
+/// One step of a path: a name (or `*`) and attribute filters.
+struct Step<'p> {
+    name: &'p str,
+    filters: Vec<(&'p str, Option<&'p str>)>,
+}
+
+impl Step<'_> {
+    fn matches(&self, n: &AdfNode) -> bool {
+        (self.name == "*" || n.name.eq_ignore_ascii_case(self.name))
+            && self.filters.iter().all(|(k, v)| match (n.attr(k), v) {
+                (Some(actual), Some(want)) => actual.trim().eq_ignore_ascii_case(want),
+                (Some(_), None) => true,
+                (None, _) => false,
+            })
+    }
+}
+
+/// Parses `a/b[k=v][k2="v 2"]/c`; `None` if malformed. An empty path selects the node itself.
+fn parse_path(path: &str) -> Option<Vec<Step<'_>>> {
+    let mut steps = Vec::new();
+    if path.trim().is_empty() {
+        return Some(steps);
+    }
+    let mut rest = path.trim();
+    while !rest.is_empty() {
+        let end = rest.find(['/', '[']).unwrap_or(rest.len());
+        let name = rest[..end].trim();
+        if name.is_empty() {
+            return None;
+        }
+        rest = &rest[end..];
+        let mut filters = Vec::new();
+        while let Some(r) = rest.strip_prefix('[') {
+            let close = r.find(']')?;
+            let inner = &r[..close];
+            let inner = inner.trim().trim_start_matches('@');
+            let filter = match inner.split_once('=') {
+                Some((k, v)) => (k.trim(), Some(v.trim().trim_matches(['"', '\'']))),
+                None => (inner.trim(), None),
+            };
+            if filter.0.is_empty() {
+                return None;
+            }
+            filters.push(filter);
+            rest = &r[close + 1..];
+        }
+        steps.push(Step { name, filters });
+        rest = match rest.strip_prefix('/') {
+            Some(r) => r,
+            None if rest.is_empty() => rest,
+            None => return None,
+        };
+    }
+    Some(steps)
+}
+
+/// ASCII-case-insensitive search.
+fn find_ci(hay: &str, needle: &str) -> Option<usize> {
+    crate::textops::find_ci(hay, needle)
+}
+
+/// Finds `<name` followed by `>`, `/` or whitespace.
+fn find_tag_ci(hay: &str, name: &str) -> Option<usize> {
+    let pat = format!("<{name}");
+    let mut from = 0;
+    while let Some(i) = find_ci(&hay[from..], &pat) {
+        let at = from + i;
+        let next = hay[at + pat.len()..].chars().next();
+        if next.is_none_or(|c| c == '>' || c == '/' || c.is_whitespace()) {
+            return Some(at);
+        }
+        from = at + pat.len();
+    }
+    None
+}
+
+/// Finds the ADF in `input` and returns it as XML text ready for the reader.
+fn locate<'a>(input: &'a str, warnings: &mut Vec<AdfWarning>) -> Option<Cow<'a, str>> {
+    let html_wrapped = find_tag_ci(input, "html").is_some()
+        || find_tag_ci(input, "body").is_some()
+        || find_tag_ci(input, "pre").is_some();
+    let (text, escaped): (Cow<'a, str>, bool) = match find_tag_ci(input, "adf")
+        .or_else(|| find_tag_ci(input, "prospect"))
+    {
+        Some(_) => (Cow::Borrowed(input), false),
+        None => {
+            let start = find_ci(input, "&lt;adf").or_else(|| find_ci(input, "&lt;prospect"))?;
+            let end =
+                rfind_ci(input, "&lt;/adf&gt;").map_or(input.len(), |e| e + "&lt;/adf&gt;".len());
+            let slice = input.get(start..end.max(start))?;
+            warnings.push(AdfWarning {
+                code: "entity_escaped",
+                message: format!("ADF is entity-escaped inside other markup (from byte {start})"),
+            });
+            (Cow::Owned(unescape_html_markup(&strip_tags(slice))), true)
+        }
+    };
+    let (start, has_root) = match find_tag_ci(&text, "adf") {
+        Some(i) => (i, true),
+        None => (find_tag_ci(&text, "prospect")?, false),
+    };
+    // Keep an XML declaration or <?adf?> PI directly before the root out of the garbage check.
+    if !only_prolog(&text[..start]) && !escaped {
+        warnings.push(AdfWarning {
+            code: if html_wrapped {
+                "html_wrapped"
+            } else {
+                "leading_garbage"
+            },
+            message: format!("{} bytes before the ADF root were ignored", start),
+        });
+    }
+    if !has_root {
+        warnings.push(AdfWarning {
+            code: "no_adf_root",
+            message: "no <adf> root element; parsed from <prospect>".into(),
+        });
+    }
+    let end = if has_root {
+        rfind_ci(&text, "</adf>").map(|e| e + "</adf>".len())
+    } else {
+        rfind_ci(&text, "</prospect>").map(|e| e + "</prospect>".len())
+    };
+    let end = end.filter(|&e| e > start).unwrap_or(text.len());
+    let body = match text {
+        Cow::Borrowed(b) => Cow::Borrowed(&b[start..end]),
+        Cow::Owned(o) => Cow::Owned(o[start..end].to_owned()),
+    };
+    Some(body)
+}
+
+/// Whether `s` holds nothing but whitespace, a BOM, processing instructions (`<?xml ...?>`,
+/// `<?adf ...?>`), comments and a doctype.
+fn only_prolog(s: &str) -> bool {
+    let mut rest = s.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+    while !rest.is_empty() {
+        let end = if rest.starts_with("<?") {
+            rest.find("?>").map(|i| i + 2)
+        } else if rest.starts_with("<!--") {
+            rest.find("-->").map(|i| i + 3)
+        } else if rest.starts_with("<!") {
+            rest.find('>').map(|i| i + 1)
+        } else {
+            None
+        };
+        match end {
+            Some(e) => rest = rest[e..].trim_start(),
+            None => return false,
+        }
+    }
+    true
+}
+
+fn rfind_ci(hay: &str, needle: &str) -> Option<usize> {
+    let lower_n = needle.to_ascii_lowercase();
+    let n = lower_n.as_bytes();
+    let h = hay.as_bytes();
+    if n.len() > h.len() {
+        return None;
+    }
+    (0..=h.len() - n.len())
+        .rev()
+        .find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n) && hay.is_char_boundary(i))
+}
+
+/// Removes real HTML tags (`<br>`, `<span ...>`) from an entity-escaped ADF region.
+fn strip_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Decodes the markup entities of an escaped region: `&lt;` `&gt;` `&quot;` `&#39;` `&nbsp;`;
+/// `&amp;` becomes `&amp;` again only when it was escaping an entity-like sequence.
+fn unescape_html_markup(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&LT;", "<")
+        .replace("&gt;", ">")
+        .replace("&GT;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#34;", "\"")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
+/// HTML void elements that may appear inside HTML-wrapped ADF and never have an end tag.
+const VOID: &[&str] = &["br", "hr", "img", "wbr", "meta", "link", "input"];
+/// HTML elements ignored entirely (treated as transparent) inside HTML-wrapped ADF.
+const TRANSPARENT: &[&str] = &[
+    "font", "span", "b", "i", "u", "strong", "em", "p", "div", "pre", "a", "tt", "code",
+];
+
+fn build_tree(xml: &str, warnings: &mut Vec<AdfWarning>) -> AdfNode {
+    let mut reader = Reader::from_str(xml);
+    {
+        let config = reader.config_mut();
+        config.allow_dangling_amp = true;
+        config.allow_unmatched_ends = true;
+        config.check_end_names = false;
+        config.check_comments = false;
+        config.trim_text(false);
+    }
+    // Stack of open elements; index 0 is a synthetic document node.
+    let mut stack: Vec<AdfNode> = vec![AdfNode::default()];
+    let mut texts: Vec<String> = vec![String::new()];
+    let mut count = 0usize;
+    let mut too_many = false;
+    let mut too_deep = false;
+    loop {
+        let event = match reader.read_event() {
+            Ok(e) => e,
+            Err(_) => {
+                warnings.push(AdfWarning {
+                    code: "xml_error",
+                    message: format!(
+                        "malformed XML near byte {}; the rest was ignored",
+                        reader.buffer_position()
+                    ),
+                });
+                break;
+            }
+        };
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(event, Event::Empty(_));
+                let name = local_name(e);
+                if TRANSPARENT.contains(&name.as_str()) {
+                    continue;
+                }
+                if count >= MAX_ELEMENTS {
+                    too_many = true;
+                    continue;
+                }
+                count += 1;
+                if VOID.contains(&name.as_str()) {
+                    if name == "br"
+                        && let Some(t) = texts.last_mut()
+                    {
+                        t.push(' ');
+                    }
+                    continue;
+                }
+                let node = AdfNode {
+                    name,
+                    attrs: attributes(e),
+                    text: String::new(),
+                    children: Vec::new(),
+                };
+                if empty {
+                    if let Some(parent) = stack.last_mut() {
+                        parent.children.push(node);
+                    }
+                } else if stack.len() > MAX_DEPTH {
+                    too_deep = true;
+                } else {
+                    stack.push(node);
+                    texts.push(String::new());
+                }
+            }
+            Event::End(ref e) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).to_ascii_lowercase();
+                if TRANSPARENT.contains(&name.as_str()) || VOID.contains(&name.as_str()) {
+                    continue;
+                }
+                match stack.iter().rposition(|n| n.name == name) {
+                    Some(pos) if pos > 0 => {
+                        if pos != stack.len() - 1 {
+                            warnings.push(AdfWarning {
+                                code: "unclosed_element",
+                                message: format!(
+                                    "element(s) left open before byte {}",
+                                    reader.buffer_position()
+                                ),
+                            });
+                        }
+                        while stack.len() > pos {
+                            close_top(&mut stack, &mut texts);
+                        }
+                    }
+                    _ => warnings.push(AdfWarning {
+                        code: "mismatched_end",
+                        message: format!(
+                            "end tag without start tag near byte {}",
+                            reader.buffer_position()
+                        ),
+                    }),
+                }
+            }
+            Event::Text(t) => {
+                let s = t.decode().map(|c| c.into_owned()).unwrap_or_default();
+                push_text(&mut texts, &s);
+            }
+            Event::CData(t) => {
+                push_text(&mut texts, &String::from_utf8_lossy(&t));
+            }
+            Event::GeneralRef(r) => {
+                let name = String::from_utf8_lossy(&r).into_owned();
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    _ => resolve_entity(&name).map_or_else(|| format!("&{name};"), str::to_string),
+                };
+                push_text(&mut texts, &resolved);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if stack.len() > 2 {
+        warnings.push(AdfWarning {
+            code: "unclosed_element",
+            message: format!(
+                "{} element(s) not closed at the end of the input",
+                stack.len() - 2
+            ),
+        });
+    }
+    while stack.len() > 1 {
+        close_top(&mut stack, &mut texts);
+    }
+    if too_deep {
+        warnings.push(AdfWarning {
+            code: "too_deep",
+            message: format!("elements nested deeper than {MAX_DEPTH} were flattened"),
+        });
+    }
+    if too_many {
+        warnings.push(AdfWarning {
+            code: "too_many_elements",
+            message: format!("more than {MAX_ELEMENTS} elements; the rest was dropped"),
+        });
+    }
+    let mut doc = stack.pop().unwrap_or_default();
+    // The document node holds the root element(s).
+    match doc.children.iter().position(|c| c.name == "adf") {
+        Some(i) => doc.children.swap_remove(i),
+        None => AdfNode {
+            name: "adf".into(),
+            attrs: Vec::new(),
+            text: String::new(),
+            children: std::mem::take(&mut doc.children),
+        },
+    }
+}
+
+fn push_text(texts: &mut [String], s: &str) {
+    if let Some(t) = texts.last_mut()
+        && t.len() < 64 * 1024
+    {
+        t.push_str(s);
+    }
+}
+
+fn close_top(stack: &mut Vec<AdfNode>, texts: &mut Vec<String>) {
+    let (Some(mut node), Some(text)) = (stack.pop(), texts.pop()) else {
+        return;
+    };
+    node.text = crate::normalize::collapse_ws(&text);
+    if let Some(parent) = stack.last_mut() {
+        parent.children.push(node);
+    }
+}
+
+fn local_name(e: &BytesStart<'_>) -> String {
+    String::from_utf8_lossy(e.local_name().as_ref()).to_ascii_lowercase()
+}
+
+fn attributes(e: &BytesStart<'_>) -> Vec<(String, String)> {
+    e.html_attributes()
+        .with_checks(false)
+        .flatten()
+        .take(64)
+        .map(|a| {
+            let key = String::from_utf8_lossy(a.key.local_name().as_ref()).to_ascii_lowercase();
+            let value = match a.unescape_value() {
+                Ok(v) => v.into_owned(),
+                Err(_) => String::from_utf8_lossy(&a.value).into_owned(),
+            };
+            (key, crate::normalize::collapse_ws(&value))
+        })
+        .collect()
+}
+
+/// The XML predefined entities and the HTML ones that appear in real ADF.
+fn resolve_entity(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "amp" => "&",
+        "lt" => "<",
+        "gt" => ">",
+        "quot" => "\"",
+        "apos" => "'",
+        "nbsp" => " ",
+        "eacute" => "é",
+        "egrave" => "è",
+        "aacute" => "á",
+        "iacute" => "í",
+        "oacute" => "ó",
+        "uacute" => "ú",
+        "ntilde" => "ñ",
+        "uuml" => "ü",
+        "ouml" => "ö",
+        "auml" => "ä",
+        "ccedil" => "ç",
+        "reg" => "®",
+        "trade" => "™",
+        "copy" => "©",
+        "mdash" => "—",
+        "ndash" => "–",
+        "rsquo" => "’",
+        "lsquo" => "‘",
+        "rdquo" => "”",
+        "ldquo" => "“",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<?adf version="1.0"?>
+<adf>
+  <prospect status="new">
+    <id sequence="1" source="Portal">LD-1001</id>
+    <requestdate>2000-03-30T15:30:20-08:00</requestdate>
+    <vehicle interest="buy" status="used">
+      <year>1999</year><make>Chevrolet</make><model>Blazer</model><trim>LT</trim>
+      <vin>2GTEK19R7V1511644</vin>
+      <price type="quote" currency="USD">26995</price>
+    </vehicle>
+    <vehicle interest="trade-in" status="used"><year>2005</year><make>Honda</make><model>Civic</model></vehicle>
+    <customer>
+      <contact>
+        <name part="first">Jane</name>
+        <name part="last">Doe</name>
+        <email>jane@example.com</email>
+        <phone type="voice" time="morning">202-555-0143</phone>
+        <phone type="fax">202-555-0199</phone>
+      </contact>
+      <comments><![CDATA[Keyless entry <essential>]]></comments>
+    </customer>
+    <vendor><vendorname>Example Motors</vendorname><contact><name part="full">Sales Desk</name></contact></vendor>
+    <provider><name part="full">Example Leads</name><service>Used Car Classifieds</service></provider>
+  </prospect>
+</adf>"#;
+
+    #[test]
+    fn well_formed() {
+        let doc = AdfDocument::parse(SAMPLE).unwrap();
+        assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
+        assert_eq!(
+            doc.get("prospect/requestdate"),
+            Some("2000-03-30T15:30:20-08:00")
+        );
+        assert_eq!(doc.get("adf/prospect/vehicle/make"), Some("Chevrolet"));
+        assert_eq!(
+            doc.get("prospect/vehicle[interest=trade-in]/make"),
+            Some("Honda")
+        );
+        assert_eq!(
+            doc.get("prospect/vehicle[interest=\"buy\"][status=used]/vin"),
+            Some("2GTEK19R7V1511644")
+        );
+        assert_eq!(
+            doc.get("prospect/customer/contact/name[part=first]"),
+            Some("Jane")
+        );
+        assert_eq!(
+            doc.get("prospect/customer/contact/phone[type=fax]"),
+            Some("202-555-0199")
+        );
+        assert_eq!(
+            doc.get("prospect/customer/comments"),
+            Some("Keyless entry <essential>")
+        );
+        assert_eq!(doc.get("prospect/customer/contact/name[part=full]"), None);
+        assert_eq!(doc.get("prospect/provider/name"), Some("Example Leads"));
+        assert_eq!(doc.find_all("prospect/vehicle").len(), 2);
+        assert_eq!(doc.find_all("prospect/*/contact").len(), 2);
+        assert_eq!(
+            doc.find("prospect/vehicle").and_then(|v| v.attr("STATUS")),
+            Some("used")
+        );
+        assert_eq!(
+            doc.find("prospect/id").and_then(|v| v.attr("source")),
+            Some("Portal")
+        );
+        assert_eq!(doc.get("prospect/nothing/here"), None);
+        assert_eq!(doc.get("prospect/vehicle[interest"), None);
+        assert_eq!(doc.get("prospect//make"), None);
+        assert_eq!(doc.root.name, "adf");
+    }
+
+    #[test]
+    fn missing_declaration_and_garbage() {
+        let input = "Subject: lead\r\n\r\nPlease see below.\n<ADF><Prospect><customer><contact><name>Jane Doe</name></contact></customer></Prospect></ADF>\ntrailing -- sig";
+        let doc = AdfDocument::parse(input).unwrap();
+        assert_eq!(doc.get("prospect/customer/contact/name"), Some("Jane Doe"));
+        assert_eq!(
+            doc.warnings.iter().map(|w| w.code).collect::<Vec<_>>(),
+            vec!["leading_garbage"]
+        );
+    }
+
+    #[test]
+    fn unescaped_ampersand_and_entities() {
+        let doc = AdfDocument::parse(
+            "<adf><prospect><vendor><vendorname>Smith & Sons Auto</vendorname>\
+             <url>https://example.com/?a=1&b=2</url></vendor>\
+             <customer><comments>Caf&eacute; &amp; more &#233; &bogus; AT&T</comments></customer></prospect></adf>",
+        )
+        .unwrap();
+        assert_eq!(
+            doc.get("prospect/vendor/vendorname"),
+            Some("Smith & Sons Auto")
+        );
+        assert_eq!(
+            doc.get("prospect/vendor/url"),
+            Some("https://example.com/?a=1&b=2")
+        );
+        assert_eq!(
+            doc.get("prospect/customer/comments"),
+            Some("Café & more é &bogus; AT&T")
+        );
+    }
+
+    #[test]
+    fn html_wrapped() {
+        let input = "<html><body><pre>&lt;?xml version=\"1.0\"?&gt;\n&lt;adf&gt;&lt;prospect&gt;\
+                     &lt;customer&gt;&lt;contact&gt;&lt;name part=&quot;full&quot;&gt;Jane Doe&lt;/name&gt;<br>\
+                     &lt;email&gt;jane@example.com&lt;/email&gt;&lt;/contact&gt;&lt;/customer&gt;\
+                     &lt;/prospect&gt;&lt;/adf&gt;</pre></body></html>";
+        let doc = AdfDocument::parse(input).unwrap();
+        assert_eq!(
+            doc.get("prospect/customer/contact/name[part=full]"),
+            Some("Jane Doe")
+        );
+        assert_eq!(
+            doc.get("prospect/customer/contact/email"),
+            Some("jane@example.com")
+        );
+        assert_eq!(doc.warnings[0].code, "entity_escaped");
+
+        let input = "<html><body><p>New lead</p><pre><adf><prospect><customer><contact>\
+                     <name part='full'>Jane <b>Doe</b></name><br>\
+                     <phone>202-555-0143</phone></contact></customer></prospect></adf></pre></body></html>";
+        let doc = AdfDocument::parse(input).unwrap();
+        assert_eq!(doc.get("prospect/customer/contact/name"), Some("Jane Doe"));
+        assert_eq!(
+            doc.get("prospect/customer/contact/phone"),
+            Some("202-555-0143")
+        );
+        assert_eq!(doc.warnings[0].code, "html_wrapped");
+    }
+
+    #[test]
+    fn broken_structure() {
+        // No <adf> root, an unclosed element, a stray end tag, no end at all.
+        let doc = AdfDocument::parse(
+            "<prospect><customer><contact><name>Jane Doe</name><email>jane@example.com</contact></oops>\
+             <comments>hi",
+        )
+        .unwrap();
+        assert_eq!(doc.root.name, "adf");
+        assert_eq!(
+            doc.get("prospect/customer/contact/email"),
+            Some("jane@example.com")
+        );
+        assert_eq!(doc.get("prospect/customer/comments"), Some("hi"));
+        let codes: Vec<_> = doc.warnings.iter().map(|w| w.code).collect();
+        assert!(codes.contains(&"no_adf_root"), "{codes:?}");
+        assert!(codes.contains(&"unclosed_element"), "{codes:?}");
+        assert!(codes.contains(&"mismatched_end"), "{codes:?}");
+    }
+
+    #[test]
+    fn latin1_bytes() {
+        let mut bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><adf><prospect><customer><contact><name>Jos".to_vec();
+        bytes.push(0xE9);
+        bytes.extend_from_slice(b" M\xFCller</name></contact></customer></prospect></adf>");
+        let doc = AdfDocument::parse_bytes(&bytes).unwrap();
+        assert_eq!(
+            doc.get("prospect/customer/contact/name"),
+            Some("José Müller")
+        );
+        assert_eq!(doc.warnings[0].code, "latin1");
+    }
+
+    #[test]
+    fn not_adf() {
+        assert_eq!(AdfDocument::parse("hello"), Err(AdfError::NotFound));
+        assert_eq!(
+            AdfDocument::parse("<adfx>no</adfx>"),
+            Err(AdfError::NotFound)
+        );
+        assert_eq!(AdfDocument::parse(""), Err(AdfError::NotFound));
+        assert!(!AdfDocument::sniff("<html><body>Hi</body></html>"));
+        assert!(AdfDocument::sniff("x &lt;adf&gt;"));
+    }
+
+    #[test]
+    fn warnings_do_not_echo_content() {
+        let doc =
+            AdfDocument::parse("secret text <adf><prospect><customer>Jane</x></adf>").unwrap();
+        for w in &doc.warnings {
+            assert!(
+                !w.message.contains("secret") && !w.message.contains("Jane"),
+                "{w:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_input() {
+        let deep = "<adf>".to_string()
+            + &"<x>".repeat(100_000)
+            + "deep"
+            + &"</x>".repeat(100_000)
+            + "</adf>";
+        let doc = AdfDocument::parse(&deep).unwrap();
+        assert!(
+            doc.warnings
+                .iter()
+                .any(|w| w.code == "too_deep" || w.code == "too_many_elements")
+        );
+        let wide = "<adf>".to_string() + &"<p2/>".repeat(100_000) + "</adf>";
+        let doc = AdfDocument::parse(&wide).unwrap();
+        assert!(doc.root.children.len() <= MAX_ELEMENTS);
+        assert_eq!(
+            AdfDocument::parse(&"x".repeat(MAX_INPUT + 1)),
+            Err(AdfError::TooLarge)
+        );
+        for junk in [
+            "<adf",
+            "<adf><",
+            "<adf><prospect a=\"",
+            "<adf>\u{FFFD}<![CDATA[",
+            "<adf><!--",
+            "<adf></adf></adf></adf>",
+            "<adf>&#xFFFFFFFF;&#0;&",
+        ] {
+            let _ = AdfDocument::parse(junk);
+        }
+        // Long paths and many filters are harmless.
+        let doc = AdfDocument::parse(SAMPLE).unwrap();
+        assert_eq!(doc.get(&"a/".repeat(10_000)), None);
+        assert_eq!(doc.get(&format!("prospect{}", "[x=y]".repeat(1000))), None);
+    }
+}

@@ -1,0 +1,232 @@
+//! CSS selection on an email's HTML, shared by the DSL (`css("td.name").text`) and the plugin
+//! host: a thread-safe cache of parsed selectors, element text and attributes.
+//!
+//! ```
+//! use mailex_core::css;
+//! let doc = scraper::Html::parse_document("<table><tr><td class=name> Jane\n Doe </td></tr></table>");
+//! let cells = css::select(&doc, "td.name").unwrap();
+//! assert_eq!(css::text(&cells[0]), "Jane Doe");
+//! assert!(css::select(&doc, "td[").is_err());
+//! ```
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use ego_tree::iter::Edge;
+use parking_lot::Mutex;
+use scraper::{ElementRef, Html, Selector};
+use thiserror::Error;
+
+/// Longest selector accepted, in bytes.
+pub const MAX_SELECTOR_LEN: usize = 1024;
+/// Selectors kept by a [`SelectorCache`] before it starts over.
+pub const SELECTOR_CACHE_CAPACITY: usize = 1024;
+
+/// Why a selector could not be used. The message names the selector (configuration), never
+/// document content.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum CssError {
+    /// The selector does not parse.
+    #[error("invalid CSS selector `{selector}`: {reason}")]
+    Syntax {
+        /// The selector as written.
+        selector: String,
+        /// The parser's explanation.
+        reason: String,
+    },
+    /// The selector is longer than [`MAX_SELECTOR_LEN`].
+    #[error("CSS selector is longer than {MAX_SELECTOR_LEN} bytes")]
+    TooLong,
+}
+
+/// Parses `selector`, without caching. Use it to check selectors at load time.
+pub fn parse_selector(selector: &str) -> Result<Selector, CssError> {
+    if selector.len() > MAX_SELECTOR_LEN {
+        return Err(CssError::TooLong);
+    }
+    Selector::parse(selector).map_err(|e| CssError::Syntax {
+        selector: selector.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// A thread-safe cache of parsed selectors keyed by their text. Cloning shares the cache.
+#[derive(Debug, Clone, Default)]
+pub struct SelectorCache {
+    inner: Arc<Mutex<HashMap<String, Arc<Selector>>>>,
+}
+
+impl SelectorCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        SelectorCache::default()
+    }
+
+    /// The parsed selector, parsing and caching it on first use.
+    pub fn get(&self, selector: &str) -> Result<Arc<Selector>, CssError> {
+        if let Some(s) = self.inner.lock().get(selector) {
+            return Ok(Arc::clone(s));
+        }
+        let parsed = Arc::new(parse_selector(selector)?);
+        let mut map = self.inner.lock();
+        if map.len() >= SELECTOR_CACHE_CAPACITY {
+            map.clear();
+        }
+        map.insert(selector.to_owned(), Arc::clone(&parsed));
+        Ok(parsed)
+    }
+
+    /// Every element of `doc` matching `selector`, in document order.
+    pub fn select<'d>(
+        &self,
+        doc: &'d Html,
+        selector: &str,
+    ) -> Result<Vec<ElementRef<'d>>, CssError> {
+        let sel = self.get(selector)?;
+        Ok(doc.select(&sel).collect())
+    }
+
+    /// The first element of `doc` matching `selector`.
+    pub fn select_first<'d>(
+        &self,
+        doc: &'d Html,
+        selector: &str,
+    ) -> Result<Option<ElementRef<'d>>, CssError> {
+        let sel = self.get(selector)?;
+        Ok(doc.select(&sel).next())
+    }
+
+    /// Number of cached selectors.
+    pub fn len(&self) -> usize {
+        self.inner.lock().len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+static GLOBAL: LazyLock<SelectorCache> = LazyLock::new(SelectorCache::new);
+
+/// The process-wide selector cache used by [`select`].
+pub fn global_cache() -> &'static SelectorCache {
+    &GLOBAL
+}
+
+/// Every element of `doc` matching `selector`, in document order, using the process-wide cache.
+pub fn select<'d>(doc: &'d Html, selector: &str) -> Result<Vec<ElementRef<'d>>, CssError> {
+    GLOBAL.select(doc, selector)
+}
+
+/// The element's text content with whitespace runs (including no-break spaces) collapsed to one
+/// space, zero-width characters removed, and trimmed. `<script>` and `<style>` content is skipped.
+pub fn text(element: &ElementRef<'_>) -> String {
+    let mut out = String::new();
+    let mut pending_space = false;
+    let mut skip_depth = 0usize;
+    for edge in element.traverse() {
+        let (node, open) = match edge {
+            Edge::Open(n) => (n, true),
+            Edge::Close(n) => (n, false),
+        };
+        if let Some(e) = node.value().as_element() {
+            if matches!(e.name(), "script" | "style" | "template") {
+                if open {
+                    skip_depth += 1;
+                } else {
+                    skip_depth = skip_depth.saturating_sub(1);
+                }
+            }
+            continue;
+        }
+        let Some(t) = node.value().as_text() else {
+            continue;
+        };
+        if !open || skip_depth > 0 {
+            continue;
+        }
+        for c in t.chars() {
+            if crate::normalize::is_invisible(c) {
+                continue;
+            }
+            if c.is_whitespace() {
+                pending_space = !out.is_empty();
+            } else {
+                if pending_space {
+                    out.push(' ');
+                    pending_space = false;
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// The value of attribute `name` on the element (names compare case-insensitively, as HTML
+/// attribute names are lower-cased by the parser), trimmed.
+pub fn attr<'d>(element: &ElementRef<'d>, name: &str) -> Option<&'d str> {
+    let name = name.to_ascii_lowercase();
+    element.value().attr(&name).map(str::trim)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HTML: &str = r#"<html><head><style>td { color: red }</style></head><body>
+        <table><tr><td class="label">Name</td><td class="name">Jane&nbsp;&nbsp;<b>Q.</b>
+        Doe</td></tr><tr><td class="label">Phone</td><td class="phone">202-555-0143</td></tr></table>
+        <a class="listing" HREF=" https://example.com/l/1 ">Listing</a>
+        <p id=x>a<script>var secret = 1;</script>b&#8203;c</p></body></html>"#;
+
+    #[test]
+    fn selects_and_reads() {
+        let doc = Html::parse_document(HTML);
+        let names = select(&doc, "td.name").unwrap();
+        assert_eq!(names.len(), 1);
+        assert_eq!(text(&names[0]), "Jane Q. Doe");
+        assert_eq!(select(&doc, "td.label").unwrap().len(), 2);
+        let links = select(&doc, "a.listing").unwrap();
+        assert_eq!(attr(&links[0], "HREF"), Some("https://example.com/l/1"));
+        assert_eq!(attr(&links[0], "title"), None);
+        assert_eq!(text(&select(&doc, "#x").unwrap()[0]), "abc");
+        assert!(select(&doc, "td.missing").unwrap().is_empty());
+        let cache = SelectorCache::new();
+        assert_eq!(
+            cache
+                .select_first(&doc, "td.phone")
+                .unwrap()
+                .map(|e| text(&e))
+                .as_deref(),
+            Some("202-555-0143")
+        );
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn bad_selectors() {
+        for s in ["", "td[", ">>", "td:nth-child(", "a..b"] {
+            assert!(parse_selector(s).is_err(), "selector {s:?}");
+        }
+        assert!(matches!(
+            parse_selector(&"a".repeat(MAX_SELECTOR_LEN + 1)),
+            Err(CssError::TooLong)
+        ));
+        let e = parse_selector("td[").unwrap_err().to_string();
+        assert!(e.starts_with("invalid CSS selector `td[`"), "{e}");
+    }
+
+    #[test]
+    fn hostile_documents() {
+        let deep = "<div>".repeat(20_000) + "x" + &"</div>".repeat(20_000);
+        let doc = Html::parse_document(&deep);
+        let divs = select(&doc, "div").unwrap();
+        assert!(!divs.is_empty());
+        assert_eq!(text(&divs[0]), "x");
+        let doc = Html::parse_document("<td>\u{FFFD}\u{FFFD}</td>");
+        let _ = select(&doc, "td").unwrap();
+    }
+}

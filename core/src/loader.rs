@@ -1,0 +1,48 @@
+//! Turns a route's `extractor = "..."` value into a loaded [`Extractor`].
+//!
+//! - `builtin:NAME`: an extractor compiled into mailex ([`crate::builtin`]);
+//! - `*.rules`: a rule file in the mailex DSL ([`crate::rules`]), compiled once at load;
+//! - `*.wasm`: a WebAssembly component plugin ([`crate::plugin`]), precompiled and cached.
+//!
+//! Relative paths are resolved against the directory of `mailex.toml`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::config::PluginLimits;
+use crate::extractor::Extractor;
+
+/// Why an extractor did not load.
+#[derive(Debug, Clone)]
+pub struct LoadFailure {
+    /// One line, reported at the route's `extractor` value.
+    pub message: String,
+    /// A full report (e.g. a rule file's rustc-style diagnostics), printed after it.
+    pub report: Option<String>,
+}
+
+impl LoadFailure {
+    fn message(message: impl Into<String>) -> Self {
+        LoadFailure { message: message.into(), report: None }
+    }
+}
+
+/// Loads the extractor named by `spec`.
+pub fn load_extractor(spec: &str, base_dir: &Path, limits: &PluginLimits) -> Result<Arc<dyn Extractor>, LoadFailure> {
+    let _ = limits;
+    if let Some(name) = spec.strip_prefix("builtin:") {
+        return crate::builtin::resolve(name).ok_or_else(|| {
+            LoadFailure::message(format!("unknown built-in extractor `{spec}`; built-ins are: {}", crate::builtin::NAMES.join(", ")))
+        });
+    }
+    let path = base_dir.join(spec);
+    if spec.ends_with(".rules") || spec.ends_with(".wasm") {
+        if !path.is_file() {
+            return Err(LoadFailure::message(format!("extractor file `{}` does not exist", path.display())));
+        }
+        return Err(LoadFailure::message(format!("extractor `{spec}`: this kind of extractor is not available in this build")));
+    }
+    Err(LoadFailure::message(format!(
+        "unknown extractor `{spec}`: expected `builtin:NAME`, a rule file (`*.rules`) or a plugin (`*.wasm`)"
+    )))
+}

@@ -1,0 +1,348 @@
+//! The message model: one parsed view of an email that every extractor reads.
+//!
+//! [`Email`] wraps a [`mail_parser::Message`] (zero-copy over the raw bytes) and adds what
+//! extractors need on top: decoded headers by name, address lists, a plain-text view that is
+//! derived from the HTML when there is no text part, the parsed HTML document (parsed at most
+//! once, and only when something asks for it), attachments with decoded bytes, and nested
+//! `message/rfc822` parts as emails of their own.
+
+use std::borrow::Cow;
+use std::cell::OnceCell;
+
+use mail_parser::{HeaderForm, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+
+/// An email address with its display name, as found in an address header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    /// Display name (`"Jane Doe"` in `Jane Doe <jane@example.com>`), decoded.
+    pub name: Option<String>,
+    /// The address itself (`jane@example.com`), as written.
+    pub email: Option<String>,
+}
+
+impl Address {
+    /// The domain part of the address, lower-cased.
+    pub fn domain(&self) -> Option<String> {
+        let email = self.email.as_deref()?;
+        let (_, domain) = email.rsplit_once('@')?;
+        Some(domain.trim_end_matches('>').to_ascii_lowercase())
+    }
+}
+
+/// An attachment (or any non-body leaf part) of an email.
+#[derive(Debug, Clone)]
+pub struct Attachment<'m> {
+    /// File name from Content-Disposition or Content-Type, decoded.
+    pub name: Option<String>,
+    /// MIME type, lower-case, e.g. `application/xml`.
+    pub content_type: String,
+    /// Decoded bytes (transfer encoding removed).
+    pub bytes: &'m [u8],
+}
+
+impl Attachment<'_> {
+    /// The bytes as text (lossy UTF-8 where the part is not valid UTF-8).
+    pub fn text(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(self.bytes)
+    }
+}
+
+/// Why raw input could not be turned into an [`Email`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The input has no recognisable header.
+    #[error("input is not an email message (no header could be parsed)")]
+    NotAMessage,
+}
+
+enum Owned<'m> {
+    Owned(Box<Message<'m>>),
+    Borrowed(&'m Message<'m>),
+}
+
+/// A parsed email and the lazily computed views extractors read.
+///
+/// Parsing is best effort (mail-parser never panics on malformed input); the text view, the
+/// HTML document and the meta tags are computed on first use and cached for the life of the
+/// value, so every extractor run on the same email shares them.
+pub struct Email<'m> {
+    message: Owned<'m>,
+    text: OnceCell<String>,
+    html: OnceCell<Option<String>>,
+    document: OnceCell<Option<scraper::Html>>,
+    meta: OnceCell<Vec<(String, String)>>,
+}
+
+impl std::fmt::Debug for Email<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print content: it is personal data.
+        f.debug_struct("Email")
+            .field("message_id", &self.message_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'m> Email<'m> {
+    /// Parses raw RFC 5322 bytes.
+    ///
+    /// ```
+    /// let raw = b"From: Portal <leads@portal.example>\r\nSubject: New lead\r\n\r\nName: Jane\r\n";
+    /// let email = mailex_core::Email::parse(raw).unwrap();
+    /// assert_eq!(email.subject(), Some("New lead"));
+    /// assert!(email.text().contains("Name: Jane"));
+    /// ```
+    pub fn parse(raw: &'m [u8]) -> Result<Email<'m>, ParseError> {
+        let message = MessageParser::new()
+            .with_mime_headers()
+            .with_date_headers()
+            .with_address_headers()
+            .with_message_ids()
+            .parse(raw)
+            .filter(|m| !m.headers().is_empty())
+            .ok_or(ParseError::NotAMessage)?;
+        Ok(Email::from_owned(message))
+    }
+
+    fn from_owned(message: Message<'m>) -> Self {
+        Email::with(Owned::Owned(Box::new(message)))
+    }
+
+    fn with(message: Owned<'m>) -> Self {
+        Email {
+            message,
+            text: OnceCell::new(),
+            html: OnceCell::new(),
+            document: OnceCell::new(),
+            meta: OnceCell::new(),
+        }
+    }
+
+    /// The underlying mail-parser message, for anything this view does not cover.
+    pub fn message(&self) -> &Message<'m> {
+        match &self.message {
+            Owned::Owned(message) => message,
+            Owned::Borrowed(message) => message,
+        }
+    }
+
+    /// The raw bytes of the message.
+    pub fn raw(&self) -> &[u8] {
+        self.message().raw_message()
+    }
+
+    /// The first header called `name` (case-insensitive), decoded (RFC 2047, any charset) and
+    /// unfolded.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.header_all(name).into_iter().next()
+    }
+
+    /// Every header called `name`, top to bottom, decoded and unfolded.
+    pub fn header_all(&self, name: &str) -> Vec<String> {
+        let message = self.message();
+        let present = message
+            .headers()
+            .iter()
+            .any(|h| h.name().eq_ignore_ascii_case(name));
+        if !present {
+            return Vec::new();
+        }
+        message
+            .header_as(name.to_owned(), HeaderForm::Text)
+            .into_iter()
+            .filter_map(|value| header_value_text(&value))
+            .collect()
+    }
+
+    /// Every header as `(name, raw value)`, top to bottom, undecoded (used by authentication).
+    pub fn raw_headers(&self) -> Vec<(&str, &str)> {
+        self.message().headers_raw().collect()
+    }
+
+    /// Addresses in `From`.
+    pub fn from(&self) -> Vec<Address> {
+        addresses(self.message().from())
+    }
+
+    /// Addresses in `Reply-To`.
+    pub fn reply_to(&self) -> Vec<Address> {
+        addresses(self.message().reply_to())
+    }
+
+    /// Addresses in `To`.
+    pub fn to(&self) -> Vec<Address> {
+        addresses(self.message().to())
+    }
+
+    /// Addresses in `Sender`.
+    pub fn sender(&self) -> Vec<Address> {
+        addresses(self.message().sender())
+    }
+
+    /// The first `From` address, lower-cased: what routing matches on.
+    pub fn from_address(&self) -> Option<String> {
+        self.from()
+            .into_iter()
+            .find_map(|a| a.email)
+            .map(|e| e.trim().to_ascii_lowercase())
+    }
+
+    /// The decoded subject.
+    pub fn subject(&self) -> Option<&str> {
+        self.message().subject()
+    }
+
+    /// The `Date` header as UTC, if present and valid.
+    pub fn date(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let date = self.message().date()?;
+        if !date.is_valid() {
+            return None;
+        }
+        chrono::DateTime::from_timestamp(date.to_timestamp(), 0)
+    }
+
+    /// The Message-ID without angle brackets.
+    pub fn message_id(&self) -> Option<&str> {
+        self.message().message_id()
+    }
+
+    /// The plain-text view of the body.
+    ///
+    /// Text parts are used as they are; an HTML-only body is rendered to text that keeps line
+    /// and table-cell boundaries (see [`crate::html::text_view`]). Several body parts are joined
+    /// with blank lines.
+    pub fn text(&self) -> &str {
+        self.text.get_or_init(|| {
+            let message = self.message();
+            let mut out = String::new();
+            for part in message.text_bodies() {
+                let piece = match &part.body {
+                    PartType::Text(text) => Cow::Borrowed(text.as_ref()),
+                    PartType::Html(html) => {
+                        Cow::Owned(crate::html::text_view(&scraper::Html::parse_document(html)))
+                    }
+                    _ => continue,
+                };
+                if !out.is_empty() {
+                    out.push_str("\n\n");
+                }
+                out.push_str(piece.trim_end());
+            }
+            out
+        })
+    }
+
+    /// The HTML body (the first `text/html` body part), if the email has one.
+    pub fn html(&self) -> Option<&str> {
+        self.html
+            .get_or_init(|| {
+                self.message()
+                    .html_bodies()
+                    .find_map(|part| match &part.body {
+                        PartType::Html(html) => Some(html.to_string()),
+                        _ => None,
+                    })
+            })
+            .as_deref()
+    }
+
+    /// The HTML body parsed into a document, parsed once and cached.
+    pub fn html_document(&self) -> Option<&scraper::Html> {
+        self.document
+            .get_or_init(|| self.html().map(scraper::Html::parse_document))
+            .as_ref()
+    }
+
+    /// Every `<meta name=... content=...>` pair of the HTML body, in document order.
+    pub fn meta_tags(&self) -> &[(String, String)] {
+        self.meta.get_or_init(|| {
+            self.html_document()
+                .map(crate::html::meta_tags)
+                .unwrap_or_default()
+        })
+    }
+
+    /// The `content` of the first `<meta name="NAME">` in the HTML body (name compared
+    /// case-insensitively).
+    pub fn meta(&self, name: &str) -> Option<&str> {
+        self.meta_tags()
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, content)| content.as_str())
+    }
+
+    /// Attachments and other non-body leaf parts (nested messages excluded; see [`Email::nested`]).
+    pub fn attachments(&self) -> Vec<Attachment<'_>> {
+        self.message()
+            .attachments()
+            .filter_map(|part| {
+                let bytes: &[u8] = match &part.body {
+                    PartType::Binary(b) | PartType::InlineBinary(b) => b.as_ref(),
+                    PartType::Text(t) | PartType::Html(t) => t.as_bytes(),
+                    PartType::Message(_) | PartType::Multipart(_) => return None,
+                };
+                Some(Attachment { name: part.attachment_name().map(str::to_owned), content_type: content_type(part), bytes })
+            })
+            .collect()
+    }
+
+    /// Nested `message/rfc822` parts (forwarded emails), each as an email of its own.
+    pub fn nested(&self) -> Vec<Email<'_>> {
+        self.message()
+            .attachments()
+            .filter_map(|part| match &part.body {
+                PartType::Message(message) => Some(Email::with(Owned::Borrowed(message))),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The date of the topmost `Received` header: when the receiving server got the email.
+    pub fn received_date(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let (_, value) = self
+            .raw_headers()
+            .into_iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("Received"))?;
+        let (_, date) = value.rsplit_once(';')?;
+        let date = date.split_whitespace().collect::<Vec<_>>().join(" ");
+        chrono::DateTime::parse_from_rfc2822(&date)
+            .ok()
+            .map(|d| d.with_timezone(&chrono::Utc))
+            .or_else(|| {
+                // RFC 2822 parsing rejects a trailing comment such as "(UTC)".
+                let trimmed = date.split(" (").next().unwrap_or(&date);
+                chrono::DateTime::parse_from_rfc2822(trimmed)
+                    .ok()
+                    .map(|d| d.with_timezone(&chrono::Utc))
+            })
+    }
+}
+
+fn header_value_text(value: &HeaderValue<'_>) -> Option<String> {
+    match value {
+        HeaderValue::Text(text) => Some(text.to_string()),
+        HeaderValue::TextList(list) => Some(list.join(", ")),
+        HeaderValue::Empty => Some(String::new()),
+        _ => None,
+    }
+}
+
+fn addresses(address: Option<&mail_parser::Address<'_>>) -> Vec<Address> {
+    address
+        .map(|list| {
+            list.iter()
+                .map(|a| Address { name: a.name().map(str::to_owned), email: a.address().map(str::to_owned) })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn content_type(part: &MessagePart<'_>) -> String {
+    match part.content_type() {
+        Some(ct) => match ct.subtype() {
+            Some(sub) => format!("{}/{}", ct.ctype(), sub).to_ascii_lowercase(),
+            None => ct.ctype().to_ascii_lowercase(),
+        },
+        None => "application/octet-stream".to_owned(),
+    }
+}

@@ -1,0 +1,97 @@
+//! Normalisers: turn a raw string found in an email into a typed, validated value.
+//!
+//! Every normaliser is a plain function `fn(&str, ...) -> Result<T, NormalizeError>`. The same
+//! functions back the DSL's field types and the host functions that WASM plugins import, so a value
+//! normalised by a rule file and by a plugin is byte-for-byte the same.
+//!
+//! | type          | function                     | output                                   |
+//! |---------------|------------------------------|------------------------------------------|
+//! | `email`       | [`email()`]                  | lower-cased, validated address           |
+//! | `phone`       | [`phone()`]                  | E.164 string (`+15555550100`)            |
+//! | `url`         | [`url()`]                    | absolute http(s) URL, redirects unwrapped|
+//! | `money`       | [`money()`]                  | [`Money`] (decimal string + ISO code)    |
+//! | `date`        | [`date()`]                   | [`chrono::NaiveDate`]                    |
+//! | `datetime`    | [`datetime()`]               | [`chrono::DateTime<Utc>`]                |
+//! | `person_name` | [`person_name()`]            | [`PersonName`] (full, first, last)       |
+//! | `int`         | [`int()`]                    | `i64`                                    |
+//! | `decimal`     | [`decimal()`]                | canonical decimal string                 |
+//! | `enum(...)`   | [`enum_value()`]             | the matching allowed value               |
+//!
+//! Errors never contain the input: values found in lead emails are personal data. A
+//! [`NormalizeError`] says *what* was wrong ("no `@`", "not a valid number for region US"), and the
+//! caller adds *where* (the field name).
+//!
+//! ```
+//! use mailex_core::normalize::{self, DateOrder};
+//! assert_eq!(normalize::email(" <Jane.Doe@Example.COM> ").unwrap(), "jane.doe@example.com");
+//! assert_eq!(normalize::phone("(202) 555-0143", "US").unwrap(), "+12025550143");
+//! let d = normalize::date("09-07-2018", DateOrder::DayFirst).unwrap();
+//! assert_eq!(d.to_string(), "2018-07-09");
+//! ```
+
+mod date;
+mod email;
+mod enum_value;
+mod error;
+mod money;
+mod number;
+mod person_name;
+mod phone;
+mod url;
+
+pub use self::date::{DateOrder, date, datetime, datetime_with_offset};
+pub use self::email::email;
+pub use self::enum_value::enum_value;
+pub use self::error::NormalizeError;
+pub use self::money::money;
+pub use self::number::{decimal, int};
+pub use self::person_name::{person_name, person_name_from_parts};
+pub use self::phone::{DEFAULT_REGION, phone};
+pub use self::url::{url, url_with_base};
+pub use crate::record::{Money, PersonName};
+
+/// Longest input any normaliser accepts, in bytes. Longer input is rejected with
+/// [`NormalizeError::TooLong`] before any parsing, so hostile input costs nothing.
+pub const MAX_INPUT_LEN: usize = 4096;
+
+/// Trims `input` and applies the shared checks: not empty, not longer than `max`.
+fn prepare(input: &str, max: usize) -> Result<&str, NormalizeError> {
+    let s = input.trim_matches(|c: char| c.is_whitespace() || is_invisible(c));
+    if s.is_empty() {
+        return Err(NormalizeError::Empty);
+    }
+    if s.len() > max {
+        return Err(NormalizeError::TooLong { max });
+    }
+    Ok(s)
+}
+
+/// Zero-width and formatting characters that HTML emails sprinkle into values.
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
+}
+
+/// Collapses every whitespace run (including no-break spaces) into one ASCII space, drops
+/// zero-width characters, and trims.
+pub(crate) fn collapse_ws(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending = false;
+    for c in s.chars() {
+        if is_invisible(c) {
+            continue;
+        }
+        if c.is_whitespace() {
+            pending = !out.is_empty();
+        } else {
+            if pending {
+                out.push(' ');
+                pending = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}

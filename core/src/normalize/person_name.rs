@@ -1,0 +1,205 @@
+//! `person_name`: full, first and last name from the ways forms and CRMs write them.
+
+use super::{NormalizeError, collapse_ws, prepare};
+use crate::record::PersonName;
+
+fn err(reason: &'static str) -> NormalizeError {
+    NormalizeError::PersonName { reason }
+}
+
+const HONORIFICS: &[&str] = &[
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam",
+];
+const SUFFIXES: &[&str] = &[
+    "jr", "sr", "ii", "iii", "iv", "v", "phd", "md", "esq", "dds",
+];
+
+fn bare(token: &str) -> String {
+    token.trim_end_matches('.').to_lowercase()
+}
+
+/// Normalises a person's name.
+///
+/// Whitespace is collapsed and surrounding quotes removed. `"Doe, Jane"` (exactly one comma, and
+/// what follows is not a suffix such as `Jr.`) is read as last-name-first. The first name is the
+/// first word after any honorific (`Mr.`, `Dr.`); the last name is the last word before any suffix
+/// (`Jr.`, `III`). A single word is a first name only. The case is kept as written.
+///
+/// ```
+/// use mailex_core::normalize::person_name;
+/// let n = person_name("Doe,  Jane").unwrap();
+/// assert_eq!(n.full, "Jane Doe");
+/// assert_eq!((n.first.as_deref(), n.last.as_deref()), (Some("Jane"), Some("Doe")));
+/// ```
+pub fn person_name(input: &str) -> Result<PersonName, NormalizeError> {
+    let s = collapse_ws(prepare(input, 256)?);
+    let s = s.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | ';' | ':' | '-' | ' '));
+    if s.is_empty() {
+        return Err(NormalizeError::Empty);
+    }
+    if s.contains('@') {
+        return Err(err("looks like an email address"));
+    }
+    if s.contains("://") || s.starts_with("www.") {
+        return Err(err("looks like a URL"));
+    }
+    if s.chars().any(|c| c.is_ascii_digit()) {
+        return Err(err("contains digits"));
+    }
+    if s.chars().any(|c| {
+        c.is_control() || matches!(c, '<' | '>' | '{' | '}' | '[' | ']' | '|' | '\u{FFFD}')
+    }) {
+        return Err(err("contains unexpected characters"));
+    }
+    if !s.chars().any(char::is_alphabetic) {
+        return Err(err("contains no letters"));
+    }
+    let full = match s.split_once(',') {
+        Some((last, first)) if !first.contains(',') => {
+            let (last, first) = (last.trim(), first.trim());
+            let first_is_suffix = first
+                .split(' ')
+                .all(|t| SUFFIXES.contains(&bare(t).as_str()));
+            if first_is_suffix || first.is_empty() || last.is_empty() {
+                format!("{last} {first}").trim().to_string()
+            } else {
+                format!("{first} {last}")
+            }
+        }
+        Some(_) => return Err(err("too many commas")),
+        None => s.to_string(),
+    };
+    let tokens: Vec<&str> = full.split(' ').collect();
+    let start = tokens
+        .iter()
+        .position(|t| !HONORIFICS.contains(&bare(t).as_str()))
+        .unwrap_or(tokens.len());
+    let end = tokens
+        .iter()
+        .rposition(|t| !SUFFIXES.contains(&bare(t).as_str()))
+        .map_or(0, |i| i + 1);
+    let core: &[&str] = if start < end {
+        &tokens[start..end]
+    } else {
+        &[]
+    };
+    let (first, last) = match core {
+        [] => (None, None),
+        [one] => (Some((*one).to_string()), None),
+        [first, .., last] => (Some((*first).to_string()), Some((*last).to_string())),
+    };
+    Ok(PersonName { full, first, last })
+}
+
+/// Builds a name from separate first and last parts (as ADF's `name part="first"` and
+/// `part="last"` give them). Either part may be missing, not both.
+///
+/// ```
+/// use mailex_core::normalize::person_name_from_parts;
+/// let n = person_name_from_parts(Some(" Jane "), Some("Doe")).unwrap();
+/// assert_eq!(n.full, "Jane Doe");
+/// ```
+pub fn person_name_from_parts(
+    first: Option<&str>,
+    last: Option<&str>,
+) -> Result<PersonName, NormalizeError> {
+    let clean = |p: Option<&str>| -> Result<Option<String>, NormalizeError> {
+        match p.map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            Some(s) => {
+                let one = person_name(s)?;
+                Ok(Some(one.full))
+            }
+            None => Ok(None),
+        }
+    };
+    let first = clean(first)?;
+    let last = clean(last)?;
+    let full = match (&first, &last) {
+        (Some(f), Some(l)) => format!("{f} {l}"),
+        (Some(f), None) => f.clone(),
+        (None, Some(l)) => l.clone(),
+        (None, None) => return Err(NormalizeError::Empty),
+    };
+    Ok(PersonName { full, first, last })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(s: &str) -> (String, Option<String>, Option<String>) {
+        let n = person_name(s).unwrap_or_else(|e| panic!("{s:?}: {e}"));
+        (n.full, n.first, n.last)
+    }
+
+    fn p(
+        full: &str,
+        first: Option<&str>,
+        last: Option<&str>,
+    ) -> (String, Option<String>, Option<String>) {
+        (full.into(), first.map(Into::into), last.map(Into::into))
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(parts("Jane Doe"), p("Jane Doe", Some("Jane"), Some("Doe")));
+        assert_eq!(
+            parts("  Jane \n\t Q.   Doe "),
+            p("Jane Q. Doe", Some("Jane"), Some("Doe"))
+        );
+        assert_eq!(parts("Doe, Jane"), p("Jane Doe", Some("Jane"), Some("Doe")));
+        assert_eq!(
+            parts("Doe, Jane Q."),
+            p("Jane Q. Doe", Some("Jane"), Some("Doe"))
+        );
+        assert_eq!(
+            parts("John Doe, Jr."),
+            p("John Doe Jr.", Some("John"), Some("Doe"))
+        );
+        assert_eq!(
+            parts("Dr. Maria de la Cruz"),
+            p("Dr. Maria de la Cruz", Some("Maria"), Some("Cruz"))
+        );
+        assert_eq!(parts("Jane"), p("Jane", Some("Jane"), None));
+        assert_eq!(
+            parts("\"José Müller\""),
+            p("José Müller", Some("José"), Some("Müller"))
+        );
+        assert_eq!(
+            parts("O'Brien, Seán"),
+            p("Seán O'Brien", Some("Seán"), Some("O'Brien"))
+        );
+        assert_eq!(parts("Mr."), p("Mr.", None, None));
+    }
+
+    #[test]
+    fn rejects() {
+        for s in [
+            "",
+            "  ",
+            "jane@example.com",
+            "https://example.com",
+            "555 1234",
+            "a, b, c",
+            "<b>",
+            "--",
+        ] {
+            assert!(person_name(s).is_err(), "input {s:?}");
+        }
+    }
+
+    #[test]
+    fn from_parts() {
+        let n = person_name_from_parts(Some("Jane"), None).unwrap();
+        assert_eq!((n.full.as_str(), n.last), ("Jane", None));
+        assert!(person_name_from_parts(None, Some("  ")).is_err());
+        assert!(person_name_from_parts(Some("j@x.test"), Some("Doe")).is_err());
+    }
+
+    #[test]
+    fn hostile_input() {
+        assert!(person_name(&"a ".repeat(100_000)).is_err());
+        assert!(person_name("Jane \u{FFFD}Doe").is_err());
+        assert!(person_name(&",".repeat(200)).is_err());
+    }
+}

@@ -1,0 +1,170 @@
+//! `phone(region)`: parse a phone number and format it as E.164 with the `phonenumber` crate.
+
+use std::str::FromStr;
+
+use phonenumber::{Mode, country};
+
+use super::{NormalizeError, prepare};
+
+/// The region used when the configuration names none.
+pub const DEFAULT_REGION: &str = "US";
+
+/// Normalises a phone number to E.164 (`+12025550143`).
+///
+/// `region` is the ISO 3166-1 alpha-2 code (`US`, `DE`, case-insensitive) used for numbers written
+/// without a country code. Extensions (`x123`, `ext. 123`) are dropped. The number must be valid
+/// for its country according to libphonenumber's metadata, except that the fictional
+/// North-American `555` numbers used in examples and tests (`555-0100` to `555-0199`) are accepted
+/// when they have a valid length.
+///
+/// ```
+/// use mailex_core::normalize::phone;
+/// assert_eq!(phone("+44 20 7946 0958", "US").unwrap(), "+442079460958");
+/// assert_eq!(phone("tel:202.555.0143", "US").unwrap(), "+12025550143");
+/// assert!(phone("12", "US").is_err());
+/// ```
+pub fn phone(input: &str, region: &str) -> Result<String, NormalizeError> {
+    let region_id = country::Id::from_str(&region.trim().to_ascii_uppercase()).map_err(|_| {
+        NormalizeError::UnknownRegion {
+            region: region.chars().take(16).collect(),
+        }
+    })?;
+    let err = |reason| NormalizeError::Phone {
+        region: region_id.as_ref().to_string(),
+        reason,
+    };
+    let s = prepare(input, 64)?;
+    let s = strip_extension(s);
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    if digits < 7 {
+        return Err(err("too few digits"));
+    }
+    if digits > 17 {
+        return Err(err("too many digits"));
+    }
+    if s.chars().any(|c| c.is_alphabetic() && !c.is_ascii()) {
+        return Err(err("unexpected letters"));
+    }
+    let cleaned: String = s
+        .strip_prefix("tel:")
+        .or_else(|| s.strip_prefix("TEL:"))
+        .unwrap_or(s)
+        .chars()
+        .map(|c| if c == '.' { ' ' } else { c })
+        .collect();
+    // The parser (nom-based) can panic on a few odd inputs in some versions; never let that
+    // escape to the caller.
+    let parsed = std::panic::catch_unwind(|| phonenumber::parse(Some(region_id), &cleaned))
+        .map_err(|_| err("could not be parsed"))?
+        .map_err(|_| err("could not be parsed"))?;
+    let e164 = parsed.format().mode(Mode::E164).to_string();
+    if parsed.is_valid() || is_fictional_nanp(&e164) {
+        Ok(e164)
+    } else {
+        Err(err("not a valid number"))
+    }
+}
+
+/// Removes an extension suffix such as ` x123`, ` ext. 123` or `;ext=123`.
+fn strip_extension(s: &str) -> &str {
+    let lower = s.to_ascii_lowercase();
+    for marker in [";ext=", " ext.", " ext", " x", "ext.", "ext", "x", "#"] {
+        if let Some(i) = lower.rfind(marker)
+            && i > 0
+            && lower[i + marker.len()..]
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_digit())
+            && !lower[i + marker.len()..].trim().is_empty()
+        {
+            return s[..i].trim_end();
+        }
+    }
+    s
+}
+
+/// `+1 NPA 555-01XX`: the range reserved for fiction, valid in shape but not in metadata.
+fn is_fictional_nanp(e164: &str) -> bool {
+    let b = e164.as_bytes();
+    b.len() == 12
+        && e164.starts_with("+1")
+        && b[2..].iter().all(u8::is_ascii_digit)
+        && (b'2'..=b'9').contains(&b[2])
+        && &e164[5..10] == "55501"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_us_numbers() {
+        for input in [
+            "(202) 555-0143",
+            "202-555-0143",
+            "202.555.0143",
+            "+1 202 555 0143",
+            "1-202-555-0143",
+            "2025550143",
+            "tel:+1-202-555-0143",
+            "202-555-0143 ext. 12",
+            "202-555-0143 x12",
+            " \u{200B}(202)\u{00A0}555-0143 ",
+        ] {
+            assert_eq!(
+                phone(input, "US").as_deref(),
+                Ok("+12025550143"),
+                "input {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn fictional_555_numbers() {
+        assert_eq!(phone("555-555-0100", "US").as_deref(), Ok("+15555550100"));
+        assert_eq!(phone("393-555-0188", "us").as_deref(), Ok("+13935550188"));
+    }
+
+    #[test]
+    fn other_regions() {
+        assert_eq!(phone("030 901820", "DE").as_deref(), Ok("+4930901820"));
+        assert_eq!(phone("020 7946 0958", "GB").as_deref(), Ok("+442079460958"));
+        assert_eq!(
+            phone("+44 20 7946 0958", "US").as_deref(),
+            Ok("+442079460958")
+        );
+    }
+
+    #[test]
+    fn rejects() {
+        assert!(matches!(
+            phone("202-555-0143", "XX"),
+            Err(NormalizeError::UnknownRegion { .. })
+        ));
+        for input in [
+            "",
+            "12",
+            "call me",
+            "000-000-0000",
+            "123456789012345678901",
+            "++++",
+        ] {
+            assert!(phone(input, "US").is_err(), "input {input:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn error_does_not_echo_value() {
+        let e = phone("999-999-9999", "US").unwrap_err().to_string();
+        assert!(!e.contains("999"), "{e}");
+    }
+
+    #[test]
+    fn hostile_input() {
+        assert!(phone(&"9".repeat(100_000), "US").is_err());
+        assert!(phone(&"(".repeat(50), "US").is_err());
+        // Replacement characters from broken UTF-8 must not panic; either outcome is fine.
+        let _ = phone("\u{FFFD}202\u{FFFD}555\u{FFFD}0143", "US");
+        assert!(phone(&"x".repeat(5000), "US").is_err());
+    }
+}

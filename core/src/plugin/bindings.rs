@@ -1,0 +1,23 @@
+//! Host bindings generated from `plugins/wit/extractor.wit`, the contract's single source of
+//! truth (the SDK's `wit_bindgen::generate!` reads the same file).
+//!
+//! Every import is a plain host function on [`super::state::HostState`] (see `host/`, one
+//! file per WIT interface), except `logging.log`, which may trap: a plugin that floods its
+//! log far past the cap is stopped.
+#![allow(missing_docs)]
+
+wasmtime::component::bindgen!({
+    path: "../plugins/wit",
+    world: "plugin",
+    imports: {
+        "mailex:extractor/logging.log": trappable,
+    },
+});
+
+pub(crate) use self::mailex::extractor::types;
+
+/// The package name the host implements.
+pub(crate) const CONTRACT_PACKAGE: &str = "mailex:extractor";
+
+/// The contract version the host implements (the WIT package version).
+pub(crate) const CONTRACT_VERSION: (u64, u64, u64) = (1, 0, 0);

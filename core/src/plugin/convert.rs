@@ -1,0 +1,108 @@
+//! Conversions between core's types and the contract's: the email going in, the fields
+//! coming out.
+
+use std::collections::BTreeMap;
+
+use crate::message::{Address, Email};
+use crate::plugin::bindings::types;
+use crate::record::{FieldValue, Money, PersonName};
+
+/// The contract's view of `email`.
+pub(crate) fn message(email: &Email<'_>) -> types::Message {
+    let address = |a: Address| types::Address { name: a.name, email: a.email };
+    types::Message {
+        subject: email.subject().map(str::to_owned),
+        from: email.from().into_iter().next().map(address),
+        reply_to: email.reply_to().into_iter().map(address).collect(),
+        to: email.to().into_iter().map(address).collect(),
+        sender: email.sender().into_iter().next().map(address),
+        message_id: email.message_id().map(str::to_owned),
+        date: email.date().map(|d| d.to_rfc3339()),
+        headers: headers(email),
+        text: email.text().to_owned(),
+        html: email.html().map(str::to_owned),
+        attachments: email
+            .attachments()
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| types::Attachment {
+                index: u32::try_from(i).unwrap_or(u32::MAX),
+                name: a.name,
+                content_type: a.content_type,
+                size: a.bytes.len() as u64,
+            })
+            .collect(),
+    }
+}
+
+/// Decoded headers, grouped by name in order of first appearance.
+fn headers(email: &Email<'_>) -> Vec<types::Header> {
+    let mut names: Vec<&str> = Vec::new();
+    for (name, _) in email.raw_headers() {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            names.push(name);
+        }
+    }
+    names
+        .into_iter()
+        .flat_map(|name| {
+            email
+                .header_all(name)
+                .into_iter()
+                .map(move |value| types::Header { name: name.to_owned(), value })
+        })
+        .collect()
+}
+
+/// The route's settings as the contract's config list.
+pub(crate) fn config(settings: &BTreeMap<String, String>) -> Vec<types::ConfigEntry> {
+    settings
+        .iter()
+        .map(|(k, v)| types::ConfigEntry { key: k.clone(), value: v.clone() })
+        .collect()
+}
+
+/// Bytes a list of fields takes (names plus values), for the output cap.
+pub(crate) fn output_size(fields: &[types::Field]) -> u64 {
+    fields.iter().map(|f| f.name.len() as u64 + value_size(&f.value)).sum()
+}
+
+fn value_size(value: &types::Value) -> u64 {
+    use types::Value as V;
+    match value {
+        V::Text(s) | V::Email(s) | V::Phone(s) | V::Url(s) | V::Date(s) | V::Datetime(s) => s.len() as u64,
+        V::Integer(_) | V::Decimal(_) => 8,
+        V::Boolean(_) => 1,
+        V::Money(m) => (m.amount.len() + m.currency.len()) as u64,
+        V::Name(n) => {
+            (n.full.len() + n.first.as_ref().map_or(0, String::len) + n.last.as_ref().map_or(0, String::len)) as u64
+        }
+        V::Texts(items) => items.iter().map(|s| s.len() as u64 + 1).sum(),
+    }
+}
+
+/// Whether a field of this type or name holds personal data.
+pub(crate) fn is_sensitive(name: &str, value: &types::Value) -> bool {
+    use types::Value as V;
+    if matches!(value, V::Email(_) | V::Phone(_) | V::Name(_)) {
+        return true;
+    }
+    let name = name.to_ascii_lowercase();
+    ["name", "email", "phone", "address", "message", "comment", "vin"]
+        .iter()
+        .any(|p| name.contains(p))
+}
+
+/// The record's value for a contract value.
+pub(crate) fn field_value(value: types::Value) -> FieldValue {
+    use types::Value as V;
+    match value {
+        V::Text(s) | V::Email(s) | V::Phone(s) | V::Url(s) | V::Date(s) | V::Datetime(s) => FieldValue::Text(s),
+        V::Integer(i) => FieldValue::Int(i),
+        V::Decimal(d) => FieldValue::Text(d.to_string()),
+        V::Boolean(b) => FieldValue::Bool(b),
+        V::Money(m) => FieldValue::Money(Money { amount: m.amount, currency: m.currency }),
+        V::Name(n) => FieldValue::Name(PersonName { full: n.full, first: n.first, last: n.last }),
+        V::Texts(items) => FieldValue::List(items.into_iter().map(FieldValue::Text).collect()),
+    }
+}

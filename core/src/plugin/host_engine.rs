@@ -1,0 +1,426 @@
+//! The plugin host: one wasmtime [`Engine`] (pooling allocator, epoch interruption), one
+//! [`Linker`] with WASI and the contract's imports, and the code that loads a plugin and
+//! runs one call in a fresh [`Store`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+
+use crate::message::Email;
+use crate::plugin::bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION, Plugin, PluginPre, types};
+use crate::plugin::cache::{AotCache, CompileSource, first_line};
+use crate::plugin::error::{CallFailure, PluginError, truncate};
+use crate::plugin::state::{CallInput, CallLimits, DocumentScope, HostState};
+use crate::textops::RegexCache;
+
+/// Settings of the plugin host (the process-wide part; per-route limits are [`CallLimits`]).
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// Directory for compiled `.cwasm` artefacts; `None` compiles in memory at every load.
+    pub cache_dir: Option<PathBuf>,
+    /// Instances that can run at the same time (slots of the pooling allocator).
+    pub max_instances: u32,
+    /// Ceiling for any route's memory cap, in MiB (the pool reserves slots this large).
+    pub max_memory_mib: u64,
+    /// How often the epoch advances; deadlines are rounded up to whole ticks.
+    pub epoch_tick: Duration,
+    /// How often a plugin file is checked for changes (hot reload); `None` never checks.
+    pub reload_interval: Option<Duration>,
+    /// Most wasm stack a call may use, in bytes (runaway recursion traps past it).
+    pub max_wasm_stack: usize,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            cache_dir: default_cache_dir(),
+            max_instances: 64,
+            max_memory_mib: 256,
+            epoch_tick: Duration::from_millis(5),
+            reload_interval: Some(Duration::from_secs(1)),
+            max_wasm_stack: 512 * 1024,
+        }
+    }
+}
+
+/// `$MAILEX_PLUGIN_CACHE`, else `$XDG_CACHE_HOME/mailex/plugins`, else
+/// `$HOME/.cache/mailex/plugins`, else none.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("MAILEX_PLUGIN_CACHE") {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(dir).join("mailex").join("plugins"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("mailex").join("plugins"))
+}
+
+/// The plugin host. Cheap to clone (all clones share one engine, linker and caches).
+///
+/// ```no_run
+/// use mailex_core::plugin::{HostConfig, PluginHost};
+/// use mailex_core::PluginLimits;
+///
+/// let host = PluginHost::new(HostConfig::default())?;
+/// let plugin = host.load("target/plugins/zillow_rentals.wasm".as_ref(), &PluginLimits::default())?;
+/// println!("loaded {} {}", plugin.plugin_name(), plugin.plugin_version());
+/// # Ok::<(), mailex_core::plugin::PluginError>(())
+/// ```
+#[derive(Clone)]
+pub struct PluginHost {
+    pub(crate) inner: Arc<HostInner>,
+}
+
+pub(crate) struct HostInner {
+    pub(crate) engine: Engine,
+    linker: Linker<HostState>,
+    regex: RegexCache,
+    cache: AotCache,
+    pub(crate) config: HostConfig,
+}
+
+impl std::fmt::Debug for PluginHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginHost").field("config", &self.inner.config).finish_non_exhaustive()
+    }
+}
+
+impl PluginHost {
+    /// Create the engine, the linker and the epoch ticker.
+    pub fn new(config: HostConfig) -> Result<Self, PluginError> {
+        let engine_err = |e: wasmtime::Error| PluginError::Engine(first_line(&e));
+        let mut pool = PoolingAllocationConfig::default();
+        let slots = config.max_instances.max(1);
+        let memory_bytes = usize::try_from(config.max_memory_mib.max(1).saturating_mul(1024 * 1024))
+            .unwrap_or(usize::MAX);
+        pool.total_component_instances(slots)
+            .total_core_instances(slots.saturating_mul(8))
+            .total_memories(slots.saturating_mul(2))
+            .total_tables(slots.saturating_mul(8))
+            .max_memories_per_component(4)
+            .max_tables_per_component(8)
+            .max_core_instances_per_component(16)
+            .max_memory_size(memory_bytes);
+        let mut wasm = Config::new();
+        wasm.wasm_component_model(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(config.max_wasm_stack)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&wasm).map_err(engine_err)?;
+
+        let mut linker: Linker<HostState> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_err)?;
+        Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state).map_err(engine_err)?;
+
+        start_epoch_ticker(&engine, config.epoch_tick);
+        let cache = AotCache::new(&engine, config.cache_dir.clone());
+        Ok(PluginHost { inner: Arc::new(HostInner { engine, linker, regex: RegexCache::new(), cache, config }) })
+    }
+
+    /// The process-wide host with [`HostConfig::default`], created on first use.
+    pub fn shared() -> Result<PluginHost, PluginError> {
+        static SHARED: std::sync::OnceLock<Result<PluginHost, String>> = std::sync::OnceLock::new();
+        SHARED
+            .get_or_init(|| PluginHost::new(HostConfig::default()).map_err(|e| e.to_string()))
+            .clone()
+            .map_err(PluginError::Engine)
+    }
+
+    /// The wasmtime engine (for tools that precompile or inspect components).
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// Compile `wasm_path` into the cache without loading it (what `mailex plugin build`
+    /// does); returns the artefact path, if a cache directory is set.
+    pub fn precompile(&self, wasm_path: &Path) -> Result<Option<PathBuf>, PluginError> {
+        let loaded = self.load_plugin(wasm_path)?;
+        Ok(self.inner.cache.artefact_path(&loaded.sha256))
+    }
+
+    /// Read, validate, compile (or fetch from the cache) and pre-instantiate a plugin, and
+    /// call its `info` export once.
+    pub(crate) fn load_plugin(&self, path: &Path) -> Result<LoadedPlugin, PluginError> {
+        let started = Instant::now();
+        let wasm = std::fs::read(path).map_err(|source| PluginError::Read { path: path.to_owned(), source })?;
+        check_is_component(path, &wasm)?;
+        let sha256: [u8; 32] = Sha256::digest(&wasm).into();
+        let (component, source) = self.inner.cache.component(&self.inner.engine, &wasm, &sha256, path)?;
+        let imports = check_contract(&self.inner.engine, &component, path)?;
+        let pre = self.inner.linker.instantiate_pre(&component).map_err(|e| PluginError::Wasmtime {
+            path: path.to_owned(),
+            stage: "link",
+            message: first_line(&e),
+        })?;
+        let pre = PluginPre::new(pre).map_err(|e| PluginError::Wasmtime {
+            path: path.to_owned(),
+            stage: "link",
+            message: first_line(&e),
+        })?;
+        let mut loaded = LoadedPlugin {
+            pre,
+            name: String::new(),
+            version: String::new(),
+            contract_version: String::new(),
+            sha256,
+            imports,
+            source,
+            load_time: Duration::ZERO,
+        };
+        let info = self.call_info(&loaded).map_err(|failure| PluginError::Wasmtime {
+            path: path.to_owned(),
+            stage: "call info",
+            message: failure.to_string(),
+        })?;
+        let (major, _, _) = CONTRACT_VERSION;
+        if parse_major(&info.contract_version) != Some(major) {
+            return Err(contract_mismatch(path, &info.contract_version));
+        }
+        loaded.name = truncate(&info.name, 100);
+        loaded.version = truncate(&info.version, 50);
+        loaded.contract_version = info.contract_version;
+        loaded.load_time = started.elapsed();
+        tracing::debug!(plugin = %loaded.name, source = ?loaded.source, ms = loaded.load_time.as_millis() as u64, "plugin loaded");
+        Ok(loaded)
+    }
+
+    fn new_store(&self, plugin: &str, limits: CallLimits, input: CallInput) -> Store<HostState> {
+        let state = HostState::new(plugin, limits, self.inner.regex.clone(), input);
+        let mut store = Store::new(&self.inner.engine, state);
+        store.limiter(|s| &mut s.memory);
+        let tick = self.inner.config.epoch_tick.as_nanos().max(1);
+        let ticks = limits.deadline.as_nanos().div_ceil(tick).max(1);
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.epoch_deadline_trap();
+        store
+    }
+
+    fn call_info(&self, plugin: &LoadedPlugin) -> Result<types::PluginInfo, CallFailure> {
+        let limits = CallLimits::default();
+        let mut store = self.new_store("(loading)", limits, CallInput::default());
+        let _scope = DocumentScope::enter();
+        let instance = plugin
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| CallFailure::Instantiate { message: first_line(&e) })?;
+        instance
+            .mailex_extractor_extractor()
+            .call_info(&mut store)
+            .map_err(|e| classify_trap(&e, &store, limits))
+    }
+
+    /// Run `extract` on `email` in a fresh store and instance.
+    pub(crate) fn call_extract(
+        &self,
+        plugin: &LoadedPlugin,
+        email: &Email<'_>,
+        settings: &std::collections::BTreeMap<String, String>,
+        limits: CallLimits,
+    ) -> CallOutcome {
+        let started = Instant::now();
+        let input = CallInput {
+            html: if plugin.imports.html { email.html().map(str::to_owned) } else { None },
+            adf: if plugin.imports.adf { crate::plugin::host::find_adf(email) } else { None },
+            attachments: if plugin.imports.attachments {
+                email.attachments().into_iter().map(|a| a.bytes.to_vec()).collect()
+            } else {
+                Vec::new()
+            },
+        };
+        let message = crate::plugin::convert::message(email);
+        let config = crate::plugin::convert::config(settings);
+
+        let _scope = DocumentScope::enter();
+        let mut store = self.new_store(&plugin.name, limits, input);
+        let result = match plugin.pre.instantiate(&mut store) {
+            Err(e) => Err(if is_trap(&e) {
+                classify_trap(&e, &store, limits)
+            } else {
+                CallFailure::Instantiate { message: first_line(&e) }
+            }),
+            Ok(instance) => match instance.mailex_extractor_extractor().call_extract(&mut store, &message, &config) {
+                Err(e) => Err(classify_trap(&e, &store, limits)),
+                Ok(Err(error)) => Err(plugin_error(error)),
+                Ok(Ok(fields)) => {
+                    let size = crate::plugin::convert::output_size(&fields);
+                    if size > limits.max_output_bytes {
+                        Err(CallFailure::Output { size, limit: limits.max_output_bytes })
+                    } else {
+                        Ok(fields)
+                    }
+                }
+            },
+        };
+        let log = &store.data().log;
+        CallOutcome {
+            result,
+            log_lines: log.lines,
+            log_dropped: log.dropped,
+            memory_peak: store.data().memory.peak(),
+            elapsed: started.elapsed(),
+        }
+    }
+}
+
+/// The result of one call, with its accounting.
+pub(crate) struct CallOutcome {
+    pub(crate) result: Result<Vec<types::Field>, CallFailure>,
+    pub(crate) log_lines: u32,
+    pub(crate) log_dropped: u64,
+    pub(crate) memory_peak: u64,
+    pub(crate) elapsed: Duration,
+}
+
+/// Which optional imports a plugin uses (so the host prepares only what it needs).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Imports {
+    pub(crate) html: bool,
+    pub(crate) adf: bool,
+    pub(crate) attachments: bool,
+}
+
+/// A compiled, linked, pre-instantiated plugin: what a hot reload swaps.
+pub(crate) struct LoadedPlugin {
+    pub(crate) pre: PluginPre<HostState>,
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) contract_version: String,
+    pub(crate) sha256: [u8; 32],
+    pub(crate) imports: Imports,
+    pub(crate) source: CompileSource,
+    pub(crate) load_time: Duration,
+}
+
+fn start_epoch_ticker(engine: &Engine, tick: Duration) {
+    let weak = engine.weak();
+    let tick = tick.max(Duration::from_millis(1));
+    let spawned = std::thread::Builder::new().name("mailex-plugin-epoch".into()).spawn(move || {
+        loop {
+            std::thread::sleep(tick);
+            match weak.upgrade() {
+                Some(engine) => engine.increment_epoch(),
+                None => break,
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the plugin deadline thread; plugin deadlines will not fire");
+    }
+}
+
+/// Refuse what is not a component, with a message that says what it is instead.
+fn check_is_component(path: &Path, bytes: &[u8]) -> Result<(), PluginError> {
+    let not = |reason: &str| PluginError::NotAComponent { path: path.to_owned(), reason: reason.to_owned() };
+    if Engine::detect_precompiled(bytes).is_some() {
+        return Err(not("it is a precompiled artefact; give mailex the .wasm file, it precompiles and caches it itself"));
+    }
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(not("the file does not start with the WebAssembly magic bytes"));
+    }
+    match &bytes[4..8] {
+        [0x0d, 0x00, 0x01, 0x00] => Ok(()),
+        [0x01, 0x00, 0x00, 0x00] => Err(not(
+            "it is a core module; build the plugin with `--target wasm32-wasip2` (or `mailex plugin build`)",
+        )),
+        _ => Err(not("unknown WebAssembly version or layer")),
+    }
+}
+
+/// Check the contract version of the component's exports and imports; list what it imports.
+fn check_contract(engine: &Engine, component: &Component, path: &Path) -> Result<Imports, PluginError> {
+    let ty = component.component_type();
+    let (major, _, _) = CONTRACT_VERSION;
+    let prefix = format!("{CONTRACT_PACKAGE}/");
+    let mut has_extractor = false;
+    for (name, _) in ty.exports(engine) {
+        if let Some((iface, version)) = contract_name(name, &prefix) {
+            if parse_major(version) != Some(major) {
+                return Err(contract_mismatch(path, version));
+            }
+            has_extractor |= iface == "extractor";
+        }
+    }
+    if !has_extractor {
+        return Err(PluginError::MissingExport { path: path.to_owned() });
+    }
+    let mut imports = Imports::default();
+    for (name, _) in ty.imports(engine) {
+        if let Some((iface, version)) = contract_name(name, &prefix) {
+            if parse_major(version) != Some(major) {
+                return Err(contract_mismatch(path, version));
+            }
+            match iface {
+                "html" => imports.html = true,
+                "adf" => imports.adf = true,
+                "attachments" => imports.attachments = true,
+                _ => {}
+            }
+        }
+    }
+    Ok(imports)
+}
+
+/// `mailex:extractor/extractor@1.0.0` → (`extractor`, `1.0.0`).
+fn contract_name<'n>(name: &'n str, prefix: &str) -> Option<(&'n str, &'n str)> {
+    let rest = name.strip_prefix(prefix)?;
+    Some(rest.split_once('@').unwrap_or((rest, "")))
+}
+
+fn parse_major(version: &str) -> Option<u64> {
+    version.split('.').next()?.trim().parse().ok()
+}
+
+fn contract_mismatch(path: &Path, found: &str) -> PluginError {
+    let (major, minor, patch) = CONTRACT_VERSION;
+    PluginError::ContractMismatch {
+        path: path.to_owned(),
+        found: if found.is_empty() { "(unversioned)".to_owned() } else { truncate(found, 40) },
+        supported: format!("{major}.{minor}.{patch}"),
+        supported_major: major,
+    }
+}
+
+fn is_trap(e: &wasmtime::Error) -> bool {
+    e.downcast_ref::<Trap>().is_some()
+}
+
+/// Name the cause of a trap from what the store recorded and the trap code.
+fn classify_trap(e: &wasmtime::Error, store: &Store<HostState>, limits: CallLimits) -> CallFailure {
+    let state = store.data();
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => {
+            return CallFailure::Deadline { deadline_ms: u64::try_from(limits.deadline.as_millis()).unwrap_or(u64::MAX) };
+        }
+        Some(Trap::StackOverflow) => return CallFailure::StackOverflow,
+        _ => {}
+    }
+    if state.memory.hit {
+        return CallFailure::Memory { limit_mib: limits.memory_bytes / (1024 * 1024) };
+    }
+    if state.log.flooded {
+        return CallFailure::LogFlood { limit: limits.max_log_lines };
+    }
+    if let Some(message) = &state.panic_message {
+        return CallFailure::Panic { message: message.clone() };
+    }
+    let message = match e.downcast_ref::<Trap>() {
+        Some(trap) => trap.to_string(),
+        None => first_line(e),
+    };
+    CallFailure::Trap { message }
+}
+
+fn plugin_error(error: types::ExtractError) -> CallFailure {
+    use types::ExtractError as E;
+    let (kind, message) = match error {
+        E::NotApplicable(m) => ("not_applicable", m),
+        E::InvalidInput(m) => ("invalid_input", m),
+        E::Config(m) => ("config", m),
+        E::Internal(m) => ("internal", m),
+    };
+    CallFailure::Plugin { kind, message: truncate(&message, 300) }
+}

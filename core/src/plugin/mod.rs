@@ -1,0 +1,59 @@
+//! WebAssembly extractor plugins: the sandboxed host side of the `mailex:extractor` contract.
+//!
+//! A plugin is a component (`wasm32-wasip2`) built against `plugins/wit/extractor.wit`,
+//! usually with the `mailex-plugin-sdk` crate. The host:
+//!
+//! - keeps one [`PluginHost`]: a wasmtime `Engine` with the pooling allocator and epoch
+//!   interruption, a `Linker` with deny-by-default WASI and the contract's imports, and a
+//!   thread that advances the epoch;
+//! - loads each plugin once ([`PluginHost::load`] → [`PluginExtractor`]): checks that the file
+//!   is a component of a known contract major version, compiles it or takes it from the
+//!   `.cwasm` cache (keyed by the wasm's SHA-256 and the engine's compatibility hash; only
+//!   artefacts mailex wrote are deserialized), pre-instantiates it and calls `info`;
+//! - runs every email in a fresh `Store` with the route's [`CallLimits`] (deadline, memory,
+//!   output, log lines); traps, panics and limits become `failed` extractions that name the
+//!   plugin and the cause ([`CallFailure`]), kept apart from the plugin's own errors;
+//! - swaps in a changed plugin file atomically (hot reload).
+//!
+//! Host primitives (regex, CSS, meta, ADF paths, normalisers) call the same functions as
+//! the rule DSL; see `host/`, one file per WIT interface.
+//!
+//! ```no_run
+//! use mailex_core::plugin::PluginExtractor;
+//! use mailex_core::{Email, Extractor, ExtractContext, PluginLimits};
+//!
+//! let plugin = PluginExtractor::load("target/plugins/facebook_zapier.wasm".as_ref(), &PluginLimits::default())?;
+//! let raw = std::fs::read("tests/fixtures/leads/zapiermail.eml").expect("fixture");
+//! let email = Email::parse(&raw).expect("an email");
+//! let settings = Default::default();
+//! let extraction = plugin.extract(&email, &ExtractContext { route: "facebook", settings: &settings });
+//! println!("{} fields", extraction.fields.len());
+//! # Ok::<(), mailex_core::plugin::PluginError>(())
+//! ```
+
+mod bindings;
+mod cache;
+mod convert;
+mod error;
+mod extractor;
+mod host;
+mod host_engine;
+mod state;
+
+pub use self::cache::CompileSource;
+pub use self::error::{CallFailure, PluginError};
+pub use self::extractor::{PluginExtractor, RunReport};
+pub use self::host_engine::{HostConfig, PluginHost, default_cache_dir};
+pub use self::state::CallLimits;
+
+/// The contract version this host implements (`mailex:extractor@1.0.0`).
+pub const CONTRACT_VERSION: &str = "1.0.0";
+
+/// Load a plugin as a shared [`crate::Extractor`] with the process-wide host: what the
+/// config loader calls for an `extractor = "path/to/plugin.wasm"` route.
+pub fn load_extractor(
+    path: &std::path::Path,
+    limits: &crate::PluginLimits,
+) -> Result<std::sync::Arc<dyn crate::Extractor>, PluginError> {
+    Ok(std::sync::Arc::new(PluginExtractor::load(path, limits)?))
+}

@@ -1,0 +1,311 @@
+//! The result record: exactly one per input email, whatever happened to it.
+//!
+//! Records are the product's output contract. They serialise to JSON with serde, and
+//! `docs/record.schema.json` is generated from these types with `schemars` (see
+//! [`record_schema`]). Field values are typed; personal data never leaves a record
+//! except through the record itself (never through logs or error messages).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Version of the record layout. Bumped on any incompatible change.
+pub const RECORD_VERSION: u32 = 1;
+
+/// What became of an email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every required field was extracted.
+    Extracted,
+    /// The extractor ran but at least one required field is missing or invalid.
+    Partial,
+    /// No route matches the sender (and conditions) of the email.
+    Unmatched,
+    /// A route matches, but the email failed the route's authentication policy; no extractor ran.
+    Unauthenticated,
+    /// The email could not be processed: too large, unparsable, I/O error, extractor crash.
+    Failed,
+}
+
+impl Status {
+    /// The lower-case name used in JSON, logs and S3 partitions.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Extracted => "extracted",
+            Status::Partial => "partial",
+            Status::Unmatched => "unmatched",
+            Status::Unauthenticated => "unauthenticated",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kind of extractor that produced a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtractorKind {
+    /// Compiled into mailex (`builtin:adf`, `builtin:lead-meta`).
+    Builtin,
+    /// A rule file in the mailex DSL.
+    Rules,
+    /// A WebAssembly component plugin.
+    Plugin,
+}
+
+/// Identifies the extractor (and its exact revision) behind a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ExtractorInfo {
+    /// Built-in, rule file or plugin.
+    pub kind: ExtractorKind,
+    /// Name: `builtin:adf`, the rule file path as configured, or the plugin's own name.
+    pub name: String,
+    /// Version, when the extractor declares one (built-ins: the mailex version; plugins: their own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// SHA-256 (hex) of the rule file or wasm file, so a record names the exact revision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    /// The profile (layout) of a rule file that produced the record, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+}
+
+/// An amount of money: a decimal amount (as a string, to stay exact) and an ISO 4217 currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Money {
+    /// Decimal amount, e.g. `"1250.00"`.
+    pub amount: String,
+    /// ISO 4217 code, e.g. `"USD"`.
+    pub currency: String,
+}
+
+/// A person's name, split where it can be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PersonName {
+    /// The full name as it should be displayed.
+    pub full: String,
+    /// Given name, if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first: Option<String>,
+    /// Family name, if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<String>,
+}
+
+/// A typed field value.
+///
+/// Emails, phones (E.164), URLs, dates (`YYYY-MM-DD`), datetimes (RFC 3339, UTC) and decimals are
+/// carried as normalised strings; their type is the field's declared type in the extractor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum FieldValue {
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A normalised string (text, email, phone, url, date, datetime, decimal, enum).
+    Text(String),
+    /// An amount with its currency.
+    Money(Money),
+    /// A person's name.
+    Name(PersonName),
+    /// Several values (e.g. every match of a CSS selector).
+    List(Vec<FieldValue>),
+}
+
+impl FieldValue {
+    /// The value as a display string, used by `mailex test` to compare against expectations.
+    pub fn to_display_string(&self) -> String {
+        match self {
+            FieldValue::Bool(b) => b.to_string(),
+            FieldValue::Int(i) => i.to_string(),
+            FieldValue::Text(s) => s.clone(),
+            FieldValue::Money(m) => format!("{} {}", m.amount, m.currency),
+            FieldValue::Name(n) => n.full.clone(),
+            FieldValue::List(items) => items
+                .iter()
+                .map(FieldValue::to_display_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+impl From<String> for FieldValue {
+    fn from(s: String) -> Self {
+        FieldValue::Text(s)
+    }
+}
+
+impl From<&str> for FieldValue {
+    fn from(s: &str) -> Self {
+        FieldValue::Text(s.to_owned())
+    }
+}
+
+/// An error or warning attached to a record.
+///
+/// Messages name the field or the input position, never the personal data itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Issue {
+    /// Stable machine-readable code, e.g. `too_large`, `missing_required`, `degraded`.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+    /// The field concerned, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl Issue {
+    /// An issue not tied to one field.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Issue { code: code.into(), message: message.into(), field: None }
+    }
+
+    /// An issue about one field.
+    pub fn for_field(code: impl Into<String>, field: impl Into<String>, message: impl Into<String>) -> Self {
+        Issue { code: code.into(), message: message.into(), field: Some(field.into()) }
+    }
+}
+
+/// One verdict of an authentication method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The check passed.
+    Pass,
+    /// The check failed.
+    Fail,
+    /// Neither pass nor fail (none, neutral, softfail, temperror, permerror, gray, ...).
+    Other,
+    /// No verdict was available.
+    Missing,
+}
+
+/// The authentication verdicts that routing used for this email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AuthSummary {
+    /// Where the verdicts came from: `header` (a trusted `Authentication-Results`), `ses_receipt`
+    /// (the SES receipt of a Lambda event) or `none`.
+    pub source: String,
+    /// The authserv-id of the header used, when the source is `header`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authserv_id: Option<String>,
+    /// SPF verdict.
+    pub spf: Verdict,
+    /// Best DKIM verdict (pass if any signature passed).
+    pub dkim: Verdict,
+    /// Domains of passing DKIM signatures.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dkim_domains: Vec<String>,
+    /// DMARC verdict.
+    pub dmarc: Verdict,
+    /// The route's policy (`dmarc`, `dkim`, `spf`, `none`) when a route matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// Whether the policy was satisfied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passed: Option<bool>,
+}
+
+impl Default for AuthSummary {
+    fn default() -> Self {
+        AuthSummary {
+            source: "none".to_owned(),
+            authserv_id: None,
+            spf: Verdict::Missing,
+            dkim: Verdict::Missing,
+            dkim_domains: Vec::new(),
+            dmarc: Verdict::Missing,
+            policy: None,
+            passed: None,
+        }
+    }
+}
+
+/// The one record produced for every input email.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Record {
+    /// Layout version of this record ([`RECORD_VERSION`]).
+    pub record_version: u32,
+    /// What became of the email.
+    pub status: Status,
+    /// Name of the matched route (the advertiser), or null.
+    pub advertiser: Option<String>,
+    /// The extractor that ran, or null when none ran.
+    pub extractor: Option<ExtractorInfo>,
+    /// Extracted fields by name.
+    pub fields: BTreeMap<String, FieldValue>,
+    /// For each field, which alternative of a fallback chain produced it (e.g. `1/3: meta("lead_name")`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub provenance: BTreeMap<String, String>,
+    /// Names of the fields that hold personal data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
+    /// Errors: why the record is partial or failed.
+    pub errors: Vec<Issue>,
+    /// Warnings: the record is usable, but something deserves attention (e.g. `degraded`).
+    pub warnings: Vec<Issue>,
+    /// The email's Message-ID, without angle brackets.
+    pub message_id: Option<String>,
+    /// Where the email came from: a file path, `-` for stdin, or an S3 key.
+    pub source: String,
+    /// When the receiving server got the email (RFC 3339, UTC), if known.
+    pub received_at: Option<String>,
+    /// The sender address (From) the email was routed on. This is the platform's address,
+    /// not the lead's.
+    pub sender: Option<String>,
+    /// The authentication verdicts routing used.
+    pub auth: AuthSummary,
+    /// Size of the raw input in bytes.
+    pub input_bytes: u64,
+}
+
+impl Record {
+    /// An empty record for `source` with the given status; the engine fills in the rest.
+    pub fn new(status: Status, source: impl Into<String>, input_bytes: u64) -> Self {
+        Record {
+            record_version: RECORD_VERSION,
+            status,
+            advertiser: None,
+            extractor: None,
+            fields: BTreeMap::new(),
+            provenance: BTreeMap::new(),
+            sensitive: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            message_id: None,
+            source: source.into(),
+            received_at: None,
+            sender: None,
+            auth: AuthSummary::default(),
+            input_bytes,
+        }
+    }
+
+    /// A `failed` record for `source` with one error.
+    pub fn failed(source: impl Into<String>, input_bytes: u64, error: Issue) -> Self {
+        let mut record = Record::new(Status::Failed, source, input_bytes);
+        record.errors.push(error);
+        record
+    }
+
+    /// Whether any warning has the `degraded` code (a required field came from a fallback).
+    pub fn is_degraded(&self) -> bool {
+        self.warnings.iter().any(|w| w.code == "degraded")
+    }
+}
+
+/// The JSON Schema of [`Record`], as written to `docs/record.schema.json`.
+pub fn record_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Record)).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,291 @@
+//! Integration tests of the WASM plugin host on real plugins and real emails.
+//!
+//! The plugins are built by `scripts/build-plugins.sh` (the test command runs it first) into
+//! `target/plugins/`. The rental-platform fixtures are the anonymised corpus emails in
+//! `tests/fixtures/leads/` (or, before they are copied there, `../shared/corpus/leads/`);
+//! the ADF fixtures live beside the ADF example plugin.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use mailex_core::plugin::{CallFailure, HostConfig, PluginError, PluginExtractor, PluginHost};
+use mailex_core::record::FieldValue;
+use mailex_core::{Completeness, Email, PluginLimits};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_owned()
+}
+
+fn wasm(name: &str) -> PathBuf {
+    let path = root().join("target/plugins").join(format!("{name}.wasm"));
+    assert!(path.is_file(), "{} is missing: run scripts/build-plugins.sh before cargo test", path.display());
+    path
+}
+
+fn lead_fixture(name: &str) -> PathBuf {
+    let local = root().join("tests/fixtures/leads").join(name);
+    if local.is_file() {
+        return local;
+    }
+    root().join("../shared/corpus/leads").join(name)
+}
+
+fn adf_fixture(name: &str) -> PathBuf {
+    root().join("plugins/examples/adf-cars/fixtures").join(name)
+}
+
+/// One host for the whole test binary, caching compiled plugins in a private temp dir.
+fn host() -> &'static PluginHost {
+    static HOST: OnceLock<(PluginHost, tempfile::TempDir)> = OnceLock::new();
+    &HOST
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let config = HostConfig { cache_dir: Some(dir.path().join("cache")), ..HostConfig::default() };
+            (PluginHost::new(config).expect("plugin host"), dir)
+        })
+        .0
+}
+
+fn load(name: &str) -> PluginExtractor {
+    host().load(&wasm(name), &PluginLimits::default()).unwrap_or_else(|e| panic!("load {name}: {e}"))
+}
+
+fn run_file(plugin: &PluginExtractor, path: &Path) -> mailex_core::plugin::RunReport {
+    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let email = Email::parse(&raw).expect("parses as an email");
+    plugin.run(&email, &BTreeMap::new())
+}
+
+fn run_raw(plugin: &PluginExtractor, raw: &[u8]) -> mailex_core::plugin::RunReport {
+    let email = Email::parse(raw).expect("parses as an email");
+    plugin.run(&email, &BTreeMap::new())
+}
+
+fn text(fields: &BTreeMap<String, FieldValue>, name: &str) -> String {
+    fields.get(name).map(FieldValue::to_display_string).unwrap_or_else(|| format!("<missing {name}>"))
+}
+
+/// Compare the fields the corpus' expected file lists.
+fn assert_expected(report: &mailex_core::plugin::RunReport, expected_file: &Path, keys: &[&str]) {
+    assert!(report.failure.is_none(), "{}: {:?}", expected_file.display(), report.failure);
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(expected_file).expect("expected file")).expect("json");
+    for key in keys {
+        let want = expected[key].as_str().unwrap_or_else(|| panic!("{key} in {}", expected_file.display()));
+        let got = text(&report.extraction.fields, key);
+        assert_eq!(got, want, "field `{key}` of {}", expected_file.display());
+    }
+}
+
+#[test]
+fn zillow_plugin_matches_expected_fields() {
+    let plugin = load("zillow_rentals");
+    assert_eq!(plugin.plugin_name(), "zillow-rentals");
+    for name in ["zillow", "zillow-2", "zillow-special-chars"] {
+        let report = run_file(&plugin, &lead_fixture(&format!("{name}.eml")));
+        assert_expected(
+            &report,
+            &lead_fixture(&format!("{name}.expected.json")),
+            &["name", "email", "phone", "property", "listing_address", "message"],
+        );
+        assert_eq!(report.extraction.completeness, Completeness::Complete);
+        assert!(report.extraction.sensitive.contains(&"email".to_owned()));
+    }
+}
+
+#[test]
+fn facebook_zapier_plugin_matches_expected_fields() {
+    let plugin = load("facebook_zapier");
+    for name in ["zapiermail", "zapiermail-format-2"] {
+        let report = run_file(&plugin, &lead_fixture(&format!("{name}.eml")));
+        assert_expected(&report, &lead_fixture(&format!("{name}.expected.json")), &["name", "email", "phone"]);
+    }
+}
+
+#[test]
+fn plugin_error_is_not_a_trap() {
+    let plugin = load("facebook_zapier");
+    let report = run_raw(&plugin, b"From: someone@example.com\r\nSubject: hello\r\n\r\nNothing here.\r\n");
+    let failure = report.failure.expect("not applicable");
+    assert!(failure.is_plugin_error(), "{failure:?}");
+    assert_eq!(failure.code(), "plugin_not_applicable");
+    assert_eq!(report.extraction.completeness, Completeness::Failed);
+}
+
+#[test]
+fn adf_plugin_reads_a_trade_in_vehicle() {
+    let plugin = load("adf_cars");
+    let report = run_file(&plugin, &adf_fixture("trade-in-vehicle.eml"));
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    let f = &report.extraction.fields;
+    assert_eq!(text(f, "name"), "Dana Whitfield");
+    assert_eq!(text(f, "email"), "dana.whitfield@example.com");
+    assert_eq!(text(f, "phone"), "+16145550142");
+    assert_eq!(text(f, "vehicle_make"), "Toyota");
+    assert_eq!(text(f, "vehicle_price"), "32500 USD");
+    assert_eq!(text(f, "has_trade_in"), "true");
+    assert_eq!(text(f, "trade_in_make"), "Honda");
+    assert_eq!(text(f, "trade_in_mileage"), "84000");
+    assert_eq!(text(f, "trade_in_value"), "9500 USD");
+    assert_eq!(text(f, "trade_in_source"), "vehicle");
+    assert_eq!(text(f, "dealer"), "Example Motors");
+}
+
+#[test]
+fn adf_plugin_reconciles_a_trade_in_from_comments() {
+    let plugin = load("adf_cars");
+    let report = run_file(&plugin, &adf_fixture("trade-in-comments.eml"));
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    let f = &report.extraction.fields;
+    assert_eq!(text(f, "name"), "Morgan Reyes");
+    assert_eq!(text(f, "phone"), "+15125550177", "the fax number must not win");
+    assert_eq!(text(f, "vehicle_model"), "F-150");
+    assert_eq!(text(f, "trade_in_year"), "2012");
+    assert_eq!(text(f, "trade_in_make"), "Chevrolet");
+    assert_eq!(text(f, "trade_in_model"), "Silverado");
+    assert_eq!(text(f, "trade_in_mileage"), "142300");
+    assert_eq!(text(f, "trade_in_value"), "7250 USD");
+    assert_eq!(text(f, "trade_in_source"), "comments");
+    assert_eq!(text(f, "request_date"), "2026-11-21");
+}
+
+#[test]
+fn adf_plugin_drops_a_trade_in_that_is_the_wanted_car() {
+    let plugin = load("adf_cars");
+    let report = run_file(&plugin, &adf_fixture("trade-in-duplicate.eml"));
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+    let f = &report.extraction.fields;
+    assert_eq!(text(f, "has_trade_in"), "false");
+    assert!(!f.contains_key("trade_in_make"));
+    assert_eq!(text(f, "phone"), "+442079460958");
+}
+
+const BEHAVE: &[u8] = b"From: tests@example.com\r\nSubject: behave\r\n\r\nok\r\n";
+const MISBEHAVE: &[u8] = b"From: tests@example.com\r\nSubject: misbehave\r\n\r\nok\r\n";
+
+/// The hostile plugin fails with `code` within `within`, and the next email extracts.
+fn assert_contained(name: &str, code: &str, within: Duration) -> CallFailure {
+    let plugin = load(name);
+    let started = Instant::now();
+    let report = run_raw(&plugin, MISBEHAVE);
+    let elapsed = started.elapsed();
+    let failure = report.failure.clone().unwrap_or_else(|| panic!("{name} did not fail"));
+    assert_eq!(failure.code(), code, "{name}: {failure}");
+    assert!(!failure.is_plugin_error());
+    assert!(elapsed < within, "{name} took {elapsed:?}, limit {within:?}");
+    assert_eq!(report.extraction.completeness, Completeness::Failed);
+    let message = &report.extraction.errors[0].message;
+    assert!(message.contains(&format!("hostile-{}", name.trim_start_matches("hostile_").replace('_', "-"))), "{message}");
+
+    let next = run_raw(&plugin, BEHAVE);
+    assert!(next.failure.is_none(), "{name}: next email failed: {:?}", next.failure);
+    assert_eq!(text(&next.extraction.fields, "status"), "ok");
+    failure
+}
+
+#[test]
+fn hostile_infinite_loop_hits_the_deadline() {
+    let failure = assert_contained("hostile_infinite_loop", "plugin_deadline", Duration::from_secs(2));
+    assert!(failure.to_string().contains("100 ms"), "{failure}");
+}
+
+#[test]
+fn hostile_memory_bomb_hits_the_memory_cap() {
+    let failure = assert_contained("hostile_memory_bomb", "plugin_memory", Duration::from_secs(2));
+    assert!(failure.to_string().contains("64 MiB"), "{failure}");
+}
+
+#[test]
+fn hostile_deep_recursion_overflows_the_stack() {
+    assert_contained("hostile_deep_recursion", "plugin_stack_overflow", Duration::from_secs(2));
+}
+
+#[test]
+fn hostile_huge_output_hits_the_output_cap() {
+    assert_contained("hostile_huge_output", "plugin_output_limit", Duration::from_secs(2));
+}
+
+#[test]
+fn hostile_log_flood_is_stopped() {
+    assert_contained("hostile_log_flood", "plugin_log_flood", Duration::from_secs(2));
+}
+
+#[test]
+fn hostile_panic_reports_its_message() {
+    let failure = assert_contained("hostile_panic", "plugin_panic", Duration::from_secs(2));
+    assert!(failure.to_string().contains("deliberate panic"), "{failure}");
+}
+
+#[test]
+fn hostile_wrong_contract_is_refused_at_load() {
+    let err = host().load(&wasm("hostile_wrong_contract"), &PluginLimits::default()).expect_err("refused");
+    assert!(matches!(err, PluginError::ContractMismatch { .. }), "{err}");
+    let message = err.to_string();
+    assert!(message.contains("@2.0.0") && message.contains("@1.0.0"), "{message}");
+}
+
+#[test]
+fn hostile_not_wasm_is_refused_at_load() {
+    let err = host().load(&wasm("hostile_not_wasm"), &PluginLimits::default()).expect_err("refused");
+    assert!(matches!(err, PluginError::NotAComponent { .. }), "{err}");
+}
+
+#[test]
+fn routes_can_tighten_the_limits() {
+    let limits = PluginLimits { deadline_ms: 20, ..PluginLimits::default() };
+    let plugin = host().load(&wasm("hostile_infinite_loop"), &limits).expect("loads");
+    let started = Instant::now();
+    let report = run_raw(&plugin, MISBEHAVE);
+    assert_eq!(report.failure.map(|f| f.code()), Some("plugin_deadline"));
+    assert!(started.elapsed() < Duration::from_millis(1500));
+}
+
+#[test]
+fn compiled_plugins_are_cached_and_foreign_artefacts_recompiled() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cache = dir.path().join("cache");
+    let config = || HostConfig { cache_dir: Some(cache.clone()), ..HostConfig::default() };
+    let first = PluginHost::new(config()).expect("host");
+    let plugin = first.load(&wasm("facebook_zapier"), &PluginLimits::default()).expect("loads");
+    assert!(!plugin.from_cache());
+    let artefact = first.precompile(&wasm("facebook_zapier")).expect("precompiles").expect("cache dir set");
+    assert!(artefact.is_file());
+
+    let second = PluginHost::new(config()).expect("host");
+    let plugin = second.load(&wasm("facebook_zapier"), &PluginLimits::default()).expect("loads");
+    assert!(plugin.from_cache(), "a fresh host must reuse the artefact");
+
+    // A damaged or foreign artefact is never trusted: it is recompiled (and rewritten).
+    let mut bytes = std::fs::read(&artefact).expect("artefact");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&artefact, &bytes).expect("write");
+    let third = PluginHost::new(config()).expect("host");
+    let plugin = third.load(&wasm("facebook_zapier"), &PluginLimits::default()).expect("loads");
+    assert!(!plugin.from_cache());
+    let report = run_file(&plugin, &lead_fixture("zapiermail.eml"));
+    assert!(report.failure.is_none());
+}
+
+#[test]
+fn a_changed_plugin_file_is_swapped_in() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("plugin.wasm");
+    std::fs::copy(wasm("facebook_zapier"), &path).expect("copy");
+    let config = HostConfig { cache_dir: None, reload_interval: Some(Duration::ZERO), ..HostConfig::default() };
+    let host = PluginHost::new(config).expect("host");
+    let plugin = host.load(&path, &PluginLimits::default()).expect("loads");
+    assert_eq!(plugin.plugin_name(), "facebook-zapier");
+
+    // A broken replacement is refused and the old plugin keeps working.
+    std::fs::write(&path, b"not wasm").expect("write");
+    assert!(plugin.reload_if_changed().is_err());
+    assert_eq!(plugin.plugin_name(), "facebook-zapier");
+
+    std::fs::copy(wasm("zillow_rentals"), &path).expect("copy");
+    let report = run_file(&plugin, &lead_fixture("zillow.eml"));
+    assert_eq!(report.plugin, "zillow-rentals", "the next call runs the new file");
+    assert!(report.failure.is_none(), "{:?}", report.failure);
+}

@@ -1,0 +1,77 @@
+//! The AWS Lambda host of mailex: Lambda events in, one JSON record per mail out, in S3.
+//!
+//! The host adapts events and storage and nothing else; every extraction decision is made by
+//! [`mailex_core`]. Its parts:
+//!
+//! - [`decode`] turns any supported payload (S3, SNS(S3), SQS(S3), SQS(SNS(S3)), the SES
+//!   receipt-rule Lambda action, the SES SNS action) into [`Unit`]s;
+//! - [`S3Store`] reads mail with a size cap and writes records, with the SDK's retries and
+//!   timeouts;
+//! - [`LiveEngine`] holds the engine in service, loaded from the package or an S3 prefix and
+//!   swapped atomically when the prefix changes;
+//! - [`Host::handle`] processes a batch with bounded concurrency, writes one record per mail
+//!   under a deterministic key ([`record_key`]) and answers with what to retry
+//!   (`batchItemFailures` for SQS);
+//! - [`Metrics`] prints CloudWatch Embedded Metric Format lines;
+//! - [`replay`] re-runs extraction over stored mail and summarises what changed.
+//!
+//! Only this crate knows AWS (see `ARCHITECTURE.md`).
+//!
+//! ```
+//! use mailex_lambda::{decode, Event, Unit};
+//! let event: serde_json::Value = serde_json::from_str(
+//!     r#"{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put",
+//!        "eventTime":"2026-01-02T03:04:05Z",
+//!        "s3":{"bucket":{"name":"inbound"},"object":{"key":"mail/New+lead%21","size":10}}}]}"#,
+//! ).unwrap();
+//! let Event::Direct(units) = decode(&event).unwrap() else { unreachable!() };
+//! let Unit::Object(object) = &units[0] else { unreachable!() };
+//! assert_eq!(object.key, "mail/New lead!");
+//! ```
+
+#![deny(missing_docs)]
+
+mod bridge;
+mod error;
+mod event;
+mod handler;
+mod keys;
+mod live;
+mod metrics;
+pub mod replay;
+mod settings;
+mod store;
+
+pub use error::HostError;
+pub use event::{
+    Event, IgnoreReason, InlineMail, ObjectRef, SES_SETUP_OBJECT, SesReceipt, SqsMessage, Unit,
+    Verdicts, decode, decode_s3_key, is_setup_object,
+};
+pub use handler::{Host, Outcome};
+pub use keys::{
+    KeyParts, file_id, object_id, parse_record_key, partition_value, record_key, ses_inline_id,
+};
+pub use live::{LiveEngine, Loaded, Refresh};
+pub use metrics::{Metrics, NAMESPACE};
+pub use settings::{ConfigLocation, S3Settings, Settings};
+pub use store::{Fetched, Listed, S3Store};
+
+/// Installs the JSON log subscriber used by both binaries: one JSON object per line, with the
+/// current span's fields (the request id), level from `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL`
+/// (default `info`). Log lines never carry mail content or addresses.
+pub fn init_logging() {
+    let level = std::env::var("RUST_LOG")
+        .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|l| l.to_lowercase()))
+        .unwrap_or_else(|_| "info".to_owned());
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_target(false)
+        .with_ansi(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

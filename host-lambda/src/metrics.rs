@@ -1,0 +1,142 @@
+//! CloudWatch Embedded Metric Format (EMF) lines.
+//!
+//! One line per (status, advertiser) per invocation, printed to stdout where the Lambda log
+//! agent picks it up. Dimensions are `Status` and `Advertiser` (route names, a bounded set) and
+//! `Status` alone for alarms; never message ids or keys.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+/// The CloudWatch namespace of every metric.
+pub const NAMESPACE: &str = "mailex";
+
+#[derive(Debug, Default, Clone)]
+struct Bucket {
+    records: u64,
+    degraded: u64,
+    durations_ms: Vec<f64>,
+    input_bytes: Vec<f64>,
+}
+
+/// Collects per-record observations and renders them as EMF lines.
+#[derive(Debug, Default, Clone)]
+pub struct Metrics {
+    buckets: BTreeMap<(String, String), Bucket>,
+    errors: u64,
+}
+
+impl Metrics {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records one written record.
+    pub fn record(
+        &mut self,
+        status: &str,
+        advertiser: &str,
+        degraded: bool,
+        duration_ms: f64,
+        input_bytes: u64,
+    ) {
+        let b = self
+            .buckets
+            .entry((status.to_owned(), advertiser.to_owned()))
+            .or_default();
+        b.records += 1;
+        b.degraded += u64::from(degraded);
+        b.durations_ms.push(duration_ms);
+        b.input_bytes.push(input_bytes as f64);
+    }
+
+    /// Counts one message that failed (S3 error) and will be retried.
+    pub fn error(&mut self) {
+        self.errors += 1;
+    }
+
+    /// Merges another collector into this one.
+    pub fn merge(&mut self, other: Metrics) {
+        for (k, v) in other.buckets {
+            let b = self.buckets.entry(k).or_default();
+            b.records += v.records;
+            b.degraded += v.degraded;
+            b.durations_ms.extend(v.durations_ms);
+            b.input_bytes.extend(v.input_bytes);
+        }
+        self.errors += other.errors;
+    }
+
+    /// Renders the EMF lines (JSON objects, one per line) for a given timestamp in ms.
+    pub fn to_emf_lines(&self, timestamp_ms: i64) -> Vec<String> {
+        let mut lines = Vec::new();
+        for ((status, advertiser), b) in &self.buckets {
+            let line = json!({
+                "_aws": {
+                    "Timestamp": timestamp_ms,
+                    "CloudWatchMetrics": [{
+                        "Namespace": NAMESPACE,
+                        "Dimensions": [["Status", "Advertiser"], ["Status"]],
+                        "Metrics": [
+                            {"Name": "Records", "Unit": "Count"},
+                            {"Name": "Degraded", "Unit": "Count"},
+                            {"Name": "ExtractionDuration", "Unit": "Milliseconds"},
+                            {"Name": "InputBytes", "Unit": "Bytes"}
+                        ]
+                    }]
+                },
+                "Status": status,
+                "Advertiser": advertiser,
+                "Records": b.records,
+                "Degraded": b.degraded,
+                "ExtractionDuration": b.durations_ms,
+                "InputBytes": b.input_bytes,
+            });
+            lines.push(line.to_string());
+        }
+        if self.errors > 0 {
+            let line = json!({
+                "_aws": {
+                    "Timestamp": timestamp_ms,
+                    "CloudWatchMetrics": [{
+                        "Namespace": NAMESPACE,
+                        "Dimensions": [[]],
+                        "Metrics": [{"Name": "ProcessingErrors", "Unit": "Count"}]
+                    }]
+                },
+                "ProcessingErrors": self.errors,
+            });
+            lines.push(line.to_string());
+        }
+        lines
+    }
+
+    /// Prints the EMF lines to stdout.
+    pub fn emit(&self) {
+        let now = chrono::Utc::now().timestamp_millis();
+        for line in self.to_emf_lines(now) {
+            println!("{line}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_group_by_status_and_advertiser() {
+        let mut m = Metrics::new();
+        m.record("extracted", "acme", false, 1.5, 100);
+        m.record("extracted", "acme", true, 2.5, 200);
+        m.record("unmatched", "_none", false, 0.5, 10);
+        m.error();
+        let lines = m.to_emf_lines(1);
+        assert_eq!(lines.len(), 3);
+        let first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(first["Records"], 2);
+        assert_eq!(first["Degraded"], 1);
+        assert_eq!(first["_aws"]["CloudWatchMetrics"][0]["Namespace"], "mailex");
+    }
+}

@@ -1,0 +1,239 @@
+//! The host's settings, read once from environment variables at cold start.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `MAILEX_CONFIG` | `mailex.toml` path in the package, or `s3://bucket/prefix/` holding `mailex.toml` and what it references | `$LAMBDA_TASK_ROOT/config/mailex.toml` |
+//! | `MAILEX_CONFIG_REFRESH_SECS` | re-check an S3 config at most this often (ETags) | `60` |
+//! | `MAILEX_OUTPUT_BUCKET` | bucket for records | required |
+//! | `MAILEX_OUTPUT_PREFIX` | prefix for records; must not overlap the inbound prefix | `records/` |
+//! | `MAILEX_SES_BUCKET`, `MAILEX_SES_PREFIX` | where the SES S3 action stores mail (for the SES Lambda action) | unset, `""` |
+//! | `MAILEX_CONCURRENCY` | messages of a batch processed at once | `8` |
+//! | `MAILEX_S3_ENDPOINT` | S3 endpoint override (tests); `AWS_ENDPOINT_URL_S3` also works | unset |
+//! | `MAILEX_S3_FORCE_PATH_STYLE` | `true` for path-style addressing (local S3 servers) | `false` |
+//! | `MAILEX_S3_MAX_ATTEMPTS` | SDK attempts per request (standard retry mode, backoff for throttling and 5xx) | `4` |
+//! | `MAILEX_S3_ATTEMPT_TIMEOUT_MS` | timeout of one attempt | `10000` |
+//! | `MAILEX_S3_OPERATION_TIMEOUT_MS` | timeout of one operation, all attempts | `30000` |
+
+use std::time::Duration;
+
+use crate::error::HostError;
+
+/// Where the mailex configuration lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigLocation {
+    /// A `mailex.toml` on the local file system (in the deployment package).
+    File(std::path::PathBuf),
+    /// An S3 prefix holding `mailex.toml` and the files it references.
+    S3 {
+        /// Bucket.
+        bucket: String,
+        /// Prefix, ending in `/` (or empty).
+        prefix: String,
+    },
+}
+
+impl ConfigLocation {
+    /// Parses `s3://bucket/prefix/` or a file path.
+    pub fn parse(text: &str) -> Result<Self, HostError> {
+        match text.strip_prefix("s3://") {
+            Some(rest) => {
+                let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+                if bucket.is_empty() {
+                    return Err(HostError::config(format!(
+                        "`{text}` names no bucket; use s3://bucket/prefix/"
+                    )));
+                }
+                let mut prefix = prefix.to_owned();
+                if !prefix.is_empty() && !prefix.ends_with('/') {
+                    prefix.push('/');
+                }
+                Ok(ConfigLocation::S3 {
+                    bucket: bucket.to_owned(),
+                    prefix,
+                })
+            }
+            None => Ok(ConfigLocation::File(text.into())),
+        }
+    }
+}
+
+/// S3 client settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Settings {
+    /// Endpoint override.
+    pub endpoint: Option<String>,
+    /// Path-style addressing.
+    pub force_path_style: bool,
+    /// SDK attempts per request.
+    pub max_attempts: u32,
+    /// Timeout of one attempt.
+    pub attempt_timeout: Duration,
+    /// Timeout of a whole operation.
+    pub operation_timeout: Duration,
+}
+
+impl Default for S3Settings {
+    fn default() -> Self {
+        S3Settings {
+            endpoint: None,
+            force_path_style: false,
+            max_attempts: 4,
+            attempt_timeout: Duration::from_secs(10),
+            operation_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Everything the handler needs besides the engine and the S3 client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Where the mailex config lives.
+    pub config: ConfigLocation,
+    /// Minimum time between two checks of an S3 config.
+    pub config_refresh: Duration,
+    /// Bucket for records.
+    pub output_bucket: String,
+    /// Prefix for records (ends in `/`).
+    pub output_prefix: String,
+    /// Bucket of the SES S3 action, for SES Lambda-action events.
+    pub ses_bucket: Option<String>,
+    /// Prefix of the SES S3 action.
+    pub ses_prefix: String,
+    /// Messages of a batch processed at once.
+    pub concurrency: usize,
+    /// S3 client settings.
+    pub s3: S3Settings,
+}
+
+impl Settings {
+    /// Settings for tests and tools: a config file, an output bucket, defaults elsewhere.
+    pub fn new(config: ConfigLocation, output_bucket: impl Into<String>) -> Self {
+        Settings {
+            config,
+            config_refresh: Duration::from_secs(60),
+            output_bucket: output_bucket.into(),
+            output_prefix: "records/".to_owned(),
+            ses_bucket: None,
+            ses_prefix: String::new(),
+            concurrency: 8,
+            s3: S3Settings::default(),
+        }
+    }
+
+    /// Reads the settings from the process environment (see the module docs).
+    pub fn from_env() -> Result<Self, HostError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, HostError> {
+        let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let config = match non_empty("MAILEX_CONFIG") {
+            Some(text) => ConfigLocation::parse(&text)?,
+            None => {
+                let root = non_empty("LAMBDA_TASK_ROOT").unwrap_or_else(|| ".".to_owned());
+                ConfigLocation::File(
+                    std::path::Path::new(&root)
+                        .join("config")
+                        .join("mailex.toml"),
+                )
+            }
+        };
+        let number = |name: &str, default: u64| -> Result<u64, HostError> {
+            match non_empty(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| HostError::config(format!("{name}=`{v}` is not a whole number"))),
+            }
+        };
+        let output_bucket = non_empty("MAILEX_OUTPUT_BUCKET").ok_or_else(|| {
+            HostError::config("MAILEX_OUTPUT_BUCKET is not set; name the bucket for records")
+        })?;
+        let mut output_prefix =
+            get("MAILEX_OUTPUT_PREFIX").unwrap_or_else(|| "records/".to_owned());
+        if !output_prefix.is_empty() && !output_prefix.ends_with('/') {
+            output_prefix.push('/');
+        }
+        let ses_bucket = non_empty("MAILEX_SES_BUCKET");
+        let ses_prefix = get("MAILEX_SES_PREFIX").unwrap_or_default();
+        if ses_bucket.as_deref() == Some(output_bucket.as_str())
+            && ses_prefix.starts_with(&output_prefix)
+        {
+            return Err(HostError::config(
+                "MAILEX_SES_PREFIX lies inside MAILEX_OUTPUT_PREFIX: records would trigger the function again",
+            ));
+        }
+        let concurrency = number("MAILEX_CONCURRENCY", 8)?.clamp(1, 256) as usize;
+        let s3 = S3Settings {
+            endpoint: non_empty("MAILEX_S3_ENDPOINT"),
+            force_path_style: non_empty("MAILEX_S3_FORCE_PATH_STYLE")
+                .is_some_and(|v| v == "true" || v == "1"),
+            max_attempts: number("MAILEX_S3_MAX_ATTEMPTS", 4)?.clamp(1, 20) as u32,
+            attempt_timeout: Duration::from_millis(number("MAILEX_S3_ATTEMPT_TIMEOUT_MS", 10_000)?),
+            operation_timeout: Duration::from_millis(number(
+                "MAILEX_S3_OPERATION_TIMEOUT_MS",
+                30_000,
+            )?),
+        };
+        Ok(Settings {
+            config,
+            config_refresh: Duration::from_secs(number("MAILEX_CONFIG_REFRESH_SECS", 60)?),
+            output_bucket,
+            output_prefix,
+            ses_bucket,
+            ses_prefix,
+            concurrency,
+            s3,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn s3_config_location_parses() {
+        assert_eq!(
+            ConfigLocation::parse("s3://b/config").unwrap(),
+            ConfigLocation::S3 {
+                bucket: "b".into(),
+                prefix: "config/".into()
+            }
+        );
+        assert!(ConfigLocation::parse("s3:///x").is_err());
+    }
+
+    #[test]
+    fn output_bucket_is_required_and_loops_are_refused() {
+        assert!(Settings::from_lookup(lookup(&[])).is_err());
+        let s = Settings::from_lookup(lookup(&[("MAILEX_OUTPUT_BUCKET", "out")])).unwrap();
+        assert_eq!(s.output_prefix, "records/");
+        assert!(
+            Settings::from_lookup(lookup(&[
+                ("MAILEX_OUTPUT_BUCKET", "b"),
+                ("MAILEX_SES_BUCKET", "b"),
+                ("MAILEX_SES_PREFIX", "records/in/")
+            ]))
+            .is_err()
+        );
+        assert!(
+            Settings::from_lookup(lookup(&[
+                ("MAILEX_OUTPUT_BUCKET", "b"),
+                ("MAILEX_CONCURRENCY", "x")
+            ]))
+            .is_err()
+        );
+    }
+}

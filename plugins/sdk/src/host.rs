@@ -1,0 +1,158 @@
+//! Safe wrappers over the host primitives.
+//!
+//! Each function calls the host's implementation, the same one the rule DSL uses. They
+//! only work inside mailex (a plugin instance); on any other host the component would not
+//! link.
+
+use crate::bindings::mailex::extractor::{adf as raw_adf, attachments as raw_att, html as raw_html, normalize as raw_norm, regex as raw_re};
+use crate::{ExtractError, Money, PersonName};
+use std::fmt;
+
+/// A host primitive refused its input (an invalid regex or CSS selector).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrimitiveError {
+    what: &'static str,
+    message: String,
+}
+
+impl PrimitiveError {
+    fn new(what: &'static str, message: String) -> Self {
+        Self { what, message }
+    }
+}
+
+impl fmt::Display for PrimitiveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid {}: {}", self.what, self.message)
+    }
+}
+
+impl std::error::Error for PrimitiveError {}
+
+impl From<PrimitiveError> for ExtractError {
+    fn from(e: PrimitiveError) -> Self {
+        ExtractError::Internal(e.to_string())
+    }
+}
+
+/// The capture groups of one regex match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Captures(Vec<Option<String>>);
+
+impl Captures {
+    /// Group `i` (0 is the whole match), if it took part in the match.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        self.0.get(i).and_then(|g| g.as_deref())
+    }
+
+    /// Number of groups, including group 0.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Never true for a real match (group 0 always exists).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The capture groups of the first match of `pattern` in `haystack`.
+pub fn regex_capture(pattern: &str, haystack: &str) -> Result<Option<Captures>, PrimitiveError> {
+    raw_re::regex_capture(pattern, haystack)
+        .map(|m| m.map(Captures))
+        .map_err(|e| PrimitiveError::new("regex", e))
+}
+
+/// Group `group` of the first match of `pattern` in `haystack`, trimmed.
+pub fn regex_group(
+    pattern: &str,
+    haystack: &str,
+    group: usize,
+) -> Result<Option<String>, PrimitiveError> {
+    Ok(regex_capture(pattern, haystack)?.and_then(|c| c.get(group).map(|s| s.trim().to_owned())))
+}
+
+/// All matches of `pattern` in `haystack`.
+pub fn regex_find_all(pattern: &str, haystack: &str) -> Result<Vec<String>, PrimitiveError> {
+    raw_re::regex_find_all(pattern, haystack).map_err(|e| PrimitiveError::new("regex", e))
+}
+
+/// The text of every element of the message HTML that `selector` matches.
+pub fn css_select(selector: &str) -> Result<Vec<String>, PrimitiveError> {
+    raw_html::css_select(selector).map_err(|e| PrimitiveError::new("CSS selector", e))
+}
+
+/// The text of the first non-empty element `selector` matches.
+pub fn css_first(selector: &str) -> Result<Option<String>, PrimitiveError> {
+    Ok(css_select(selector)?
+        .into_iter()
+        .find(|t| !t.trim().is_empty()))
+}
+
+/// The value of `attribute` on every element `selector` matches.
+pub fn css_select_attr(selector: &str, attribute: &str) -> Result<Vec<String>, PrimitiveError> {
+    raw_html::css_select_attr(selector, attribute).map_err(|e| PrimitiveError::new("CSS selector", e))
+}
+
+/// The content of `<meta name="NAME" content="...">` in the message HTML.
+pub fn meta(name: &str) -> Option<String> {
+    raw_html::meta(name)
+}
+
+/// Every value at `path` in the message's ADF document (see the WIT for the syntax).
+pub fn adf(path: &str) -> Vec<String> {
+    raw_adf::adf_path(path)
+}
+
+/// The first non-empty value at `path` in the message's ADF document.
+pub fn adf_first(path: &str) -> Option<String> {
+    raw_adf::adf_path(path)
+        .into_iter()
+        .map(|v| v.trim().to_owned())
+        .find(|v| !v.is_empty())
+}
+
+/// How many elements `path` matches in the message's ADF document.
+pub fn adf_count(path: &str) -> u32 {
+    raw_adf::adf_count(path)
+}
+
+/// The decoded bytes of attachment `index`.
+pub fn attachment_bytes(index: u32) -> Option<Vec<u8>> {
+    raw_att::attachment_bytes(index)
+}
+
+/// The host normalisers (the same ones the rule DSL uses).
+pub mod normalize {
+    use super::*;
+
+    /// A normalised email address, or `None`.
+    pub fn email(input: &str) -> Option<String> {
+        raw_norm::normalize_email(input)
+    }
+
+    /// A phone number in E.164, with `region` (e.g. `"US"`) for national numbers.
+    pub fn phone(input: &str, region: Option<&str>) -> Option<String> {
+        raw_norm::normalize_phone(input, region)
+    }
+
+    /// An absolute http(s) URL.
+    pub fn url(input: &str) -> Option<String> {
+        raw_norm::normalize_url(input)
+    }
+
+    /// An amount of money; `default_currency` (ISO 4217) applies when the input names none.
+    pub fn money(input: &str, default_currency: Option<&str>) -> Option<Money> {
+        raw_norm::normalize_money(input, default_currency)
+    }
+
+    /// A date as `YYYY-MM-DD`.
+    pub fn date(input: &str) -> Option<String> {
+        raw_norm::normalize_date(input)
+    }
+
+    /// A person name split into first and last.
+    pub fn name(input: &str) -> Option<PersonName> {
+        raw_norm::normalize_name(input)
+    }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Build every example and hostile plugin to wasm32-wasip2 (release) and copy the
+# components to target/plugins/*.wasm, where core's integration tests and benches
+# look for them. The test command runs this before `cargo test`.
+#
+# Usage:  scripts/build-plugins.sh            (from anywhere inside the repository)
+# Needs:  rustup target add wasm32-wasip2     (rust-toolchain.toml lists it)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+out="$root/target/plugins"
+mkdir -p "$out"
+
+# The plugins workspace has its own Cargo.lock and builds into target/wasm
+# (plugins/.cargo/config.toml sets the target and the target dir).
+(cd "$root/plugins" && cargo build --release --workspace --target wasm32-wasip2 --locked)
+
+built="$root/target/wasm/wasm32-wasip2/release"
+count=0
+for wasm in "$built"/*.wasm; do
+    cp -f "$wasm" "$out/"
+    count=$((count + 1))
+done
+
+# The last hostile plugin is not a plugin at all: a text file named like one.
+printf 'this is not a WebAssembly component, only a file named like one\n' > "$out/hostile_not_wasm.wasm"
+
+echo "build-plugins: $count components and 1 non-wasm file in $out"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite, exactly as CI runs it (`.ci/run` calls this script).
+#
+# It installs what the tests need (the wasm32-wasip2 target, the Python tools), builds the
+# WebAssembly plugins, starts a local S3 server (moto) on loopback, then runs formatting,
+# lint, every test of the workspace and of the plugins, and the deployment template lint.
+# Nothing is mocked: plugins are real .wasm components and S3 is a real HTTP API.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain and tools"
+rustup show active-toolchain >/dev/null
+rustup target add wasm32-wasip2 >/dev/null
+python3 -m pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+
+step "format"
+cargo fmt --all --check
+
+step "build the WebAssembly plugins"
+bash scripts/build-plugins.sh
+
+step "start a local S3 server"
+# shellcheck source=scripts/start-s3.sh
+source scripts/start-s3.sh
+trap 'stop_s3' EXIT
+
+step "lint"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "tests"
+cargo test --workspace --locked
+
+step "the README's first command on the example inbox, records checked against the schema"
+cargo run --quiet --locked -p mailex-cli -- extract --config examples/mailex.toml examples/inbox/ > target/example-records.jsonl
+python3 scripts/validate-records.py docs/record.schema.json target/example-records.jsonl
+
+step "deployment template"
+bash scripts/lint-template.sh
+
+echo
+echo "all checks passed"

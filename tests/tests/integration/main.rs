@@ -1,0 +1,5 @@
+//! Workspace-level integration tests, compiled into one binary (one module per area).
+
+mod corpus;
+mod records;
+mod spoofing;

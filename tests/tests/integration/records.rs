@@ -1,0 +1,67 @@
+//! Data-driven record tests: each `tests/fixtures/records/*.eml` is processed with the config
+//! beside it and compared with its `*.expected.json` (only the keys present there).
+
+use std::path::Path;
+
+use mailex_core::{Engine, Status};
+use mailex_tests::{files_below, fixture, process_file, subset_differences};
+
+fn check_folder(dir: &Path) -> usize {
+    let engine = Engine::load(&dir.join("mailex.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for eml in files_below(dir, &[".eml"]) {
+        let expected_path = eml.with_extension("expected.json");
+        let Ok(expected) = std::fs::read_to_string(&expected_path) else {
+            failures.push(format!("{}: no expected file", eml.display()));
+            continue;
+        };
+        let expected: serde_json::Value = serde_json::from_str(&expected).expect("expected files are JSON");
+        let record = process_file(&engine, &eml);
+        let actual = serde_json::to_value(&record).expect("records serialise");
+        let differences = subset_differences(&expected, &actual, "record");
+        if !differences.is_empty() {
+            failures.push(format!("{}:\n  {}\n  actual: {actual:#}", eml.display(), differences.join("\n  ")));
+        }
+        checked += 1;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    checked
+}
+
+#[test]
+fn records_match_their_expectations() {
+    assert!(check_folder(&fixture("records")) >= 5);
+}
+
+#[test]
+fn oversized_input_is_failed_without_parsing() {
+    let engine = mailex_tests::engine("[settings]\nmax_input_bytes = 100\n");
+    let raw = vec![b'a'; 101];
+    let record = engine.process(&mailex_core::Input::new(&raw, "big.eml"));
+    assert_eq!(record.status, Status::Failed);
+    assert_eq!(record.errors[0].code, "too_large");
+    assert_eq!(record.input_bytes, 101);
+    let raw = b"From: a@b.example\r\n\r\nhi\r\n";
+    assert_eq!(engine.process(&mailex_core::Input::new(raw, "small.eml")).status, Status::Unmatched);
+}
+
+#[test]
+fn garbage_input_yields_a_record() {
+    let engine = mailex_tests::engine("");
+    for raw in [&b""[..], b"\0\0\0\xff\xfe", b"\r\n\r\n", b"no colon at all"] {
+        let record = engine.process(&mailex_core::Input::new(raw, "garbage"));
+        assert!(matches!(record.status, Status::Failed | Status::Unmatched), "{record:?}");
+    }
+}
+
+#[test]
+fn the_committed_schema_is_current() {
+    let path = mailex_tests::workspace_root().join("docs/record.schema.json");
+    let current = serde_json::to_string_pretty(&mailex_core::record_schema()).unwrap() + "\n";
+    if std::env::var_os("MAILEX_BLESS").is_some() {
+        std::fs::write(&path, &current).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(committed == current, "docs/record.schema.json is stale: run `MAILEX_BLESS=1 cargo test -p mailex-tests` and commit it");
+}
