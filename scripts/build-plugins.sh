@@ -17,7 +17,15 @@ mkdir -p "$out"
 
 built="$root/target/wasm/wasm32-wasip2/release"
 count=0
-for wasm in "$built"/*.wasm; do
+# Copy exactly the workspace's plugins (not other .wasm files that may sit in the
+# shared target directory).
+for manifest in "$root"/plugins/examples/*/Cargo.toml "$root"/plugins/hostile/*/Cargo.toml; do
+    name="$(sed -n 's/^name = "\(.*\)"$/\1/p' "$manifest" | head -n 1)"
+    wasm="$built/${name//-/_}.wasm"
+    if [[ ! -f "$wasm" ]]; then
+        echo "build-plugins: $wasm was not built" >&2
+        exit 1
+    fi
     cp -f "$wasm" "$out/"
     count=$((count + 1))
 done

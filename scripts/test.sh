@@ -23,9 +23,8 @@ step "build the WebAssembly plugins"
 bash scripts/build-plugins.sh
 
 step "start a local S3 server"
-# shellcheck source=scripts/start-s3.sh
-source scripts/start-s3.sh
-trap 'stop_s3' EXIT
+exports="$(bash scripts/start-s3.sh)" && eval "$exports"
+trap 'kill "$MAILEX_TEST_S3_PID" 2>/dev/null || true' EXIT
 
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings

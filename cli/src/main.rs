@@ -33,6 +33,14 @@ enum Command {
     Check(commands::check::CheckArgs),
     /// Print the JSON Schema of the records.
     Schema,
+    /// Re-run extraction over stored mail (a folder or s3://bucket/prefix) and summarise what
+    /// changed per advertiser; runs `mailex-replay` (see `mailex replay --help`).
+    #[command(disable_help_flag = true)]
+    Replay {
+        /// Arguments for `mailex-replay`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -54,6 +62,7 @@ fn run() -> u8 {
         Command::Route(args) => commands::route::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Schema => commands::schema(),
+        Command::Replay { args } => commands::replay::run(args),
     };
     match result {
         Ok(code) => code,

@@ -13,8 +13,11 @@
 //! Parsing never panics. It fails only when no ADF can be found at all; recovered faults are
 //! reported as [`AdfWarning`]s next to the tree.
 //!
-//! Paths are element names separated by `/`, relative to `<adf>` (a leading `adf/` is allowed),
-//! each optionally with one or more `[attribute=value]` filters:
+//! Paths are element names separated by `/`, relative to `<adf>` (a leading `adf/` is allowed).
+//! Each step may carry `[attribute=value]` filters (`[@attribute=value]` and `[attribute]` work
+//! too) and a 1-based index over all matches so far (`vehicle#2` or `vehicle[2]`); a final
+//! `@attribute` step reads an attribute instead of the text. Names compare case-insensitively.
+//! [`find_in_email`] is the one place that locates the ADF in an email:
 //!
 //! ```
 //! use mailex_core::adf::AdfDocument;
@@ -28,6 +31,8 @@
 //! assert_eq!(doc.get("prospect/customer/contact/email"), Some("jane@example.com"));
 //! assert_eq!(doc.get("prospect/customer/contact/name[part=last]"), Some("Doe"));
 //! assert_eq!(doc.get("prospect/customer/comments"), Some("Call after 5 & ask for Bob"));
+//! assert_eq!(doc.get("prospect/customer/contact/phone/@type"), Some("voice"));
+//! assert_eq!(doc.values("prospect/customer/contact/name#2"), vec!["Doe"]);
 //! ```
 
 use std::borrow::Cow;
@@ -35,6 +40,8 @@ use std::borrow::Cow;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 use thiserror::Error;
+
+use crate::message::Email;
 
 /// Deepest element nesting kept; deeper elements are flattened into their ancestor at this depth.
 pub const MAX_DEPTH: usize = 64;
@@ -95,21 +102,32 @@ impl AdfNode {
             .find(|c| c.name.eq_ignore_ascii_case(name))
     }
 
-    /// Every node matching `path` below this node, in document order.
+    /// Every node matching `path` below this node, in document order. A path ending in `@attr`
+    /// selects the nodes that have that attribute. A malformed path selects nothing.
     pub fn find_all(&self, path: &str) -> Vec<&AdfNode> {
-        let Some(steps) = parse_path(path) else {
+        let Some(path) = parse_path(path) else {
             return Vec::new();
         };
         let mut current: Vec<&AdfNode> = vec![self];
-        for step in &steps {
+        for step in &path.steps {
             current = current
                 .into_iter()
                 .flat_map(|n| n.children.iter().filter(|c| step.matches(c)))
                 .take(MAX_ELEMENTS)
                 .collect();
+            if let Some(i) = step.index {
+                current = current
+                    .into_iter()
+                    .nth(i.wrapping_sub(1))
+                    .into_iter()
+                    .collect();
+            }
             if current.is_empty() {
                 break;
             }
+        }
+        if let Some(attr) = path.attr {
+            current.retain(|n| n.attr(attr).is_some());
         }
         current
     }
@@ -119,12 +137,22 @@ impl AdfNode {
         self.find_all(path).into_iter().next()
     }
 
-    /// The text of the first node matching `path` that has non-empty text.
-    pub fn get(&self, path: &str) -> Option<&str> {
+    /// The values `path` selects, in document order: the text of each matching element, or the
+    /// attribute when the path ends in `@attr`. Empty values are kept.
+    pub fn values(&self, path: &str) -> Vec<&str> {
+        let attr = parse_path(path).and_then(|p| p.attr);
         self.find_all(path)
             .into_iter()
-            .map(|n| n.text.as_str())
-            .find(|t| !t.is_empty())
+            .filter_map(|n| match attr {
+                Some(a) => n.attr(a),
+                None => Some(n.text.as_str()),
+            })
+            .collect()
+    }
+
+    /// The first non-empty value `path` selects (see [`AdfNode::values`]).
+    pub fn get(&self, path: &str) -> Option<&str> {
+        self.values(path).into_iter().find(|t| !t.is_empty())
     }
 }
 
@@ -180,9 +208,14 @@ impl AdfDocument {
             || find_tag_ci(input, "prospect").is_some()
     }
 
-    /// The text of the first element matching `path` (relative to `<adf>`; `adf/` may prefix it).
+    /// The first non-empty value `path` selects (relative to `<adf>`; `adf/` may prefix it).
     pub fn get(&self, path: &str) -> Option<&str> {
         self.root.get(strip_root(path))
+    }
+
+    /// Every value `path` selects (see [`AdfNode::values`]).
+    pub fn values(&self, path: &str) -> Vec<&str> {
+        self.root.values(strip_root(path))
     }
 
     /// Every element matching `path`.
@@ -194,23 +227,113 @@ impl AdfDocument {
     pub fn find(&self, path: &str) -> Option<&AdfNode> {
         self.root.find(strip_root(path))
     }
+
+    /// Checks the syntax of `path` without a document (for load-time validation of rule files
+    /// and plugin calls). Returns a short explanation of the first problem.
+    pub fn check_path(path: &str) -> Result<(), &'static str> {
+        parse_path(strip_root(path)).map(|_| ()).ok_or(
+            "malformed ADF path (expected `name/name[attr=value]#2/@attr`: names separated by `/`, \
+             optional `[attr=value]` filters, an optional 1-based `#N` index, an optional final `@attr`)",
+        )
+    }
+}
+
+/// Where [`find_in_email`] found the ADF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdfOrigin {
+    /// The n-th attachment (1-based, in [`Email::attachments`] order).
+    Attachment(usize),
+    /// The HTML body (HTML-wrapped or entity-escaped ADF).
+    HtmlBody,
+    /// The text body.
+    TextBody,
+    /// Inside a forwarded `message/rfc822` part.
+    Forwarded(Box<AdfOrigin>),
+}
+
+impl std::fmt::Display for AdfOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AdfOrigin::Attachment(n) => write!(f, "attachment {n}"),
+            AdfOrigin::HtmlBody => f.write_str("html body"),
+            AdfOrigin::TextBody => f.write_str("text body"),
+            AdfOrigin::Forwarded(inner) => write!(f, "forwarded message: {inner}"),
+        }
+    }
+}
+
+/// Finds and parses the ADF of an email. The one lookup shared by `builtin:adf`, the DSL's
+/// `adf(...)` and the plugin host, in this order:
+///
+/// 1. attachments declared as XML (`*/xml` type, `.xml` or `.adf` name) that contain ADF;
+/// 2. any other attachment that contains ADF;
+/// 3. the HTML body (ADF wrapped in `<pre>`, or entity-escaped);
+/// 4. the text body;
+/// 5. forwarded `message/rfc822` parts, two levels deep at most.
+pub fn find_in_email(email: &Email<'_>) -> Option<(AdfDocument, AdfOrigin)> {
+    find_at_depth(email, 0)
+}
+
+fn find_at_depth(email: &Email<'_>, depth: usize) -> Option<(AdfDocument, AdfOrigin)> {
+    let attachments = email.attachments();
+    let xmlish = |a: &crate::message::Attachment<'_>| {
+        let name = a.name.as_deref().unwrap_or_default().to_ascii_lowercase();
+        a.content_type.ends_with("/xml")
+            || a.content_type.ends_with("+xml")
+            || name.ends_with(".xml")
+            || name.ends_with(".adf")
+    };
+    for declared in [true, false] {
+        for (i, a) in attachments.iter().enumerate() {
+            if declared != xmlish(a) || a.bytes.len() > MAX_INPUT {
+                continue;
+            }
+            if !AdfDocument::sniff(&String::from_utf8_lossy(a.bytes)) {
+                continue;
+            }
+            if let Ok(doc) = AdfDocument::parse_bytes(a.bytes) {
+                return Some((doc, AdfOrigin::Attachment(i + 1)));
+            }
+        }
+    }
+    if let Some(html) = email.html()
+        && AdfDocument::sniff(html)
+        && let Ok(doc) = AdfDocument::parse(html)
+    {
+        return Some((doc, AdfOrigin::HtmlBody));
+    }
+    let text = email.text();
+    if AdfDocument::sniff(text)
+        && let Ok(doc) = AdfDocument::parse(text)
+    {
+        return Some((doc, AdfOrigin::TextBody));
+    }
+    if depth < 2 {
+        for nested in email.nested() {
+            if let Some((doc, origin)) = find_at_depth(&nested, depth + 1) {
+                return Some((doc, AdfOrigin::Forwarded(Box::new(origin))));
+            }
+        }
+    }
+    None
 }
 
 fn strip_root(path: &str) -> &str {
     let p = path.trim().trim_start_matches('/');
     if p.eq_ignore_ascii_case("adf") {
         ""
-    } else if p.len() > 4 && p[..4].eq_ignore_ascii_case("adf/") {
+    } else if p.get(..4).is_some_and(|h| h.eq_ignore_ascii_case("adf/")) {
         &p[4..]
     } else {
         p
     }
 }
 
-/// One step of a path: a name (or `*`) and attribute filters.
+/// One step of a path: a name (or `*`), attribute filters and an optional 1-based index.
 struct Step<'p> {
     name: &'p str,
     filters: Vec<(&'p str, Option<&'p str>)>,
+    index: Option<usize>,
 }
 
 impl Step<'_> {
@@ -224,25 +347,50 @@ impl Step<'_> {
     }
 }
 
-/// Parses `a/b[k=v][k2="v 2"]/c`; `None` if malformed. An empty path selects the node itself.
-fn parse_path(path: &str) -> Option<Vec<Step<'_>>> {
+/// A parsed path: element steps and an optional final attribute.
+struct Path<'p> {
+    steps: Vec<Step<'p>>,
+    attr: Option<&'p str>,
+}
+
+/// Most steps a path may have.
+const MAX_STEPS: usize = 64;
+
+/// Parses `a/b[k=v][k2="v 2"]#2/c/@attr` (`[2]` is the same as `#2`); `None` if malformed. An
+/// empty path selects the node itself.
+fn parse_path(path: &str) -> Option<Path<'_>> {
     let mut steps = Vec::new();
-    if path.trim().is_empty() {
-        return Some(steps);
-    }
+    let mut attr = None;
     let mut rest = path.trim();
     while !rest.is_empty() {
-        let end = rest.find(['/', '[']).unwrap_or(rest.len());
+        if steps.len() >= MAX_STEPS {
+            return None;
+        }
+        if let Some(a) = rest.strip_prefix('@') {
+            let a = a.trim();
+            if a.is_empty() || a.contains(['/', '[', ']', '#', '@']) {
+                return None;
+            }
+            attr = Some(a);
+            break;
+        }
+        let end = rest.find(['/', '[', '#']).unwrap_or(rest.len());
         let name = rest[..end].trim();
-        if name.is_empty() {
+        if name.is_empty() || name.contains(['@', ']', '=']) {
             return None;
         }
         rest = &rest[end..];
         let mut filters = Vec::new();
+        let mut index = None;
         while let Some(r) = rest.strip_prefix('[') {
             let close = r.find(']')?;
-            let inner = &r[..close];
-            let inner = inner.trim().trim_start_matches('@');
+            let inner = r[..close].trim();
+            rest = &r[close + 1..];
+            if !inner.is_empty() && inner.bytes().all(|b| b.is_ascii_digit()) {
+                index = Some(inner.parse().ok().filter(|&i| i > 0)?);
+                continue;
+            }
+            let inner = inner.trim_start_matches('@');
             let filter = match inner.split_once('=') {
                 Some((k, v)) => (k.trim(), Some(v.trim().trim_matches(['"', '\'']))),
                 None => (inner.trim(), None),
@@ -251,16 +399,25 @@ fn parse_path(path: &str) -> Option<Vec<Step<'_>>> {
                 return None;
             }
             filters.push(filter);
-            rest = &r[close + 1..];
         }
-        steps.push(Step { name, filters });
+        if let Some(r) = rest.strip_prefix('#') {
+            let end = r.find('/').unwrap_or(r.len());
+            index = Some(r[..end].trim().parse().ok().filter(|&i: &usize| i > 0)?);
+            rest = &r[end..];
+        }
+        steps.push(Step {
+            name,
+            filters,
+            index,
+        });
         rest = match rest.strip_prefix('/') {
-            Some(r) => r,
+            Some(r) if !r.trim().is_empty() => r,
+            Some(_) => return None,
             None if rest.is_empty() => rest,
             None => return None,
         };
     }
-    Some(steps)
+    Some(Path { steps, attr })
 }
 
 /// ASCII-case-insensitive search.
@@ -710,6 +867,80 @@ mod tests {
     }
 
     #[test]
+    fn index_and_attribute_steps() {
+        let doc = AdfDocument::parse(SAMPLE).unwrap();
+        assert_eq!(doc.get("prospect/vehicle#2/make"), Some("Honda"));
+        assert_eq!(doc.get("prospect/vehicle[2]/make"), Some("Honda"));
+        assert_eq!(doc.get("prospect/vehicle#3/make"), None);
+        assert_eq!(doc.get("prospect/vehicle#1/@interest"), Some("buy"));
+        assert_eq!(
+            doc.values("prospect/vehicle/@interest"),
+            vec!["buy", "trade-in"]
+        );
+        assert_eq!(
+            doc.values("prospect/customer/contact/phone/@time"),
+            vec!["morning"]
+        );
+        assert_eq!(
+            doc.find_all("prospect/customer/contact/phone/@time").len(),
+            1
+        );
+        assert_eq!(
+            doc.get("prospect/vehicle[@interest=trade-in]/year"),
+            Some("2005")
+        );
+        assert_eq!(doc.get("prospect/@status"), Some("new"));
+        for bad in [
+            "prospect/vehicle#0/make",
+            "prospect/vehicle#x",
+            "prospect/@",
+            "prospect/@a/b",
+            "prospect/",
+            "a]",
+        ] {
+            assert!(AdfDocument::check_path(bad).is_err(), "{bad}");
+            assert!(doc.values(bad).is_empty(), "{bad}");
+        }
+        assert!(AdfDocument::check_path("adf/prospect/vehicle[interest=buy]#1/@status").is_ok());
+        assert!(AdfDocument::check_path("").is_ok());
+    }
+
+    #[test]
+    fn finds_adf_in_emails() {
+        let cases = [
+            (
+                "From: a@example.net\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n\
+                 --b\r\nContent-Type: application/octet-stream; name=lead.xml\r\nContent-Disposition: attachment; filename=lead.xml\r\n\r\n\
+                 <adf><prospect><customer><contact><name>A B</name></contact></customer></prospect></adf>\r\n--b--\r\n",
+                "attachment 1",
+            ),
+            (
+                "From: a@example.net\r\nContent-Type: text/html\r\n\r\n<html><body><pre>&lt;adf&gt;&lt;prospect&gt;&lt;customer&gt;&lt;contact&gt;&lt;name&gt;A B&lt;/name&gt;&lt;/contact&gt;&lt;/customer&gt;&lt;/prospect&gt;&lt;/adf&gt;</pre></body></html>\r\n",
+                "html body",
+            ),
+            (
+                "From: a@example.net\r\nContent-Type: text/plain\r\n\r\n<adf><prospect><customer><contact><name>A B</name></contact></customer></prospect></adf>\r\n",
+                "text body",
+            ),
+            (
+                "From: a@example.net\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nFwd\r\n\
+                 --b\r\nContent-Type: message/rfc822\r\n\r\nFrom: c@example.com\r\nContent-Type: text/plain\r\n\r\n\
+                 <adf><prospect><customer><contact><name>A B</name></contact></customer></prospect></adf>\r\n--b--\r\n",
+                "forwarded message: text body",
+            ),
+        ];
+        for (raw, want) in cases {
+            let email = Email::parse(raw.as_bytes()).unwrap();
+            let (doc, origin) =
+                find_in_email(&email).unwrap_or_else(|| panic!("no ADF for {want}"));
+            assert_eq!(origin.to_string(), want);
+            assert_eq!(doc.get("prospect/customer/contact/name"), Some("A B"));
+        }
+        let email = Email::parse(b"From: a@example.net\r\n\r\nNothing here\r\n").unwrap();
+        assert!(find_in_email(&email).is_none());
+    }
+
+    #[test]
     fn missing_declaration_and_garbage() {
         let input = "Subject: lead\r\n\r\nPlease see below.\n<ADF><Prospect><customer><contact><name>Jane Doe</name></contact></customer></Prospect></ADF>\ntrailing -- sig";
         let doc = AdfDocument::parse(input).unwrap();
@@ -863,5 +1094,74 @@ mod tests {
         let doc = AdfDocument::parse(SAMPLE).unwrap();
         assert_eq!(doc.get(&"a/".repeat(10_000)), None);
         assert_eq!(doc.get(&format!("prospect{}", "[x=y]".repeat(1000))), None);
+    }
+}
+
+#[cfg(test)]
+mod fuzz_tests {
+    use super::*;
+
+    #[test]
+    fn random_markup_never_panics() {
+        const PIECES: &[&str] = &[
+            "<adf>",
+            "</adf>",
+            "<prospect>",
+            "</prospect>",
+            "<name part=\"first\">",
+            "</name>",
+            "&",
+            "&amp;",
+            "&#x",
+            "&#",
+            ";",
+            "<![CDATA[",
+            "]]>",
+            "<!--",
+            "-->",
+            "<?xml version=\"1.0\"?>",
+            "<?",
+            "?>",
+            "\"",
+            "'",
+            "=",
+            "Jane",
+            " ",
+            "\n",
+            "<x a='",
+            ">",
+            "</",
+            "/>",
+            "<br>",
+            "&lt;adf&gt;",
+            "&lt;/adf&gt;",
+            "<html>",
+            "<pre>",
+            "\u{FFFD}",
+            "é",
+            "<!DOCTYPE adf [",
+            "]>",
+        ];
+        let mut state: u64 = 0x5eed;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            usize::try_from(state >> 33).unwrap_or(0)
+        };
+        // MAILEX_FUZZ_ITERS=200000 for a longer run.
+        let iters = std::env::var("MAILEX_FUZZ_ITERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3_000);
+        for _ in 0..iters {
+            let n = next() % 40;
+            let s: String = (0..n).map(|_| PIECES[next() % PIECES.len()]).collect();
+            if let Ok(doc) = AdfDocument::parse(&s) {
+                let _ = doc.get("prospect/name[part=first]");
+                let _ = doc.values("prospect/*#2/@part");
+            }
+            let _ = AdfDocument::parse_bytes(s.as_bytes());
+        }
     }
 }

@@ -208,6 +208,12 @@ impl Engine {
         record.sensitive = extraction.sensitive;
         record.errors.extend(extraction.errors);
         record.warnings.extend(extraction.warnings);
+        if email.html_was_trimmed() {
+            record.warnings.push(Issue::new(
+                "html_nesting_trimmed",
+                format!("the HTML body nests elements deeper than {} levels; deeper elements were ignored", crate::html::MAX_NESTING),
+            ));
+        }
         record
     }
 

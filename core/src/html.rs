@@ -13,6 +13,8 @@
 //! assert_eq!(mailex_core::html::text_view(&doc), "Name:\tJane Doe\nPhone:\t202-555-0143");
 //! ```
 
+use std::borrow::Cow;
+
 use ego_tree::iter::Edge;
 use scraper::Html;
 
@@ -121,11 +123,17 @@ impl Writer {
     }
 
     fn put(&mut self, c: char) {
+        if c == ' ' && (self.newlines > 0 || self.at_line_start()) {
+            // A preformatted space at the start of a line is dropped; it must not flush the
+            // pending line breaks either, or they would be emitted twice.
+            return;
+        }
         if !self.out.is_empty() && self.newlines > 0 {
             // Trim trailing spaces of the finished line.
             let trimmed = self.out.trim_end_matches([' ', '\t']).len();
             self.out.truncate(trimmed);
-            for _ in 0..self.newlines {
+            let have = self.out.len() - self.out.trim_end_matches('\n').len();
+            for _ in have..usize::from(self.newlines) {
                 self.out.push('\n');
             }
             self.space = false;
@@ -244,6 +252,150 @@ pub fn text_view(doc: &Html) -> String {
     w.out
 }
 
+/// Deepest element nesting [`parse_document`] lets through to the HTML parser.
+pub const MAX_NESTING: usize = 128;
+
+/// Parses an HTML document with bounded nesting: start tags that would nest deeper than
+/// [`MAX_NESTING`] (and their end tags) are removed before parsing.
+///
+/// html5ever's tree builder scans the stack of open elements for many tags, so its time grows
+/// with the square of the nesting depth: 40 000 nested `<div>`s (200 KB) take seconds, a hostile
+/// 40 MB email would take hours. Real emails nest far less than [`MAX_NESTING`], so for them the
+/// input is parsed unchanged. The second value says whether anything was removed.
+///
+/// ```
+/// let deep = "<div>".repeat(10_000) + "x";
+/// let (doc, trimmed) = mailex_core::html::parse_document(&deep);
+/// assert!(trimmed);
+/// assert_eq!(mailex_core::html::text_view(&doc), "x");
+/// ```
+pub fn parse_document(html: &str) -> (Html, bool) {
+    let bounded = bound_nesting(html, MAX_NESTING);
+    let trimmed = matches!(bounded, Cow::Owned(_));
+    (Html::parse_document(&bounded), trimmed)
+}
+
+/// Elements that never have content.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr", "basefont", "bgsound", "frame", "keygen",
+];
+/// Elements whose end tag is optional (the parser closes them implicitly); they are not counted,
+/// because a run of unclosed `<li>` or `<p>` does not nest.
+const OPTIONAL_END: &[&str] = &[
+    "p", "li", "td", "th", "tr", "option", "optgroup", "dt", "dd", "tbody", "thead", "tfoot",
+    "colgroup", "rt", "rp", "html", "head", "body",
+];
+/// Elements whose content is raw text, not markup.
+const RAW_TEXT: &[&str] = &["script", "style", "textarea", "title", "xmp", "plaintext"];
+
+/// Removes start tags nested deeper than `max` (estimated from the tag stream) and as many of
+/// the end tags that follow; returns the input unchanged when nothing is too deep.
+fn bound_nesting(html: &str, max: usize) -> Cow<'_, str> {
+    let bytes = html.as_bytes();
+    let mut depth = 0usize;
+    // Start tags dropped and not yet matched by a dropped end tag.
+    let mut dropped = 0usize;
+    // Byte ranges to remove.
+    let mut cuts: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while let Some(off) = memchr_lt(&bytes[i..]) {
+        let start = i + off;
+        let rest = &bytes[start..];
+        if rest.starts_with(b"<!--") {
+            i = find(bytes, start + 4, b"-->").map_or(bytes.len(), |e| e + 3);
+            continue;
+        }
+        let is_end = rest.get(1) == Some(&b'/');
+        let name_start = start + 1 + usize::from(is_end);
+        let name_len = bytes[name_start.min(bytes.len())..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if name_len == 0 || !bytes[name_start].is_ascii_alphabetic() {
+            i = start + 1;
+            continue;
+        }
+        let name = html[name_start..name_start + name_len].to_ascii_lowercase();
+        let end = tag_end(bytes, name_start + name_len);
+        let self_closing = end >= 2 && bytes[end - 2] == b'/';
+        i = end;
+        if VOID.contains(&name.as_str()) || OPTIONAL_END.contains(&name.as_str()) {
+            continue;
+        }
+        if is_end {
+            if dropped > 0 {
+                dropped -= 1;
+                cuts.push((start, end));
+            } else {
+                depth = depth.saturating_sub(1);
+            }
+            continue;
+        }
+        if RAW_TEXT.contains(&name.as_str()) && !self_closing {
+            // Skip to the matching end tag; its content is not markup.
+            let close = format!("</{name}");
+            i = find_ci_bytes(bytes, end, close.as_bytes()).unwrap_or(bytes.len());
+            depth += 1;
+            continue;
+        }
+        if self_closing {
+            continue;
+        }
+        if depth >= max {
+            dropped += 1;
+            cuts.push((start, end));
+        } else {
+            depth += 1;
+        }
+    }
+    if cuts.is_empty() {
+        return Cow::Borrowed(html);
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut last = 0;
+    for (a, b) in cuts {
+        out.push_str(&html[last..a]);
+        last = b;
+    }
+    out.push_str(&html[last..]);
+    Cow::Owned(out)
+}
+
+fn memchr_lt(hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == b'<')
+}
+
+fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
+}
+
+fn find_ci_bytes(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    hay.get(from..)?
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+        .map(|p| from + p)
+}
+
+/// The byte after the `>` that ends the tag whose attributes start at `from` (quotes respected);
+/// the end of the input if there is none.
+fn tag_end(bytes: &[u8], from: usize) -> usize {
+    let mut quote: Option<u8> = None;
+    for (k, &b) in bytes.iter().enumerate().skip(from) {
+        match (quote, b) {
+            (Some(q), _) if b == q => quote = None,
+            (Some(_), _) => {}
+            (None, b'"' | b'\'') => quote = Some(b),
+            (None, b'>') => return k + 1,
+            _ => {}
+        }
+    }
+    bytes.len()
+}
+
 /// Every `<meta name="..." content="...">` of the document, in document order, with the name
 /// and content trimmed. Meta tags in the body count too (real lead emails put them there).
 /// Tags without a `name` or without `content` are skipped.
@@ -332,6 +484,64 @@ mod tests {
     }
 
     #[test]
+    fn bounded_parsing() {
+        // Ordinary documents are parsed unchanged.
+        let normal = "<html><body><div><table><tr><td><p>a<br>b</td></tr></table></div><script>if (a<b) {}</script></body></html>";
+        assert!(matches!(
+            bound_nesting(normal, MAX_NESTING),
+            Cow::Borrowed(_)
+        ));
+        let many_li = "<ul>".to_string() + &"<li>x".repeat(10_000) + "</ul>";
+        assert!(matches!(
+            bound_nesting(&many_li, MAX_NESTING),
+            Cow::Borrowed(_)
+        ));
+        // Deep nesting is cut at the limit, and what follows is still there.
+        let deep = "<div>".repeat(1_000) + "deep" + &"</div>".repeat(1_000) + "<p>after</p>";
+        let (doc, trimmed) = parse_document(&deep);
+        assert!(trimmed);
+        assert_eq!(text_view(&doc), "deep\n\nafter");
+        let depth = doc
+            .tree
+            .root()
+            .descendants()
+            .map(|n| n.ancestors().count())
+            .max()
+            .unwrap_or(0);
+        assert!(depth <= MAX_NESTING + 4, "depth {depth}");
+        // Quotes and comments do not confuse the scan.
+        let tricky = "<a title='>'>x</a><!-- <div><div> -->".to_string() + &"<b>".repeat(200);
+        let bounded = bound_nesting(&tricky, MAX_NESTING);
+        assert_eq!(bounded.matches("<b>").count(), MAX_NESTING);
+        // Unclosed and truncated markup.
+        for junk in [
+            "<",
+            "<div",
+            "</",
+            "<div title=\"",
+            "<!--",
+            "<script>",
+            "<1>",
+            "<\u{FFFD}>",
+        ] {
+            let _ = parse_document(junk);
+        }
+    }
+
+    #[test]
+    fn bounded_parsing_is_fast() {
+        let deep = "<div>".repeat(100_000) + "x";
+        let t = std::time::Instant::now();
+        let (doc, _) = parse_document(&deep);
+        assert_eq!(text_view(&doc), "x");
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            t.elapsed()
+        );
+    }
+
+    #[test]
     fn hostile_documents() {
         let deep =
             "<div><table><tr><td>".repeat(5_000) + "x" + &"</td></tr></table></div>".repeat(5_000);
@@ -342,5 +552,81 @@ mod tests {
         assert_eq!(view(""), "");
         assert_eq!(view("\u{FFFD}<p>\u{FFFD}"), "\u{FFFD}\n\n\u{FFFD}");
         let _ = view("<<<>>></td></tr><td><br/></br></p></table>&#xFFFFFFFF;&bogus;");
+    }
+}
+
+#[cfg(test)]
+mod fuzz_tests {
+    use super::*;
+
+    #[test]
+    fn random_markup_never_panics() {
+        const PIECES: &[&str] = &[
+            "<table>",
+            "</table>",
+            "<tr>",
+            "</tr>",
+            "<td>",
+            "</td>",
+            "<th>",
+            "<br>",
+            "<p>",
+            "</p>",
+            "<pre>",
+            "</pre>",
+            "<div>",
+            "</div>",
+            "<script>",
+            "</script>",
+            "<style>",
+            "<!--",
+            "-->",
+            "<meta name='lead_x' content='",
+            "'>",
+            "&nbsp;",
+            "&amp;",
+            "&#",
+            ";",
+            "x",
+            " ",
+            "\n",
+            "\t",
+            "\u{FFFD}",
+            "\u{200B}",
+            "<",
+            ">",
+            "\"",
+            "<b>",
+            "</b>",
+            "<head>",
+            "<title>",
+        ];
+        let mut state: u64 = 0xfeed;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            usize::try_from(state >> 33).unwrap_or(0)
+        };
+        // MAILEX_FUZZ_ITERS=200000 for a longer run.
+        let iters = std::env::var("MAILEX_FUZZ_ITERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1_500);
+        for _ in 0..iters {
+            let n = next() % 40;
+            let s: String = (0..n).map(|_| PIECES[next() % PIECES.len()]).collect();
+            let (doc, _) = parse_document(&s);
+            let view = text_view(&doc);
+            assert!(
+                !view.contains("\n\n\n"),
+                "more than one blank line for {s:?}"
+            );
+            assert!(
+                !view.starts_with('\n') && !view.ends_with([' ', '\n', '\t']),
+                "untrimmed view for {s:?}: {view:?}"
+            );
+            let _ = meta_tags(&doc);
+        }
     }
 }

@@ -45,6 +45,7 @@ pub mod normalize;
 pub mod plugin;
 pub mod record;
 pub mod routing;
+pub mod rules;
 pub mod textops;
 
 pub use crate::auth::{AuthPolicy, AuthSettings, AuthVerdicts};

@@ -72,6 +72,7 @@ pub struct Email<'m> {
     html: OnceCell<Option<String>>,
     document: OnceCell<Option<scraper::Html>>,
     meta: OnceCell<Vec<(String, String)>>,
+    html_trimmed: std::cell::Cell<bool>,
 }
 
 impl std::fmt::Debug for Email<'_> {
@@ -115,6 +116,7 @@ impl<'m> Email<'m> {
             html: OnceCell::new(),
             document: OnceCell::new(),
             meta: OnceCell::new(),
+            html_trimmed: std::cell::Cell::new(false),
         }
     }
 
@@ -218,9 +220,12 @@ impl<'m> Email<'m> {
             for part in message.text_bodies() {
                 let piece = match &part.body {
                     PartType::Text(text) => Cow::Borrowed(text.as_ref()),
-                    PartType::Html(html) => {
-                        Cow::Owned(crate::html::text_view(&scraper::Html::parse_document(html)))
-                    }
+                    // The main HTML body reuses the cached document: HTML is parsed once.
+                    PartType::Html(html) if Some(html.as_ref()) == self.html() => match self.html_document() {
+                        Some(document) => Cow::Owned(crate::html::text_view(document)),
+                        None => continue,
+                    },
+                    PartType::Html(html) => Cow::Owned(crate::html::text_view(&self.parse_html(html))),
                     _ => continue,
                 };
                 if !out.is_empty() {
@@ -247,10 +252,25 @@ impl<'m> Email<'m> {
     }
 
     /// The HTML body parsed into a document, parsed once and cached.
+    ///
+    /// Elements nested deeper than [`crate::html::MAX_NESTING`] are dropped before parsing
+    /// (the parser's time grows with the square of the depth); [`Email::html_was_trimmed`]
+    /// tells whether that happened.
     pub fn html_document(&self) -> Option<&scraper::Html> {
-        self.document
-            .get_or_init(|| self.html().map(scraper::Html::parse_document))
-            .as_ref()
+        self.document.get_or_init(|| self.html().map(|html| self.parse_html(html))).as_ref()
+    }
+
+    fn parse_html(&self, html: &str) -> scraper::Html {
+        let (document, trimmed) = crate::html::parse_document(html);
+        if trimmed {
+            self.html_trimmed.set(true);
+        }
+        document
+    }
+
+    /// Whether some HTML of this email was nested too deeply and trimmed before parsing.
+    pub fn html_was_trimmed(&self) -> bool {
+        self.html_trimmed.get()
     }
 
     /// Every `<meta name=... content=...>` pair of the HTML body, in document order.

@@ -55,7 +55,12 @@ pub struct Code {
 
 impl Code {
     const fn new(number: u16, name: &'static str, title: &'static str, severity: Severity) -> Self {
-        Code { number, name, title, severity }
+        Code {
+            number,
+            name,
+            title,
+            severity,
+        }
     }
 
     /// The number, e.g. `104` for `E104`.
@@ -104,18 +109,30 @@ use Severity::{Error, Warning};
 /// `E001`: the parser met something the grammar does not allow.
 pub const SYNTAX_ERROR: Code = Code::new(1, "syntax-error", "syntax error", Error);
 /// `E002`: a string literal is not closed on its line.
-pub const UNTERMINATED_STRING: Code =
-    Code::new(2, "unterminated-string", "unterminated string literal", Error);
+pub const UNTERMINATED_STRING: Code = Code::new(
+    2,
+    "unterminated-string",
+    "unterminated string literal",
+    Error,
+);
 /// `E003`: a backslash escape in a string is not one the language knows.
 pub const INVALID_ESCAPE: Code = Code::new(3, "invalid-escape", "unknown escape sequence", Error);
 /// `E004`: the `version` line names a language version this build does not speak.
-pub const UNSUPPORTED_VERSION: Code =
-    Code::new(4, "unsupported-version", "unsupported language version", Error);
+pub const UNSUPPORTED_VERSION: Code = Code::new(
+    4,
+    "unsupported-version",
+    "unsupported language version",
+    Error,
+);
 /// `E005`: the file does not start with a `version` line.
 pub const MISSING_VERSION: Code = Code::new(5, "missing-version", "missing version line", Warning);
 /// `E006`: an integer literal does not fit.
-pub const INTEGER_OUT_OF_RANGE: Code =
-    Code::new(6, "integer-out-of-range", "integer literal out of range", Error);
+pub const INTEGER_OUT_OF_RANGE: Code = Code::new(
+    6,
+    "integer-out-of-range",
+    "integer literal out of range",
+    Error,
+);
 
 /// `E100`: a call names a function that does not exist.
 pub const UNKNOWN_FUNCTION: Code = Code::new(100, "unknown-function", "unknown function", Error);
@@ -126,12 +143,18 @@ pub const UNKNOWN_TYPE: Code = Code::new(102, "unknown-type", "unknown field typ
 /// `E103`: a function is applied to a value of the wrong kind.
 pub const TYPE_MISMATCH: Code = Code::new(103, "type-mismatch", "type mismatch", Error);
 /// `E104`: a regular expression does not compile.
-pub const INVALID_REGEX: Code = Code::new(104, "invalid-regex", "invalid regular expression", Error);
+pub const INVALID_REGEX: Code =
+    Code::new(104, "invalid-regex", "invalid regular expression", Error);
 /// `E105`: a regular expression lacks the capture group it is asked for.
-pub const UNKNOWN_REGEX_GROUP: Code =
-    Code::new(105, "unknown-regex-group", "unknown regex capture group", Error);
+pub const UNKNOWN_REGEX_GROUP: Code = Code::new(
+    105,
+    "unknown-regex-group",
+    "unknown regex capture group",
+    Error,
+);
 /// `E106`: a CSS selector does not parse.
-pub const INVALID_SELECTOR: Code = Code::new(106, "invalid-selector", "invalid CSS selector", Error);
+pub const INVALID_SELECTOR: Code =
+    Code::new(106, "invalid-selector", "invalid CSS selector", Error);
 /// `E107`: a profile declares the same field twice.
 pub const DUPLICATE_FIELD: Code = Code::new(107, "duplicate-field", "duplicate field", Error);
 /// `E108`: a `sensitive` line or a test expectation names a field no profile declares.
@@ -157,8 +180,12 @@ pub const BAD_CONDITION: Code = Code::new(115, "bad-condition", "invalid match c
 pub const MISSING_REQUIRED: Code =
     Code::new(200, "missing-required", "required field missing", Error);
 /// `E201`: a value was found but its type's normaliser rejected it.
-pub const NORMALIZE_FAILED: Code =
-    Code::new(201, "normalize-failed", "value rejected by its type", Warning);
+pub const NORMALIZE_FAILED: Code = Code::new(
+    201,
+    "normalize-failed",
+    "value rejected by its type",
+    Warning,
+);
 /// `E202`: a required field came from a fallback, not its first alternative.
 pub const DEGRADED: Code = Code::new(202, "degraded", "field came from a fallback", Warning);
 /// `E203`: no profile of the rule file matched the email.
@@ -205,7 +232,12 @@ mod tests {
     #[test]
     fn codes_are_sorted_unique_and_in_range() {
         for pair in ALL.windows(2) {
-            assert!(pair[0].number < pair[1].number, "{} before {}", pair[0], pair[1]);
+            assert!(
+                pair[0].number < pair[1].number,
+                "{} before {}",
+                pair[0],
+                pair[1]
+            );
         }
         assert_eq!(Code::lookup("E104"), Some(INVALID_REGEX));
         assert_eq!(INVALID_REGEX.stage(), Stage::Semantic);

@@ -44,18 +44,32 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic with the code's default severity.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Diagnostic { code, severity: code.severity(), message: message.into(), labels: vec![], notes: vec![] }
+        Diagnostic {
+            code,
+            severity: code.severity(),
+            message: message.into(),
+            labels: vec![],
+            notes: vec![],
+        }
     }
 
     /// Adds the primary label.
     pub fn primary(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { span, message: message.into(), primary: true });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+            primary: true,
+        });
         self
     }
 
     /// Adds a context label.
     pub fn context(mut self, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { span, message: message.into(), primary: false });
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+            primary: false,
+        });
         self
     }
 
@@ -78,7 +92,11 @@ impl Diagnostic {
 
     /// The span of the primary label, if any.
     pub fn primary_span(&self) -> Option<Span> {
-        self.labels.iter().find(|l| l.primary).or(self.labels.first()).map(|l| l.span)
+        self.labels
+            .iter()
+            .find(|l| l.primary)
+            .or(self.labels.first())
+            .map(|l| l.span)
     }
 
     /// Shifts every label by `offset` bytes (used when a fragment was parsed alone).
@@ -113,8 +131,11 @@ impl Diagnostic {
         let mut labels: Vec<&Label> = self.labels.iter().collect();
         labels.sort_by_key(|l| (!l.primary, 0));
         let first = labels.first().map(|l| file.position(l.span.start));
-        let mut by_line: Vec<(usize, &Label)> =
-            self.labels.iter().map(|l| (file.line_index(l.span.start), l)).collect();
+        let mut by_line: Vec<(usize, &Label)> = self
+            .labels
+            .iter()
+            .map(|l| (file.line_index(l.span.start), l))
+            .collect();
         by_line.sort_by_key(|(line, l)| (*line, l.span.start));
         let max_line = by_line.iter().map(|(l, _)| l + 1).max().unwrap_or(1);
         let width = max_line.to_string().len();
@@ -151,10 +172,16 @@ impl Diagnostic {
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
                 let end_in_line = label.span.end.saturating_sub(line_start).min(text.len());
-                let marked = text.get(start_in_line..end_in_line.max(start_in_line)).unwrap_or("");
+                let marked = text
+                    .get(start_in_line..end_in_line.max(start_in_line))
+                    .unwrap_or("");
                 let n = marked.chars().count().max(1);
                 let mark = if label.primary { "^" } else { "-" }.repeat(n);
-                let msg = if label.message.is_empty() { String::new() } else { format!(" {}", label.message) };
+                let msg = if label.message.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", label.message)
+                };
                 let _ = writeln!(out, "{pad} | {prefix}{mark}{msg}");
             }
         }
@@ -184,15 +211,31 @@ pub fn render_all(diagnostics: &[Diagnostic], file: &SourceFile) -> String {
     }
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
-    let plural = |n: usize, w: &str| if n == 1 { format!("1 {w}") } else { format!("{n} {w}s") };
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("1 {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
     if errors > 0 {
-        let _ = write!(out, "error: could not compile `{}` due to {}", file.name(), plural(errors, "error"));
+        let _ = write!(
+            out,
+            "error: could not compile `{}` due to {}",
+            file.name(),
+            plural(errors, "error")
+        );
         if warnings > 0 {
             let _ = write!(out, "; {} emitted", plural(warnings, "warning"));
         }
         out.push('\n');
     } else if warnings > 0 {
-        let _ = writeln!(out, "warning: `{}` generated {}", file.name(), plural(warnings, "warning"));
+        let _ = writeln!(
+            out,
+            "warning: `{}` generated {}",
+            file.name(),
+            plural(warnings, "warning")
+        );
     }
     out
 }

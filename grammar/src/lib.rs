@@ -40,7 +40,17 @@ impl std::str::FromStr for RuleFile {
     /// Parses and fails on any syntax error (warnings are dropped).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let parsed = parse(s);
-        let errors: Vec<Diagnostic> = parsed.diagnostics.into_iter().filter(Diagnostic::is_error).collect();
-        if errors.is_empty() { Ok(parsed.file) } else { Err(ParseError { diagnostics: errors }) }
+        let errors: Vec<Diagnostic> = parsed
+            .diagnostics
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect();
+        if errors.is_empty() {
+            Ok(parsed.file)
+        } else {
+            Err(ParseError {
+                diagnostics: errors,
+            })
+        }
     }
 }

@@ -22,20 +22,30 @@ pub(crate) fn file(pair: Pair<'_, Rule>, diags: &mut Diags) -> RuleFile {
         match p.as_rule() {
             Rule::version_decl => {
                 let sp = span(&p);
-                let Some(int) = p.into_inner().next() else { continue };
+                let Some(int) = p.into_inner().next() else {
+                    continue;
+                };
                 let int_span = span(&int);
-                let Some(v) = integer(&int, diags) else { continue };
+                let Some(v) = integer(&int, diags) else {
+                    continue;
+                };
                 if out.version.is_some() || !first_item {
                     diags.push(
-                        Diagnostic::new(codes::SYNTAX_ERROR, "the `version` line must come first, once")
-                            .primary(sp, "misplaced `version` line")
-                            .help("keep a single `version 1` at the top of the file"),
+                        Diagnostic::new(
+                            codes::SYNTAX_ERROR,
+                            "the `version` line must come first, once",
+                        )
+                        .primary(sp, "misplaced `version` line")
+                        .help("keep a single `version 1` at the top of the file"),
                     );
                 } else if v != 1 {
                     diags.push(
-                        Diagnostic::new(codes::UNSUPPORTED_VERSION, format!("unsupported language version {v}"))
-                            .primary(int_span, "this build speaks version 1 only")
-                            .help("write `version 1`"),
+                        Diagnostic::new(
+                            codes::UNSUPPORTED_VERSION,
+                            format!("unsupported language version {v}"),
+                        )
+                        .primary(int_span, "this build speaks version 1 only")
+                        .help("write `version 1`"),
                     );
                 }
                 if out.version.is_none() {
@@ -44,7 +54,11 @@ pub(crate) fn file(pair: Pair<'_, Rule>, diags: &mut Diags) -> RuleFile {
             }
             Rule::profile => out.profiles.push(profile(p, diags)),
             Rule::test => out.tests.push(test(p, diags)),
-            Rule::bad_item => diags.push(explain_bad(p.as_str(), p.as_span().start(), Context::TopLevel)),
+            Rule::bad_item => diags.push(explain_bad(
+                p.as_str(),
+                p.as_span().start(),
+                Context::TopLevel,
+            )),
             _ => {}
         }
         first_item = false;
@@ -52,7 +66,10 @@ pub(crate) fn file(pair: Pair<'_, Rule>, diags: &mut Diags) -> RuleFile {
     if out.version.is_none() {
         diags.push(
             Diagnostic::new(codes::MISSING_VERSION, "missing `version` line")
-                .primary(Span::new(0, 0), "the file should start with its language version")
+                .primary(
+                    Span::new(0, 0),
+                    "the file should start with its language version",
+                )
                 .help("add `version 1` as the first line"),
         );
     }
@@ -113,7 +130,11 @@ fn ident(p: Pair<'_, Rule>) -> Ident {
 }
 
 fn literal(p: Pair<'_, Rule>, diags: &mut Diags) -> Option<Literal> {
-    let p = if p.as_rule() == Rule::literal { p.into_inner().next()? } else { p };
+    let p = if p.as_rule() == Rule::literal {
+        p.into_inner().next()?
+    } else {
+        p
+    };
     let sp = span(&p);
     let value = match p.as_rule() {
         Rule::string | Rule::raw_string => LiteralValue::Str(string(p, diags).node),
@@ -161,7 +182,11 @@ fn profile(p: Pair<'_, Rule>, diags: &mut Diags) -> Profile {
                 }
             }
             Rule::sensitive => out.sensitive.extend(c.into_inner().map(ident)),
-            Rule::bad_stmt => diags.push(explain_bad(c.as_str(), c.as_span().start(), Context::Profile)),
+            Rule::bad_stmt => diags.push(explain_bad(
+                c.as_str(),
+                c.as_span().start(),
+                Context::Profile,
+            )),
             _ => {}
         }
     }
@@ -171,7 +196,11 @@ fn profile(p: Pair<'_, Rule>, diags: &mut Diags) -> Profile {
 
 fn condition(p: Pair<'_, Rule>, diags: &mut Diags) -> Condition {
     let sp = span(&p);
-    let any = p.into_inner().filter_map(|a| cond_atom(a, diags)).collect();
+    let any = p
+        .into_inner()
+        .filter(|a| a.as_rule() == Rule::cond_atom)
+        .filter_map(|a| cond_atom(a, diags))
+        .collect();
     Condition { any, span: sp }
 }
 
@@ -200,7 +229,13 @@ fn cond_atom(p: Pair<'_, Rule>, diags: &mut Diags) -> Option<CondAtom> {
             _ => {}
         }
     }
-    Some(CondAtom { negated, subject: subject?, op: op?, value, span: sp })
+    Some(CondAtom {
+        negated,
+        subject: subject?,
+        op: op?,
+        value,
+        span: sp,
+    })
 }
 
 fn field(p: Pair<'_, Rule>, diags: &mut Diags) -> Option<Field> {
@@ -213,22 +248,39 @@ fn field(p: Pair<'_, Rule>, diags: &mut Diags) -> Option<Field> {
     for c in inner {
         match c.as_rule() {
             Rule::presence => {
-                let v = if c.as_str() == "required" { Presence::Required } else { Presence::Optional };
+                let v = if c.as_str() == "required" {
+                    Presence::Required
+                } else {
+                    Presence::Optional
+                };
                 presence = Some(Spanned::new(v, span(&c)));
             }
             Rule::expr => value = Some(expr(c, diags)),
             _ => {}
         }
     }
-    Some(Field { name, ty, presence, value: value?, span: sp })
+    Some(Field {
+        name,
+        ty,
+        presence,
+        value: value?,
+        span: sp,
+    })
 }
 
 fn type_ref(p: Pair<'_, Rule>, diags: &mut Diags) -> TypeRef {
     let sp = span(&p);
     let mut inner = p.into_inner();
-    let name = inner.next().map(ident).unwrap_or_else(|| Spanned::new(String::new(), sp));
+    let name = inner
+        .next()
+        .map(ident)
+        .unwrap_or_else(|| Spanned::new(String::new(), sp));
     let args = inner.next().map(|a| args(a, diags)).unwrap_or_default();
-    TypeRef { name, args, span: sp }
+    TypeRef {
+        name,
+        args,
+        span: sp,
+    }
 }
 
 fn args(p: Pair<'_, Rule>, diags: &mut Diags) -> Vec<Arg> {
@@ -243,7 +295,11 @@ fn args(p: Pair<'_, Rule>, diags: &mut Diags) -> Vec<Arg> {
                     _ => value = literal(c, diags),
                 }
             }
-            Some(Arg { name, value: value?, span: sp })
+            Some(Arg {
+                name,
+                value: value?,
+                span: sp,
+            })
         })
         .collect()
 }
@@ -253,13 +309,24 @@ fn call(p: Pair<'_, Rule>, piped: bool, diags: &mut Diags) -> Option<Call> {
     let mut inner = p.into_inner();
     let name = ident(inner.next()?);
     let args = inner.next().map(|a| args(a, diags)).unwrap_or_default();
-    Some(Call { name, args, piped, span: sp })
+    Some(Call {
+        name,
+        args,
+        piped,
+        span: sp,
+    })
 }
 
 fn expr(p: Pair<'_, Rule>, diags: &mut Diags) -> Expr {
     let sp = span(&p);
-    let alternatives = p.into_inner().filter_map(|a| alternative(a, diags)).collect();
-    Expr { alternatives, span: sp }
+    let alternatives = p
+        .into_inner()
+        .filter_map(|a| alternative(a, diags))
+        .collect();
+    Expr {
+        alternatives,
+        span: sp,
+    }
 }
 
 fn alternative(p: Pair<'_, Rule>, diags: &mut Diags) -> Option<Alternative> {
@@ -288,7 +355,11 @@ fn chain(p: Pair<'_, Rule>, pipes: Vec<Call>, diags: &mut Diags) -> Option<Alter
     };
     let mut steps: Vec<Call> = inner.filter_map(|c| call(c, false, diags)).collect();
     steps.extend(pipes);
-    Some(Alternative { head, steps, span: sp })
+    Some(Alternative {
+        head,
+        steps,
+        span: sp,
+    })
 }
 
 fn test(p: Pair<'_, Rule>, diags: &mut Diags) -> Test {
@@ -315,15 +386,23 @@ fn test(p: Pair<'_, Rule>, diags: &mut Diags) -> Test {
                 for e in c.into_inner() {
                     let esp = span(&e);
                     let mut inner = e.into_inner();
-                    let Some(field) = inner.next().map(ident) else { continue };
+                    let Some(field) = inner.next().map(ident) else {
+                        continue;
+                    };
                     let value = match inner.next() {
                         Some(v) if v.as_rule() == Rule::string => Some(string(v, diags)),
                         _ => None,
                     };
-                    out.expects.push(Expectation { field, value, span: esp });
+                    out.expects.push(Expectation {
+                        field,
+                        value,
+                        span: esp,
+                    });
                 }
             }
-            Rule::bad_stmt => diags.push(explain_bad(c.as_str(), c.as_span().start(), Context::Test)),
+            Rule::bad_stmt => {
+                diags.push(explain_bad(c.as_str(), c.as_span().start(), Context::Test))
+            }
             _ => {}
         }
     }

@@ -94,7 +94,9 @@ pub(crate) fn explain_bad(text: &str, offset: usize, context: Context) -> Diagno
         return d;
     }
     let trimmed = text.trim_end();
-    let word_len = trimmed.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(trimmed.len());
+    let word_len = trimmed
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(trimmed.len());
     let word = &trimmed[..word_len];
     let rule = match word {
         "version" => Some(Rule::version_only),
@@ -115,16 +117,27 @@ pub(crate) fn explain_bad(text: &str, offset: usize, context: Context) -> Diagno
             match RawParser::parse(rule, trimmed) {
                 Err(e) => from_pest(&e, trimmed, offset),
                 Ok(_) => Diagnostic::new(codes::SYNTAX_ERROR, format!("unexpected `{word}`"))
-                    .primary(Span::new(offset, offset + word_len), "could not be parsed here"),
+                    .primary(
+                        Span::new(offset, offset + word_len),
+                        "could not be parsed here",
+                    ),
             }
         }
-        Some(_) => Diagnostic::new(codes::SYNTAX_ERROR, format!("`{word}` is not allowed {}", context.describe()))
-            .primary(Span::new(offset, offset + word_len), format!("expected {list}"))
-            .help(match word {
-                "field" | "match" | "sensitive" => "move this line into a `profile \"name\" { ... }` block",
-                "input" | "expect" => "move this line into a `test \"name\" { ... }` block",
-                _ => "check the braces: this item may sit inside another block",
-            }),
+        Some(_) => Diagnostic::new(
+            codes::SYNTAX_ERROR,
+            format!("`{word}` is not allowed {}", context.describe()),
+        )
+        .primary(
+            Span::new(offset, offset + word_len),
+            format!("expected {list}"),
+        )
+        .help(match word {
+            "field" | "match" | "sensitive" => {
+                "move this line into a `profile \"name\" { ... }` block"
+            }
+            "input" | "expect" => "move this line into a `test \"name\" { ... }` block",
+            _ => "check the braces: this item may sit inside another block",
+        }),
         None => {
             let found = found_token(trimmed, 0);
             let len = found.len().max(1);
@@ -165,7 +178,10 @@ fn unterminated_string(text: &str, offset: usize) -> Option<Diagnostic> {
                     match bytes.get(i) {
                         None | Some(b'\n') => {
                             let start = if raw { open - 1 } else { open };
-                            let end = text[open..].find('\n').map(|e| open + e).unwrap_or(text.len());
+                            let end = text[open..]
+                                .find('\n')
+                                .map(|e| open + e)
+                                .unwrap_or(text.len());
                             let end = text[..end].trim_end().len().max(open + 1);
                             return Some(
                                 Diagnostic::new(codes::UNTERMINATED_STRING, "unterminated string literal")
@@ -199,7 +215,12 @@ pub(crate) fn from_pest(e: &pest::error::Error<Rule>, input: &str, offset: usize
     if attempts_pos <= pos
         && let ErrorVariant::ParsingError { positives, .. } = &e.variant
     {
-        expected.extend(positives.iter().filter_map(|r| describe(*r)).map(str::to_owned));
+        expected.extend(
+            positives
+                .iter()
+                .filter_map(|r| describe(*r))
+                .map(str::to_owned),
+        );
     }
     if let Some(attempts) = attempts
         && attempts_pos >= pos
@@ -226,12 +247,18 @@ pub(crate) fn from_pest(e: &pest::error::Error<Rule>, input: &str, offset: usize
     let found = found_token(input, pos);
     let span = Span::new(offset + pos, offset + pos + found.len().max(1));
     let mut d = if expected.is_empty() {
-        Diagnostic::new(codes::SYNTAX_ERROR, format!("unexpected {}", show_found(found)))
-            .primary(span, "unexpected token")
+        Diagnostic::new(
+            codes::SYNTAX_ERROR,
+            format!("unexpected {}", show_found(found)),
+        )
+        .primary(span, "unexpected token")
     } else {
         let list = or_list(&expected);
-        Diagnostic::new(codes::SYNTAX_ERROR, format!("expected {list}, found {}", show_found(found)))
-            .primary(span, format!("expected {list}"))
+        Diagnostic::new(
+            codes::SYNTAX_ERROR,
+            format!("expected {list}, found {}", show_found(found)),
+        )
+        .primary(span, format!("expected {list}"))
     };
     let candidates: Vec<&str> = expected.iter().map(|s| s.trim_matches('`')).collect();
     if let Some(s) = suggest(found, candidates.iter().copied()) {
@@ -245,11 +272,17 @@ pub(crate) fn from_pest(e: &pest::error::Error<Rule>, input: &str, offset: usize
 /// The shape of a statement, shown as help when its syntax is wrong.
 fn shape_of(keyword: &str) -> Option<&'static str> {
     Some(match keyword {
-        "field" => "a field reads `field NAME: TYPE [required|optional] = EXPRESSION [?? EXPRESSION ...]`",
-        "match" => "a match block reads `match { SOURCE contains \"text\" ... }`; operators: `contains`, `equals`, `matches`, `starts_with`, `ends_with`, `exists`",
+        "field" => {
+            "a field reads `field NAME: TYPE [required|optional] = EXPRESSION [?? EXPRESSION ...]`"
+        }
+        "match" => {
+            "a match block reads `match { SOURCE contains \"text\" ... }`; operators: `contains`, `equals`, `matches`, `starts_with`, `ends_with`, `exists`"
+        }
         "sensitive" => "a sensitive line reads `sensitive NAME, NAME, ...`",
         "profile" => "a profile reads `profile \"NAME\" [priority N] { ... }`",
-        "test" => "a test reads `test \"NAME\" { input \"FILE.eml\" expect { FIELD = \"VALUE\" ... } }`",
+        "test" => {
+            "a test reads `test \"NAME\" { input \"FILE.eml\" expect { FIELD = \"VALUE\" ... } }`"
+        }
         "input" => "an input line reads `input \"path/to/file.eml\"` (relative to the rule file)",
         "expect" => "an expect block reads `expect { FIELD = \"VALUE\" FIELD = none ... }`",
         "version" => "the version line reads `version 1`",
@@ -287,11 +320,16 @@ fn describe(rule: Rule) -> Option<&'static str> {
 /// The token at `pos`: a word, or one character, or empty at the end.
 fn found_token(input: &str, pos: usize) -> &str {
     let rest = input.get(pos..).unwrap_or("");
-    let word = rest.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    let word = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
     if word > 0 {
         &rest[..word]
     } else {
-        rest.chars().next().map(|c| &rest[..c.len_utf8()]).unwrap_or("")
+        rest.chars()
+            .next()
+            .map(|c| &rest[..c.len_utf8()])
+            .unwrap_or("")
     }
 }
 

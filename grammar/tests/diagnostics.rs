@@ -35,5 +35,10 @@ fn golden_syntax_diagnostics() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} golden file(s) differ (MAILEX_BLESS=1 to update):\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} golden file(s) differ (MAILEX_BLESS=1 to update):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

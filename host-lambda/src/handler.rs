@@ -170,8 +170,8 @@ impl Host {
         metrics: &mut Metrics,
     ) -> Vec<(usize, Result<Outcome, HostError>)> {
         let mut set = tokio::task::JoinSet::new();
-        let count = units.len();
-        for (index, (group, unit)) in units.into_iter().enumerate() {
+        let group_of: Vec<usize> = units.iter().map(|(group, _)| *group).collect();
+        for (index, (_, unit)) in units.into_iter().enumerate() {
             let host = Arc::clone(self);
             let semaphore = Arc::clone(semaphore);
             set.spawn(
@@ -179,26 +179,31 @@ impl Host {
                     let _permit = semaphore.acquire_owned().await;
                     let mut local = Metrics::new();
                     let result = host.process_unit(unit, &mut local).await;
-                    (index, group, result, local)
+                    (index, result, local)
                 }
                 .in_current_span(),
             );
         }
-        let mut out: Vec<Option<(usize, Result<Outcome, HostError>)>> =
-            (0..count).map(|_| None).collect();
+        let mut out: Vec<Option<Result<Outcome, HostError>>> =
+            group_of.iter().map(|_| None).collect();
         while let Some(joined) = set.join_next().await {
             match joined {
-                Ok((index, group, result, local)) => {
+                Ok((index, result, local)) => {
                     metrics.merge(local);
-                    out[index] = Some((group, result));
+                    out[index] = Some(result);
                 }
                 Err(e) => tracing::error!(error = %e, "unit task died"),
             }
         }
-        // A task that died (it cannot, short of a bug) counts as a failure of group 0's batch
-        // position; the response then retries it rather than losing it.
+        // A task that died (a bug) fails its own message, which is then retried, never lost.
         out.into_iter()
-            .map(|slot| slot.unwrap_or_else(|| (0, Err(HostError::event("processing task died")))))
+            .zip(group_of)
+            .map(|(slot, group)| {
+                (
+                    group,
+                    slot.unwrap_or_else(|| Err(HostError::event("processing task died"))),
+                )
+            })
             .collect()
     }
 

@@ -69,31 +69,43 @@ impl Metrics {
     }
 
     /// Renders the EMF lines (JSON objects, one per line) for a given timestamp in ms.
+    ///
+    /// EMF allows at most 100 values per metric array, so a bucket with more observations is
+    /// split over several lines.
     pub fn to_emf_lines(&self, timestamp_ms: i64) -> Vec<String> {
+        const MAX_VALUES: usize = 100;
         let mut lines = Vec::new();
         for ((status, advertiser), b) in &self.buckets {
-            let line = json!({
-                "_aws": {
-                    "Timestamp": timestamp_ms,
-                    "CloudWatchMetrics": [{
-                        "Namespace": NAMESPACE,
-                        "Dimensions": [["Status", "Advertiser"], ["Status"]],
-                        "Metrics": [
-                            {"Name": "Records", "Unit": "Count"},
-                            {"Name": "Degraded", "Unit": "Count"},
-                            {"Name": "ExtractionDuration", "Unit": "Milliseconds"},
-                            {"Name": "InputBytes", "Unit": "Bytes"}
-                        ]
-                    }]
-                },
-                "Status": status,
-                "Advertiser": advertiser,
-                "Records": b.records,
-                "Degraded": b.degraded,
-                "ExtractionDuration": b.durations_ms,
-                "InputBytes": b.input_bytes,
-            });
-            lines.push(line.to_string());
+            let chunks = b.durations_ms.len().div_ceil(MAX_VALUES).max(1);
+            for chunk in 0..chunks {
+                let range =
+                    chunk * MAX_VALUES..((chunk + 1) * MAX_VALUES).min(b.durations_ms.len());
+                let records = range.len() as u64;
+                // Degraded counts go on the first line; the sums stay right.
+                let degraded = if chunk == 0 { b.degraded } else { 0 };
+                let line = json!({
+                    "_aws": {
+                        "Timestamp": timestamp_ms,
+                        "CloudWatchMetrics": [{
+                            "Namespace": NAMESPACE,
+                            "Dimensions": [["Status", "Advertiser"], ["Status"]],
+                            "Metrics": [
+                                {"Name": "Records", "Unit": "Count"},
+                                {"Name": "Degraded", "Unit": "Count"},
+                                {"Name": "ExtractionDuration", "Unit": "Milliseconds"},
+                                {"Name": "InputBytes", "Unit": "Bytes"}
+                            ]
+                        }]
+                    },
+                    "Status": status,
+                    "Advertiser": advertiser,
+                    "Records": records,
+                    "Degraded": degraded,
+                    "ExtractionDuration": &b.durations_ms[range.clone()],
+                    "InputBytes": &b.input_bytes[range],
+                });
+                lines.push(line.to_string());
+            }
         }
         if self.errors > 0 {
             let line = json!({
@@ -138,5 +150,27 @@ mod tests {
         assert_eq!(first["Records"], 2);
         assert_eq!(first["Degraded"], 1);
         assert_eq!(first["_aws"]["CloudWatchMetrics"][0]["Namespace"], "mailex");
+    }
+
+    #[test]
+    fn more_than_100_values_are_split() {
+        let mut m = Metrics::new();
+        for i in 0..250 {
+            m.record("extracted", "acme", i < 3, 1.0, 10);
+        }
+        let lines: Vec<serde_json::Value> = m
+            .to_emf_lines(1)
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3);
+        assert!(
+            lines
+                .iter()
+                .all(|l| l["ExtractionDuration"].as_array().unwrap().len() <= 100)
+        );
+        let total: u64 = lines.iter().map(|l| l["Records"].as_u64().unwrap()).sum();
+        let degraded: u64 = lines.iter().map(|l| l["Degraded"].as_u64().unwrap()).sum();
+        assert_eq!((total, degraded), (250, 3));
     }
 }

@@ -287,7 +287,7 @@ fn show_progress(n: u64, total: u64, terminal: bool) {
         );
     } else {
         let step = (total / 10).max(1);
-        if n % step == 0 || n == total {
+        if n.is_multiple_of(step) || n == total {
             eprintln!("replay: {n}/{total}");
         }
     }

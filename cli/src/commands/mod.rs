@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod extract;
+pub mod replay;
 pub mod route;
 
 /// `mailex schema`: prints the JSON Schema of records.

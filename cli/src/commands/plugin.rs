@@ -63,7 +63,9 @@ pub fn run(command: &PluginCommand) -> anyhow::Result<u8> {
 /// `mailex plugin new NAME`: create `DIR/NAME/` with a plugin crate that builds as is.
 pub fn run_new(name: &str, dir: Option<&Path>, sdk: Option<&Path>) -> anyhow::Result<i32> {
     if !valid_name(name) {
-        eprintln!("mailex plugin new: `{name}` is not a valid plugin name (lower-case letters, digits and `-`, starting with a letter)");
+        eprintln!(
+            "mailex plugin new: `{name}` is not a valid plugin name (lower-case letters, digits and `-`, starting with a letter)"
+        );
         return Ok(2);
     }
     let parent = match dir {
@@ -81,17 +83,26 @@ pub fn run_new(name: &str, dir: Option<&Path>, sdk: Option<&Path>) -> anyhow::Re
         );
         return Ok(2);
     };
-    std::fs::create_dir_all(root.join("src")).with_context(|| format!("cannot create {}", root.display()))?;
+    std::fs::create_dir_all(root.join("src"))
+        .with_context(|| format!("cannot create {}", root.display()))?;
     std::fs::create_dir_all(root.join("fixtures"))?;
     let sdk_toml = sdk.display().to_string().replace('\\', "/");
-    std::fs::write(root.join("Cargo.toml"), CARGO_TOML.replace("{name}", name).replace("{sdk}", &sdk_toml))?;
+    std::fs::write(
+        root.join("Cargo.toml"),
+        CARGO_TOML
+            .replace("{name}", name)
+            .replace("{sdk}", &sdk_toml),
+    )?;
     std::fs::write(root.join("src/lib.rs"), LIB_RS.replace("{name}", name))?;
     std::fs::write(root.join("fixtures/sample.eml"), SAMPLE_EML)?;
     std::fs::write(root.join(".gitignore"), "/target\n")?;
     println!("created plugin `{name}` in {}", root.display());
     println!("next:");
     println!("  cd {}", root.display());
-    println!("  mailex plugin build          # builds target/wasm32-wasip2/release/{}.wasm", name.replace('-', "_"));
+    println!(
+        "  mailex plugin build          # builds target/wasm32-wasip2/release/{}.wasm",
+        name.replace('-', "_")
+    );
     Ok(0)
 }
 
@@ -111,7 +122,9 @@ pub fn run_build(dir: Option<&Path>, cache_dir: Option<&Path>) -> anyhow::Result
         .status()
         .context("cannot run cargo")?;
     if !status.success() {
-        eprintln!("mailex plugin build: cargo build failed (is the target installed? `rustup target add wasm32-wasip2`)");
+        eprintln!(
+            "mailex plugin build: cargo build failed (is the target installed? `rustup target add wasm32-wasip2`)"
+        );
         return Ok(1);
     }
     let wasm = match built_wasm(&dir) {
@@ -122,7 +135,9 @@ pub fn run_build(dir: Option<&Path>, cache_dir: Option<&Path>) -> anyhow::Result
         }
     };
     let config = HostConfig {
-        cache_dir: cache_dir.map(Path::to_owned).or_else(mailex_core::plugin::default_cache_dir),
+        cache_dir: cache_dir
+            .map(Path::to_owned)
+            .or_else(mailex_core::plugin::default_cache_dir),
         max_instances: 4,
         reload_interval: None,
         ..HostConfig::default()
@@ -147,7 +162,9 @@ pub fn run_build(dir: Option<&Path>, cache_dir: Option<&Path>) -> anyhow::Result
     );
     match host.precompile(&wasm) {
         Ok(Some(artefact)) => println!("precompiled to {}", artefact.display()),
-        Ok(None) => println!("not precompiled: no plugin cache directory (set MAILEX_PLUGIN_CACHE or --cache-dir)"),
+        Ok(None) => println!(
+            "not precompiled: no plugin cache directory (set MAILEX_PLUGIN_CACHE or --cache-dir)"
+        ),
         Err(e) => {
             eprintln!("mailex plugin build: precompiling failed: {e}");
             return Ok(1);
@@ -190,12 +207,20 @@ fn built_wasm(dir: &Path) -> anyhow::Result<PathBuf> {
         .output()
         .context("cannot run cargo metadata")?;
     if !out.status.success() {
-        bail!("cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "cargo metadata failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).context("cargo metadata output")?;
-    let target_dir = meta["target_directory"].as_str().context("no target_directory in cargo metadata")?;
+    let meta: serde_json::Value =
+        serde_json::from_slice(&out.stdout).context("cargo metadata output")?;
+    let target_dir = meta["target_directory"]
+        .as_str()
+        .context("no target_directory in cargo metadata")?;
     let manifest = std::fs::canonicalize(dir.join("Cargo.toml"))?;
-    let packages = meta["packages"].as_array().context("no packages in cargo metadata")?;
+    let packages = meta["packages"]
+        .as_array()
+        .context("no packages in cargo metadata")?;
     let package = packages
         .iter()
         .find(|p| p["manifest_path"].as_str().map(Path::new) == Some(manifest.as_path()))
@@ -204,15 +229,26 @@ fn built_wasm(dir: &Path) -> anyhow::Result<PathBuf> {
     let lib = package["targets"]
         .as_array()
         .and_then(|ts| {
-            ts.iter().find(|t| t["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "cdylib")))
+            ts.iter().find(|t| {
+                t["kind"]
+                    .as_array()
+                    .is_some_and(|k| k.iter().any(|k| k == "cdylib"))
+            })
         })
-        .context("the crate has no cdylib target: add `[lib] crate-type = [\"cdylib\"]` to Cargo.toml")?;
-    let name = lib["name"].as_str().context("target without a name")?.replace('-', "_");
-    let path = Path::new(target_dir).join("wasm32-wasip2/release").join(format!("{name}.wasm"));
+        .context(
+            "the crate has no cdylib target: add `[lib] crate-type = [\"cdylib\"]` to Cargo.toml",
+        )?;
+    let name = lib["name"]
+        .as_str()
+        .context("target without a name")?
+        .replace('-', "_");
+    let path = Path::new(target_dir)
+        .join("wasm32-wasip2/release")
+        .join(format!("{name}.wasm"));
     if !path.is_file() {
         bail!("cargo finished but {} does not exist", path.display());
     }
-    Ok(path)
+    Ok(std::fs::canonicalize(&path).unwrap_or(path))
 }
 
 const CARGO_TOML: &str = r#"[package]
@@ -313,11 +349,19 @@ mod tests {
     fn scaffold_files_are_written() {
         let dir = tempfile::tempdir().expect("temp dir");
         let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/sdk");
-        assert_eq!(run_new("my-leads", Some(dir.path()), Some(&sdk)).expect("runs"), 0);
-        let toml = std::fs::read_to_string(dir.path().join("my-leads/Cargo.toml")).expect("Cargo.toml");
+        assert_eq!(
+            run_new("my-leads", Some(dir.path()), Some(&sdk)).expect("runs"),
+            0
+        );
+        let toml =
+            std::fs::read_to_string(dir.path().join("my-leads/Cargo.toml")).expect("Cargo.toml");
         assert!(toml.contains("name = \"my-leads\"") && toml.contains("mailex-plugin-sdk"));
         let lib = std::fs::read_to_string(dir.path().join("my-leads/src/lib.rs")).expect("lib.rs");
         assert!(lib.contains("const NAME: &'static str = \"my-leads\";"));
-        assert_eq!(run_new("my-leads", Some(dir.path()), Some(&sdk)).expect("runs"), 2, "existing dir refused");
+        assert_eq!(
+            run_new("my-leads", Some(dir.path()), Some(&sdk)).expect("runs"),
+            2,
+            "existing dir refused"
+        );
     }
 }

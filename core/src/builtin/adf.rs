@@ -66,59 +66,14 @@ impl Extractor for AdfExtractor {
     }
 
     fn extract(&self, email: &Email<'_>, ctx: &ExtractContext<'_>) -> Extraction {
-        let Some((doc, source)) = find_adf(email, 0) else {
+        let Some((doc, origin)) = crate::adf::find_in_email(email) else {
             return Extraction::failed(Issue::new(
                 "adf_not_found",
                 "no ADF/XML lead found in the attachments, the HTML body, the text body or forwarded parts",
             ));
         };
-        extract_from(&doc, &source, &Options::from_ctx(ctx))
+        extract_from(&doc, &origin.to_string(), &Options::from_ctx(ctx))
     }
-}
-
-/// Where the ADF was found, for provenance.
-fn find_adf(email: &Email<'_>, depth: usize) -> Option<(AdfDocument, String)> {
-    let attachments = email.attachments();
-    // Declared XML first, then anything that contains ADF.
-    let xmlish = |a: &crate::message::Attachment<'_>| {
-        let name = a.name.as_deref().unwrap_or_default().to_ascii_lowercase();
-        a.content_type.ends_with("/xml") || name.ends_with(".xml") || name.ends_with(".adf")
-    };
-    for pass in 0..2 {
-        for (i, a) in attachments.iter().enumerate() {
-            if (pass == 0) != xmlish(a) {
-                continue;
-            }
-            let head =
-                String::from_utf8_lossy(&a.bytes[..a.bytes.len().min(crate::adf::MAX_INPUT)]);
-            if !AdfDocument::sniff(&head) {
-                continue;
-            }
-            if let Ok(doc) = AdfDocument::parse_bytes(a.bytes) {
-                return Some((doc, format!("attachment {}", i + 1)));
-            }
-        }
-    }
-    if let Some(html) = email.html()
-        && AdfDocument::sniff(html)
-        && let Ok(doc) = AdfDocument::parse(html)
-    {
-        return Some((doc, "html body".into()));
-    }
-    let text = email.text();
-    if AdfDocument::sniff(text)
-        && let Ok(doc) = AdfDocument::parse(text)
-    {
-        return Some((doc, "text body".into()));
-    }
-    if depth < 2 {
-        for nested in email.nested() {
-            if let Some((doc, source)) = find_adf(&nested, depth + 1) {
-                return Some((doc, format!("forwarded message: {source}")));
-            }
-        }
-    }
-    None
 }
 
 struct Out {
@@ -192,7 +147,7 @@ fn extract_from(doc: &AdfDocument, source: &str, opts: &Options) -> Extraction {
         Some(f) => Some((normalize::person_name(f), "prospect/customer/contact/name")),
         None if first.is_some() || last.is_some() => Some((
             normalize::person_name_from_parts(first, last),
-            "prospect/customer/contact/name[part=first|last]",
+            "prospect/customer/contact/name[part=first] + name[part=last]",
         )),
         None => None,
     };
@@ -280,15 +235,25 @@ fn extract_from(doc: &AdfDocument, source: &str, opts: &Options) -> Extraction {
         v.attr("interest")
             .is_some_and(|i| i.eq_ignore_ascii_case("trade-in"))
     };
-    if let Some(v) = vehicles.iter().find(|v| !is_trade(v)).or(vehicles.first()) {
-        vehicle(&mut out, v, "vehicle", "prospect/vehicle", opts);
-    }
-    if let Some(v) = vehicles.iter().find(|v| is_trade(v)) {
+    let wanted = vehicles
+        .iter()
+        .position(|v| !is_trade(v))
+        .or((!vehicles.is_empty()).then_some(0));
+    if let Some(i) = wanted {
         vehicle(
             &mut out,
-            v,
+            vehicles[i],
+            "vehicle",
+            &format!("prospect/vehicle#{}", i + 1),
+            opts,
+        );
+    }
+    if let Some(i) = vehicles.iter().position(|v| is_trade(v)) {
+        vehicle(
+            &mut out,
+            vehicles[i],
             "trade_in",
-            "prospect/vehicle[interest=trade-in]",
+            &format!("prospect/vehicle#{}", i + 1),
             opts,
         );
     }

@@ -28,42 +28,42 @@ fn err(reason: &'static str) -> NormalizeError {
     NormalizeError::Date { reason }
 }
 
-const TIME: &str = r"(?P<h>\d{1,2})(?::(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?)?\s*(?P<ampm>[ap]\.?\s?m\.?)?\s*(?P<tz>z|utc|gmt|ut|[+-]\d{2}(?::?\d{2})?|(?:utc|gmt)\s*[+-]\d{1,2}(?::?\d{2})?|[ecmp][sd]t|akst|akdt|hst)?";
+const TIME: &str = r"(?P<h>[0-9]{1,2})(?::(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2})(?:[.,](?P<frac>[0-9]{1,9}))?)?)?\s*(?P<ampm>[ap]\.?\s?m\.?)?\s*(?P<tz>z|utc|gmt|ut|[+-][0-9]{2}(?::?[0-9]{2})?|(?:utc|gmt)\s*[+-][0-9]{1,2}(?::?[0-9]{2})?|[ecmp][sd]t|akst|akdt|hst)?";
 
 static ISO: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)^(?P<y>\d{{4}})-(?P<a>\d{{1,2}})-(?P<b>\d{{1,2}})(?:(?:t|\s+|\s*,\s*)(?:{TIME}))?$"
+        r"(?i)^(?P<y>[0-9]{{4}})-(?P<a>[0-9]{{1,2}})-(?P<b>[0-9]{{1,2}})(?:(?:t|\s+|\s*,\s*)(?:{TIME}))?$"
     ))
     .ok()
 });
 static YMD: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)^(?P<y>\d{{4}})[/.](?P<a>\d{{1,2}})[/.](?P<b>\d{{1,2}})\.?(?:(?:\s+|\s*,\s*)(?:at\s+)?(?:{TIME}))?$"
+        r"(?i)^(?P<y>[0-9]{{4}})[/.](?P<a>[0-9]{{1,2}})[/.](?P<b>[0-9]{{1,2}})\.?(?:(?:\s+|\s*,\s*)(?:at\s+)?(?:{TIME}))?$"
     ))
     .ok()
 });
 static NUMERIC: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)^(?P<a>\d{{1,2}})(?P<sep>[/.-])(?P<b>\d{{1,2}})[/.-](?P<y>\d{{4}}|\d{{2}})\.?(?:(?:\s+|\s*,\s*|t)(?:at\s+)?(?:{TIME}))?$"
+        r"(?i)^(?P<a>[0-9]{{1,2}})(?P<sep>[/.-])(?P<b>[0-9]{{1,2}})[/.-](?P<y>[0-9]{{4}}|[0-9]{{2}})\.?(?:(?:\s+|\s*,\s*|t)(?:at\s+)?(?:{TIME}))?$"
     ))
     .ok()
 });
 static MONTH_FIRST_WORDS: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)^(?:(?P<wd>[a-z]+)\.?,?\s+)?(?P<mon>[a-z]+)\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})(?:(?:\s+|\s*,\s*)(?:at\s+)?(?:{TIME}))?$"
+        r"(?i)^(?:(?P<wd>[a-z]+)\.?,?\s+)?(?P<mon>[a-z]+)\.?\s+(?P<d>[0-9]{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>[0-9]{{4}})(?:(?:\s+|\s*,\s*)(?:at\s+)?(?:{TIME}))?$"
     ))
     .ok()
 });
 static DAY_FIRST_WORDS: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)^(?:(?P<wd>[a-z]+)\.?,?\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+|-|\s+of\s+)(?P<mon>[a-z]+)\.?(?:,?\s+|-)(?P<y>\d{{4}}|\d{{2}})(?:(?:\s+|\s*,\s*)(?:at\s+)?(?:{TIME}))?$"
+        r"(?i)^(?:(?P<wd>[a-z]+)\.?,?\s+)?(?P<d>[0-9]{{1,2}})(?:st|nd|rd|th)?(?:\s+|-|\s+of\s+)(?P<mon>[a-z]+)\.?(?:,?\s+|-)(?P<y>[0-9]{{4}}|[0-9]{{2}})(?:(?:\s+|\s*,\s*)(?:at\s+)?(?:{TIME}))?$"
     ))
     .ok()
 });
 // ctime / JavaScript Date.toString(): "Thu Aug 30 2018 14:05:00 GMT-0500 (Central Daylight Time)"
 static JS: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(&format!(
-        r"(?i)^(?P<wd>[a-z]{{3}})\s+(?P<mon>[a-z]{{3}})\s+(?P<d>\d{{1,2}})\s+(?P<y>\d{{4}})\s+(?:{TIME})(?:\s*\([^)]*\))?$"
+        r"(?i)^(?P<wd>[a-z]{{3}})\s+(?P<mon>[a-z]{{3}})\s+(?P<d>[0-9]{{1,2}})\s+(?P<y>[0-9]{{4}})\s+(?:{TIME})(?:\s*\([^)]*\))?$"
     ))
     .ok()
 });

@@ -31,7 +31,9 @@ pub fn email(input: &str) -> Result<String, NormalizeError> {
         s = &s[open + 1..close];
     }
     s = s.trim();
-    if s.len() >= 7 && s[..7].eq_ignore_ascii_case("mailto:") {
+    if s.get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
+    {
         s = &s[7..];
     }
     if let Some(q) = s.find('?') {

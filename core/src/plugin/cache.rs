@@ -66,7 +66,11 @@ impl AotCache {
     /// The artefact path for a wasm file with this SHA-256.
     pub(crate) fn artefact_path(&self, wasm_sha256: &[u8; 32]) -> Option<PathBuf> {
         let dir = self.dir.as_ref()?;
-        Some(dir.join(format!("{}-{}.cwasm", hex::encode(wasm_sha256), self.engine_hash)))
+        Some(dir.join(format!(
+            "{}-{}.cwasm",
+            hex::encode(wasm_sha256),
+            self.engine_hash
+        )))
     }
 
     /// The component for `wasm`: from a valid artefact, or compiled now (and stored).
@@ -78,24 +82,28 @@ impl AotCache {
         origin: &Path,
     ) -> Result<(Component, CompileSource), PluginError> {
         let artefact = self.artefact_path(wasm_sha256);
-        if let Some(path) = &artefact {
-            if let Some(component) = read_artefact(engine, path, wasm_sha256) {
-                return Ok((component, CompileSource::Cache));
-            }
+        if let Some(path) = &artefact
+            && let Some(component) = read_artefact(engine, path, wasm_sha256)
+        {
+            return Ok((component, CompileSource::Cache));
         }
-        let payload = engine.precompile_component(wasm).map_err(|e| PluginError::Wasmtime {
-            path: origin.to_owned(),
-            stage: "compile",
-            message: first_line(&e),
-        })?;
+        let payload = engine
+            .precompile_component(wasm)
+            .map_err(|e| PluginError::Wasmtime {
+                path: origin.to_owned(),
+                stage: "compile",
+                message: first_line(&e),
+            })?;
         if let Some(path) = &artefact {
             write_artefact(path, wasm_sha256, &payload)?;
         }
         // SAFETY: `payload` was produced just now by `precompile_component` on this engine.
-        let component = unsafe { Component::deserialize(engine, &payload) }.map_err(|e| PluginError::Wasmtime {
-            path: origin.to_owned(),
-            stage: "load compiled code",
-            message: first_line(&e),
+        let component = unsafe { Component::deserialize(engine, &payload) }.map_err(|e| {
+            PluginError::Wasmtime {
+                path: origin.to_owned(),
+                stage: "load compiled code",
+                message: first_line(&e),
+            }
         })?;
         Ok((component, CompileSource::Compiled))
     }
@@ -115,9 +123,15 @@ fn prepare_dir(dir: &Path) -> Result<(), String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir).map_err(|e| e.to_string())?.permissions().mode();
+        let mode = std::fs::metadata(dir)
+            .map_err(|e| e.to_string())?
+            .permissions()
+            .mode();
         if mode & 0o022 != 0 {
-            return Err(format!("the directory is writable by others (mode {:o})", mode & 0o777));
+            return Err(format!(
+                "the directory is writable by others (mode {:o})",
+                mode & 0o777
+            ));
         }
     }
     Ok(())
@@ -126,7 +140,11 @@ fn prepare_dir(dir: &Path) -> Result<(), String> {
 /// The component in a valid artefact, or `None` (missing, foreign, stale or damaged).
 fn read_artefact(engine: &Engine, path: &Path, wasm_sha256: &[u8; 32]) -> Option<Component> {
     let bytes = std::fs::read(path).ok()?;
-    if bytes.len() <= HEADER_LEN || &bytes[..8] != MAGIC || bytes[8] != FORMAT || &bytes[9..41] != wasm_sha256 {
+    if bytes.len() <= HEADER_LEN
+        || &bytes[..8] != MAGIC
+        || bytes[8] != FORMAT
+        || &bytes[9..41] != wasm_sha256
+    {
         tracing::debug!(path = %path.display(), "ignoring a plugin artefact with a foreign header");
         return None;
     }
@@ -144,19 +162,25 @@ fn read_artefact(engine: &Engine, path: &Path, wasm_sha256: &[u8; 32]) -> Option
 }
 
 fn write_artefact(path: &Path, wasm_sha256: &[u8; 32], payload: &[u8]) -> Result<(), PluginError> {
-    let cache_err = |source| PluginError::Cache { path: path.to_owned(), source };
+    let cache_err = |source| PluginError::Cache {
+        path: path.to_owned(),
+        source,
+    };
     let dir = path.parent().unwrap_or(Path::new("."));
     // Write to a temporary file and rename, so a reader never sees half an artefact.
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("artefact"),
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("artefact"),
         std::process::id()
     ));
     let mut file = std::fs::File::create(&tmp).map_err(cache_err)?;
     file.write_all(MAGIC).map_err(cache_err)?;
     file.write_all(&[FORMAT]).map_err(cache_err)?;
     file.write_all(wasm_sha256).map_err(cache_err)?;
-    file.write_all(Sha256::digest(payload).as_slice()).map_err(cache_err)?;
+    file.write_all(Sha256::digest(payload).as_slice())
+        .map_err(cache_err)?;
     file.write_all(payload).map_err(cache_err)?;
     file.sync_all().map_err(cache_err)?;
     drop(file);

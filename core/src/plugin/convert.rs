@@ -9,7 +9,10 @@ use crate::record::{FieldValue, Money, PersonName};
 
 /// The contract's view of `email`.
 pub(crate) fn message(email: &Email<'_>) -> types::Message {
-    let address = |a: Address| types::Address { name: a.name, email: a.email };
+    let address = |a: Address| types::Address {
+        name: a.name,
+        email: a.email,
+    };
     types::Message {
         subject: email.subject().map(str::to_owned),
         from: email.from().into_iter().next().map(address),
@@ -49,7 +52,10 @@ fn headers(email: &Email<'_>) -> Vec<types::Header> {
             email
                 .header_all(name)
                 .into_iter()
-                .map(move |value| types::Header { name: name.to_owned(), value })
+                .map(move |value| types::Header {
+                    name: name.to_owned(),
+                    value,
+                })
         })
         .collect()
 }
@@ -58,24 +64,34 @@ fn headers(email: &Email<'_>) -> Vec<types::Header> {
 pub(crate) fn config(settings: &BTreeMap<String, String>) -> Vec<types::ConfigEntry> {
     settings
         .iter()
-        .map(|(k, v)| types::ConfigEntry { key: k.clone(), value: v.clone() })
+        .map(|(k, v)| types::ConfigEntry {
+            key: k.clone(),
+            value: v.clone(),
+        })
         .collect()
 }
 
 /// Bytes a list of fields takes (names plus values), for the output cap.
 pub(crate) fn output_size(fields: &[types::Field]) -> u64 {
-    fields.iter().map(|f| f.name.len() as u64 + value_size(&f.value)).sum()
+    fields
+        .iter()
+        .map(|f| f.name.len() as u64 + value_size(&f.value))
+        .sum()
 }
 
 fn value_size(value: &types::Value) -> u64 {
     use types::Value as V;
     match value {
-        V::Text(s) | V::Email(s) | V::Phone(s) | V::Url(s) | V::Date(s) | V::Datetime(s) => s.len() as u64,
+        V::Text(s) | V::Email(s) | V::Phone(s) | V::Url(s) | V::Date(s) | V::Datetime(s) => {
+            s.len() as u64
+        }
         V::Integer(_) | V::Decimal(_) => 8,
         V::Boolean(_) => 1,
         V::Money(m) => (m.amount.len() + m.currency.len()) as u64,
         V::Name(n) => {
-            (n.full.len() + n.first.as_ref().map_or(0, String::len) + n.last.as_ref().map_or(0, String::len)) as u64
+            (n.full.len()
+                + n.first.as_ref().map_or(0, String::len)
+                + n.last.as_ref().map_or(0, String::len)) as u64
         }
         V::Texts(items) => items.iter().map(|s| s.len() as u64 + 1).sum(),
     }
@@ -88,21 +104,32 @@ pub(crate) fn is_sensitive(name: &str, value: &types::Value) -> bool {
         return true;
     }
     let name = name.to_ascii_lowercase();
-    ["name", "email", "phone", "address", "message", "comment", "vin"]
-        .iter()
-        .any(|p| name.contains(p))
+    [
+        "name", "email", "phone", "address", "message", "comment", "vin",
+    ]
+    .iter()
+    .any(|p| name.contains(p))
 }
 
 /// The record's value for a contract value.
 pub(crate) fn field_value(value: types::Value) -> FieldValue {
     use types::Value as V;
     match value {
-        V::Text(s) | V::Email(s) | V::Phone(s) | V::Url(s) | V::Date(s) | V::Datetime(s) => FieldValue::Text(s),
+        V::Text(s) | V::Email(s) | V::Phone(s) | V::Url(s) | V::Date(s) | V::Datetime(s) => {
+            FieldValue::Text(s)
+        }
         V::Integer(i) => FieldValue::Int(i),
         V::Decimal(d) => FieldValue::Text(d.to_string()),
         V::Boolean(b) => FieldValue::Bool(b),
-        V::Money(m) => FieldValue::Money(Money { amount: m.amount, currency: m.currency }),
-        V::Name(n) => FieldValue::Name(PersonName { full: n.full, first: n.first, last: n.last }),
+        V::Money(m) => FieldValue::Money(Money {
+            amount: m.amount,
+            currency: m.currency,
+        }),
+        V::Name(n) => FieldValue::Name(PersonName {
+            full: n.full,
+            first: n.first,
+            last: n.last,
+        }),
         V::Texts(items) => FieldValue::List(items.into_iter().map(FieldValue::Text).collect()),
     }
 }

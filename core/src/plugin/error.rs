@@ -151,23 +151,41 @@ impl CallFailure {
 impl fmt::Display for CallFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CallFailure::Plugin { kind, message } => write!(f, "the plugin reported {kind}: {message}"),
+            CallFailure::Plugin { kind, message } => {
+                write!(f, "the plugin reported {kind}: {message}")
+            }
             CallFailure::Deadline { deadline_ms } => {
-                write!(f, "the plugin ran past its {deadline_ms} ms deadline and was stopped")
+                write!(
+                    f,
+                    "the plugin ran past its {deadline_ms} ms deadline and was stopped"
+                )
             }
             CallFailure::Memory { limit_mib } => {
-                write!(f, "the plugin tried to use more than its {limit_mib} MiB memory cap and was stopped")
+                write!(
+                    f,
+                    "the plugin tried to use more than its {limit_mib} MiB memory cap and was stopped"
+                )
             }
-            CallFailure::StackOverflow => write!(f, "the plugin overflowed its stack (runaway recursion)"),
+            CallFailure::StackOverflow => {
+                write!(f, "the plugin overflowed its stack (runaway recursion)")
+            }
             CallFailure::Panic { message } => write!(f, "the plugin panicked: {message}"),
             CallFailure::Output { size, limit } => {
-                write!(f, "the plugin returned {size} bytes of fields, over the {limit} byte cap")
+                write!(
+                    f,
+                    "the plugin returned {size} bytes of fields, over the {limit} byte cap"
+                )
             }
             CallFailure::LogFlood { limit } => {
-                write!(f, "the plugin kept logging far past its cap of {limit} lines per email and was stopped")
+                write!(
+                    f,
+                    "the plugin kept logging far past its cap of {limit} lines per email and was stopped"
+                )
             }
             CallFailure::Trap { message } => write!(f, "the plugin trapped: {message}"),
-            CallFailure::Instantiate { message } => write!(f, "no instance of the plugin could be created: {message}"),
+            CallFailure::Instantiate { message } => {
+                write!(f, "no instance of the plugin could be created: {message}")
+            }
         }
     }
 }

@@ -49,7 +49,10 @@ struct FileStamp {
 
 fn stamp(path: &Path) -> Option<FileStamp> {
     let meta = std::fs::metadata(path).ok()?;
-    Some(FileStamp { modified: meta.modified().ok(), len: meta.len() })
+    Some(FileStamp {
+        modified: meta.modified().ok(),
+        len: meta.len(),
+    })
 }
 
 impl std::fmt::Debug for PluginExtractor {
@@ -87,7 +90,10 @@ impl PluginHost {
             limits,
             info,
             current: ArcSwap::from_pointee(loaded),
-            watch: Mutex::new(Watch { checked: Instant::now(), stamp: stamp_before }),
+            watch: Mutex::new(Watch {
+                checked: Instant::now(),
+                stamp: stamp_before,
+            }),
         })
     }
 }
@@ -174,10 +180,16 @@ impl PluginExtractor {
 
     /// Run the plugin on `email` and return the raw outcome (fields or failure), for tools
     /// and tests that want more than an [`Extraction`].
-    pub fn run(&self, email: &Email<'_>, settings: &std::collections::BTreeMap<String, String>) -> RunReport {
+    pub fn run(
+        &self,
+        email: &Email<'_>,
+        settings: &std::collections::BTreeMap<String, String>,
+    ) -> RunReport {
         self.maybe_reload();
         let plugin = self.current.load_full();
-        let outcome = self.host.call_extract(&plugin, email, settings, self.limits);
+        let outcome = self
+            .host
+            .call_extract(&plugin, email, settings, self.limits);
         RunReport {
             plugin: plugin.name.clone(),
             version: plugin.version.clone(),
@@ -216,23 +228,33 @@ fn to_extraction(
 ) -> Extraction {
     let mut extraction = match result {
         Err(failure) => {
-            let issue = Issue::new(failure.code(), format!("plugin `{}`: {failure}", plugin.name));
+            let issue = Issue::new(
+                failure.code(),
+                format!("plugin `{}`: {failure}", plugin.name),
+            );
             Extraction::failed(issue)
         }
         Ok(fields) => {
             let mut extraction = Extraction::new();
             for field in fields {
-                if convert::is_sensitive(&field.name, &field.value) && !extraction.sensitive.contains(&field.name) {
+                if convert::is_sensitive(&field.name, &field.value)
+                    && !extraction.sensitive.contains(&field.name)
+                {
                     extraction.sensitive.push(field.name.clone());
                 }
-                extraction.provenance.insert(field.name.clone(), format!("plugin {}", plugin.name));
-                extraction.fields.insert(field.name, convert::field_value(field.value));
+                extraction
+                    .provenance
+                    .insert(field.name.clone(), format!("plugin {}", plugin.name));
+                extraction
+                    .fields
+                    .insert(field.name, convert::field_value(field.value));
             }
             if extraction.fields.is_empty() {
                 extraction.completeness = Completeness::Partial;
-                extraction
-                    .errors
-                    .push(Issue::new("plugin_no_fields", format!("plugin `{}` returned no fields", plugin.name)));
+                extraction.errors.push(Issue::new(
+                    "plugin_no_fields",
+                    format!("plugin `{}` returned no fields", plugin.name),
+                ));
             }
             extraction
         }
@@ -240,7 +262,10 @@ fn to_extraction(
     if log_dropped > 0 {
         extraction.warnings.push(Issue::new(
             "plugin_log_truncated",
-            format!("plugin `{}` wrote {log_dropped} log lines past its cap; they were dropped", plugin.name),
+            format!(
+                "plugin `{}` wrote {log_dropped} log lines past its cap; they were dropped",
+                plugin.name
+            ),
         ));
     }
     extraction.version = Some(plugin.version.clone());

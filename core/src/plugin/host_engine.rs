@@ -56,7 +56,12 @@ pub fn default_cache_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
         return Some(PathBuf::from(dir).join("mailex").join("plugins"));
     }
-    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("mailex").join("plugins"))
+    std::env::var_os("HOME").map(|h| {
+        PathBuf::from(h)
+            .join(".cache")
+            .join("mailex")
+            .join("plugins")
+    })
 }
 
 /// The plugin host. Cheap to clone (all clones share one engine, linker and caches).
@@ -85,7 +90,9 @@ pub(crate) struct HostInner {
 
 impl std::fmt::Debug for PluginHost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginHost").field("config", &self.inner.config).finish_non_exhaustive()
+        f.debug_struct("PluginHost")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -95,8 +102,9 @@ impl PluginHost {
         let engine_err = |e: wasmtime::Error| PluginError::Engine(first_line(&e));
         let mut pool = PoolingAllocationConfig::default();
         let slots = config.max_instances.max(1);
-        let memory_bytes = usize::try_from(config.max_memory_mib.max(1).saturating_mul(1024 * 1024))
-            .unwrap_or(usize::MAX);
+        let memory_bytes =
+            usize::try_from(config.max_memory_mib.max(1).saturating_mul(1024 * 1024))
+                .unwrap_or(usize::MAX);
         pool.total_component_instances(slots)
             .total_core_instances(slots.saturating_mul(8))
             .total_memories(slots.saturating_mul(2))
@@ -114,11 +122,21 @@ impl PluginHost {
 
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_err)?;
-        Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state).map_err(engine_err)?;
+        Plugin::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)
+            .map_err(engine_err)?;
 
         start_epoch_ticker(&engine, config.epoch_tick);
+        warm_up_primitives();
         let cache = AotCache::new(&engine, config.cache_dir.clone());
-        Ok(PluginHost { inner: Arc::new(HostInner { engine, linker, regex: RegexCache::new(), cache, config }) })
+        Ok(PluginHost {
+            inner: Arc::new(HostInner {
+                engine,
+                linker,
+                regex: RegexCache::new(),
+                cache,
+                config,
+            }),
+        })
     }
 
     /// The process-wide host with [`HostConfig::default`], created on first use.
@@ -146,16 +164,26 @@ impl PluginHost {
     /// call its `info` export once.
     pub(crate) fn load_plugin(&self, path: &Path) -> Result<LoadedPlugin, PluginError> {
         let started = Instant::now();
-        let wasm = std::fs::read(path).map_err(|source| PluginError::Read { path: path.to_owned(), source })?;
+        let wasm = std::fs::read(path).map_err(|source| PluginError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         check_is_component(path, &wasm)?;
         let sha256: [u8; 32] = Sha256::digest(&wasm).into();
-        let (component, source) = self.inner.cache.component(&self.inner.engine, &wasm, &sha256, path)?;
+        let (component, source) =
+            self.inner
+                .cache
+                .component(&self.inner.engine, &wasm, &sha256, path)?;
         let imports = check_contract(&self.inner.engine, &component, path)?;
-        let pre = self.inner.linker.instantiate_pre(&component).map_err(|e| PluginError::Wasmtime {
-            path: path.to_owned(),
-            stage: "link",
-            message: first_line(&e),
-        })?;
+        let pre =
+            self.inner
+                .linker
+                .instantiate_pre(&component)
+                .map_err(|e| PluginError::Wasmtime {
+                    path: path.to_owned(),
+                    stage: "link",
+                    message: first_line(&e),
+                })?;
         let pre = PluginPre::new(pre).map_err(|e| PluginError::Wasmtime {
             path: path.to_owned(),
             stage: "link",
@@ -171,11 +199,13 @@ impl PluginHost {
             source,
             load_time: Duration::ZERO,
         };
-        let info = self.call_info(&loaded).map_err(|failure| PluginError::Wasmtime {
-            path: path.to_owned(),
-            stage: "call info",
-            message: failure.to_string(),
-        })?;
+        let info = self
+            .call_info(&loaded)
+            .map_err(|failure| PluginError::Wasmtime {
+                path: path.to_owned(),
+                stage: "call info",
+                message: failure.to_string(),
+            })?;
         let (major, _, _) = CONTRACT_VERSION;
         if parse_major(&info.contract_version) != Some(major) {
             return Err(contract_mismatch(path, &info.contract_version));
@@ -200,13 +230,20 @@ impl PluginHost {
     }
 
     fn call_info(&self, plugin: &LoadedPlugin) -> Result<types::PluginInfo, CallFailure> {
-        let limits = CallLimits::default();
+        // `info` runs once, at load, where a slow start is no emergency: a generous deadline.
+        let limits = CallLimits {
+            deadline: Duration::from_secs(5),
+            ..CallLimits::default()
+        };
         let mut store = self.new_store("(loading)", limits, CallInput::default());
         let _scope = DocumentScope::enter();
-        let instance = plugin
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| CallFailure::Instantiate { message: first_line(&e) })?;
+        let instance =
+            plugin
+                .pre
+                .instantiate(&mut store)
+                .map_err(|e| CallFailure::Instantiate {
+                    message: first_line(&e),
+                })?;
         instance
             .mailex_extractor_extractor()
             .call_info(&mut store)
@@ -223,10 +260,22 @@ impl PluginHost {
     ) -> CallOutcome {
         let started = Instant::now();
         let input = CallInput {
-            html: if plugin.imports.html { email.html().map(str::to_owned) } else { None },
-            adf: if plugin.imports.adf { crate::plugin::host::find_adf(email) } else { None },
+            html: if plugin.imports.html {
+                email.html().map(str::to_owned)
+            } else {
+                None
+            },
+            adf: if plugin.imports.adf {
+                crate::plugin::host::find_adf(email)
+            } else {
+                None
+            },
             attachments: if plugin.imports.attachments {
-                email.attachments().into_iter().map(|a| a.bytes.to_vec()).collect()
+                email
+                    .attachments()
+                    .into_iter()
+                    .map(|a| a.bytes.to_vec())
+                    .collect()
             } else {
                 Vec::new()
             },
@@ -240,15 +289,23 @@ impl PluginHost {
             Err(e) => Err(if is_trap(&e) {
                 classify_trap(&e, &store, limits)
             } else {
-                CallFailure::Instantiate { message: first_line(&e) }
+                CallFailure::Instantiate {
+                    message: first_line(&e),
+                }
             }),
-            Ok(instance) => match instance.mailex_extractor_extractor().call_extract(&mut store, &message, &config) {
+            Ok(instance) => match instance
+                .mailex_extractor_extractor()
+                .call_extract(&mut store, &message, &config)
+            {
                 Err(e) => Err(classify_trap(&e, &store, limits)),
                 Ok(Err(error)) => Err(plugin_error(error)),
                 Ok(Ok(fields)) => {
                     let size = crate::plugin::convert::output_size(&fields);
                     if size > limits.max_output_bytes {
-                        Err(CallFailure::Output { size, limit: limits.max_output_bytes })
+                        Err(CallFailure::Output {
+                            size,
+                            limit: limits.max_output_bytes,
+                        })
                     } else {
                         Ok(fields)
                     }
@@ -295,18 +352,31 @@ pub(crate) struct LoadedPlugin {
     pub(crate) load_time: Duration,
 }
 
+/// Initialise the primitives' lazy tables (the phone-number metadata takes tens of
+/// milliseconds to load) now, so the first email's deadline does not pay for it.
+fn warm_up_primitives() {
+    let _ = crate::normalize::phone("+1 202 555 0143", crate::normalize::DEFAULT_REGION);
+    let _ = crate::normalize::phone("+44 20 7946 0958", crate::normalize::DEFAULT_REGION);
+    let _ = crate::normalize::email("warm.up@example.com");
+    let _ = crate::normalize::money("$1", None);
+    let _ = crate::normalize::date("2026-01-01", crate::normalize::DateOrder::default());
+    let _ = crate::normalize::person_name("Warm Up");
+}
+
 fn start_epoch_ticker(engine: &Engine, tick: Duration) {
     let weak = engine.weak();
     let tick = tick.max(Duration::from_millis(1));
-    let spawned = std::thread::Builder::new().name("mailex-plugin-epoch".into()).spawn(move || {
-        loop {
-            std::thread::sleep(tick);
-            match weak.upgrade() {
-                Some(engine) => engine.increment_epoch(),
-                None => break,
+    let spawned = std::thread::Builder::new()
+        .name("mailex-plugin-epoch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(tick);
+                match weak.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => break,
+                }
             }
-        }
-    });
+        });
     if let Err(e) = spawned {
         tracing::error!(error = %e, "cannot start the plugin deadline thread; plugin deadlines will not fire");
     }
@@ -314,12 +384,19 @@ fn start_epoch_ticker(engine: &Engine, tick: Duration) {
 
 /// Refuse what is not a component, with a message that says what it is instead.
 fn check_is_component(path: &Path, bytes: &[u8]) -> Result<(), PluginError> {
-    let not = |reason: &str| PluginError::NotAComponent { path: path.to_owned(), reason: reason.to_owned() };
+    let not = |reason: &str| PluginError::NotAComponent {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
     if Engine::detect_precompiled(bytes).is_some() {
-        return Err(not("it is a precompiled artefact; give mailex the .wasm file, it precompiles and caches it itself"));
+        return Err(not(
+            "it is a precompiled artefact; give mailex the .wasm file, it precompiles and caches it itself",
+        ));
     }
     if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-        return Err(not("the file does not start with the WebAssembly magic bytes"));
+        return Err(not(
+            "the file does not start with the WebAssembly magic bytes",
+        ));
     }
     match &bytes[4..8] {
         [0x0d, 0x00, 0x01, 0x00] => Ok(()),
@@ -331,7 +408,11 @@ fn check_is_component(path: &Path, bytes: &[u8]) -> Result<(), PluginError> {
 }
 
 /// Check the contract version of the component's exports and imports; list what it imports.
-fn check_contract(engine: &Engine, component: &Component, path: &Path) -> Result<Imports, PluginError> {
+fn check_contract(
+    engine: &Engine,
+    component: &Component,
+    path: &Path,
+) -> Result<Imports, PluginError> {
     let ty = component.component_type();
     let (major, _, _) = CONTRACT_VERSION;
     let prefix = format!("{CONTRACT_PACKAGE}/");
@@ -345,7 +426,9 @@ fn check_contract(engine: &Engine, component: &Component, path: &Path) -> Result
         }
     }
     if !has_extractor {
-        return Err(PluginError::MissingExport { path: path.to_owned() });
+        return Err(PluginError::MissingExport {
+            path: path.to_owned(),
+        });
     }
     let mut imports = Imports::default();
     for (name, _) in ty.imports(engine) {
@@ -378,7 +461,11 @@ fn contract_mismatch(path: &Path, found: &str) -> PluginError {
     let (major, minor, patch) = CONTRACT_VERSION;
     PluginError::ContractMismatch {
         path: path.to_owned(),
-        found: if found.is_empty() { "(unversioned)".to_owned() } else { truncate(found, 40) },
+        found: if found.is_empty() {
+            "(unversioned)".to_owned()
+        } else {
+            truncate(found, 40)
+        },
         supported: format!("{major}.{minor}.{patch}"),
         supported_major: major,
     }
@@ -393,19 +480,27 @@ fn classify_trap(e: &wasmtime::Error, store: &Store<HostState>, limits: CallLimi
     let state = store.data();
     match e.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => {
-            return CallFailure::Deadline { deadline_ms: u64::try_from(limits.deadline.as_millis()).unwrap_or(u64::MAX) };
+            return CallFailure::Deadline {
+                deadline_ms: u64::try_from(limits.deadline.as_millis()).unwrap_or(u64::MAX),
+            };
         }
         Some(Trap::StackOverflow) => return CallFailure::StackOverflow,
         _ => {}
     }
     if state.memory.hit {
-        return CallFailure::Memory { limit_mib: limits.memory_bytes / (1024 * 1024) };
+        return CallFailure::Memory {
+            limit_mib: limits.memory_bytes / (1024 * 1024),
+        };
     }
     if state.log.flooded {
-        return CallFailure::LogFlood { limit: limits.max_log_lines };
+        return CallFailure::LogFlood {
+            limit: limits.max_log_lines,
+        };
     }
     if let Some(message) = &state.panic_message {
-        return CallFailure::Panic { message: message.clone() };
+        return CallFailure::Panic {
+            message: message.clone(),
+        };
     }
     let message = match e.downcast_ref::<Trap>() {
         Some(trap) => trap.to_string(),
@@ -422,5 +517,57 @@ fn plugin_error(error: types::ExtractError) -> CallFailure {
         E::Config(m) => ("config", m),
         E::Internal(m) => ("internal", m),
     };
-    CallFailure::Plugin { kind, message: truncate(&message, 300) }
+    CallFailure::Plugin {
+        kind,
+        message: truncate(&message, 300),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contract_names_and_versions() {
+        let prefix = format!("{CONTRACT_PACKAGE}/");
+        assert_eq!(
+            contract_name("mailex:extractor/extractor@1.2.0", &prefix),
+            Some(("extractor", "1.2.0"))
+        );
+        assert_eq!(contract_name("wasi:cli/environment@0.2.6", &prefix), None);
+        assert_eq!(parse_major("1.2.0"), Some(1));
+        assert_eq!(parse_major("2"), Some(2));
+        assert_eq!(parse_major(""), None);
+    }
+
+    #[test]
+    fn only_components_are_accepted() {
+        let path = Path::new("p.wasm");
+        let component = [0, b'a', b's', b'm', 0x0d, 0, 1, 0];
+        let module = [0, b'a', b's', b'm', 1, 0, 0, 0];
+        assert!(check_is_component(path, &component).is_ok());
+        let err = check_is_component(path, &module).expect_err("core module");
+        assert!(err.to_string().contains("wasm32-wasip2"), "{err}");
+        let err = check_is_component(path, b"hello world").expect_err("text");
+        assert!(err.to_string().contains("magic"), "{err}");
+    }
+
+    #[test]
+    fn call_failures_have_stable_codes() {
+        assert_eq!(
+            CallFailure::Deadline { deadline_ms: 100 }.code(),
+            "plugin_deadline"
+        );
+        assert_eq!(
+            CallFailure::Memory { limit_mib: 64 }.code(),
+            "plugin_memory"
+        );
+        let own = CallFailure::Plugin {
+            kind: "invalid_input",
+            message: "no phone".into(),
+        };
+        assert_eq!(own.code(), "plugin_invalid_input");
+        assert!(own.is_plugin_error());
+        assert!(!CallFailure::StackOverflow.is_plugin_error());
+    }
 }

@@ -96,7 +96,12 @@ pub(crate) struct HostState {
 
 impl HostState {
     /// A fresh state for one call.
-    pub(crate) fn new(plugin: &str, limits: CallLimits, regex: RegexCache, input: CallInput) -> Self {
+    pub(crate) fn new(
+        plugin: &str,
+        limits: CallLimits,
+        regex: RegexCache,
+        input: CallInput,
+    ) -> Self {
         HostState {
             wasi: sandboxed_wasi(),
             table: ResourceTable::new(),
@@ -114,7 +119,10 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -202,7 +210,11 @@ pub(crate) struct MemoryLimiter {
 
 impl MemoryLimiter {
     fn new(limit: u64) -> Self {
-        MemoryLimiter { limit, used: 0, hit: false }
+        MemoryLimiter {
+            limit,
+            used: 0,
+            hit: false,
+        }
     }
 
     /// Linear memory in use (wasm memories never shrink, so this is also the peak).
@@ -215,7 +227,12 @@ impl MemoryLimiter {
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let grow = (desired as u64).saturating_sub(current as u64);
         if self.used.saturating_add(grow) > self.limit {
             self.hit = true;
@@ -225,7 +242,12 @@ impl ResourceLimiter for MemoryLimiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)
     }
 }
@@ -254,7 +276,10 @@ impl Drop for DocumentScope {
 }
 
 /// Run `f` on the parsed HTML of this call (parsing it on first use), or `None` without HTML.
-pub(crate) fn with_document<R>(state: &mut HostState, f: impl FnOnce(&scraper::Html) -> R) -> Option<R> {
+pub(crate) fn with_document<R>(
+    state: &mut HostState,
+    f: impl FnOnce(&scraper::Html) -> R,
+) -> Option<R> {
     let html = state.input.html.as_deref()?;
     DOCUMENT.with(|cell| {
         let mut doc = cell.borrow_mut();

@@ -56,11 +56,17 @@ impl Ty {
     /// How to get from this type to one text, for `help:` lines.
     pub fn to_text_help(self) -> &'static str {
         match self {
-            Ty::Message => "start from a source such as `text`, `html`, `subject` or `header(\"Name\")`",
+            Ty::Message => {
+                "start from a source such as `text`, `html`, `subject` or `header(\"Name\")`"
+            }
             Ty::Text => "",
             Ty::List => "pick one value with `.first`, `.last`, `.nth(1)` or `.join(\", \")`",
-            Ty::Nodes => "take the element's text with `.text` or an attribute with `.attr(\"href\")`",
-            Ty::Addresses => "take the first address with `.address` or its display name with `.name`",
+            Ty::Nodes => {
+                "take the element's text with `.text` or an attribute with `.attr(\"href\")`"
+            }
+            Ty::Addresses => {
+                "take the first address with `.address` or its display name with `.name`"
+            }
         }
     }
 }
@@ -79,14 +85,26 @@ impl<'c> Value<'c> {
     /// Builds a text value, cutting it at [`MAX_TEXT_LEN`]; `None` when blank.
     pub(crate) fn text(s: impl Into<Cow<'c, str>>) -> Option<Value<'c>> {
         let s = cap(s.into());
-        if s.trim().is_empty() { None } else { Some(Value::Text(s)) }
+        if s.trim().is_empty() {
+            None
+        } else {
+            Some(Value::Text(s))
+        }
     }
 
     /// Builds a list, dropping blank items and capping its length; `None` when empty.
     pub(crate) fn list(items: impl IntoIterator<Item = Cow<'c, str>>) -> Option<Value<'c>> {
-        let v: Vec<Cow<'c, str>> =
-            items.into_iter().filter(|s| !s.trim().is_empty()).map(cap).take(MAX_LIST_LEN).collect();
-        if v.is_empty() { None } else { Some(Value::List(v)) }
+        let v: Vec<Cow<'c, str>> = items
+            .into_iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(cap)
+            .take(MAX_LIST_LEN)
+            .collect();
+        if v.is_empty() {
+            None
+        } else {
+            Some(Value::List(v))
+        }
     }
 
     /// The text of a text value.
@@ -104,7 +122,10 @@ impl<'c> Value<'c> {
             Value::Text(t) => vec![Cow::Borrowed(t.as_ref())],
             Value::List(l) => l.iter().map(|s| Cow::Borrowed(s.as_ref())).collect(),
             Value::Nodes(n) => n.iter().map(|e| Cow::Owned(crate::css::text(e))).collect(),
-            Value::Addresses(a) => a.iter().filter_map(|a| a.email.as_deref().map(Cow::Borrowed)).collect(),
+            Value::Addresses(a) => a
+                .iter()
+                .filter_map(|a| a.email.as_deref().map(Cow::Borrowed))
+                .collect(),
         }
     }
 }
@@ -131,16 +152,33 @@ pub(crate) struct Cx<'c> {
     pub(crate) root: &'c Email<'c>,
     nested: OnceCell<Vec<Email<'c>>>,
     adf: OnceCell<Option<AdfDocument>>,
+    html_text: OnceCell<Option<String>>,
 }
 
 impl<'c> Cx<'c> {
     pub(crate) fn new(root: &'c Email<'c>) -> Self {
-        Cx { root, nested: OnceCell::new(), adf: OnceCell::new() }
+        Cx {
+            root,
+            nested: OnceCell::new(),
+            adf: OnceCell::new(),
+            html_text: OnceCell::new(),
+        }
     }
 
     /// The first nested message of the root email.
     pub(crate) fn nested(&'c self) -> Option<&'c Email<'c>> {
         self.nested.get_or_init(|| self.root.nested()).first()
+    }
+
+    /// The text view of an email's HTML body, computed once for the root email.
+    pub(crate) fn html_text(&'c self, email: &'c Email<'c>) -> Option<Cow<'c, str>> {
+        if std::ptr::eq(email, self.root) {
+            let cached = self
+                .html_text
+                .get_or_init(|| self.root.html_document().map(crate::html::text_view));
+            return cached.as_deref().map(Cow::Borrowed);
+        }
+        email.html_document().map(|doc| Cow::Owned(crate::html::text_view(doc)))
     }
 
     /// The ADF document of the root email: an XML attachment, or a body that is ADF.
@@ -150,7 +188,10 @@ impl<'c> Cx<'c> {
                 let email = self.root;
                 for att in email.attachments() {
                     let ct = att.content_type.as_str();
-                    let named_xml = att.name.as_deref().is_some_and(|n| n.to_ascii_lowercase().ends_with(".xml"));
+                    let named_xml = att
+                        .name
+                        .as_deref()
+                        .is_some_and(|n| n.to_ascii_lowercase().ends_with(".xml"));
                     if (ct.contains("xml") || named_xml)
                         && let Ok(doc) = AdfDocument::parse_bytes(att.bytes)
                     {
@@ -163,7 +204,10 @@ impl<'c> Cx<'c> {
                 {
                     return Some(doc);
                 }
-                email.html().filter(|h| AdfDocument::sniff(h)).and_then(|h| AdfDocument::parse(h).ok())
+                email
+                    .html()
+                    .filter(|h| AdfDocument::sniff(h))
+                    .and_then(|h| AdfDocument::parse(h).ok())
             })
             .as_ref()
     }

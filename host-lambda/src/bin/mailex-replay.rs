@@ -72,8 +72,14 @@ async fn run() -> ExitCode {
             .is_ok_and(|v| v == "true" || v == "1"),
         ..S3Settings::default()
     };
-    let store = S3Store::connect(&settings).await;
-    match replay(options, Some(store)).await {
+    let uses_s3 = matches!(options.input, Location::S3 { .. })
+        || matches!(options.records, Some(Location::S3 { .. }));
+    let store = if uses_s3 {
+        Some(S3Store::connect(&settings).await)
+    } else {
+        None
+    };
+    match replay(options, store).await {
         Ok(summary) => {
             print!("{summary}");
             if summary.io_failures > 0 {

@@ -26,8 +26,12 @@ pub fn endpoint() -> Option<String> {
                     "MAILEX_TEST_S3_ENDPOINT is unset under CI=true; run `eval \"$(scripts/start-s3.sh)\"` first"
                 );
             }
-            eprintln!(
-                "SKIPPED: MAILEX_TEST_S3_ENDPOINT is unset; run `eval \"$(scripts/start-s3.sh)\"` to run the S3 tests"
+            // Written to the real stderr (not `eprintln!`, which the test harness captures), so
+            // the skip is visible in every run.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {}: MAILEX_TEST_S3_ENDPOINT is unset; run `eval \"$(scripts/start-s3.sh)\"` to run the S3 tests",
+                std::thread::current().name().unwrap_or("?")
             );
             None
         }

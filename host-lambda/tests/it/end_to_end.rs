@@ -45,13 +45,28 @@ async fn bootstrap_serves_the_runtime_api_and_writes_records() {
         "eventTime": "2026-11-26T10:00:00Z",
         "s3": {"bucket": {"name": input}, "object": {"key": "inbound/e2e+lead", "size": 400}}}]});
     api.invoke("e2e-request-1", &event);
-    let answer = tokio::task::spawn_blocking(move || {
-        let answer = api.wait_answer("e2e-request-1", Duration::from_secs(60));
-        (api, answer)
+    // An SQS batch with one good and one missing object: a partial batch response.
+    let missing = json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": input}, "object": {"key": "nope"}}}]});
+    let sqs = json!({"Records": [
+        {"eventSource": "aws:sqs", "messageId": "good", "body": event.to_string()},
+        {"eventSource": "aws:sqs", "messageId": "missing", "body": missing.to_string()}
+    ]});
+    api.invoke("e2e-request-2", &sqs);
+    // An event of unknown shape: reported through the Runtime API's error endpoint.
+    api.invoke("e2e-request-3", &json!({"hello": "world"}));
+    let (api, mut answers) = tokio::task::spawn_blocking(move || {
+        let answers: Vec<Option<Answer>> = ["e2e-request-1", "e2e-request-2", "e2e-request-3"]
+            .iter()
+            .map(|id| api.wait_answer(id, Duration::from_secs(60)))
+            .collect();
+        (api, answers)
     })
     .await
     .expect("join");
-    let (api, answer) = answer;
+    let third = answers.pop().flatten();
+    let second = answers.pop().flatten();
+    let answer = answers.pop().flatten();
     let _ = child.kill();
     let mut stdout = String::new();
     let mut stderr = String::new();
@@ -73,6 +88,14 @@ async fn bootstrap_serves_the_runtime_api_and_writes_records() {
         serde_json::from_str::<serde_json::Value>(&answer.body).unwrap(),
         json!({"processed": 1})
     );
+    let second = second.expect("answer to the SQS batch");
+    assert_eq!(second.kind, "response");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&second.body).unwrap(),
+        json!({"batchItemFailures": [{"itemIdentifier": "missing"}]})
+    );
+    let third = third.expect("answer to the unknown event");
+    assert_eq!(third.kind, "error", "{}", third.body);
 
     let written = keys(&s, &output, "").await;
     assert_eq!(written.len(), 1, "{written:?}");

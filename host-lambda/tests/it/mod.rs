@@ -2,6 +2,7 @@
 
 pub mod common;
 mod config_reload;
+mod decode;
 mod end_to_end;
 mod events;
 mod faults;

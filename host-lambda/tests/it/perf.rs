@@ -67,3 +67,33 @@ async fn init_with_20_routes_and_a_100_message_batch() {
     );
     assert!(init < Duration::from_secs(10));
 }
+
+#[tokio::test]
+async fn init_from_an_s3_config_prefix_with_20_routes() {
+    let endpoint = s3_or_skip!();
+    let s = store(&endpoint).await;
+    let config_bucket = unique_bucket("cfg");
+    put(
+        &s,
+        &config_bucket,
+        "config/mailex.toml",
+        twenty_routes().into_bytes(),
+    )
+    .await;
+    let started = Instant::now();
+    let settings = Settings::new(
+        ConfigLocation::S3 {
+            bucket: config_bucket,
+            prefix: "config/".into(),
+        },
+        "out",
+    );
+    let host = host(&endpoint, settings).await;
+    let init = started.elapsed();
+    eprintln!(
+        "PERF init_from_s3_prefix_20_routes_ms={:.1} (list + download + load; load alone {:.1} ms)",
+        init.as_secs_f64() * 1000.0,
+        host.engine().current().load_time.as_secs_f64() * 1000.0
+    );
+    assert!(init < Duration::from_secs(10));
+}

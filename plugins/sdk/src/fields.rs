@@ -80,7 +80,10 @@ impl Fields {
     /// Parse `raw` as money and set it; `false` if it is not an amount. `default_currency`
     /// (ISO 4217) applies when `raw` names no currency.
     pub fn money(&mut self, name: &str, raw: &str, default_currency: Option<&str>) -> bool {
-        self.normalised(name, normalize::money(raw, default_currency).map(Value::Money))
+        self.normalised(
+            name,
+            normalize::money(raw, default_currency).map(Value::Money),
+        )
     }
 
     /// Set an already parsed amount.

@@ -4,7 +4,10 @@
 //! only work inside mailex (a plugin instance); on any other host the component would not
 //! link.
 
-use crate::bindings::mailex::extractor::{adf as raw_adf, attachments as raw_att, html as raw_html, normalize as raw_norm, regex as raw_re};
+use crate::bindings::mailex::extractor::{
+    adf as raw_adf, attachments as raw_att, html as raw_html, normalize as raw_norm,
+    regex as raw_re,
+};
 use crate::{ExtractError, Money, PersonName};
 use std::fmt;
 
@@ -91,7 +94,8 @@ pub fn css_first(selector: &str) -> Result<Option<String>, PrimitiveError> {
 
 /// The value of `attribute` on every element `selector` matches.
 pub fn css_select_attr(selector: &str, attribute: &str) -> Result<Vec<String>, PrimitiveError> {
-    raw_html::css_select_attr(selector, attribute).map_err(|e| PrimitiveError::new("CSS selector", e))
+    raw_html::css_select_attr(selector, attribute)
+        .map_err(|e| PrimitiveError::new("CSS selector", e))
 }
 
 /// The content of `<meta name="NAME" content="...">` in the message HTML.

@@ -1,5 +1,6 @@
 //! Workspace-level integration tests, compiled into one binary (one module per area).
 
 mod corpus;
+mod examples;
 mod records;
 mod spoofing;

@@ -65,3 +65,14 @@ fn the_committed_schema_is_current() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(committed == current, "docs/record.schema.json is stale: run `MAILEX_BLESS=1 cargo test -p mailex-tests` and commit it");
 }
+
+#[test]
+fn absurdly_nested_html_is_trimmed_and_reported() {
+    let engine = mailex_tests::engine("[[route]]\nname = \"x\"\nsender = \"*@x.example\"\nrequire_auth = \"none\"\nextractor = \"builtin:lead-meta\"\n");
+    let mut raw = String::from("From: a@x.example\r\nContent-Type: text/html\r\n\r\n<meta name=\"lead_email\" content=\"a@b.example\">");
+    raw.push_str(&"<div>".repeat(20_000));
+    raw.push_str("deep");
+    let record = engine.process(&mailex_core::Input::new(raw.as_bytes(), "deep.eml"));
+    assert_eq!(record.status, Status::Extracted, "{record:?}");
+    assert!(record.warnings.iter().any(|w| w.code == "html_nesting_trimmed"), "{:?}", record.warnings);
+}

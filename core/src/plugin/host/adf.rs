@@ -61,7 +61,11 @@ fn evaluate<'d>(doc: &'d AdfDocument, path: &'d str) -> (Vec<&'d AdfNode>, Optio
         let (step, index) = split_index(step);
         nodes = nodes.into_iter().flat_map(|n| n.find_all(step)).collect();
         if let Some(i) = index {
-            nodes = nodes.into_iter().nth(i.saturating_sub(1)).into_iter().collect();
+            nodes = nodes
+                .into_iter()
+                .nth(i.saturating_sub(1))
+                .into_iter()
+                .collect();
             if i == 0 {
                 nodes.clear();
             }
@@ -100,7 +104,9 @@ fn split_steps(path: &str) -> Vec<&str> {
 /// `vehicle#2` → (`vehicle`, Some(2)); a step without a numeric suffix is unchanged.
 fn split_index(step: &str) -> (&str, Option<usize>) {
     match step.rsplit_once('#') {
-        Some((head, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => (head, n.parse().ok()),
+        Some((head, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            (head, n.parse().ok())
+        }
         _ => (step, None),
     }
 }
@@ -109,24 +115,27 @@ fn split_index(step: &str) -> (&str, Option<usize>) {
 pub(crate) fn find_adf(email: &Email<'_>) -> Option<AdfDocument> {
     for attachment in email.attachments() {
         let ct = attachment.content_type.as_str();
-        let named_xml = attachment
-            .name
-            .as_deref()
-            .is_some_and(|n| n.to_ascii_lowercase().ends_with(".xml") || n.to_ascii_lowercase().ends_with(".adf"));
-        if ct.contains("xml") || named_xml || ct.starts_with("text/") {
-            if let Ok(doc) = AdfDocument::parse_bytes(attachment.bytes) {
-                return Some(doc);
-            }
-        }
-    }
-    let text = email.text();
-    if AdfDocument::sniff(text) {
-        if let Ok(doc) = AdfDocument::parse(text) {
+        let named_xml = attachment.name.as_deref().is_some_and(|n| {
+            n.to_ascii_lowercase().ends_with(".xml") || n.to_ascii_lowercase().ends_with(".adf")
+        });
+        if (ct.contains("xml") || named_xml || ct.starts_with("text/"))
+            && let Ok(doc) = AdfDocument::parse_bytes(attachment.bytes)
+        {
             return Some(doc);
         }
     }
+    let text = email.text();
+    if AdfDocument::sniff(text)
+        && let Ok(doc) = AdfDocument::parse(text)
+    {
+        return Some(doc);
+    }
     let html = email.html()?;
-    if AdfDocument::sniff(html) { AdfDocument::parse(html).ok() } else { None }
+    if AdfDocument::sniff(html) {
+        AdfDocument::parse(html).ok()
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -153,7 +162,10 @@ mod tests {
         assert_eq!(values("prospect/vehicle/make"), ["Kia", "Ford"]);
         assert_eq!(values("prospect/vehicle#2/year"), ["2015"]);
         assert_eq!(values("adf/prospect/vehicle#1/@interest"), ["buy"]);
-        assert_eq!(values("prospect/vehicle[@interest=trade-in]/make"), ["Ford"]);
+        assert_eq!(
+            values("prospect/vehicle[@interest=trade-in]/make"),
+            ["Ford"]
+        );
         assert!(values("prospect/vehicle#3/make").is_empty());
         assert!(values("prospect/vehicle#0/make").is_empty());
     }

@@ -11,10 +11,18 @@ impl Host for HostState {
                 .map(|els| els.iter().map(crate::css::text).collect())
                 .map_err(|e| e.to_string())
         })
-        .unwrap_or_else(|| crate::css::parse_selector(&selector).map(|_| Vec::new()).map_err(|e| e.to_string()))
+        .unwrap_or_else(|| {
+            crate::css::parse_selector(&selector)
+                .map(|_| Vec::new())
+                .map_err(|e| e.to_string())
+        })
     }
 
-    fn css_select_attr(&mut self, selector: String, attribute: String) -> Result<Vec<String>, String> {
+    fn css_select_attr(
+        &mut self,
+        selector: String,
+        attribute: String,
+    ) -> Result<Vec<String>, String> {
         with_document(self, |doc| {
             crate::css::select(doc, &selector)
                 .map(|els| {
@@ -24,7 +32,11 @@ impl Host for HostState {
                 })
                 .map_err(|e| e.to_string())
         })
-        .unwrap_or_else(|| crate::css::parse_selector(&selector).map(|_| Vec::new()).map_err(|e| e.to_string()))
+        .unwrap_or_else(|| {
+            crate::css::parse_selector(&selector)
+                .map(|_| Vec::new())
+                .map_err(|e| e.to_string())
+        })
     }
 
     fn meta(&mut self, name: String) -> Option<String> {

@@ -21,10 +21,17 @@ impl Host for HostState {
         normalize::url(&input).ok()
     }
 
-    fn normalize_money(&mut self, input: String, default_currency: Option<String>) -> Option<Money> {
+    fn normalize_money(
+        &mut self,
+        input: String,
+        default_currency: Option<String>,
+    ) -> Option<Money> {
         normalize::money(&input, default_currency.as_deref())
             .ok()
-            .map(|m| Money { amount: m.amount, currency: m.currency })
+            .map(|m| Money {
+                amount: m.amount,
+                currency: m.currency,
+            })
     }
 
     fn normalize_date(&mut self, input: String) -> Option<String> {
@@ -34,8 +41,10 @@ impl Host for HostState {
     }
 
     fn normalize_name(&mut self, input: String) -> Option<PersonName> {
-        normalize::person_name(&input)
-            .ok()
-            .map(|n| PersonName { full: n.full, first: n.first, last: n.last })
+        normalize::person_name(&input).ok().map(|n| PersonName {
+            full: n.full,
+            first: n.first,
+            last: n.last,
+        })
     }
 }

@@ -8,11 +8,17 @@ use crate::plugin::state::HostState;
 const MAX_MATCHES: usize = 10_000;
 
 impl Host for HostState {
-    fn regex_capture(&mut self, pattern: String, haystack: String) -> Result<Option<Vec<Option<String>>>, String> {
+    fn regex_capture(
+        &mut self,
+        pattern: String,
+        haystack: String,
+    ) -> Result<Option<Vec<Option<String>>>, String> {
         let re = self.regex.get(&pattern).map_err(|e| e.to_string())?;
-        Ok(re
-            .captures(&haystack)
-            .map(|caps| caps.iter().map(|g| g.map(|m| m.as_str().to_owned())).collect()))
+        Ok(re.captures(&haystack).map(|caps| {
+            caps.iter()
+                .map(|g| g.map(|m| m.as_str().to_owned()))
+                .collect()
+        }))
     }
 
     fn regex_find_all(&mut self, pattern: String, haystack: String) -> Result<Vec<String>, String> {

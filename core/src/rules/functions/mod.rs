@@ -11,8 +11,8 @@ use std::fmt::Write as _;
 use mailex_grammar::Code;
 use mailex_grammar::ast::LiteralValue;
 
-pub(crate) use super::value::{Cx, Value};
 pub use super::value::Ty;
+pub(crate) use super::value::{Cx, Value};
 
 mod address;
 mod adf;
@@ -28,6 +28,7 @@ mod from;
 mod grep;
 mod header;
 mod html;
+mod html_text;
 mod join;
 mod last;
 mod line;
@@ -41,7 +42,9 @@ mod regex;
 mod replace;
 mod reply_to;
 mod split;
+mod strip_tags;
 mod subject;
+mod take;
 mod text;
 mod texts;
 mod to;
@@ -50,6 +53,8 @@ mod until;
 mod upper;
 
 pub(crate) mod samples;
+
+pub(crate) use self::regex::regex_error;
 
 /// Every function of the language, sorted by name.
 pub fn all() -> &'static [Function] {
@@ -68,6 +73,7 @@ pub fn all() -> &'static [Function] {
         grep::FUNCTION,
         header::FUNCTION,
         html::FUNCTION,
+        html_text::FUNCTION,
         join::FUNCTION,
         last::FUNCTION,
         line::FUNCTION,
@@ -81,7 +87,9 @@ pub fn all() -> &'static [Function] {
         replace::FUNCTION,
         reply_to::FUNCTION,
         split::FUNCTION,
+        strip_tags::FUNCTION,
         subject::FUNCTION,
+        take::FUNCTION,
         text::FUNCTION,
         texts::FUNCTION,
         to::FUNCTION,
@@ -118,7 +126,8 @@ pub enum ParamKind {
 }
 
 impl ParamKind {
-    fn name(self) -> &'static str {
+    /// The kind's name in messages and the reference.
+    pub fn name(self) -> &'static str {
         match self {
             ParamKind::Str => "string",
             ParamKind::Int => "integer",
@@ -168,7 +177,12 @@ pub struct ArgError {
 
 impl ArgError {
     pub(crate) fn new(code: Code, param: usize, message: impl Into<String>) -> Self {
-        ArgError { code, param: Some(param), message: message.into(), help: None }
+        ArgError {
+            code,
+            param: Some(param),
+            message: message.into(),
+            help: None,
+        }
     }
 
     pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
@@ -241,7 +255,9 @@ pub struct Function {
 
 impl std::fmt::Debug for Function {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Function").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Function")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -279,8 +295,11 @@ pub fn reference_markdown() -> String {
     for f in all() {
         let _ = writeln!(out, "### `{}`\n", f.name);
         let _ = writeln!(out, "`{}`\n", f.usage());
-        let sigs: Vec<String> =
-            f.sigs.iter().map(|s| format!("{} → {}", s.receiver.name(), s.returns.name())).collect();
+        let sigs: Vec<String> = f
+            .sigs
+            .iter()
+            .map(|s| format!("{} → {}", s.receiver.name(), s.returns.name()))
+            .collect();
         let _ = writeln!(out, "Applies to: {}.\n", sigs.join("; "));
         let _ = writeln!(out, "{}\n", f.summary);
         if !f.params.is_empty() {
@@ -295,7 +314,13 @@ pub fn reference_markdown() -> String {
                 Some(r) => format!("`{}`", r.replace('\n', "\\n")),
                 None => "no value".to_owned(),
             };
-            let _ = writeln!(out, "- {}: `{}` → {result} (sample `{}`)", e.title, e.expr, samples::name_of(e.email));
+            let _ = writeln!(
+                out,
+                "- {}: `{}` → {result} (sample `{}`)",
+                e.title,
+                e.expr,
+                samples::name_of(e.email)
+            );
         }
         out.push('\n');
     }
@@ -315,7 +340,9 @@ impl Step for MapText {
 }
 
 /// A step that picks one sub-slice of a text (never allocates).
-pub(crate) struct SliceText(pub(crate) Box<dyn for<'a> Fn(&'a str) -> Option<&'a str> + Send + Sync>);
+pub(crate) struct SliceText(
+    pub(crate) Box<dyn for<'a> Fn(&'a str) -> Option<&'a str> + Send + Sync>,
+);
 
 impl Step for SliceText {
     fn apply<'c>(&self, input: Value<'c>, _cx: &'c Cx<'c>) -> Option<Value<'c>> {
@@ -327,9 +354,18 @@ impl Step for SliceText {
     }
 }
 
-pub(crate) const TEXT_TO_TEXT: &[Sig] = &[Sig { receiver: Ty::Text, returns: Ty::Text }];
-pub(crate) const LIST_TO_TEXT: &[Sig] = &[Sig { receiver: Ty::List, returns: Ty::Text }];
-pub(crate) const SOURCE_TEXT: &[Sig] = &[Sig { receiver: Ty::Message, returns: Ty::Text }];
+pub(crate) const TEXT_TO_TEXT: &[Sig] = &[Sig {
+    receiver: Ty::Text,
+    returns: Ty::Text,
+}];
+pub(crate) const LIST_TO_TEXT: &[Sig] = &[Sig {
+    receiver: Ty::List,
+    returns: Ty::Text,
+}];
+pub(crate) const SOURCE_TEXT: &[Sig] = &[Sig {
+    receiver: Ty::Message,
+    returns: Ty::Text,
+}];
 
 /// The standard `ignore_case` parameter of the marker functions.
 pub(crate) const IGNORE_CASE: Param = Param {

@@ -84,11 +84,14 @@ impl Vehicle {
     }
 }
 
-/// How the trade-in was found.
+/// The trade-in and how it was found (`vehicle`, `second-vehicle` or `comments`).
+type TradeIn = (Vehicle, &'static str);
+
+/// Split the prospect's vehicles into the wanted car and the trade-in (see the crate docs).
 fn reconcile(
     vehicles: &[Vehicle],
     comments: &str,
-) -> Result<(Option<Vehicle>, Option<(Vehicle, &'static str)>), ExtractError> {
+) -> Result<(Option<Vehicle>, Option<TradeIn>), ExtractError> {
     let wanted = vehicles.iter().find(|v| !v.is_trade()).cloned();
     let mut trade = vehicles
         .iter()
@@ -119,20 +122,20 @@ fn reconcile(
             trade = Some((v, "comments"));
         }
     }
-    if let (Some(w), Some((t, _))) = (&wanted, &trade) {
-        if w.same_car(t) {
-            log::warn!("dropping a trade-in that is the wanted vehicle itself");
-            trade = None;
-        }
+    if let (Some(w), Some((t, _))) = (&wanted, &trade)
+        && w.same_car(t)
+    {
+        log::warn!("dropping a trade-in that is the wanted vehicle itself");
+        trade = None;
     }
-    if let Some((t, _)) = &mut trade {
-        if t.appraisal.is_none() {
-            t.appraisal = host::regex_group(
-                r"(?i)trade[- ]?in\s+value\W+(\$?\s*[\d,]+(?:\.\d{2})?)",
-                comments,
-                1,
-            )?;
-        }
+    if let Some((t, _)) = &mut trade
+        && t.appraisal.is_none()
+    {
+        t.appraisal = host::regex_group(
+            r"(?i)trade[- ]?in\s+value\W+(\$?\s*[\d,]+(?:\.\d{2})?)",
+            comments,
+            1,
+        )?;
     }
     Ok((wanted, trade))
 }
@@ -182,10 +185,10 @@ impl Plugin for AdfCars {
         if let Some(p) = phones.iter().find(|p| !faxes.contains(p)) {
             fields.phone("phone", p, Some(region));
         }
-        if let Some(d) = host::adf_first("prospect/requestdate") {
-            if !fields.date("request_date", &d) {
-                fields.text("request_date", d);
-            }
+        if let Some(d) = host::adf_first("prospect/requestdate")
+            && !fields.date("request_date", &d)
+        {
+            fields.text("request_date", d);
         }
 
         let vehicles: Vec<Vehicle> = (1..=count.min(16)).map(Vehicle::read).collect();

@@ -48,15 +48,15 @@ impl Plugin for ZillowRentals {
             }
         }
 
-        if let Some(raw) = host::css_first(".h-card .p-email")? {
-            if !fields.email("email", &raw) {
-                log::warn!("the contact card has an email cell that is not an address");
-            }
+        if let Some(raw) = host::css_first(".h-card .p-email")?
+            && !fields.email("email", &raw)
+        {
+            log::warn!("the contact card has an email cell that is not an address");
         }
-        if let Some(raw) = host::css_first(".h-card .p-tel")? {
-            if !fields.phone("phone", &raw, Some(region)) {
-                log::warn!("the contact card has a phone cell that is not a phone number");
-            }
+        if let Some(raw) = host::css_first(".h-card .p-tel")?
+            && !fields.phone("phone", &raw, Some(region))
+        {
+            log::warn!("the contact card has a phone cell that is not a phone number");
         }
 
         // The lead's message: the first card cell wrapped in straight quotes.

@@ -22,10 +22,10 @@ impl Plugin for Hostile {
             fields.text("status", "ok");
             return Ok(fields);
         }
-        // 16 MiB of text: under the memory cap, far over the output cap.
+        // 4 MiB of text: well under the memory cap, four times the default output cap.
         let chunk = "x".repeat(16 * 1024);
         let mut fields = Fields::new();
-        for i in 0..1024 {
+        for i in 0..256 {
             fields.text(&format!("field_{i}"), &chunk);
         }
         Ok(fields)

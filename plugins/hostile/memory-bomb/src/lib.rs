@@ -24,9 +24,11 @@ impl Plugin for Hostile {
         }
         let mut hoard: Vec<Vec<u8>> = Vec::new();
         loop {
-            // 1 MiB at a time, touched so it is really committed.
-            hoard.push(vec![0xA5; 1 << 20]);
-            std::hint::black_box(&hoard);
+            // 4 MiB at a time; each allocation grows the linear memory until the host
+            // refuses, and the allocation failure aborts the plugin.
+            let mut chunk = Vec::with_capacity(4 << 20);
+            chunk.push(0xA5u8);
+            hoard.push(std::hint::black_box(chunk));
         }
     }
 }

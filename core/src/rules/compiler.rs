@@ -1,0 +1,671 @@
+//! The compiler: semantic checks over the syntax tree, and the compiled form the
+//! evaluator runs. Every error of a file is collected; compilation keeps going.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use ::regex::Regex;
+use mailex_grammar::ast::{self, CondOp, Head, LiteralValue, Presence};
+use mailex_grammar::{Diagnostic, Span, codes, suggest};
+
+use super::functions::{self, ArgError, Args, Step, Ty};
+use super::types::FieldType;
+use crate::textops::RegexCache;
+
+/// A compiled rule file.
+pub(crate) struct Program {
+    pub(crate) profiles: Vec<CProfile>,
+    pub(crate) tests: Vec<CTest>,
+}
+
+pub(crate) struct CProfile {
+    pub(crate) name: String,
+    pub(crate) priority: i64,
+    pub(crate) conditions: Vec<Vec<CAtom>>,
+    pub(crate) fields: Vec<CField>,
+    pub(crate) sensitive: Vec<String>,
+}
+
+pub(crate) struct CAtom {
+    pub(crate) negated: bool,
+    pub(crate) subject: CAlt,
+    pub(crate) op: CondOp,
+    pub(crate) value: String,
+    pub(crate) regex: Option<Regex>,
+}
+
+pub(crate) struct CField {
+    pub(crate) name: String,
+    pub(crate) ty: FieldType,
+    pub(crate) required: bool,
+    pub(crate) alternatives: Vec<CAlt>,
+}
+
+pub(crate) struct CAlt {
+    pub(crate) head: CHead,
+    pub(crate) steps: Vec<Box<dyn Step>>,
+    /// The alternative's source text, for provenance.
+    pub(crate) source: String,
+}
+
+pub(crate) enum CHead {
+    Literal(String),
+    Call(Box<dyn Step>),
+}
+
+/// A compiled test block.
+#[derive(Debug, Clone)]
+pub(crate) struct CTest {
+    pub(crate) name: String,
+    pub(crate) input: PathBuf,
+    pub(crate) expects: Vec<(String, Option<String>)>,
+}
+
+/// Names an `expect` block may use besides fields.
+pub(crate) const SPECIAL_EXPECTATIONS: &[&str] = &["profile", "status"];
+
+/// Compiles a parsed file. `base` is the directory test inputs are relative to.
+pub(crate) fn compile(
+    file: &ast::RuleFile,
+    source: &str,
+    base: &Path,
+    diags: &mut Vec<Diagnostic>,
+) -> Program {
+    let mut c = Compiler { source, diags };
+    let mut profiles = Vec::new();
+    let mut seen_profiles: HashMap<&str, Span> = HashMap::new();
+    for p in &file.profiles {
+        if let Some(first) = seen_profiles.insert(p.name.node.as_str(), p.name.span) {
+            c.diags.push(
+                Diagnostic::new(
+                    codes::DUPLICATE_NAME,
+                    format!("profile `{}` is declared twice", p.name.node),
+                )
+                .primary(p.name.span, "second declaration")
+                .context(first, "first declared here")
+                .help("give each profile its own name"),
+            );
+        }
+        profiles.push(c.profile(p));
+    }
+    if file.profiles.is_empty() {
+        c.diags.push(
+            Diagnostic::new(codes::NO_PROFILES, "the rule file declares no profile")
+                .primary(Span::new(0, 0), "nothing to extract with")
+                .help("add `profile \"name\" { field ... }`"),
+        );
+    }
+    c.unreachable(file);
+    let all_fields: BTreeSet<&str> = file
+        .profiles
+        .iter()
+        .flat_map(|p| p.fields.iter().map(|f| f.name.node.as_str()))
+        .collect();
+    let mut tests = Vec::new();
+    let mut seen_tests: HashMap<&str, Span> = HashMap::new();
+    for t in &file.tests {
+        if let Some(first) = seen_tests.insert(t.name.node.as_str(), t.name.span) {
+            c.diags.push(
+                Diagnostic::new(
+                    codes::DUPLICATE_NAME,
+                    format!("test `{}` is declared twice", t.name.node),
+                )
+                .primary(t.name.span, "second declaration")
+                .context(first, "first declared here")
+                .help("give each test its own name"),
+            );
+        }
+        if let Some(test) = c.test(t, base, &all_fields) {
+            tests.push(test);
+        }
+    }
+    Program { profiles, tests }
+}
+
+struct Compiler<'a> {
+    source: &'a str,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Compiler<'_> {
+    fn text(&self, span: Span) -> String {
+        self.source
+            .get(span.start..span.end)
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn profile(&mut self, p: &ast::Profile) -> CProfile {
+        let mut fields = Vec::new();
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for f in &p.fields {
+            if let Some(first) = seen.insert(f.name.node.as_str(), f.name.span) {
+                self.diags.push(
+                    Diagnostic::new(
+                        codes::DUPLICATE_FIELD,
+                        format!(
+                            "field `{}` is declared twice in profile `{}`",
+                            f.name.node, p.name.node
+                        ),
+                    )
+                    .primary(f.name.span, "declared again here")
+                    .context(first, "first declared here")
+                    .help("combine the two with `??`: `field NAME: TYPE = first ?? second`"),
+                );
+                continue;
+            }
+            if let Some(cf) = self.field(f) {
+                fields.push(cf);
+            }
+        }
+        let mut sensitive: Vec<String> = fields
+            .iter()
+            .filter(|f| f.ty.sensitive_by_default())
+            .map(|f| f.name.clone())
+            .collect();
+        for s in &p.sensitive {
+            if !seen.contains_key(s.node.as_str()) {
+                let mut d = Diagnostic::new(
+                    codes::UNKNOWN_FIELD,
+                    format!("`sensitive` names an unknown field `{}`", s.node),
+                )
+                .primary(s.span, "no such field in this profile");
+                if let Some(sug) = suggest(&s.node, seen.keys().copied()) {
+                    d = d.help(format!("did you mean `{sug}`?"));
+                }
+                self.diags.push(d);
+            } else if !sensitive.contains(&s.node) {
+                sensitive.push(s.node.clone());
+            }
+        }
+        let mut conditions = Vec::new();
+        for cond in &p.conditions {
+            let atoms: Vec<CAtom> = cond.any.iter().filter_map(|a| self.atom(a)).collect();
+            if atoms.len() == cond.any.len() {
+                conditions.push(atoms);
+            }
+        }
+        CProfile {
+            name: p.name.node.clone(),
+            priority: p.priority.as_ref().map(|p| p.node).unwrap_or(0),
+            conditions,
+            fields,
+            sensitive,
+        }
+    }
+
+    fn atom(&mut self, a: &ast::CondAtom) -> Option<CAtom> {
+        let (subject, ty) = self.alternative(&a.subject)?;
+        if ty == Ty::Message && a.op.node != CondOp::Exists {
+            self.diags.push(
+                Diagnostic::new(codes::BAD_CONDITION, "a whole email cannot be compared")
+                    .primary(a.subject.span, "this is an email")
+                    .help(Ty::Message.to_text_help()),
+            );
+            return None;
+        }
+        let value = match &a.value {
+            None => String::new(),
+            Some(l) => match &l.value {
+                LiteralValue::Str(s) => s.clone(),
+                other => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            codes::BAD_CONDITION,
+                            format!("`{}` needs a string", self.text(a.op.span)),
+                        )
+                        .primary(
+                            l.span,
+                            format!("this is {}", with_article(other.kind())),
+                        )
+                        .help("quote the value: `subject contains \"10\"`"),
+                    );
+                    return None;
+                }
+            },
+        };
+        let regex = if a.op.node == CondOp::Matches {
+            match RegexCache::compile(&value) {
+                Ok(re) => Some(re),
+                Err(e) => {
+                    let err = functions::regex_error(e, 0);
+                    let span = a.value.as_ref().map(|v| v.span).unwrap_or(a.span);
+                    self.diags.push(
+                        Diagnostic::new(err.code, "invalid regular expression")
+                            .primary(span, err.message)
+                            .help(err.help.unwrap_or_default()),
+                    );
+                    return None;
+                }
+            }
+        } else {
+            None
+        };
+        Some(CAtom {
+            negated: a.negated,
+            subject,
+            op: a.op.node,
+            value,
+            regex,
+        })
+    }
+
+    fn field(&mut self, f: &ast::Field) -> Option<CField> {
+        let ty = FieldType::from_ast(&f.ty, self.diags);
+        let mut alternatives = Vec::new();
+        let mut ok = true;
+        for alt in &f.value.alternatives {
+            match self.alternative(alt) {
+                Some((c, Ty::Text)) => alternatives.push(c),
+                Some((_, other)) => {
+                    ok = false;
+                    self.diags.push(
+                        Diagnostic::new(
+                            codes::TYPE_MISMATCH,
+                            format!(
+                                "field `{}` needs one text, but this is {}",
+                                f.name.node,
+                                other.describe()
+                            ),
+                        )
+                        .primary(alt.span, format!("this is {}", other.describe()))
+                        .context(f.ty.span, "declared type")
+                        .help(other.to_text_help()),
+                    );
+                }
+                None => ok = false,
+            }
+        }
+        let required = matches!(
+            f.presence.as_ref().map(|p| p.node),
+            Some(Presence::Required)
+        );
+        if !ok {
+            return None;
+        }
+        Some(CField {
+            name: f.name.node.clone(),
+            ty: ty?,
+            required,
+            alternatives,
+        })
+    }
+
+    /// Compiles one alternative; returns it with its result type.
+    fn alternative(&mut self, alt: &ast::Alternative) -> Option<(CAlt, Ty)> {
+        let (head, mut ty) = match &alt.head {
+            Head::Literal(l) => {
+                let text = match &l.value {
+                    LiteralValue::Str(s) => s.clone(),
+                    LiteralValue::Int(i) => i.to_string(),
+                    LiteralValue::Bool(b) => b.to_string(),
+                };
+                (CHead::Literal(text), Ty::Text)
+            }
+            Head::Call(call) => {
+                let (step, ty) = self.call(call, Ty::Message, true)?;
+                (CHead::Call(step), ty)
+            }
+        };
+        let mut steps = Vec::new();
+        let mut ok = true;
+        for call in &alt.steps {
+            match self.call(call, ty, false) {
+                Some((step, next)) => {
+                    steps.push(step);
+                    ty = next;
+                }
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        Some((
+            CAlt {
+                head,
+                steps,
+                source: self.text(alt.span),
+            },
+            ty,
+        ))
+    }
+
+    fn call(
+        &mut self,
+        call: &ast::Call,
+        receiver: Ty,
+        is_head: bool,
+    ) -> Option<(Box<dyn Step>, Ty)> {
+        let name = call.name.node.as_str();
+        let Some(f) = functions::lookup(name) else {
+            let candidates = functions::all()
+                .iter()
+                .filter(|f| f.sig_for(receiver).is_some())
+                .map(|f| f.name);
+            let mut d = Diagnostic::new(
+                codes::UNKNOWN_FUNCTION,
+                format!("unknown function `{name}`"),
+            )
+            .primary(call.name.span, "not a function of the rule language");
+            d = match suggest(name, candidates) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!(
+                    "functions that apply to {} are: {}",
+                    receiver.describe(),
+                    functions::all()
+                        .iter()
+                        .filter(|f| f.sig_for(receiver).is_some())
+                        .map(|f| format!("`{}`", f.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            };
+            self.diags.push(d);
+            return None;
+        };
+        let Some(sig) = f.sig_for(receiver) else {
+            let accepts: Vec<&str> = f.sigs.iter().map(|s| s.receiver.describe()).collect();
+            let (msg, label, help) = if is_head {
+                (
+                    format!("`{name}` cannot start an expression"),
+                    format!("`{name}` applies to {}", accepts.join(" or ")),
+                    format!("start from a source, e.g. `text.{name}`"),
+                )
+            } else if f.is_source() && receiver != Ty::Message {
+                (
+                    format!(
+                        "`{name}` reads the email, but here it is applied to {}",
+                        receiver.describe()
+                    ),
+                    "sources start an expression".to_owned(),
+                    format!(
+                        "use `{name}` at the start of an alternative, e.g. `?? {}`",
+                        f.usage()
+                    ),
+                )
+            } else {
+                (
+                    format!("`{name}` cannot be applied to {}", receiver.describe()),
+                    format!("expects {}", accepts.join(" or ")),
+                    receiver.to_text_help().to_owned(),
+                )
+            };
+            let mut d = Diagnostic::new(codes::TYPE_MISMATCH, msg).primary(call.name.span, label);
+            if !help.is_empty() {
+                d = d.help(help);
+            }
+            self.diags.push(d);
+            return None;
+        };
+        let args = self.args(f, call)?;
+        match (f.compile)(receiver, &args) {
+            Ok(step) => Some((step, sig.returns)),
+            Err(ArgError {
+                code,
+                param,
+                message,
+                help,
+            }) => {
+                let span = param
+                    .and_then(|i| self.arg_span(f, call, i))
+                    .unwrap_or(call.span);
+                let headline = match code {
+                    c if c == codes::INVALID_REGEX => "invalid regular expression".to_owned(),
+                    c if c == codes::INVALID_SELECTOR => "invalid CSS selector".to_owned(),
+                    c if c == codes::UNKNOWN_REGEX_GROUP => message.clone(),
+                    _ => format!("invalid argument to `{name}`"),
+                };
+                let mut d = Diagnostic::new(code, headline).primary(span, message);
+                if let Some(h) = help {
+                    d = d.help(h);
+                }
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    fn arg_span(&self, f: &functions::Function, call: &ast::Call, param: usize) -> Option<Span> {
+        let pname = f.params.get(param)?.name;
+        call.args
+            .iter()
+            .enumerate()
+            .find(|(i, a)| match &a.name {
+                Some(n) => n.node == pname,
+                None => *i == param,
+            })
+            .map(|(_, a)| a.value.span)
+    }
+
+    fn args(&mut self, f: &functions::Function, call: &ast::Call) -> Option<Args> {
+        let mut values: Vec<Option<LiteralValue>> = vec![None; f.params.len()];
+        let mut ok = true;
+        let mut named_seen = false;
+        for (i, a) in call.args.iter().enumerate() {
+            let index = match &a.name {
+                Some(n) => {
+                    named_seen = true;
+                    match f.params.iter().position(|p| p.name == n.node) {
+                        Some(ix) => ix,
+                        None => {
+                            let mut d = Diagnostic::new(
+                                codes::BAD_ARGUMENTS,
+                                format!("`{}` has no parameter `{}`", f.name, n.node),
+                            )
+                            .primary(n.span, "unknown parameter");
+                            d = match suggest(&n.node, f.params.iter().map(|p| p.name)) {
+                                Some(s) => d.help(format!("did you mean `{s}`?")),
+                                None => d.help(format!("usage: `{}`", f.usage())),
+                            };
+                            self.diags.push(d);
+                            ok = false;
+                            continue;
+                        }
+                    }
+                }
+                None if named_seen => {
+                    self.diags.push(
+                        Diagnostic::new(
+                            codes::BAD_ARGUMENTS,
+                            "positional argument after a named one",
+                        )
+                        .primary(a.span, "positional argument")
+                        .help(format!("usage: `{}`", f.usage())),
+                    );
+                    ok = false;
+                    continue;
+                }
+                None if i >= f.params.len() => {
+                    let expected = if f.params.is_empty() {
+                        "no arguments".to_owned()
+                    } else {
+                        format!("at most {}", f.params.len())
+                    };
+                    self.diags.push(
+                        Diagnostic::new(
+                            codes::BAD_ARGUMENTS,
+                            format!("too many arguments to `{}`", f.name),
+                        )
+                        .primary(a.span, format!("`{}` takes {expected}", f.name))
+                        .help(format!("usage: `{}`", f.usage())),
+                    );
+                    ok = false;
+                    continue;
+                }
+                None => i,
+            };
+            let p = &f.params[index];
+            let kind_ok = matches!(
+                (&a.value.value, p.kind),
+                (LiteralValue::Str(_), functions::ParamKind::Str)
+                    | (LiteralValue::Int(_), functions::ParamKind::Int)
+                    | (LiteralValue::Bool(_), functions::ParamKind::Bool)
+            );
+            if !kind_ok {
+                self.diags.push(
+                    Diagnostic::new(
+                        codes::BAD_ARGUMENTS,
+                        format!("`{}` of `{}` takes {}", p.name, f.name, with_article(p.kind.name())),
+                    )
+                    .primary(a.value.span, format!("this is {}", with_article(a.value.value.kind())))
+                    .help(format!("usage: `{}`", f.usage())),
+                );
+                ok = false;
+                continue;
+            }
+            if values[index].is_some() {
+                self.diags.push(
+                    Diagnostic::new(codes::BAD_ARGUMENTS, format!("`{}` is given twice", p.name))
+                        .primary(a.span, "given again here")
+                        .help(format!("usage: `{}`", f.usage())),
+                );
+                ok = false;
+                continue;
+            }
+            values[index] = Some(a.value.value.clone());
+        }
+        for (i, p) in f.params.iter().enumerate() {
+            if p.required && values[i].is_none() && ok {
+                self.diags.push(
+                    Diagnostic::new(
+                        codes::BAD_ARGUMENTS,
+                        format!("`{}` needs its `{}` argument", f.name, p.name),
+                    )
+                    .primary(call.span, format!("missing `{}`", p.name))
+                    .help(format!("usage: `{}`", f.usage())),
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(Args { values })
+    }
+
+    /// A profile is unreachable when an earlier winner matches whenever it does.
+    fn unreachable(&mut self, file: &ast::RuleFile) {
+        let source = self.source;
+        let conds = |p: &ast::Profile| -> BTreeSet<String> {
+            p.conditions
+                .iter()
+                .map(|c| {
+                    source
+                        .get(c.span.start..c.span.end)
+                        .unwrap_or("")
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect()
+        };
+        let prio = |p: &ast::Profile| p.priority.as_ref().map(|p| p.node).unwrap_or(0);
+        for (j, b) in file.profiles.iter().enumerate() {
+            let cb = conds(b);
+            for (i, a) in file.profiles.iter().enumerate() {
+                if i == j {
+                    continue;
+                }
+                let a_wins = prio(a) > prio(b) || (prio(a) == prio(b) && i < j);
+                if a_wins && conds(a).is_subset(&cb) {
+                    let why = if a.conditions.is_empty() {
+                        "it has no `match` conditions, so it matches every email".to_owned()
+                    } else {
+                        "it matches whenever this one does".to_owned()
+                    };
+                    self.diags.push(
+                        Diagnostic::new(codes::UNREACHABLE_PROFILE, format!("profile `{}` can never be chosen", b.name.node))
+                            .primary(b.head_span, "unreachable")
+                            .context(a.head_span, format!("`{}` wins first: {why}", a.name.node))
+                            .help("give this profile a higher `priority` or a more specific `match` block"),
+                    );
+                    break;
+                }
+            }
+        }
+    }
+
+    fn test(&mut self, t: &ast::Test, base: &Path, fields: &BTreeSet<&str>) -> Option<CTest> {
+        let mut ok = true;
+        if t.inputs.len() != 1 {
+            let msg = if t.inputs.is_empty() {
+                "test has no `input` line"
+            } else {
+                "test has more than one `input` line"
+            };
+            let mut d = Diagnostic::new(codes::BAD_TEST, msg);
+            d = match t.inputs.get(1) {
+                Some(second) => d
+                    .primary(second.span, "second input")
+                    .context(t.inputs[0].span, "first input"),
+                None => d.primary(t.head_span, "no input"),
+            };
+            self.diags
+                .push(d.help("a test runs exactly one email: `input \"fixtures/lead.eml\"`"));
+            ok = false;
+        }
+        let input = t.inputs.first().map(|i| base.join(&i.node));
+        if let (Some(path), Some(i)) = (&input, t.inputs.first())
+            && !path.is_file()
+        {
+            self.diags.push(
+                Diagnostic::new(
+                    codes::MISSING_FIXTURE,
+                    format!("test input `{}` not found", i.node),
+                )
+                .primary(i.span, format!("no file at {}", path.display()))
+                .help("input paths are relative to the rule file's directory"),
+            );
+            ok = false;
+        }
+        if t.expects.is_empty() {
+            self.diags.push(
+                Diagnostic::new(codes::BAD_TEST, "test expects nothing")
+                    .primary(t.head_span, "no `expect` block")
+                    .help("add `expect { FIELD = \"VALUE\" ... }`"),
+            );
+            ok = false;
+        }
+        let mut expects = Vec::new();
+        for e in &t.expects {
+            let name = e.field.node.as_str();
+            if !fields.contains(name) && !SPECIAL_EXPECTATIONS.contains(&name) {
+                let mut d = Diagnostic::new(
+                    codes::UNKNOWN_FIELD,
+                    format!("test expects unknown field `{name}`"),
+                )
+                .primary(e.field.span, "no profile declares this field");
+                if let Some(s) = suggest(
+                    name,
+                    fields
+                        .iter()
+                        .copied()
+                        .chain(SPECIAL_EXPECTATIONS.iter().copied()),
+                ) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                self.diags.push(d);
+                ok = false;
+                continue;
+            }
+            expects.push((name.to_owned(), e.value.as_ref().map(|v| v.node.clone())));
+        }
+        if !ok {
+            return None;
+        }
+        Some(CTest {
+            name: t.name.node.clone(),
+            input: input?,
+            expects,
+        })
+    }
+}
+
+/// `"an integer"`, `"a string"`.
+fn with_article(word: &str) -> String {
+    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {word}")
+}

@@ -1,0 +1,50 @@
+//! `before(marker)`: the text before a marker.
+
+use super::*;
+use crate::textops;
+
+pub(crate) const FUNCTION: Function = Function {
+    name: "before",
+    summary: "The text before the first occurrence of `marker` (ASCII case ignored unless \
+              `ignore_case: false`). No value when the marker is absent; see `until` for a \
+              version that keeps the whole text then.",
+    sigs: TEXT_TO_TEXT,
+    params: &[
+        Param {
+            name: "marker",
+            kind: ParamKind::Str,
+            required: true,
+            doc: "the text to look for",
+        },
+        IGNORE_CASE,
+    ],
+    examples: &[
+        Example {
+            title: "the part before a separator",
+            email: samples::TEXT,
+            expr: "text.after(\"Message:\").before(\"----\") | trim",
+            result: Some("Hello,\nI'd like a tour."),
+        },
+        Example {
+            title: "marker absent",
+            email: samples::TEXT,
+            expr: "text.before(\"#####\")",
+            result: None,
+        },
+    ],
+    compile: |_, args| {
+        let marker = args.req_str(0);
+        if marker.is_empty() {
+            return Err(ArgError::new(
+                mailex_grammar::codes::BAD_ARGUMENTS,
+                0,
+                "the marker is empty",
+            ));
+        }
+        Ok(Box::new(SliceText(if args.bool(1).unwrap_or(true) {
+            Box::new(move |s| textops::before_ci(s, &marker))
+        } else {
+            Box::new(move |s| textops::before(s, &marker))
+        })))
+    },
+};

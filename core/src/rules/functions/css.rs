@@ -1,0 +1,74 @@
+//! `css(selector)`: HTML elements matching a CSS selector.
+
+use super::*;
+use scraper::Selector;
+
+pub(crate) const FUNCTION: Function = Function {
+    name: "css",
+    summary: "Every element of the HTML body matching a CSS selector, in document order. The \
+              selector is checked when the rule file compiles. The HTML is parsed at most once per \
+              email, and only when a profile reads it. Follow with `.text`, `.attr(name)` or `.texts`.",
+    sigs: &[Sig {
+        receiver: Ty::Message,
+        returns: Ty::Nodes,
+    }],
+    params: &[Param {
+        name: "selector",
+        kind: ParamKind::Str,
+        required: true,
+        doc: "a CSS selector",
+    }],
+    examples: &[
+        Example {
+            title: "a table cell",
+            email: samples::HTML,
+            expr: "css(\"td.phone\").text",
+            result: Some("202.555.0143"),
+        },
+        Example {
+            title: "the cell after a label",
+            email: samples::HTML,
+            expr: "css(\"td.label + td\").text",
+            result: Some("Jane Doe"),
+        },
+        Example {
+            title: "no match",
+            email: samples::HTML,
+            expr: "css(\"td.email\").text",
+            result: None,
+        },
+    ],
+    compile: |_, args| match crate::css::parse_selector(&args.req_str(0)) {
+        Ok(sel) => Ok(Box::new(CssStep(sel))),
+        Err(e) => {
+            let reason = match &e {
+                crate::css::CssError::Syntax { reason, .. } => reason.clone(),
+                other => other.to_string(),
+            };
+            Err(ArgError::new(mailex_grammar::codes::INVALID_SELECTOR, 0, reason)
+                .help("selectors follow CSS level 3, e.g. `td.name`, `table#lead td:nth-child(2)`, `a[href*=\"listing\"]`"))
+        }
+    },
+};
+
+struct CssStep(Selector);
+
+impl Step for CssStep {
+    fn apply<'c>(&self, input: Value<'c>, _cx: &'c Cx<'c>) -> Option<Value<'c>> {
+        match input {
+            Value::Message(m) => {
+                let doc = m.html_document()?;
+                let nodes: Vec<_> = doc
+                    .select(&self.0)
+                    .take(super::super::value::MAX_LIST_LEN)
+                    .collect();
+                if nodes.is_empty() {
+                    None
+                } else {
+                    Some(Value::Nodes(nodes))
+                }
+            }
+            _ => None,
+        }
+    }
+}

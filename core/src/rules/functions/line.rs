@@ -1,0 +1,27 @@
+//! `line`: the first non-blank line.
+
+use super::*;
+use crate::textops;
+
+pub(crate) const FUNCTION: Function = Function {
+    name: "line",
+    summary: "The first line that is not blank, trimmed. After `after(\"Label:\")` this is the value \
+              on the label's line, or on the next line when the label stands alone.",
+    sigs: TEXT_TO_TEXT,
+    params: &[],
+    examples: &[
+        Example {
+            title: "same line",
+            email: samples::TEXT,
+            expr: "text.after(\"Move-in:\").line",
+            result: Some("09/01/2026"),
+        },
+        Example {
+            title: "next line",
+            email: samples::TEXT,
+            expr: "text.after(\"Message:\").line",
+            result: Some("Hello,"),
+        },
+    ],
+    compile: |_, _| Ok(Box::new(SliceText(Box::new(textops::line)))),
+};

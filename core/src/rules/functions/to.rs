@@ -1,0 +1,38 @@
+//! `to`: the addresses of the To header.
+
+use super::*;
+
+pub(crate) const FUNCTION: Function = Function {
+    name: "to",
+    summary: "The addresses of the `To` header (groups flattened). Take one with `.address` or `.name`.",
+    sigs: &[Sig {
+        receiver: Ty::Message,
+        returns: Ty::Addresses,
+    }],
+    params: &[],
+    examples: &[Example {
+        title: "every recipient",
+        email: samples::TEXT,
+        expr: "to.address",
+        result: Some("office@acme.example"),
+    }],
+    compile: |_, _| Ok(Box::new(Addresses)),
+};
+
+struct Addresses;
+
+impl Step for Addresses {
+    fn apply<'c>(&self, input: Value<'c>, _cx: &'c Cx<'c>) -> Option<Value<'c>> {
+        match input {
+            Value::Message(m) => {
+                let list = m.to();
+                if list.is_empty() {
+                    None
+                } else {
+                    Some(Value::Addresses(list))
+                }
+            }
+            _ => None,
+        }
+    }
+}

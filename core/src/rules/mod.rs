@@ -1,0 +1,273 @@
+//! Rule files: the mailex extraction language, compiled once and run per email.
+//!
+//! A rule file (`*.rules`) describes the layouts of one sender's lead emails. It is parsed by
+//! `mailex-grammar`, checked and compiled here ([`RuleSet::compile`], [`load_rule_file`]), and
+//! runs as an [`Extractor`]. `mailex check` uses [`check_rule_file`]; `mailex test` uses
+//! [`RuleSet::run_tests`]. The language reference is `docs/dsl.md`.
+//!
+//! ```
+//! use mailex_core::rules::RuleSet;
+//! use mailex_core::{Email, ExtractContext, Extractor};
+//!
+//! let rules = RuleSet::compile("inline.rules", r#"
+//! version 1
+//! profile "portal" {
+//!   match { from.address ends_with "@portal.example" }
+//!   field name: person_name required = text.after("Name:").line
+//!   field email: email required = text.after("Email:").line ?? reply_to.address
+//! }
+//! "#, std::path::Path::new(".")).unwrap();
+//!
+//! let raw = b"From: leads@portal.example\r\nReply-To: jane@example.com\r\n\r\nName: Jane Doe\r\n";
+//! let email = Email::parse(raw).unwrap();
+//! let settings = Default::default();
+//! let out = rules.extract(&email, &ExtractContext { route: "portal", settings: &settings });
+//! assert_eq!(out.fields["name"].to_display_string(), "Jane Doe");
+//! assert_eq!(out.provenance["email"], "2/2: reply_to.address");
+//! assert_eq!(out.warnings[0].code, "degraded");
+//! ```
+
+mod compiler;
+mod eval;
+pub mod functions;
+mod runner;
+mod types;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use mailex_grammar::{Diagnostic, SourceFile, render_all};
+use sha2::{Digest, Sha256};
+
+pub use self::functions::{Function, all as all_functions};
+pub use self::runner::{FieldDiff, TestOutcome, TestReport};
+pub use self::types::{FieldType, TYPE_NAMES};
+pub use self::value::{MAX_FIELD_LEN, MAX_LIST_LEN, MAX_TEXT_LEN, Ty};
+pub use mailex_grammar::{Code, Severity, codes};
+
+use crate::extractor::{ExtractContext, Extraction, Extractor};
+use crate::message::Email;
+use crate::record::{ExtractorInfo, ExtractorKind};
+
+/// A compiled rule file, ready to run on any number of emails (it is `Send + Sync`).
+pub struct RuleSet {
+    info: ExtractorInfo,
+    program: compiler::Program,
+    /// Profile indices by priority (highest first), then file order.
+    order: Vec<usize>,
+    path: PathBuf,
+    warnings: Vec<Diagnostic>,
+    source: SourceFile,
+}
+
+impl std::fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a rule file could not be loaded: an I/O error, or its diagnostics.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuleFileError {
+    /// The file could not be read.
+    #[error("cannot read rule file `{}`: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file has errors; `rendered` holds every diagnostic, rustc-style.
+    #[error("rule file `{}` has {count} error(s)", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Number of errors.
+        count: usize,
+        /// Every diagnostic (errors and warnings).
+        diagnostics: Vec<Diagnostic>,
+        /// The diagnostics rendered against the source.
+        rendered: String,
+    },
+}
+
+impl RuleFileError {
+    /// The rendered diagnostics (or the I/O error message).
+    pub fn rendered(&self) -> String {
+        match self {
+            RuleFileError::Invalid { rendered, .. } => rendered.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Parses and checks `text` (named `name` in diagnostics; test inputs are relative to `base`),
+/// returning the program (if any) and every diagnostic.
+fn build(name: &str, text: &str, base: &Path) -> (compiler::Program, Vec<Diagnostic>) {
+    let parsed = mailex_grammar::parse(text);
+    let mut diags = parsed.diagnostics;
+    let program = compiler::compile(&parsed.file, text, base, &mut diags);
+    let _ = name;
+    diags.sort_by_key(|d| d.primary_span().map(|s| s.start).unwrap_or(0));
+    (program, diags)
+}
+
+impl RuleSet {
+    /// Compiles rule-file source text. `name` is used in diagnostics and as the extractor name;
+    /// test inputs resolve against `base`.
+    pub fn compile(name: &str, text: &str, base: &Path) -> Result<RuleSet, RuleFileError> {
+        let (program, diags) = build(name, text, base);
+        let source = SourceFile::new(name, text);
+        let count = diags.iter().filter(|d| d.is_error()).count();
+        if count > 0 {
+            let rendered = render_all(&diags, &source);
+            return Err(RuleFileError::Invalid {
+                path: PathBuf::from(name),
+                count,
+                diagnostics: diags,
+                rendered,
+            });
+        }
+        let mut order: Vec<usize> = (0..program.profiles.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(program.profiles[i].priority));
+        let hash = hex::encode(Sha256::digest(text.as_bytes()));
+        Ok(RuleSet {
+            info: ExtractorInfo {
+                kind: ExtractorKind::Rules,
+                name: name.to_owned(),
+                version: None,
+                hash: Some(hash),
+                profile: None,
+            },
+            program,
+            order,
+            path: PathBuf::from(name),
+            warnings: diags,
+            source,
+        })
+    }
+
+    /// Warnings found while compiling (the file compiled).
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
+    /// The warnings rendered rustc-style (empty when there are none).
+    pub fn rendered_warnings(&self) -> String {
+        if self.warnings.is_empty() {
+            String::new()
+        } else {
+            render_all(&self.warnings, &self.source)
+        }
+    }
+
+    /// Names of the profiles, in file order.
+    pub fn profile_names(&self) -> Vec<&str> {
+        self.program
+            .profiles
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect()
+    }
+
+    /// Runs every `test` block; see [`TestReport`].
+    pub fn run_tests(&self) -> TestReport {
+        runner::run(self)
+    }
+
+    pub(crate) fn tests(&self) -> &[compiler::CTest] {
+        &self.program.tests
+    }
+}
+
+impl Extractor for RuleSet {
+    fn info(&self) -> &ExtractorInfo {
+        &self.info
+    }
+
+    fn extract(&self, email: &Email<'_>, _ctx: &ExtractContext<'_>) -> Extraction {
+        eval::extract(&self.program, &self.order, email)
+    }
+}
+
+/// Loads and compiles a rule file. Test inputs resolve against the file's directory.
+///
+/// On failure the error carries every diagnostic, already rendered.
+pub fn load_rule_file(path: &Path) -> Result<RuleSet, RuleFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| RuleFileError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut set =
+        RuleSet::compile(&path.display().to_string(), &text, base).map_err(|e| match e {
+            RuleFileError::Invalid {
+                count,
+                diagnostics,
+                rendered,
+                ..
+            } => RuleFileError::Invalid {
+                path: path.to_owned(),
+                count,
+                diagnostics,
+                rendered,
+            },
+            other => other,
+        })?;
+    set.path = path.to_owned();
+    Ok(set)
+}
+
+/// The result of checking one rule file for `mailex check`.
+#[derive(Debug, Clone)]
+pub struct CheckResult {
+    /// Every diagnostic (errors and warnings), in source order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The diagnostics rendered rustc-style, with a summary line (empty when clean).
+    pub rendered: String,
+}
+
+impl CheckResult {
+    /// Whether any diagnostic is an error (exit 1).
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Checks a rule file without building an extractor: every diagnostic, rendered.
+/// An unreadable file yields one rendered line and `has_errors() == true`.
+pub fn check_rule_file(path: &Path) -> CheckResult {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            let d = Diagnostic::new(
+                codes::MISSING_FIXTURE,
+                format!("cannot read rule file: {e}"),
+            );
+            let rendered = format!("error: cannot read rule file `{}`: {e}\n", path.display());
+            return CheckResult {
+                diagnostics: vec![d],
+                rendered,
+            };
+        }
+    };
+    let base = path.parent().unwrap_or(Path::new("."));
+    let name = path.display().to_string();
+    let (_, diagnostics) = build(&name, &text, base);
+    let rendered = if diagnostics.is_empty() {
+        String::new()
+    } else {
+        render_all(&diagnostics, &SourceFile::new(name, text))
+    };
+    CheckResult {
+        diagnostics,
+        rendered,
+    }
+}
