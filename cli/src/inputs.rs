@@ -28,8 +28,13 @@ impl InputSource {
     pub fn read(&self, limit: u64) -> std::io::Result<Vec<u8>> {
         let mut bytes = Vec::new();
         match self {
-            InputSource::Stdin => std::io::stdin().lock().take(limit + 1).read_to_end(&mut bytes)?,
-            InputSource::File(path) => std::fs::File::open(path)?.take(limit + 1).read_to_end(&mut bytes)?,
+            InputSource::Stdin => std::io::stdin()
+                .lock()
+                .take(limit + 1)
+                .read_to_end(&mut bytes)?,
+            InputSource::File(path) => std::fs::File::open(path)?
+                .take(limit + 1)
+                .read_to_end(&mut bytes)?,
         };
         Ok(bytes)
     }
@@ -50,7 +55,8 @@ pub fn expand(args: &[PathBuf]) -> anyhow::Result<Vec<InputSource>> {
             out.push(InputSource::Stdin);
         } else if arg.is_dir() {
             let mut files = Vec::new();
-            walk(arg, &mut files).with_context(|| format!("cannot list directory {}", arg.display()))?;
+            walk(arg, &mut files)
+                .with_context(|| format!("cannot list directory {}", arg.display()))?;
             files.sort();
             out.extend(files.into_iter().map(InputSource::File));
         } else if arg.exists() {
@@ -101,7 +107,11 @@ mod tests {
         let inputs = expand(&[dir.path().to_path_buf()]).unwrap();
         let names: Vec<String> = inputs.iter().map(|i| i.name()).collect();
         assert_eq!(names.len(), 3);
-        assert!(names[0].ends_with("a.eml") && names[1].ends_with("b.eml") && names[2].ends_with("sub/c.eml"));
+        assert!(
+            names[0].ends_with("a.eml")
+                && names[1].ends_with("b.eml")
+                && names[2].ends_with("sub/c.eml")
+        );
     }
 
     #[test]

@@ -4,11 +4,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn mailex(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mailex")).args(args).current_dir(root()).output().expect("mailex runs")
+    Command::new(env!("CARGO_BIN_EXE_mailex"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("mailex runs")
 }
 
 fn records(output: &Output) -> Vec<serde_json::Value> {
@@ -30,9 +37,16 @@ fn extract_prints_one_record_per_input_in_order() {
     let mut args = vec!["extract", "--config", CONFIG];
     args.extend(files);
     let output = mailex(&args);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let records = records(&output);
-    let statuses: Vec<&str> = records.iter().map(|r| r["status"].as_str().unwrap()).collect();
+    let statuses: Vec<&str> = records
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
     assert_eq!(statuses, ["unmatched", "extracted", "unauthenticated"]);
     for (record, file) in records.iter().zip(files) {
         assert_eq!(record["source"], file);
@@ -42,10 +56,21 @@ fn extract_prints_one_record_per_input_in_order() {
 #[test]
 fn extract_walks_directories_and_keeps_going_past_failures() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(root().join("tests/fixtures/records/lead-meta-authenticated.eml"), dir.path().join("b.eml")).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/records/lead-meta-authenticated.eml"),
+        dir.path().join("b.eml"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("a.eml"), b"").unwrap();
     std::fs::write(dir.path().join("notes.txt"), b"not an input").unwrap();
-    let output = mailex(&["extract", "--config", CONFIG, "--jobs", "2", dir.path().to_str().unwrap()]);
+    let output = mailex(&[
+        "extract",
+        "--config",
+        CONFIG,
+        "--jobs",
+        "2",
+        dir.path().to_str().unwrap(),
+    ]);
     assert!(output.status.success());
     let records = records(&output);
     assert_eq!(records.len(), 2, "notes.txt is skipped in directories");
@@ -63,7 +88,8 @@ fn extract_reads_stdin_and_pretty_prints() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let raw = std::fs::read(root().join("tests/fixtures/records/lead-meta-authenticated.eml")).unwrap();
+    let raw =
+        std::fs::read(root().join("tests/fixtures/records/lead-meta-authenticated.eml")).unwrap();
     {
         use std::io::Write;
         child.stdin.take().unwrap().write_all(&raw).unwrap();
@@ -86,7 +112,12 @@ fn a_bad_config_exits_2_with_file_line_col() {
         "[[route]]\nname = \"a\"\nsender = \"not-an-address\"\nextractor = \"builtin:adf\"\n\n[[route]]\nname = \"b\"\nsender = \"*@x.example\"\nrequire_auth = \"dkim2\"\nextractor = \"builtin:nope\"\n",
     )
     .unwrap();
-    let output = mailex(&["extract", "--config", config.to_str().unwrap(), "tests/fixtures/records/unknown-sender.eml"]);
+    let output = mailex(&[
+        "extract",
+        "--config",
+        config.to_str().unwrap(),
+        "tests/fixtures/records/unknown-sender.eml",
+    ]);
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty(), "no records for a bad config");
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -97,7 +128,13 @@ fn a_bad_config_exits_2_with_file_line_col() {
     let check = mailex(&["check", "--config", config.to_str().unwrap()]);
     assert_eq!(check.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&check.stderr);
-    assert!(stderr.contains(&format!("{}:9:16: error: unknown require_auth", config.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}:9:16: error: unknown require_auth",
+            config.display()
+        )),
+        "{stderr}"
+    );
     assert!(stderr.contains("problems found"), "{stderr}");
 }
 
@@ -120,13 +157,23 @@ fn tied_routes_are_rejected_at_load() {
 #[test]
 fn check_accepts_the_example_config() {
     let output = mailex(&["check", "--config", "examples/mailex.toml"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains(": ok ("));
 }
 
 #[test]
 fn route_explains_the_decision() {
-    let output = mailex(&["route", "--config", CONFIG, "tests/fixtures/records/spoofed-forged-below-received.eml", "tests/fixtures/records/unknown-sender.eml"]);
+    let output = mailex(&[
+        "route",
+        "--config",
+        CONFIG,
+        "tests/fixtures/records/spoofed-forged-below-received.eml",
+        "tests/fixtures/records/unknown-sender.eml",
+    ]);
     assert!(output.status.success());
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("=> harbor-homes"), "{text}");
@@ -137,8 +184,16 @@ fn route_explains_the_decision() {
 
 #[test]
 fn unusable_arguments_exit_2() {
-    assert_eq!(mailex(&["extract", "--config", CONFIG]).status.code(), Some(2));
-    assert_eq!(mailex(&["extract", "--config", CONFIG, "no/such/file.eml"]).status.code(), Some(2));
+    assert_eq!(
+        mailex(&["extract", "--config", CONFIG]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        mailex(&["extract", "--config", CONFIG, "no/such/file.eml"])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(mailex(&["frobnicate"]).status.code(), Some(2));
     assert_eq!(mailex(&["--version"]).status.code(), Some(0));
 }
@@ -148,6 +203,9 @@ fn schema_subcommand_prints_the_committed_schema() {
     let output = mailex(&["schema"]);
     assert!(output.status.success());
     let printed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let committed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root().join("docs/record.schema.json")).unwrap()).unwrap();
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("docs/record.schema.json")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(printed, committed);
 }

@@ -11,7 +11,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use mailex_core::{Engine, Input};
 
 fn fixture(rel: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(rel);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures")
+        .join(rel);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -22,16 +24,22 @@ name = "harbor-homes"
 sender = "*@notify.harborhomes.example"
 extractor = "builtin:lead-meta"
 "#;
-    let engine = Engine::from_toml_str(config, Path::new("bench.toml"), Path::new(".")).expect("bench config loads");
+    let engine = Engine::from_toml_str(config, Path::new("bench.toml"), Path::new("."))
+        .expect("bench config loads");
     let cases = [
         ("lead-meta", fixture("records/lead-meta-authenticated.eml")),
         ("unmatched", fixture("records/unknown-sender.eml")),
-        ("spoofed", fixture("records/spoofed-forged-below-received.eml")),
+        (
+            "spoofed",
+            fixture("records/spoofed-forged-below-received.eml"),
+        ),
     ];
     for (name, raw) in &cases {
         let mut group = c.benchmark_group(*name);
         group.bench_function("bare_parse", |b| {
-            b.iter(|| black_box(mail_parser::MessageParser::default().parse(black_box(raw.as_slice()))))
+            b.iter(|| {
+                black_box(mail_parser::MessageParser::default().parse(black_box(raw.as_slice())))
+            })
         });
         group.bench_function("engine_process", |b| {
             b.iter(|| black_box(engine.process(&Input::new(black_box(raw.as_slice()), "bench"))))

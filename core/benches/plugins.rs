@@ -20,32 +20,53 @@ use mailex_core::plugin::{HostConfig, PluginHost};
 use mailex_core::{Email, PluginLimits};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_owned()
 }
 
 fn wasm(name: &str) -> PathBuf {
     let path = root().join("target/plugins").join(format!("{name}.wasm"));
-    assert!(path.is_file(), "{} is missing: run scripts/build-plugins.sh first", path.display());
+    assert!(
+        path.is_file(),
+        "{} is missing: run scripts/build-plugins.sh first",
+        path.display()
+    );
     path
 }
 
 fn lead_fixture(name: &str) -> Vec<u8> {
     let local = root().join("tests/fixtures/leads").join(name);
-    let path = if local.is_file() { local } else { root().join("../shared/corpus/leads").join(name) };
+    let path = if local.is_file() {
+        local
+    } else {
+        root().join("../shared/corpus/leads").join(name)
+    };
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn host(cache: Option<PathBuf>) -> PluginHost {
-    PluginHost::new(HostConfig { cache_dir: cache, reload_interval: None, ..HostConfig::default() }).expect("host")
+    PluginHost::new(HostConfig {
+        cache_dir: cache,
+        reload_interval: None,
+        ..HostConfig::default()
+    })
+    .expect("host")
 }
 
 fn per_email(c: &mut Criterion) {
     let host = host(None);
     let settings = BTreeMap::new();
     let mut group = c.benchmark_group("per_email");
-    for (plugin, fixture) in [("zillow_rentals", "zillow.eml"), ("facebook_zapier", "zapiermail.eml")] {
+    for (plugin, fixture) in [
+        ("zillow_rentals", "zillow.eml"),
+        ("facebook_zapier", "zapiermail.eml"),
+    ] {
         let raw = lead_fixture(fixture);
-        let extractor = host.load(&wasm(plugin), &PluginLimits::default()).expect("loads");
+        let extractor = host
+            .load(&wasm(plugin), &PluginLimits::default())
+            .expect("loads");
         group.bench_function(format!("mail_parser_parse/{fixture}"), |b| {
             b.iter(|| mail_parser::MessageParser::default().parse(std::hint::black_box(&raw[..])))
         });
@@ -58,7 +79,9 @@ fn per_email(c: &mut Criterion) {
             })
         });
         let email = Email::parse(&raw).expect("email");
-        group.bench_function(format!("plugin_only/{plugin}"), |b| b.iter(|| extractor.run(&email, &settings)));
+        group.bench_function(format!("plugin_only/{plugin}"), |b| {
+            b.iter(|| extractor.run(&email, &settings))
+        });
     }
     group.finish();
 }
@@ -67,7 +90,9 @@ fn instantiate(c: &mut Criterion) {
     let host = host(None);
     let settings = BTreeMap::new();
     // The hostile plugins return at once on a mail whose subject is `behave`.
-    let extractor = host.load(&wasm("hostile_panic"), &PluginLimits::default()).expect("loads");
+    let extractor = host
+        .load(&wasm("hostile_panic"), &PluginLimits::default())
+        .expect("loads");
     let raw = b"From: bench@example.com\r\nSubject: behave\r\n\r\nok\r\n";
     let email = Email::parse(raw).expect("email");
     c.bench_function("instantiate/trivial_call", |b| {
@@ -92,7 +117,9 @@ const COMPONENTS: [&str; 9] = [
 ];
 
 fn startup(c: &mut Criterion) {
-    let paths: Vec<PathBuf> = (0..20).map(|i| wasm(COMPONENTS[i % COMPONENTS.len()])).collect();
+    let paths: Vec<PathBuf> = (0..20)
+        .map(|i| wasm(COMPONENTS[i % COMPONENTS.len()]))
+        .collect();
     let cache = tempfile::tempdir().expect("temp dir");
     let cached = host(Some(cache.path().join("cache")));
     for p in &paths {
@@ -100,7 +127,9 @@ fn startup(c: &mut Criterion) {
     }
     let uncached = host(None);
     let mut group = c.benchmark_group("startup_20");
-    group.sample_size(10).measurement_time(Duration::from_secs(20));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
     group.bench_function("from_cwasm", |b| {
         b.iter(|| {
             let loaded: Vec<_> = paths

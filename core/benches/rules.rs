@@ -117,12 +117,28 @@ fn main() {
     };
     let parse = time(&|| bare_parse(&cases));
     let extract = time(&|| extract_all(&sets, &cases, &ctx));
+    let model = time(&|| {
+        for c in &cases {
+            black_box(Email::parse(black_box(&c.raw)).expect("parses"));
+        }
+    });
+    let text_view = time(&|| {
+        for c in &cases {
+            let email = Email::parse(black_box(&c.raw)).expect("parses");
+            black_box(email.text());
+        }
+    });
     println!(
         "per email over {} lead emails: bare mail-parser parse {:.1} µs, rule-file extraction {:.1} µs, ratio {:.2}x",
         cases.len(),
         parse * 1e6,
         extract * 1e6,
         extract / parse
+    );
+    println!(
+        "  of which: Email::parse {:.1} µs, Email::parse + text view {:.1} µs",
+        model * 1e6,
+        text_view * 1e6
     );
 
     let mut c = Criterion::default().configure_from_args();

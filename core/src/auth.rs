@@ -85,7 +85,13 @@ pub struct AuthVerdicts {
 impl AuthVerdicts {
     /// No trusted verdicts at all.
     pub fn none() -> Self {
-        AuthVerdicts { source: AuthSource::None, authserv_id: None, spf: Verdict::Missing, dkim: Vec::new(), dmarc: Verdict::Missing }
+        AuthVerdicts {
+            source: AuthSource::None,
+            authserv_id: None,
+            spf: Verdict::Missing,
+            dkim: Vec::new(),
+            dmarc: Verdict::Missing,
+        }
     }
 
     /// Verdicts from an SES receipt (spf, dkim, dmarc status strings such as `PASS`, `FAIL`,
@@ -96,7 +102,10 @@ impl AuthVerdicts {
             source: AuthSource::SesReceipt,
             authserv_id: Some("amazonses.com".to_owned()),
             spf: verdict_from_str(spf),
-            dkim: vec![DkimResult { verdict: verdict_from_str(dkim), domain: None }],
+            dkim: vec![DkimResult {
+                verdict: verdict_from_str(dkim),
+                domain: None,
+            }],
             dmarc: verdict_from_str(dmarc),
         }
     }
@@ -139,9 +148,14 @@ impl AuthVerdicts {
             return Ok(());
         }
         let why = match (policy, self.source) {
-            (_, AuthSource::None) => "no trusted Authentication-Results in the receiver's header block".to_owned(),
+            (_, AuthSource::None) => {
+                "no trusted Authentication-Results in the receiver's header block".to_owned()
+            }
             (AuthPolicy::Spf, _) => format!("spf={}", verdict_name(self.spf)),
-            (AuthPolicy::Dkim, _) => format!("no DKIM pass aligned with the From domain (dkim={})", verdict_name(self.best_dkim())),
+            (AuthPolicy::Dkim, _) => format!(
+                "no DKIM pass aligned with the From domain (dkim={})",
+                verdict_name(self.best_dkim())
+            ),
             _ => format!(
                 "dmarc={} and no DKIM pass aligned with the From domain (dkim={})",
                 verdict_name(self.dmarc),
@@ -199,18 +213,25 @@ fn default_receivers() -> Vec<String> {
 
 impl Default for AuthSettings {
     fn default() -> Self {
-        AuthSettings { trusted_authserv_ids: default_authserv_ids(), trusted_receivers: default_receivers() }
+        AuthSettings {
+            trusted_authserv_ids: default_authserv_ids(),
+            trusted_receivers: default_receivers(),
+        }
     }
 }
 
 impl AuthSettings {
     fn trusts_receiver(&self, host: &str) -> bool {
         let host = host.to_ascii_lowercase();
-        self.trusted_receivers.iter().any(|suffix| domain_within(&host, &suffix.to_ascii_lowercase()))
+        self.trusted_receivers
+            .iter()
+            .any(|suffix| domain_within(&host, &suffix.to_ascii_lowercase()))
     }
 
     fn trusts_authserv(&self, id: &str) -> bool {
-        self.trusted_authserv_ids.iter().any(|t| t.eq_ignore_ascii_case(id))
+        self.trusted_authserv_ids
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(id))
     }
 
     /// Reads the trusted verdicts from the top header block (see the module docs). Warnings
@@ -227,18 +248,21 @@ impl AuthSettings {
                         // The sender's own headers start here; count forged-looking results below.
                         ignored += headers[index..]
                             .iter()
-                            .filter(|(n, v)| n.eq_ignore_ascii_case("Authentication-Results") && self.parse_trusted(v).is_some())
+                            .filter(|(n, v)| {
+                                n.eq_ignore_ascii_case("Authentication-Results")
+                                    && self.parse_trusted(v).is_some()
+                            })
                             .count();
                         break;
                     }
                 }
-            } else if name.eq_ignore_ascii_case("Authentication-Results") {
-                if let Some(verdicts) = self.parse_trusted(value) {
-                    if found.is_none() && trusted_received {
-                        found = Some(verdicts);
-                    } else {
-                        ignored += 1;
-                    }
+            } else if name.eq_ignore_ascii_case("Authentication-Results")
+                && let Some(verdicts) = self.parse_trusted(value)
+            {
+                if found.is_none() && trusted_received {
+                    found = Some(verdicts);
+                } else {
+                    ignored += 1;
                 }
             }
         }
@@ -254,7 +278,8 @@ impl AuthSettings {
 
     fn parse_trusted(&self, value: &str) -> Option<AuthVerdicts> {
         let parsed = parse_authentication_results(value)?;
-        self.trusts_authserv(parsed.authserv_id.as_deref()?).then_some(parsed)
+        self.trusts_authserv(parsed.authserv_id.as_deref()?)
+            .then_some(parsed)
     }
 }
 
@@ -263,11 +288,21 @@ impl AuthSettings {
 pub fn parse_authentication_results(value: &str) -> Option<AuthVerdicts> {
     let cleaned = strip_comments(value);
     let mut parts = cleaned.split(';');
-    let authserv_id = parts.next()?.split_whitespace().next()?.to_ascii_lowercase();
-    let mut verdicts = AuthVerdicts { source: AuthSource::Header, authserv_id: Some(authserv_id), ..AuthVerdicts::none() };
+    let authserv_id = parts
+        .next()?
+        .split_whitespace()
+        .next()?
+        .to_ascii_lowercase();
+    let mut verdicts = AuthVerdicts {
+        source: AuthSource::Header,
+        authserv_id: Some(authserv_id),
+        ..AuthVerdicts::none()
+    };
     for resinfo in parts {
         let mut tokens = resinfo.split_whitespace();
-        let Some((method, result)) = tokens.next().and_then(|t| t.split_once('=')) else { continue };
+        let Some((method, result)) = tokens.next().and_then(|t| t.split_once('=')) else {
+            continue;
+        };
         let verdict = verdict_from_str(result);
         match method.to_ascii_lowercase().as_str() {
             "spf" => verdicts.spf = stronger(verdicts.spf, verdict),
@@ -280,7 +315,9 @@ pub fn parse_authentication_results(value: &str) -> Option<AuthVerdicts> {
                         if key == "header.d" {
                             domain = Some(val.trim_matches('"').to_ascii_lowercase());
                         } else if key == "header.i" && domain.is_none() {
-                            domain = val.rsplit_once('@').map(|(_, d)| d.trim_matches('"').to_ascii_lowercase());
+                            domain = val
+                                .rsplit_once('@')
+                                .map(|(_, d)| d.trim_matches('"').to_ascii_lowercase());
                         }
                     }
                 }
@@ -293,7 +330,11 @@ pub fn parse_authentication_results(value: &str) -> Option<AuthVerdicts> {
 }
 
 fn stronger(current: Verdict, new: Verdict) -> Verdict {
-    if current == Verdict::Missing { new } else { current }
+    if current == Verdict::Missing {
+        new
+    } else {
+        current
+    }
 }
 
 fn verdict_from_str(s: &str) -> Verdict {
@@ -342,7 +383,9 @@ fn received_by(value: &str) -> Option<String> {
     let mut tokens = cleaned.split_whitespace();
     while let Some(token) = tokens.next() {
         if token.eq_ignore_ascii_case("by") {
-            return tokens.next().map(|h| h.trim_end_matches(';').to_ascii_lowercase());
+            return tokens
+                .next()
+                .map(|h| h.trim_end_matches(';').to_ascii_lowercase());
         }
     }
     None
@@ -350,7 +393,10 @@ fn received_by(value: &str) -> Option<String> {
 
 /// Whether `host` is `suffix` or a subdomain of it.
 fn domain_within(host: &str, suffix: &str) -> bool {
-    host == suffix || host.strip_suffix(suffix).is_some_and(|rest| rest.ends_with('.'))
+    host == suffix
+        || host
+            .strip_suffix(suffix)
+            .is_some_and(|rest| rest.ends_with('.'))
 }
 
 /// Relaxed DMARC alignment: both domains share an organizational domain.
@@ -362,13 +408,21 @@ pub fn aligned(a: &str, b: &str) -> bool {
 /// suffix. Handles single-label suffixes (`.com`) and the common two-label ones under a
 /// country code (`co.uk`, `com.au`, ...); it is not the full Public Suffix List.
 pub fn organizational_domain(domain: &str) -> String {
-    let labels: Vec<&str> = domain.trim_end_matches('.').split('.').filter(|l| !l.is_empty()).collect();
+    let labels: Vec<&str> = domain
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+        .collect();
     if labels.len() <= 2 {
         return labels.join(".");
     }
     let second = labels[labels.len() - 2];
     let tld = labels[labels.len() - 1];
-    let two_label_suffix = tld.len() == 2 && matches!(second, "co" | "com" | "net" | "org" | "gov" | "edu" | "ac" | "gob" | "ne" | "or");
+    let two_label_suffix = tld.len() == 2
+        && matches!(
+            second,
+            "co" | "com" | "net" | "org" | "gov" | "edu" | "ac" | "gob" | "ne" | "or"
+        );
     let keep = if two_label_suffix { 3 } else { 2 };
     labels[labels.len() - keep..].join(".")
 }
@@ -379,9 +433,15 @@ mod tests {
 
     const SES_TOP: &[(&str, &str)] = &[
         ("Return-Path", "<bounce@amazonses.com>"),
-        ("Received", "from a11-24.smtp-out.amazonses.com (a11-24.smtp-out.amazonses.com [54.240.11.24])\r\n by inbound-smtp.us-east-1.amazonaws.com with SMTP id abc;\r\n Fri, 29 Sep 2017 14:41:40 +0000 (UTC)"),
+        (
+            "Received",
+            "from a11-24.smtp-out.amazonses.com (a11-24.smtp-out.amazonses.com [54.240.11.24])\r\n by inbound-smtp.us-east-1.amazonaws.com with SMTP id abc;\r\n Fri, 29 Sep 2017 14:41:40 +0000 (UTC)",
+        ),
         ("X-SES-Spam-Verdict", "PASS"),
-        ("Authentication-Results", "amazonses.com;\r\n spf=pass (spfCheck: domain of amazonses.com designates 54.240.11.24 as permitted sender) client-ip=54.240.11.24;\r\n dkim=pass header.i=@amazonses.com;\r\n dkim=pass header.i=@zillowrentals.com;"),
+        (
+            "Authentication-Results",
+            "amazonses.com;\r\n spf=pass (spfCheck: domain of amazonses.com designates 54.240.11.24 as permitted sender) client-ip=54.240.11.24;\r\n dkim=pass header.i=@amazonses.com;\r\n dkim=pass header.i=@zillowrentals.com;",
+        ),
         ("From", "Zillow <rentals@zillowrentals.com>"),
     ];
 
@@ -392,18 +452,36 @@ mod tests {
         assert_eq!(v.spf, Verdict::Pass);
         assert_eq!(v.dkim.len(), 2);
         assert!(warnings.is_empty());
-        assert!(v.check(AuthPolicy::Dmarc, Some("zillowrentals.com")).is_ok());
+        assert!(
+            v.check(AuthPolicy::Dmarc, Some("zillowrentals.com"))
+                .is_ok()
+        );
         assert!(v.check(AuthPolicy::Dkim, Some("zillowrentals.com")).is_ok());
-        assert!(v.check(AuthPolicy::Dmarc, Some("bigportal.example")).is_err());
+        assert!(
+            v.check(AuthPolicy::Dmarc, Some("bigportal.example"))
+                .is_err()
+        );
     }
 
     #[test]
     fn forged_results_below_the_senders_received_are_ignored() {
         let headers = [
-            ("Received", "from x by inbound-smtp.eu-west-1.amazonaws.com with SMTP id q; Fri, 29 Sep 2017 14:41:40 +0000"),
-            ("Authentication-Results", "amazonses.com; spf=fail; dkim=fail header.i=@portal.example; dmarc=fail header.from=portal.example"),
-            ("Received", "from evil by mail.evil.example; Fri, 29 Sep 2017 14:40:00 +0000"),
-            ("Authentication-Results", "amazonses.com; spf=pass; dkim=pass header.d=portal.example; dmarc=pass header.from=portal.example"),
+            (
+                "Received",
+                "from x by inbound-smtp.eu-west-1.amazonaws.com with SMTP id q; Fri, 29 Sep 2017 14:41:40 +0000",
+            ),
+            (
+                "Authentication-Results",
+                "amazonses.com; spf=fail; dkim=fail header.i=@portal.example; dmarc=fail header.from=portal.example",
+            ),
+            (
+                "Received",
+                "from evil by mail.evil.example; Fri, 29 Sep 2017 14:40:00 +0000",
+            ),
+            (
+                "Authentication-Results",
+                "amazonses.com; spf=pass; dkim=pass header.d=portal.example; dmarc=pass header.from=portal.example",
+            ),
         ];
         let (v, warnings) = AuthSettings::default().verdicts_from_headers(&headers);
         assert_eq!(v.dmarc, Verdict::Fail);
@@ -413,20 +491,34 @@ mod tests {
 
     #[test]
     fn results_without_a_trusted_received_are_not_trusted() {
-        let headers = [("Authentication-Results", "amazonses.com; dmarc=pass header.from=portal.example")];
+        let headers = [(
+            "Authentication-Results",
+            "amazonses.com; dmarc=pass header.from=portal.example",
+        )];
         let (v, _) = AuthSettings::default().verdicts_from_headers(&headers);
         assert_eq!(v.source, AuthSource::None);
-        let err = v.check(AuthPolicy::Dmarc, Some("portal.example")).unwrap_err();
+        let err = v
+            .check(AuthPolicy::Dmarc, Some("portal.example"))
+            .unwrap_err();
         assert!(err.contains("no trusted"), "{err}");
     }
 
     #[test]
     fn a_second_trusted_header_in_the_block_is_ignored() {
         let headers = [
-            ("Received", "from x by inbound-smtp.us-east-1.amazonaws.com; Fri, 29 Sep 2017 14:41:40 +0000"),
-            ("Authentication-Results", "amazonses.com; dmarc=fail header.from=portal.example"),
+            (
+                "Received",
+                "from x by inbound-smtp.us-east-1.amazonaws.com; Fri, 29 Sep 2017 14:41:40 +0000",
+            ),
+            (
+                "Authentication-Results",
+                "amazonses.com; dmarc=fail header.from=portal.example",
+            ),
             ("From", "a@portal.example"),
-            ("Authentication-Results", "amazonses.com; dmarc=pass header.from=portal.example"),
+            (
+                "Authentication-Results",
+                "amazonses.com; dmarc=pass header.from=portal.example",
+            ),
         ];
         let (v, warnings) = AuthSettings::default().verdicts_from_headers(&headers);
         assert_eq!(v.dmarc, Verdict::Fail);
@@ -436,7 +528,10 @@ mod tests {
     #[test]
     fn untrusted_authserv_ids_are_skipped() {
         let headers = [
-            ("Received", "from x by inbound-smtp.us-east-1.amazonaws.com; Fri, 29 Sep 2017 14:41:40 +0000"),
+            (
+                "Received",
+                "from x by inbound-smtp.us-east-1.amazonaws.com; Fri, 29 Sep 2017 14:41:40 +0000",
+            ),
             ("Authentication-Results", "mx.evil.example; dmarc=pass"),
         ];
         let (v, _) = AuthSettings::default().verdicts_from_headers(&headers);
@@ -462,7 +557,10 @@ mod tests {
 
     #[test]
     fn comments_with_semicolons_do_not_split_results() {
-        let v = parse_authentication_results("amazonses.com; spf=pass (a; b=fail) smtp.mailfrom=x; dmarc=pass").unwrap();
+        let v = parse_authentication_results(
+            "amazonses.com; spf=pass (a; b=fail) smtp.mailfrom=x; dmarc=pass",
+        )
+        .unwrap();
         assert_eq!(v.spf, Verdict::Pass);
         assert_eq!(v.dmarc, Verdict::Pass);
     }

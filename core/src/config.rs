@@ -47,7 +47,9 @@ fn default_max_input_bytes() -> u64 {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { max_input_bytes: DEFAULT_MAX_INPUT_BYTES }
+        Settings {
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+        }
     }
 }
 
@@ -160,9 +162,18 @@ impl SourceFile {
     }
 
     /// A problem located at a byte span of this file.
-    pub fn problem(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> ConfigProblem {
+    pub fn problem(
+        &self,
+        span: std::ops::Range<usize>,
+        message: impl Into<String>,
+    ) -> ConfigProblem {
         let (line, column) = self.line_col(span.start);
-        ConfigProblem { file: self.path.clone(), line, column, message: message.into() }
+        ConfigProblem {
+            file: self.path.clone(),
+            line,
+            column,
+            message: message.into(),
+        }
     }
 }
 
@@ -203,7 +214,10 @@ mod tests {
 
     #[test]
     fn line_and_column_of_offsets() {
-        let file = SourceFile { path: "m.toml".into(), text: "a = 1\nbé = 2\n".into() };
+        let file = SourceFile {
+            path: "m.toml".into(),
+            text: "a = 1\nbé = 2\n".into(),
+        };
         assert_eq!(file.line_col(0), (1, 1));
         assert_eq!(file.line_col(6), (2, 1));
         assert_eq!(file.line_col(9), (2, 3));
@@ -211,7 +225,10 @@ mod tests {
 
     #[test]
     fn toml_syntax_errors_carry_a_position() {
-        let file = SourceFile { path: "m.toml".into(), text: "[[route]]\nname = \n".into() };
+        let file = SourceFile {
+            path: "m.toml".into(),
+            text: "[[route]]\nname = \n".into(),
+        };
         let err = parse_raw(&file).unwrap_err();
         let rendered = err.to_string();
         assert!(rendered.starts_with("m.toml:2:"), "{rendered}");

@@ -36,7 +36,12 @@ pub struct Input<'a> {
 impl<'a> Input<'a> {
     /// An input with only bytes and a source name.
     pub fn new(raw: &'a [u8], source: impl Into<String>) -> Self {
-        Input { raw, source: source.into(), received_at: None, auth: None }
+        Input {
+            raw,
+            source: source.into(),
+            received_at: None,
+            auth: None,
+        }
     }
 }
 
@@ -57,15 +62,19 @@ type ExtractorCache = HashMap<String, Arc<dyn Extractor>>;
 impl Engine {
     /// Loads `mailex.toml` and everything it references.
     pub fn load(path: &Path) -> Result<Engine, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::whole_file(path, format!("cannot read the config file: {e}")))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::whole_file(path, format!("cannot read the config file: {e}"))
+        })?;
         Engine::from_toml_str(&text, path, &config::base_dir(path))
     }
 
     /// Loads a configuration from its text. `path` names it in errors; relative extractor paths
     /// are resolved against `base_dir`.
     pub fn from_toml_str(text: &str, path: &Path, base_dir: &Path) -> Result<Engine, ConfigError> {
-        let source = SourceFile { path: path.to_path_buf(), text: text.to_owned() };
+        let source = SourceFile {
+            path: path.to_path_buf(),
+            text: text.to_owned(),
+        };
         let raw = config::parse_raw(&source)?;
         let mut errors = ConfigError::new(Vec::new());
         let mut cache = ExtractorCache::new();
@@ -76,7 +85,10 @@ impl Engine {
                     if let Some((other, _)) = routes.iter().find(|(r, _)| r.name == route.name) {
                         errors.extend(ConfigError::new(vec![source.problem(
                             raw_route.name.span(),
-                            format!("route name `{}` is used twice; each advertiser needs its own name", other.name),
+                            format!(
+                                "route name `{}` is used twice; each advertiser needs its own name",
+                                other.name
+                            ),
                         )]));
                     }
                     routes.push((route, raw_route.name.span()));
@@ -96,7 +108,9 @@ impl Engine {
             }
         }
         if raw.settings.max_input_bytes == 0 {
-            errors.extend(ConfigError::new(vec![source.problem(0..0, "settings.max_input_bytes must be greater than 0")]));
+            errors.extend(ConfigError::new(vec![
+                source.problem(0..0, "settings.max_input_bytes must be greater than 0"),
+            ]));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -133,7 +147,10 @@ impl Engine {
                 input_bytes,
                 Issue::new(
                     "too_large",
-                    format!("input is {input_bytes} bytes, over the limit of {} bytes; it was not parsed", self.settings.max_input_bytes),
+                    format!(
+                        "input is {input_bytes} bytes, over the limit of {} bytes; it was not parsed",
+                        self.settings.max_input_bytes
+                    ),
                 ),
             );
             record.received_at = input.received_at.map(rfc3339);
@@ -144,7 +161,13 @@ impl Engine {
             Err(panic) => Record::failed(
                 &input.source,
                 input_bytes,
-                Issue::new("internal_panic", format!("mailex panicked while processing this input: {}", panic_message(&panic))),
+                Issue::new(
+                    "internal_panic",
+                    format!(
+                        "mailex panicked while processing this input: {}",
+                        panic_message(&panic)
+                    ),
+                ),
             ),
         }
     }
@@ -153,11 +176,20 @@ impl Engine {
         let input_bytes = input.raw.len() as u64;
         let email = match Email::parse(input.raw) {
             Ok(email) => email,
-            Err(e) => return Record::failed(&input.source, input_bytes, Issue::new("parse_error", e.to_string())),
+            Err(e) => {
+                return Record::failed(
+                    &input.source,
+                    input_bytes,
+                    Issue::new("parse_error", e.to_string()),
+                );
+            }
         };
         let mut record = Record::new(Status::Unmatched, &input.source, input_bytes);
         record.message_id = email.message_id().map(str::to_owned);
-        record.received_at = input.received_at.or_else(|| email.received_date()).map(rfc3339);
+        record.received_at = input
+            .received_at
+            .or_else(|| email.received_date())
+            .map(rfc3339);
         record.sender = email.from_address();
 
         let (verdicts, auth_warnings) = self.verdicts(input, &email);
@@ -169,26 +201,42 @@ impl Engine {
             return record;
         };
         record.advertiser = Some(route.name.clone());
-        let from_domain = record.sender.as_deref().and_then(|s| s.rsplit_once('@')).map(|(_, d)| d.to_owned());
+        let from_domain = record
+            .sender
+            .as_deref()
+            .and_then(|s| s.rsplit_once('@'))
+            .map(|(_, d)| d.to_owned());
         let policy_result = verdicts.check(route.policy, from_domain.as_deref());
         record.auth.policy = Some(route.policy.as_str().to_owned());
         record.auth.passed = Some(policy_result.is_ok());
         if let Err(why) = policy_result {
             record.status = Status::Unauthenticated;
-            record.errors.push(Issue::new("unauthenticated", format!("route `{}` {why}", route.name)));
+            record.errors.push(Issue::new(
+                "unauthenticated",
+                format!("route `{}` {why}", route.name),
+            ));
             return record;
         }
 
         let mut info = route.extractor.info().clone();
-        let context = ExtractContext { route: &route.name, settings: &route.settings };
-        let extraction = match catch_unwind(AssertUnwindSafe(|| route.extractor.extract(&email, &context))) {
+        let context = ExtractContext {
+            route: &route.name,
+            settings: &route.settings,
+        };
+        let extraction = match catch_unwind(AssertUnwindSafe(|| {
+            route.extractor.extract(&email, &context)
+        })) {
             Ok(extraction) => extraction,
             Err(panic) => {
                 record.extractor = Some(info);
                 record.status = Status::Failed;
                 record.errors.push(Issue::new(
                     "extractor_panic",
-                    format!("extractor `{}` panicked: {}", route.extractor_spec, panic_message(&panic)),
+                    format!(
+                        "extractor `{}` panicked: {}",
+                        route.extractor_spec,
+                        panic_message(&panic)
+                    ),
                 ));
                 return record;
             }
@@ -228,17 +276,30 @@ impl Engine {
     /// authentication verdict. Used by `mailex route`.
     pub fn explain(&self, input: &Input<'_>) -> Result<RouteReport, String> {
         if input.raw.len() as u64 > self.settings.max_input_bytes {
-            return Err(format!("input is over the limit of {} bytes", self.settings.max_input_bytes));
+            return Err(format!(
+                "input is over the limit of {} bytes",
+                self.settings.max_input_bytes
+            ));
         }
         let email = Email::parse(input.raw).map_err(|e| e.to_string())?;
         let (verdicts, warnings) = self.verdicts(input, &email);
         let selection = self.router.select(&email);
         let auth = selection.chosen.map(|i| {
             let route = &self.router.routes()[i];
-            let from_domain = selection.sender.as_deref().and_then(|s| s.rsplit_once('@')).map(|(_, d)| d.to_owned());
+            let from_domain = selection
+                .sender
+                .as_deref()
+                .and_then(|s| s.rsplit_once('@'))
+                .map(|(_, d)| d.to_owned());
             verdicts.check(route.policy, from_domain.as_deref())
         });
-        Ok(RouteReport { source: input.source.clone(), selection, routes: self.router.routes().to_vec(), auth, warnings })
+        Ok(RouteReport {
+            source: input.source.clone(),
+            selection,
+            routes: self.router.routes().to_vec(),
+            auth,
+            warnings,
+        })
     }
 }
 
@@ -266,21 +327,40 @@ impl std::fmt::Display for RouteReport {
         }
         for candidate in &self.selection.candidates {
             let route = &self.routes[candidate.route];
-            let mark = if Some(candidate.route) == self.selection.chosen { "=>" } else { "  " };
+            let mark = if Some(candidate.route) == self.selection.chosen {
+                "=>"
+            } else {
+                "  "
+            };
             let (p, k, d, c) = route.rank();
             let why = if !candidate.sender_matched {
                 "sender does not match".to_owned()
             } else if let Some(condition) = &candidate.failed_condition {
                 format!("sender matches, but not: {condition}")
             } else {
-                format!("matches (rank: priority {p}, pattern kind {k}, domain labels {d}, conditions {c})")
+                format!(
+                    "matches (rank: priority {p}, pattern kind {k}, domain labels {d}, conditions {c})"
+                )
             };
-            writeln!(f, "  {mark} {} [{}] -> {}: {why}", route.name, route.sender, route.extractor_spec)?;
+            writeln!(
+                f,
+                "  {mark} {} [{}] -> {}: {why}",
+                route.name, route.sender, route.extractor_spec
+            )?;
         }
         match (&self.selection.chosen, &self.auth) {
             (None, _) => writeln!(f, "  result: unmatched (no route matches)")?,
-            (Some(i), Some(Ok(()))) => writeln!(f, "  result: route `{}`, authentication {} passed", self.routes[*i].name, self.routes[*i].policy.as_str())?,
-            (Some(i), Some(Err(why))) => writeln!(f, "  result: unauthenticated: route `{}` {why}", self.routes[*i].name)?,
+            (Some(i), Some(Ok(()))) => writeln!(
+                f,
+                "  result: route `{}`, authentication {} passed",
+                self.routes[*i].name,
+                self.routes[*i].policy.as_str()
+            )?,
+            (Some(i), Some(Err(why))) => writeln!(
+                f,
+                "  result: unauthenticated: route `{}` {why}",
+                self.routes[*i].name
+            )?,
             (Some(i), None) => writeln!(f, "  result: route `{}`", self.routes[*i].name)?,
         }
         for warning in &self.warnings {
@@ -290,24 +370,38 @@ impl std::fmt::Display for RouteReport {
     }
 }
 
-fn build_route(raw: &RawRoute, source: &SourceFile, base_dir: &Path, cache: &mut ExtractorCache) -> Result<Route, ConfigError> {
+fn build_route(
+    raw: &RawRoute,
+    source: &SourceFile,
+    base_dir: &Path,
+    cache: &mut ExtractorCache,
+) -> Result<Route, ConfigError> {
     let mut problems: Vec<ConfigProblem> = Vec::new();
     let name = raw.name.get_ref().trim().to_owned();
     if name.is_empty() {
-        problems.push(source.problem(raw.name.span(), "a route needs a non-empty `name` (the advertiser)"));
+        problems.push(source.problem(
+            raw.name.span(),
+            "a route needs a non-empty `name` (the advertiser)",
+        ));
     }
     let sender = match (&raw.sender, &raw.sender_regex) {
-        (Some(s), None) => SenderPattern::parse(s.get_ref()).map_err(|m| problems.push(source.problem(s.span(), m))).ok(),
+        (Some(s), None) => SenderPattern::parse(s.get_ref())
+            .map_err(|m| problems.push(source.problem(s.span(), m)))
+            .ok(),
         (None, Some(r)) => compile_regex(r.get_ref(), "sender_regex")
             .map(SenderPattern::Regex)
             .map_err(|m| problems.push(source.problem(r.span(), m)))
             .ok(),
         (Some(s), Some(_)) => {
-            problems.push(source.problem(s.span(), "give either `sender` or `sender_regex`, not both"));
+            problems
+                .push(source.problem(s.span(), "give either `sender` or `sender_regex`, not both"));
             None
         }
         (None, None) => {
-            problems.push(source.problem(raw.name.span(), format!("route `{name}` has no `sender` or `sender_regex`")));
+            problems.push(source.problem(
+                raw.name.span(),
+                format!("route `{name}` has no `sender` or `sender_regex`"),
+            ));
             None
         }
     };
@@ -333,7 +427,13 @@ fn build_route(raw: &RawRoute, source: &SourceFile, base_dir: &Path, cache: &mut
     let policy = match &raw.require_auth {
         None => Default::default(),
         Some(p) => config::parse_policy(p.get_ref()).unwrap_or_else(|| {
-            problems.push(source.problem(p.span(), format!("unknown require_auth `{}`: expected one of dmarc, dkim, spf, none", p.get_ref())));
+            problems.push(source.problem(
+                p.span(),
+                format!(
+                    "unknown require_auth `{}`: expected one of dmarc, dkim, spf, none",
+                    p.get_ref()
+                ),
+            ));
             Default::default()
         }),
     };
@@ -376,7 +476,12 @@ fn compile_regex(pattern: &str, what: &str) -> Result<Regex, String> {
     regex::RegexBuilder::new(pattern)
         .size_limit(1 << 20)
         .build()
-        .map_err(|e| format!("invalid regex in `{what}`: {}", e.to_string().lines().last().unwrap_or("syntax error")))
+        .map_err(|e| {
+            format!(
+                "invalid regex in `{what}`: {}",
+                e.to_string().lines().last().unwrap_or("syntax error")
+            )
+        })
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {

@@ -22,7 +22,14 @@ pub struct ConfigProblem {
 
 impl fmt::Display for ConfigProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: error: {}", self.file.display(), self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: error: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )
     }
 }
 
@@ -38,12 +45,20 @@ pub struct ConfigError {
 impl ConfigError {
     /// An error made of located problems.
     pub fn new(problems: Vec<ConfigProblem>) -> Self {
-        ConfigError { problems, reports: Vec::new() }
+        ConfigError {
+            problems,
+            reports: Vec::new(),
+        }
     }
 
     /// An error about a file as a whole (line 1, column 1), e.g. one that cannot be read.
     pub fn whole_file(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        ConfigError::new(vec![ConfigProblem { file: file.into(), line: 1, column: 1, message: message.into() }])
+        ConfigError::new(vec![ConfigProblem {
+            file: file.into(),
+            line: 1,
+            column: 1,
+            message: message.into(),
+        }])
     }
 
     /// Adds a pre-rendered report (e.g. a rule file's rustc-style diagnostics).

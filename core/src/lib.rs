@@ -54,7 +54,9 @@ pub use crate::engine::{Engine, Input, RouteReport};
 pub use crate::error::{ConfigError, ConfigProblem};
 pub use crate::extractor::{Completeness, ExtractContext, Extraction, Extractor};
 pub use crate::message::{Address, Attachment, Email, ParseError};
-pub use crate::record::{ExtractorInfo, ExtractorKind, FieldValue, Issue, Record, Status, record_schema};
+pub use crate::record::{
+    ExtractorInfo, ExtractorKind, FieldValue, Issue, Record, Status, record_schema,
+};
 pub use crate::routing::{Route, Router};
 
 /// Installs a panic hook that reports where a panic happened but never its message: panic
@@ -66,6 +68,8 @@ pub fn install_quiet_panic_hook() {
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))
             .unwrap_or_else(|| "unknown location".to_owned());
-        eprintln!("mailex: internal panic at {location} (message withheld; the input yields a failed record)");
+        eprintln!(
+            "mailex: internal panic at {location} (message withheld; the input yields a failed record)"
+        );
     }));
 }

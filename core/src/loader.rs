@@ -23,24 +23,39 @@ pub struct LoadFailure {
 
 impl LoadFailure {
     fn message(message: impl Into<String>) -> Self {
-        LoadFailure { message: message.into(), report: None }
+        LoadFailure {
+            message: message.into(),
+            report: None,
+        }
     }
 }
 
 /// Loads the extractor named by `spec`.
-pub fn load_extractor(spec: &str, base_dir: &Path, limits: &PluginLimits) -> Result<Arc<dyn Extractor>, LoadFailure> {
+pub fn load_extractor(
+    spec: &str,
+    base_dir: &Path,
+    limits: &PluginLimits,
+) -> Result<Arc<dyn Extractor>, LoadFailure> {
     let _ = limits;
     if let Some(name) = spec.strip_prefix("builtin:") {
         return crate::builtin::resolve(name).ok_or_else(|| {
-            LoadFailure::message(format!("unknown built-in extractor `{spec}`; built-ins are: {}", crate::builtin::NAMES.join(", ")))
+            LoadFailure::message(format!(
+                "unknown built-in extractor `{spec}`; built-ins are: {}",
+                crate::builtin::NAMES.join(", ")
+            ))
         });
     }
     let path = base_dir.join(spec);
     if spec.ends_with(".rules") || spec.ends_with(".wasm") {
         if !path.is_file() {
-            return Err(LoadFailure::message(format!("extractor file `{}` does not exist", path.display())));
+            return Err(LoadFailure::message(format!(
+                "extractor file `{}` does not exist",
+                path.display()
+            )));
         }
-        return Err(LoadFailure::message(format!("extractor `{spec}`: this kind of extractor is not available in this build")));
+        return Err(LoadFailure::message(format!(
+            "extractor `{spec}`: this kind of extractor is not available in this build"
+        )));
     }
     Err(LoadFailure::message(format!(
         "unknown extractor `{spec}`: expected `builtin:NAME`, a rule file (`*.rules`) or a plugin (`*.wasm`)"

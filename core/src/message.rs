@@ -9,7 +9,9 @@
 use std::borrow::Cow;
 use std::cell::OnceCell;
 
-use mail_parser::{HeaderForm, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType};
+use mail_parser::{
+    HeaderForm, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
+};
 
 /// An email address with its display name, as found in an address header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +101,8 @@ impl<'m> Email<'m> {
             .with_date_headers()
             .with_address_headers()
             .with_message_ids()
+            .header_text(mail_parser::HeaderName::Subject)
+            .header_text(mail_parser::HeaderName::Comments)
             .parse(raw)
             .filter(|m| !m.headers().is_empty())
             .ok_or(ParseError::NotAMessage)?;
@@ -221,11 +225,15 @@ impl<'m> Email<'m> {
                 let piece = match &part.body {
                     PartType::Text(text) => Cow::Borrowed(text.as_ref()),
                     // The main HTML body reuses the cached document: HTML is parsed once.
-                    PartType::Html(html) if Some(html.as_ref()) == self.html() => match self.html_document() {
-                        Some(document) => Cow::Owned(crate::html::text_view(document)),
-                        None => continue,
-                    },
-                    PartType::Html(html) => Cow::Owned(crate::html::text_view(&self.parse_html(html))),
+                    PartType::Html(html) if Some(html.as_ref()) == self.html() => {
+                        match self.html_document() {
+                            Some(document) => Cow::Owned(crate::html::text_view(document)),
+                            None => continue,
+                        }
+                    }
+                    PartType::Html(html) => {
+                        Cow::Owned(crate::html::text_view(&self.parse_html(html)))
+                    }
                     _ => continue,
                 };
                 if !out.is_empty() {
@@ -257,7 +265,9 @@ impl<'m> Email<'m> {
     /// (the parser's time grows with the square of the depth); [`Email::html_was_trimmed`]
     /// tells whether that happened.
     pub fn html_document(&self) -> Option<&scraper::Html> {
-        self.document.get_or_init(|| self.html().map(|html| self.parse_html(html))).as_ref()
+        self.document
+            .get_or_init(|| self.html().map(|html| self.parse_html(html)))
+            .as_ref()
     }
 
     fn parse_html(&self, html: &str) -> scraper::Html {
@@ -301,7 +311,11 @@ impl<'m> Email<'m> {
                     PartType::Text(t) | PartType::Html(t) => t.as_bytes(),
                     PartType::Message(_) | PartType::Multipart(_) => return None,
                 };
-                Some(Attachment { name: part.attachment_name().map(str::to_owned), content_type: content_type(part), bytes })
+                Some(Attachment {
+                    name: part.attachment_name().map(str::to_owned),
+                    content_type: content_type(part),
+                    bytes,
+                })
             })
             .collect()
     }
@@ -351,7 +365,10 @@ fn addresses(address: Option<&mail_parser::Address<'_>>) -> Vec<Address> {
     address
         .map(|list| {
             list.iter()
-                .map(|a| Address { name: a.name().map(str::to_owned), email: a.address().map(str::to_owned) })
+                .map(|a| Address {
+                    name: a.name().map(str::to_owned),
+                    email: a.address().map(str::to_owned),
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -364,5 +381,96 @@ fn content_type(part: &MessagePart<'_>) -> String {
             None => ct.ctype().to_ascii_lowercase(),
         },
         None => "application/octet-stream".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn email(raw: &str) -> Email<'_> {
+        Email::parse(raw.as_bytes()).expect("test email parses")
+    }
+
+    #[test]
+    fn headers_are_decoded_in_any_charset() {
+        let raw = "From: =?windows-1252?Q?Jos=E9_M=FCller?= <jose@portal.example>\r\n\
+                   Reply-To: =?ISO-8859-2?Q?Zden=ECk?= <z@example.net>\r\n\
+                   Subject: =?iso-8859-1?q?Anfrage_f=FCr_Wohnung?=\r\n\
+                   X-Listing: =?UTF-8?B?U8OjbyBQYXVsbw==?=\r\n\
+                   Message-ID: <abc@portal.example>\r\n\r\nbody\r\n";
+        let email = email(raw);
+        assert_eq!(email.from()[0].name.as_deref(), Some("José Müller"));
+        assert_eq!(email.reply_to()[0].name.as_deref(), Some("Zdeněk"));
+        assert_eq!(email.subject(), Some("Anfrage für Wohnung"));
+        assert_eq!(email.header("x-listing").as_deref(), Some("São Paulo"));
+        assert_eq!(email.message_id(), Some("abc@portal.example"));
+        assert_eq!(email.from_address().as_deref(), Some("jose@portal.example"));
+        assert_eq!(email.from()[0].domain().as_deref(), Some("portal.example"));
+        assert!(email.header("X-Missing").is_none());
+    }
+
+    #[test]
+    fn bodies_are_decoded_from_their_charset() {
+        let raw = b"From: a@portal.example\r\nContent-Type: text/plain; charset=windows-1252\r\n\
+                    Content-Transfer-Encoding: quoted-printable\r\n\r\nPrice: 100=80 =96 caf=E9\r\n";
+        let email = Email::parse(raw).unwrap();
+        assert_eq!(email.text(), "Price: 100€ – café");
+        let raw = b"From: a@portal.example\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\nStra\xdfe\r\n";
+        assert_eq!(Email::parse(raw).unwrap().text(), "Straße");
+    }
+
+    #[test]
+    fn an_html_only_body_gets_a_text_view_that_keeps_cells_apart() {
+        let raw = "From: a@portal.example\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+                   <html><head><style>td{color:red}</style></head><body>\
+                   <table><tr><td>Name:</td><td>Jane&nbsp;Doe</td></tr><tr><td>Phone:</td><td>555&#8209;0100</td></tr></table>\
+                   <p>Line one<br>Line two</p></body></html>\r\n";
+        let email = email(raw);
+        let text = email.text();
+        assert!(!text.contains("Name:Jane"), "cells glued: {text:?}");
+        assert!(text.contains("Name:") && text.contains("Jane\u{a0}Doe") || text.contains("Jane Doe"), "{text:?}");
+        assert!(!text.contains("color:red"), "style leaked into text: {text:?}");
+        let one = text.find("Line one").unwrap();
+        let two = text.find("Line two").unwrap();
+        assert!(text[one..two].contains('\n'), "<br> must break the line: {text:?}");
+        assert!(email.html().unwrap().contains("<table>"));
+        assert!(email.html_document().is_some());
+    }
+
+    #[test]
+    fn attachments_and_nested_messages() {
+        let raw = "From: a@portal.example\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n\
+                   --b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n\
+                   --b\r\nContent-Type: application/xml; name=lead.xml\r\nContent-Disposition: attachment; filename=lead.xml\r\n\
+                   Content-Transfer-Encoding: base64\r\n\r\nPGFkZi8+\r\n\
+                   --b\r\nContent-Type: message/rfc822\r\n\r\nFrom: inner@portal.example\r\nSubject: Fwd lead\r\n\r\ninner body\r\n\
+                   --b--\r\n";
+        let email = email(raw);
+        let attachments = email.attachments();
+        assert_eq!(attachments.len(), 1);
+        assert_eq!(attachments[0].name.as_deref(), Some("lead.xml"));
+        assert_eq!(attachments[0].content_type, "application/xml");
+        assert_eq!(attachments[0].bytes, b"<adf/>");
+        let nested = email.nested();
+        assert_eq!(nested.len(), 1);
+        assert_eq!(nested[0].subject(), Some("Fwd lead"));
+        assert_eq!(nested[0].from_address().as_deref(), Some("inner@portal.example"));
+        assert!(nested[0].text().contains("inner body"));
+    }
+
+    #[test]
+    fn meta_tags_and_received_date() {
+        let raw = "Received: from x by inbound-smtp.us-east-1.amazonaws.com with SMTP id q;\r\n Tue, 03 Mar 2026 09:14:07 +0000 (UTC)\r\n\
+                   From: a@portal.example\r\nContent-Type: text/html\r\n\r\n<body><meta name=\"Lead_Email\" content=\"x@y.example\"></body>\r\n";
+        let email = email(raw);
+        assert_eq!(email.meta("lead_email"), Some("x@y.example"));
+        assert_eq!(email.received_date().map(|d| d.to_rfc3339()), Some("2026-03-03T09:14:07+00:00".to_owned()));
+    }
+
+    #[test]
+    fn input_without_headers_is_not_a_message() {
+        assert!(Email::parse(b"").is_err());
+        assert!(Email::parse(b"\r\n\r\njust a body").is_err());
     }
 }

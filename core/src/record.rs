@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 pub const RECORD_VERSION: u32 = 1;
 
 /// What became of an email.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every required field was extracted.
@@ -168,12 +170,24 @@ pub struct Issue {
 impl Issue {
     /// An issue not tied to one field.
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Issue { code: code.into(), message: message.into(), field: None }
+        Issue {
+            code: code.into(),
+            message: message.into(),
+            field: None,
+        }
     }
 
     /// An issue about one field.
-    pub fn for_field(code: impl Into<String>, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Issue { code: code.into(), message: message.into(), field: Some(field.into()) }
+    pub fn for_field(
+        code: impl Into<String>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Issue {
+            code: code.into(),
+            message: message.into(),
+            field: Some(field.into()),
+        }
     }
 }
 

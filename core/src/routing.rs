@@ -39,11 +39,19 @@ impl SenderPattern {
             return Err(format!("`{pattern}` has no valid domain"));
         }
         match (local, domain.strip_prefix("*.")) {
-            ("*", Some(parent)) if !parent.contains('*') && parent.contains('.') => Ok(SenderPattern::Subdomains(parent.to_owned())),
+            ("*", Some(parent)) if !parent.contains('*') && parent.contains('.') => {
+                Ok(SenderPattern::Subdomains(parent.to_owned()))
+            }
             ("*", None) if !domain.contains('*') => Ok(SenderPattern::Domain(domain.to_owned())),
-            (local, None) if !local.is_empty() && !local.contains('*') && !domain.contains('*') => Ok(SenderPattern::Exact(pattern.clone())),
-            ("*", Some(parent)) if !parent.contains('.') => Err(format!("`{pattern}` would match a whole top-level domain; name the organisation's domain, e.g. `*@*.portal.example`")),
-            _ => Err(format!("`{pattern}` mixes wildcards in a way mailex does not support: use `*@domain`, `*@*.domain` or `sender_regex`")),
+            (local, None) if !local.is_empty() && !local.contains('*') && !domain.contains('*') => {
+                Ok(SenderPattern::Exact(pattern.clone()))
+            }
+            ("*", Some(parent)) if !parent.contains('.') => Err(format!(
+                "`{pattern}` would match a whole top-level domain; name the organisation's domain, e.g. `*@*.portal.example`"
+            )),
+            _ => Err(format!(
+                "`{pattern}` mixes wildcards in a way mailex does not support: use `*@domain`, `*@*.domain` or `sender_regex`"
+            )),
         }
     }
 
@@ -53,7 +61,12 @@ impl SenderPattern {
         match self {
             SenderPattern::Exact(a) => a == address,
             SenderPattern::Domain(d) => d == domain,
-            SenderPattern::Subdomains(d) => domain == d || domain.strip_suffix(d.as_str()).is_some_and(|r| r.ends_with('.')),
+            SenderPattern::Subdomains(d) => {
+                domain == d
+                    || domain
+                        .strip_suffix(d.as_str())
+                        .is_some_and(|r| r.ends_with('.'))
+            }
             SenderPattern::Regex(re) => re.is_match(address),
         }
     }
@@ -115,10 +128,17 @@ pub enum Condition {
 impl Condition {
     fn holds(&self, email: &Email<'_>) -> bool {
         match self {
-            Condition::SubjectContains(needle) => email.subject().is_some_and(|s| s.to_lowercase().contains(&needle.to_lowercase())),
+            Condition::SubjectContains(needle) => email
+                .subject()
+                .is_some_and(|s| s.to_lowercase().contains(&needle.to_lowercase())),
             Condition::SubjectRegex(re) => email.subject().is_some_and(|s| re.is_match(s)),
-            Condition::HeaderPresent(name) => email.raw_headers().iter().any(|(n, _)| n.eq_ignore_ascii_case(name)),
-            Condition::HeaderMatches(name, re) => email.header_all(name).iter().any(|v| re.is_match(v)),
+            Condition::HeaderPresent(name) => email
+                .raw_headers()
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(name)),
+            Condition::HeaderMatches(name, re) => {
+                email.header_all(name).iter().any(|v| re.is_match(v))
+            }
         }
     }
 }
@@ -174,7 +194,12 @@ pub type Rank = (i64, u8, usize, usize);
 impl Route {
     /// Priority, pattern kind, domain labels, number of conditions.
     pub fn rank(&self) -> Rank {
-        (self.priority, self.sender.kind_rank(), self.sender.domain_labels(), self.conditions.len())
+        (
+            self.priority,
+            self.sender.kind_rank(),
+            self.sender.domain_labels(),
+            self.conditions.len(),
+        )
     }
 
     /// Whether this route and `other` tie: same rank and overlapping sender patterns.
@@ -230,7 +255,11 @@ impl Router {
         for (index, route) in self.routes.iter().enumerate() {
             let sender_matched = sender.as_deref().is_some_and(|s| route.sender.matches(s));
             let failed_condition = if sender_matched {
-                route.conditions.iter().find(|c| !c.holds(email)).map(|c| c.to_string())
+                route
+                    .conditions
+                    .iter()
+                    .find(|c| !c.holds(email))
+                    .map(|c| c.to_string())
             } else {
                 None
             };
@@ -240,9 +269,17 @@ impl Router {
                     chosen = Some(index);
                 }
             }
-            candidates.push(Candidate { route: index, sender_matched, failed_condition });
+            candidates.push(Candidate {
+                route: index,
+                sender_matched,
+                failed_condition,
+            });
         }
-        Selection { sender, chosen, candidates }
+        Selection {
+            sender,
+            chosen,
+            candidates,
+        }
     }
 }
 

@@ -11,7 +11,10 @@ use mailex_core::{Engine, Input, Record};
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// `tests/fixtures/<rel>`.
@@ -25,7 +28,9 @@ pub fn files_below(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -33,7 +38,11 @@ pub fn files_below(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
                 continue;
             }
             let name = entry.file_name().to_string_lossy().to_string();
-            let skip = name.starts_with("COPYING") || name.starts_with("LICENSE") || name.ends_with(".md") || name.ends_with(".json") || name.ends_with(".txt");
+            let skip = name.starts_with("COPYING")
+                || name.starts_with("LICENSE")
+                || name.ends_with(".md")
+                || name.ends_with(".json")
+                || name.ends_with(".txt");
             if skip {
                 continue;
             }
@@ -62,7 +71,11 @@ pub fn process_file(engine: &Engine, path: &Path) -> Record {
 
 /// Checks that every key of `expected` (a JSON object) appears in `actual` with an equal value,
 /// recursively for objects; returns the differences as readable lines.
-pub fn subset_differences(expected: &serde_json::Value, actual: &serde_json::Value, path: &str) -> Vec<String> {
+pub fn subset_differences(
+    expected: &serde_json::Value,
+    actual: &serde_json::Value,
+    path: &str,
+) -> Vec<String> {
     match (expected, actual) {
         (serde_json::Value::Object(e), serde_json::Value::Object(a)) => e
             .iter()

@@ -17,16 +17,31 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     match mailex_core::Engine::load(&args.config) {
         Ok(engine) => {
             let routes = engine.router().routes();
-            println!("{}: ok ({} route{})", args.config.display(), routes.len(), if routes.len() == 1 { "" } else { "s" });
+            println!(
+                "{}: ok ({} route{})",
+                args.config.display(),
+                routes.len(),
+                if routes.len() == 1 { "" } else { "s" }
+            );
             for route in routes {
-                println!("  {} [{}] -> {} (require_auth = {})", route.name, route.sender, route.extractor_spec, route.policy.as_str());
+                println!(
+                    "  {} [{}] -> {} (require_auth = {})",
+                    route.name,
+                    route.sender,
+                    route.extractor_spec,
+                    route.policy.as_str()
+                );
             }
             Ok(0)
         }
         Err(e) => {
             eprintln!("{e}");
             let count = e.problems().len() + e.reports().len();
-            eprintln!("{}: {count} problem{} found", args.config.display(), if count == 1 { "" } else { "s" });
+            eprintln!(
+                "{}: {count} problem{} found",
+                args.config.display(),
+                if count == 1 { "" } else { "s" }
+            );
             Ok(1)
         }
     }

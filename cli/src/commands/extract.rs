@@ -47,7 +47,12 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
     let mut stats = Stats::default();
     // Chunks keep memory bounded on huge inputs while preserving input order.
     for chunk in inputs.chunks(256) {
-        let results: Vec<(Record, Duration)> = pool.install(|| chunk.par_iter().map(|input| process(&engine, input)).collect());
+        let results: Vec<(Record, Duration)> = pool.install(|| {
+            chunk
+                .par_iter()
+                .map(|input| process(&engine, input))
+                .collect()
+        });
         for (record, elapsed) in results {
             stats.add(&record, elapsed);
             if args.pretty {
@@ -70,7 +75,11 @@ fn process(engine: &Engine, input: &InputSource) -> (Record, Duration) {
     let started = Instant::now();
     let record = match input.read(limit) {
         Ok(raw) => engine.process(&Input::new(&raw, input.name())),
-        Err(e) => Record::failed(input.name(), 0, Issue::new("io_error", format!("cannot read input: {}", e.kind()))),
+        Err(e) => Record::failed(
+            input.name(),
+            0,
+            Issue::new("io_error", format!("cannot read input: {}", e.kind())),
+        ),
     };
     (record, started.elapsed())
 }
@@ -84,7 +93,10 @@ struct Stats {
 impl Stats {
     fn add(&mut self, record: &Record, elapsed: Duration) {
         *self.per_status.entry(record.status.as_str()).or_default() += 1;
-        let name = record.extractor.as_ref().map_or_else(|| "(none)".to_owned(), |e| e.name.clone());
+        let name = record
+            .extractor
+            .as_ref()
+            .map_or_else(|| "(none)".to_owned(), |e| e.name.clone());
         let entry = self.per_extractor.entry(name).or_default();
         entry.0 += 1;
         entry.1 += elapsed;
@@ -92,12 +104,19 @@ impl Stats {
     }
 
     fn print(&self) {
-        eprintln!("{:<40} {:>8} {:>12} {:>12}", "extractor", "emails", "mean", "max");
+        eprintln!(
+            "{:<40} {:>8} {:>12} {:>12}",
+            "extractor", "emails", "mean", "max"
+        );
         for (name, (count, total, max)) in &self.per_extractor {
             let mean = *total / (*count).max(1) as u32;
             eprintln!("{name:<40} {count:>8} {mean:>12.2?} {max:>12.2?}");
         }
-        let statuses: Vec<String> = self.per_status.iter().map(|(s, n)| format!("{s}={n}")).collect();
+        let statuses: Vec<String> = self
+            .per_status
+            .iter()
+            .map(|(s, n)| format!("{s}={n}"))
+            .collect();
         eprintln!("records: {}", statuses.join(" "));
     }
 }

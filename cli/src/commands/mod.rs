@@ -7,7 +7,10 @@ pub mod route;
 
 /// `mailex schema`: prints the JSON Schema of records.
 pub fn schema() -> anyhow::Result<u8> {
-    println!("{}", serde_json::to_string_pretty(&mailex_core::record_schema())?);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&mailex_core::record_schema())?
+    );
     Ok(0)
 }
 

@@ -216,10 +216,7 @@ impl Compiler<'_> {
                             codes::BAD_CONDITION,
                             format!("`{}` needs a string", self.text(a.op.span)),
                         )
-                        .primary(
-                            l.span,
-                            format!("this is {}", with_article(other.kind())),
-                        )
+                        .primary(l.span, format!("this is {}", with_article(other.kind())))
                         .help("quote the value: `subject contains \"10\"`"),
                     );
                     return None;
@@ -511,9 +508,17 @@ impl Compiler<'_> {
                 self.diags.push(
                     Diagnostic::new(
                         codes::BAD_ARGUMENTS,
-                        format!("`{}` of `{}` takes {}", p.name, f.name, with_article(p.kind.name())),
+                        format!(
+                            "`{}` of `{}` takes {}",
+                            p.name,
+                            f.name,
+                            with_article(p.kind.name())
+                        ),
                     )
-                    .primary(a.value.span, format!("this is {}", with_article(a.value.value.kind())))
+                    .primary(
+                        a.value.span,
+                        format!("this is {}", with_article(a.value.value.kind())),
+                    )
                     .help(format!("usage: `{}`", f.usage())),
                 );
                 ok = false;
@@ -666,6 +671,10 @@ impl Compiler<'_> {
 
 /// `"an integer"`, `"a string"`.
 fn with_article(word: &str) -> String {
-    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     format!("{article} {word}")
 }

@@ -11,6 +11,7 @@ use super::value::MAX_FIELD_LEN;
 use crate::extractor::{Completeness, Extraction};
 use crate::message::Email;
 use crate::record::Issue;
+use crate::textops::find_ci;
 
 fn issue_code(code: mailex_grammar::Code) -> String {
     code.name().replace('-', "_")
@@ -39,12 +40,24 @@ fn holds_inner<'c>(a: &CAtom, cx: &'c Cx<'c>) -> bool {
     if a.op == CondOp::Exists {
         return true;
     }
-    let needle = a.value.to_lowercase();
+    let needle = a.value.as_str();
     v.texts().iter().any(|t| match a.op {
-        CondOp::Contains => t.to_lowercase().contains(&needle),
-        CondOp::Equals => t.trim().to_lowercase() == needle.trim(),
-        CondOp::StartsWith => t.trim_start().to_lowercase().starts_with(&needle),
-        CondOp::EndsWith => t.trim_end().to_lowercase().ends_with(&needle),
+        CondOp::Contains => find_ci(t, needle).is_some(),
+        CondOp::Equals => {
+            t.trim().eq_ignore_ascii_case(needle.trim())
+                || t.trim().to_lowercase() == needle.trim().to_lowercase()
+        }
+        CondOp::StartsWith => {
+            let t = t.trim_start();
+            t.get(..needle.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(needle))
+        }
+        CondOp::EndsWith => {
+            let t = t.trim_end();
+            t.len() >= needle.len()
+                && t.is_char_boundary(t.len() - needle.len())
+                && t[t.len() - needle.len()..].eq_ignore_ascii_case(needle)
+        }
         CondOp::Matches => a.regex.as_ref().is_some_and(|re| re.is_match(t)),
         CondOp::Exists => true,
     })

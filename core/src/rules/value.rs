@@ -178,7 +178,9 @@ impl<'c> Cx<'c> {
                 .get_or_init(|| self.root.html_document().map(crate::html::text_view));
             return cached.as_deref().map(Cow::Borrowed);
         }
-        email.html_document().map(|doc| Cow::Owned(crate::html::text_view(doc)))
+        email
+            .html_document()
+            .map(|doc| Cow::Owned(crate::html::text_view(doc)))
     }
 
     /// The ADF document of the root email: an XML attachment, or a body that is ADF.

@@ -18,7 +18,11 @@ extractor = "builtin:lead-meta"
 fn every_corpus_message_yields_exactly_one_record() {
     let dir = fixture("mime/stalwartlabs-mail-parser");
     let files = files_below(&dir, &[]);
-    assert!(files.len() >= 100, "corpus went missing: {} files", files.len());
+    assert!(
+        files.len() >= 100,
+        "corpus went missing: {} files",
+        files.len()
+    );
     let engines = [engine(CATCH_ALL), engine("")];
     let mut statuses = std::collections::BTreeMap::new();
     for engine in &engines {
@@ -33,7 +37,10 @@ fn every_corpus_message_yields_exactly_one_record() {
     }
     // Without routes nothing can be extracted: the second engine gives only unmatched/failed.
     assert_eq!(statuses.values().sum::<usize>(), files.len() * 2);
-    assert!(statuses.get(&Status::Unmatched).copied().unwrap_or(0) >= files.len() / 2, "{statuses:?}");
+    assert!(
+        statuses.get(&Status::Unmatched).copied().unwrap_or(0) >= files.len() / 2,
+        "{statuses:?}"
+    );
 }
 
 #[test]
@@ -44,7 +51,9 @@ fn nested_messages_are_emails_of_their_own() {
     let mut with_subject = 0;
     for path in files_below(&fixture("mime/stalwartlabs-mail-parser/eml"), &[".eml"]) {
         let raw = std::fs::read(&path).unwrap();
-        let Ok(email) = mailex_core::Email::parse(&raw) else { continue };
+        let Ok(email) = mailex_core::Email::parse(&raw) else {
+            continue;
+        };
         let _ = email.text();
         for nested in email.nested() {
             nested_count += 1;
@@ -54,6 +63,12 @@ fn nested_messages_are_emails_of_their_own() {
             }
         }
     }
-    assert!(nested_count >= 5, "only {nested_count} nested messages found in the corpus");
-    assert!(with_subject >= nested_count / 2, "{with_subject} of {nested_count} nested messages have a subject");
+    assert!(
+        nested_count >= 5,
+        "only {nested_count} nested messages found in the corpus"
+    );
+    assert!(
+        with_subject >= nested_count / 2,
+        "{with_subject} of {nested_count} nested messages have a subject"
+    );
 }

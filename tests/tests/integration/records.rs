@@ -16,12 +16,17 @@ fn check_folder(dir: &Path) -> usize {
             failures.push(format!("{}: no expected file", eml.display()));
             continue;
         };
-        let expected: serde_json::Value = serde_json::from_str(&expected).expect("expected files are JSON");
+        let expected: serde_json::Value =
+            serde_json::from_str(&expected).expect("expected files are JSON");
         let record = process_file(&engine, &eml);
         let actual = serde_json::to_value(&record).expect("records serialise");
         let differences = subset_differences(&expected, &actual, "record");
         if !differences.is_empty() {
-            failures.push(format!("{}:\n  {}\n  actual: {actual:#}", eml.display(), differences.join("\n  ")));
+            failures.push(format!(
+                "{}:\n  {}\n  actual: {actual:#}",
+                eml.display(),
+                differences.join("\n  ")
+            ));
         }
         checked += 1;
     }
@@ -43,7 +48,12 @@ fn oversized_input_is_failed_without_parsing() {
     assert_eq!(record.errors[0].code, "too_large");
     assert_eq!(record.input_bytes, 101);
     let raw = b"From: a@b.example\r\n\r\nhi\r\n";
-    assert_eq!(engine.process(&mailex_core::Input::new(raw, "small.eml")).status, Status::Unmatched);
+    assert_eq!(
+        engine
+            .process(&mailex_core::Input::new(raw, "small.eml"))
+            .status,
+        Status::Unmatched
+    );
 }
 
 #[test]
@@ -51,7 +61,10 @@ fn garbage_input_yields_a_record() {
     let engine = mailex_tests::engine("");
     for raw in [&b""[..], b"\0\0\0\xff\xfe", b"\r\n\r\n", b"no colon at all"] {
         let record = engine.process(&mailex_core::Input::new(raw, "garbage"));
-        assert!(matches!(record.status, Status::Failed | Status::Unmatched), "{record:?}");
+        assert!(
+            matches!(record.status, Status::Failed | Status::Unmatched),
+            "{record:?}"
+        );
     }
 }
 
@@ -63,16 +76,30 @@ fn the_committed_schema_is_current() {
         std::fs::write(&path, &current).unwrap();
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed == current, "docs/record.schema.json is stale: run `MAILEX_BLESS=1 cargo test -p mailex-tests` and commit it");
+    assert!(
+        committed == current,
+        "docs/record.schema.json is stale: run `MAILEX_BLESS=1 cargo test -p mailex-tests` and commit it"
+    );
 }
 
 #[test]
 fn absurdly_nested_html_is_trimmed_and_reported() {
-    let engine = mailex_tests::engine("[[route]]\nname = \"x\"\nsender = \"*@x.example\"\nrequire_auth = \"none\"\nextractor = \"builtin:lead-meta\"\n");
-    let mut raw = String::from("From: a@x.example\r\nContent-Type: text/html\r\n\r\n<meta name=\"lead_email\" content=\"a@b.example\">");
+    let engine = mailex_tests::engine(
+        "[[route]]\nname = \"x\"\nsender = \"*@x.example\"\nrequire_auth = \"none\"\nextractor = \"builtin:lead-meta\"\n",
+    );
+    let mut raw = String::from(
+        "From: a@x.example\r\nContent-Type: text/html\r\n\r\n<meta name=\"lead_email\" content=\"a@b.example\">",
+    );
     raw.push_str(&"<div>".repeat(20_000));
     raw.push_str("deep");
     let record = engine.process(&mailex_core::Input::new(raw.as_bytes(), "deep.eml"));
     assert_eq!(record.status, Status::Extracted, "{record:?}");
-    assert!(record.warnings.iter().any(|w| w.code == "html_nesting_trimmed"), "{:?}", record.warnings);
+    assert!(
+        record
+            .warnings
+            .iter()
+            .any(|w| w.code == "html_nesting_trimmed"),
+        "{:?}",
+        record.warnings
+    );
 }

@@ -13,7 +13,11 @@ extractor = "builtin:lead-meta"
 #[test]
 fn forged_results_never_pass() {
     let engine = engine(ROUTE);
-    for name in ["spoofed-forged-below-received.eml", "spoofed-forged-directly-below-block.eml", "spoofed-no-trusted-receiver.eml"] {
+    for name in [
+        "spoofed-forged-below-received.eml",
+        "spoofed-forged-directly-below-block.eml",
+        "spoofed-no-trusted-receiver.eml",
+    ] {
         let raw = std::fs::read(fixture("records").join(name)).unwrap();
         let record = engine.process(&Input::new(&raw, name));
         assert_eq!(record.status, Status::Unauthenticated, "{name}");
@@ -29,15 +33,28 @@ fn the_same_mail_passes_with_a_real_verdict_and_policy_none() {
     // An SES receipt verdict supplied by the host replaces the headers.
     let mut input = Input::new(&raw, "x");
     input.auth = Some(AuthVerdicts::from_ses_receipt("PASS", "PASS", "PASS"));
-    assert_ne!(engine(ROUTE).process(&input).status, Status::Unauthenticated);
+    assert_ne!(
+        engine(ROUTE).process(&input).status,
+        Status::Unauthenticated
+    );
     // A route that requires nothing runs its extractor.
     let lax = ROUTE.replace("extractor =", "require_auth = \"none\"\nextractor =");
-    assert_ne!(engine(&lax).process(&Input::new(&raw, "x")).status, Status::Unauthenticated);
+    assert_ne!(
+        engine(&lax).process(&Input::new(&raw, "x")).status,
+        Status::Unauthenticated
+    );
 }
 
 #[test]
 fn forged_results_are_reported_as_ignored() {
     let raw = std::fs::read(fixture("records/spoofed-forged-below-received.eml")).unwrap();
     let record = engine(ROUTE).process(&Input::new(&raw, "x"));
-    assert!(record.warnings.iter().any(|w| w.code == "auth_results_ignored"), "{:?}", record.warnings);
+    assert!(
+        record
+            .warnings
+            .iter()
+            .any(|w| w.code == "auth_results_ignored"),
+        "{:?}",
+        record.warnings
+    );
 }
