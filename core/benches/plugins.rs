@@ -96,11 +96,7 @@ fn instantiate(c: &mut Criterion) {
     let raw = b"From: bench@example.com\r\nSubject: behave\r\n\r\nok\r\n";
     let email = Email::parse(raw).expect("email");
     c.bench_function("instantiate/trivial_call", |b| {
-        b.iter(|| {
-            let report = extractor.run(&email, &settings);
-            assert!(report.failure.is_none());
-            report
-        })
+        b.iter(|| extractor.run(&email, &settings))
     });
 }
 

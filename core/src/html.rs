@@ -18,6 +18,10 @@ use std::borrow::Cow;
 use ego_tree::iter::Edge;
 use scraper::Html;
 
+mod fast;
+
+pub use fast::{meta_tags_str, text_view_str};
+
 /// Elements whose content is not text a reader sees.
 const SKIPPED: &[&str] = &[
     "script", "style", "head", "title", "template", "noscript", "object", "iframe", "svg",

@@ -215,8 +215,9 @@ impl<'m> Email<'m> {
     /// The plain-text view of the body.
     ///
     /// Text parts are used as they are; an HTML-only body is rendered to text that keeps line
-    /// and table-cell boundaries (see [`crate::html::text_view`]). Several body parts are joined
-    /// with blank lines.
+    /// and table-cell boundaries (see [`crate::html::text_view`]; the rendering is done by the
+    /// streaming [`crate::html::text_view_str`], without building the document). Several body
+    /// parts are joined with blank lines.
     pub fn text(&self) -> &str {
         self.text.get_or_init(|| {
             let message = self.message();
@@ -224,16 +225,8 @@ impl<'m> Email<'m> {
             for part in message.text_bodies() {
                 let piece = match &part.body {
                     PartType::Text(text) => Cow::Borrowed(text.as_ref()),
-                    // The main HTML body reuses the cached document: HTML is parsed once.
-                    PartType::Html(html) if Some(html.as_ref()) == self.html() => {
-                        match self.html_document() {
-                            Some(document) => Cow::Owned(crate::html::text_view(document)),
-                            None => continue,
-                        }
-                    }
-                    PartType::Html(html) => {
-                        Cow::Owned(crate::html::text_view(&self.parse_html(html)))
-                    }
+                    // Rendered by the streaming scanner: no DOM is built for the text view.
+                    PartType::Html(html) => Cow::Owned(crate::html::text_view_str(html)),
                     _ => continue,
                 };
                 if !out.is_empty() {
@@ -286,8 +279,8 @@ impl<'m> Email<'m> {
     /// Every `<meta name=... content=...>` pair of the HTML body, in document order.
     pub fn meta_tags(&self) -> &[(String, String)] {
         self.meta.get_or_init(|| {
-            self.html_document()
-                .map(crate::html::meta_tags)
+            self.html()
+                .map(crate::html::meta_tags_str)
                 .unwrap_or_default()
         })
     }

@@ -2,8 +2,7 @@
 //!
 //! The plugins are built by `scripts/build-plugins.sh` (the test command runs it first) into
 //! `target/plugins/`. The rental-platform fixtures are the anonymised corpus emails in
-//! `tests/fixtures/leads/` (or, before they are copied there, `../shared/corpus/leads/`);
-//! the ADF fixtures live beside the ADF example plugin.
+//! `tests/fixtures/leads/`; the ADF fixtures live beside the ADF example plugin.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -32,11 +31,7 @@ fn wasm(name: &str) -> PathBuf {
 }
 
 fn lead_fixture(name: &str) -> PathBuf {
-    let local = root().join("tests/fixtures/leads").join(name);
-    if local.is_file() {
-        return local;
-    }
-    root().join("../shared/corpus/leads").join(name)
+    root().join("tests/fixtures/leads").join(name)
 }
 
 fn adf_fixture(name: &str) -> PathBuf {
@@ -456,5 +451,55 @@ fn the_author_guide_covers_every_import_and_every_code() {
             guide.contains(&format!("`{code}`")),
             "docs/plugins.md does not document `{code}`"
         );
+    }
+}
+
+/// The example plugins give the same values as the equivalent rule files on the same emails.
+#[test]
+fn plugins_agree_with_the_equivalent_rule_files() {
+    use mailex_core::{ExtractContext, Extractor};
+    let settings = BTreeMap::new();
+    let ctx = ExtractContext {
+        route: "equivalence",
+        settings: &settings,
+    };
+    let cases = [
+        (
+            "zillow_rentals",
+            "zillow.rules",
+            &["zillow", "zillow-2", "zillow-special-chars"][..],
+            &[
+                "name",
+                "email",
+                "phone",
+                "property",
+                "listing_address",
+                "message",
+            ][..],
+        ),
+        (
+            "facebook_zapier",
+            "facebook-leads.rules",
+            &["zapiermail", "zapiermail-format-2"][..],
+            &["name", "email", "phone"][..],
+        ),
+    ];
+    for (plugin, rules, fixtures, fields) in cases {
+        let plugin = load(plugin);
+        let rules = mailex_core::rules::load_rule_file(&root().join("examples/rules").join(rules))
+            .unwrap_or_else(|e| panic!("{rules}: {e:?}"));
+        for fixture in fixtures {
+            let raw = std::fs::read(lead_fixture(&format!("{fixture}.eml"))).expect("fixture");
+            let email = Email::parse(&raw).expect("email");
+            let by_plugin = plugin.extract(&email, &ctx);
+            let by_rules = rules.extract(&email, &ctx);
+            for field in fields {
+                assert_eq!(
+                    text(&by_plugin.fields, field),
+                    text(&by_rules.fields, field),
+                    "`{field}` of {fixture}: plugin vs rule file"
+                );
+            }
+        }
     }
 }

@@ -109,12 +109,21 @@ pub(crate) fn explain_bad(text: &str, offset: usize, context: Context) -> Diagno
         "expect" => Some(Rule::expect_only),
         _ => None,
     };
+    if let Some(d) = dangling(trimmed, offset) {
+        return d;
+    }
     let allowed = context.keywords();
     let list = or_list(&allowed.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>());
     match rule {
         Some(rule) if allowed.contains(&word) => {
             pest::set_error_detail(true);
             match RawParser::parse(rule, trimmed) {
+                Err(e)
+                    if matches!(rule, Rule::profile_only | Rule::test_only)
+                        && error_at_end(&e, trimmed) =>
+                {
+                    unclosed(trimmed, offset, word)
+                }
                 Err(e) => from_pest(&e, trimmed, offset),
                 Ok(_) => Diagnostic::new(codes::SYNTAX_ERROR, format!("unexpected `{word}`"))
                     .primary(
@@ -152,6 +161,66 @@ pub(crate) fn explain_bad(text: &str, offset: usize, context: Context) -> Diagno
             d
         }
     }
+}
+
+/// A fragment that starts with punctuation continues the statement before it.
+fn dangling(text: &str, offset: usize) -> Option<Diagnostic> {
+    let first = text.chars().next()?;
+    if first.is_alphanumeric() || first == '_' || first == '}' {
+        return None;
+    }
+    let token = if text.starts_with("??") {
+        "??"
+    } else {
+        &text[..first.len_utf8()]
+    };
+    let help = match token {
+        "??" => "each `??` must be followed by an alternative, e.g. `?? reply_to.address`",
+        "|" => "each `|` must be followed by a function, e.g. `| trim`",
+        "." => "each `.` must be followed by a function, e.g. `.line`",
+        _ => {
+            "this does not continue the statement before it; check for a missing `=`, `(` or quote"
+        }
+    };
+    Some(
+        Diagnostic::new(codes::SYNTAX_ERROR, format!("unexpected `{token}`"))
+            .primary(
+                Span::new(offset, offset + token.len()),
+                "the statement before cannot continue here",
+            )
+            .help(help),
+    )
+}
+
+fn error_at_end(e: &pest::error::Error<Rule>, text: &str) -> bool {
+    let pos = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let at = e
+        .parse_attempts()
+        .map(|a| a.max_position)
+        .unwrap_or(0)
+        .max(pos);
+    at >= text.trim_end().len()
+}
+
+/// A `profile` or `test` block whose `{` is never closed.
+fn unclosed(text: &str, offset: usize, word: &str) -> Diagnostic {
+    let open = text.find('{').unwrap_or(0);
+    let end = text.trim_end().len();
+    Diagnostic::new(
+        codes::SYNTAX_ERROR,
+        format!("this `{word}` block is never closed"),
+    )
+    .primary(Span::new(offset + open, offset + open + 1), "unclosed `{`")
+    .context(
+        Span::new(offset + end, offset + end),
+        "the block should be closed by here",
+    )
+    .help(
+        "add `}` after the block's last statement; blocks end before the next `profile` or `test`",
+    )
 }
 
 /// Finds a string literal that runs into the end of its line.
@@ -237,6 +306,11 @@ pub(crate) fn from_pest(e: &pest::error::Error<Rule>, input: &str, offset: usize
                 .map(|t| format!("`{t}`")),
         );
     }
+    // Token starts such as `"` or `-` say less than the rule they begin.
+    if expected.iter().any(|t| t == "`\"`" || t == "`r\"`") {
+        expected.push("string".to_owned());
+    }
+    expected.retain(|t| !matches!(t.as_str(), "`\"`" | "`r\"`" | "`-`" | "`_`"));
     expected.sort();
     expected.dedup();
     if expected.is_empty() {

@@ -14,7 +14,7 @@ use crate::message::Email;
 use crate::plugin::bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION, Plugin, PluginPre, types};
 use crate::plugin::cache::{AotCache, CompileSource, first_line};
 use crate::plugin::error::{CallFailure, PluginError, truncate};
-use crate::plugin::state::{CallInput, CallLimits, DocumentScope, HostState};
+use crate::plugin::state::{CallInput, CallLimits, HostState, with_email_document};
 use crate::textops::RegexCache;
 
 /// Settings of the plugin host (the process-wide part; per-route limits are [`CallLimits`]).
@@ -236,7 +236,6 @@ impl PluginHost {
             ..CallLimits::default()
         };
         let mut store = self.new_store("(loading)", limits, CallInput::default());
-        let _scope = DocumentScope::enter();
         let instance =
             plugin
                 .pre
@@ -260,11 +259,6 @@ impl PluginHost {
     ) -> CallOutcome {
         let started = Instant::now();
         let input = CallInput {
-            html: if plugin.imports.html {
-                email.html().map(str::to_owned)
-            } else {
-                None
-            },
             adf: if plugin.imports.adf {
                 crate::plugin::host::find_adf(email)
             } else {
@@ -282,10 +276,14 @@ impl PluginHost {
         };
         let message = crate::plugin::convert::message(email);
         let config = crate::plugin::convert::config(settings);
+        let document = if plugin.imports.html {
+            email.html_document()
+        } else {
+            None
+        };
 
-        let _scope = DocumentScope::enter();
         let mut store = self.new_store(&plugin.name, limits, input);
-        let result = match plugin.pre.instantiate(&mut store) {
+        let result = with_email_document(document, || match plugin.pre.instantiate(&mut store) {
             Err(e) => Err(if is_trap(&e) {
                 classify_trap(&e, &store, limits)
             } else {
@@ -293,25 +291,27 @@ impl PluginHost {
                     message: first_line(&e),
                 }
             }),
-            Ok(instance) => match instance
-                .mailex_extractor_extractor()
-                .call_extract(&mut store, &message, &config)
-            {
-                Err(e) => Err(classify_trap(&e, &store, limits)),
-                Ok(Err(error)) => Err(plugin_error(error)),
-                Ok(Ok(fields)) => {
-                    let size = crate::plugin::convert::output_size(&fields);
-                    if size > limits.max_output_bytes {
-                        Err(CallFailure::Output {
-                            size,
-                            limit: limits.max_output_bytes,
-                        })
-                    } else {
-                        Ok(fields)
+            Ok(instance) => {
+                match instance
+                    .mailex_extractor_extractor()
+                    .call_extract(&mut store, &message, &config)
+                {
+                    Err(e) => Err(classify_trap(&e, &store, limits)),
+                    Ok(Err(error)) => Err(plugin_error(error)),
+                    Ok(Ok(fields)) => {
+                        let size = crate::plugin::convert::output_size(&fields);
+                        if size > limits.max_output_bytes {
+                            Err(CallFailure::Output {
+                                size,
+                                limit: limits.max_output_bytes,
+                            })
+                        } else {
+                            Ok(fields)
+                        }
                     }
                 }
-            },
-        };
+            }
+        });
         let log = &store.data().log;
         CallOutcome {
             result,

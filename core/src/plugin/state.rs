@@ -3,7 +3,6 @@
 //! A fresh [`HostState`] (and a fresh `Store`) is made for every email, so nothing a plugin
 //! does to its memory, its globals or the host's view can leak into the next email.
 
-use std::cell::RefCell;
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -53,8 +52,6 @@ pub(crate) const MAX_PANIC_MESSAGE: usize = 512;
 /// What the host knows about the email of this call, owned (a `Store` must be `'static`).
 #[derive(Debug, Default)]
 pub(crate) struct CallInput {
-    /// The HTML body, parsed lazily on the first `html` call (see [`with_document`]).
-    pub html: Option<String>,
     /// The ADF/XML document of the email, if the plugin imports `adf` and one was found.
     pub adf: Option<crate::adf::AdfDocument>,
     /// Attachment bytes, if the plugin imports `attachments`.
@@ -82,8 +79,6 @@ pub(crate) struct HostState {
     pub regex: RegexCache,
     /// The email, as far as this plugin needs it.
     pub input: CallInput,
-    /// Whether the HTML document has been parsed into [`DOCUMENT`] for this call.
-    pub document_ready: bool,
     /// The limits of this call.
     pub limits: CallLimits,
     /// Log accounting.
@@ -108,7 +103,6 @@ impl HostState {
             memory: MemoryLimiter::new(limits.memory_bytes),
             regex,
             input,
-            document_ready: false,
             limits,
             log: LogBudget::default(),
             plugin: plugin.to_owned(),
@@ -252,41 +246,31 @@ impl ResourceLimiter for MemoryLimiter {
     }
 }
 
-thread_local! {
-    /// The parsed HTML document of the call running on this thread. `scraper::Html` is not
-    /// `Send`, so it cannot live in the store state; host calls run synchronously on the
-    /// thread that called the plugin, and [`DocumentScope`] clears it around every call.
-    static DOCUMENT: RefCell<Option<scraper::Html>> = const { RefCell::new(None) };
-}
+scoped_tls::scoped_thread_local!(
+    /// The parsed HTML document of the email whose call is running on this thread: the
+    /// email's own cached document ([`crate::Email::html_document`]), shared with every
+    /// other extractor, not a copy. `scraper::Html` is not `Send` and is borrowed from the
+    /// email, so it cannot live in the (`'static`, `Send`) store state; host calls run
+    /// synchronously on the calling thread, inside [`with_email_document`].
+    static DOCUMENT: scraper::Html
+);
 
-/// Clears this thread's parsed document when a call starts and when it ends (even by panic).
-pub(crate) struct DocumentScope(());
-
-impl DocumentScope {
-    pub(crate) fn enter() -> Self {
-        DOCUMENT.with(|d| d.borrow_mut().take());
-        DocumentScope(())
+/// Run `call` with `document` visible to the `html` host functions of this thread.
+pub(crate) fn with_email_document<R>(
+    document: Option<&scraper::Html>,
+    call: impl FnOnce() -> R,
+) -> R {
+    match document {
+        Some(doc) => DOCUMENT.set(doc, call),
+        None => call(),
     }
 }
 
-impl Drop for DocumentScope {
-    fn drop(&mut self) {
-        DOCUMENT.with(|d| d.borrow_mut().take());
+/// Run `f` on the HTML document of the running call, or `None` when the email has no HTML.
+pub(crate) fn with_document<R>(f: impl FnOnce(&scraper::Html) -> R) -> Option<R> {
+    if DOCUMENT.is_set() {
+        Some(DOCUMENT.with(f))
+    } else {
+        None
     }
-}
-
-/// Run `f` on the parsed HTML of this call (parsing it on first use), or `None` without HTML.
-pub(crate) fn with_document<R>(
-    state: &mut HostState,
-    f: impl FnOnce(&scraper::Html) -> R,
-) -> Option<R> {
-    let html = state.input.html.as_deref()?;
-    DOCUMENT.with(|cell| {
-        let mut doc = cell.borrow_mut();
-        if !state.document_ready || doc.is_none() {
-            *doc = Some(scraper::Html::parse_document(html));
-            state.document_ready = true;
-        }
-        doc.as_ref().map(f)
-    })
 }

@@ -110,11 +110,10 @@ impl RuleFileError {
 
 /// Parses and checks `text` (named `name` in diagnostics; test inputs are relative to `base`),
 /// returning the program (if any) and every diagnostic.
-fn build(name: &str, text: &str, base: &Path) -> (compiler::Program, Vec<Diagnostic>) {
+fn build(text: &str, base: &Path) -> (compiler::Program, Vec<Diagnostic>) {
     let parsed = mailex_grammar::parse(text);
     let mut diags = parsed.diagnostics;
     let program = compiler::compile(&parsed.file, text, base, &mut diags);
-    let _ = name;
     diags.sort_by_key(|d| d.primary_span().map(|s| s.start).unwrap_or(0));
     (program, diags)
 }
@@ -123,7 +122,7 @@ impl RuleSet {
     /// Compiles rule-file source text. `name` is used in diagnostics and as the extractor name;
     /// test inputs resolve against `base`.
     pub fn compile(name: &str, text: &str, base: &Path) -> Result<RuleSet, RuleFileError> {
-        let (program, diags) = build(name, text, base);
+        let (program, diags) = build(text, base);
         let source = SourceFile::new(name, text);
         let count = diags.iter().filter(|d| d.is_error()).count();
         if count > 0 {
@@ -260,7 +259,7 @@ pub fn check_rule_file(path: &Path) -> CheckResult {
     };
     let base = path.parent().unwrap_or(Path::new("."));
     let name = path.display().to_string();
-    let (_, diagnostics) = build(&name, &text, base);
+    let (_, diagnostics) = build(&text, base);
     let rendered = if diagnostics.is_empty() {
         String::new()
     } else {

@@ -143,7 +143,7 @@ fn golden_semantic_and_runtime_diagnostics() {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let (_, diags) = build(&name, &text, &dir);
+        let (_, diags) = build(&text, &dir);
         let mut actual = render_all(&diags, &SourceFile::new(name.clone(), text.clone()));
         if !diags.iter().any(|d| d.is_error())
             && let Ok(set) = RuleSet::compile(&name, &text, &dir)
@@ -303,35 +303,47 @@ profile "special" priority 5 {
 }
 
 #[test]
-#[ignore = "scratch: dumps the text view of the lead fixtures"]
-fn dump_text_views() {
-    let dir = workspace().join("tests/fixtures/leads");
-    let out = std::env::var("DUMP_DIR").unwrap_or_else(|_| "/tmp/dump".into());
-    std::fs::create_dir_all(&out).unwrap();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.extension().is_some_and(|x| x == "eml") {
-            let raw = std::fs::read(&p).unwrap();
-            let email = Email::parse(&raw).unwrap();
-            let mut s = format!(
-                "SUBJECT: {:?}\nFROM: {:?}\nREPLY-TO: {:?}\nHTML: {}\n-----\n",
-                email.subject(),
-                email.from(),
-                email.reply_to(),
-                email.html().is_some()
-            );
-            s.push_str(email.text());
-            if let Some(doc) = email.html_document() {
-                s.push_str("\n======== HTML TEXT\n");
-                s.push_str(&crate::html::text_view(doc));
-            }
-            std::fs::write(
-                Path::new(&out)
-                    .join(p.file_name().unwrap())
-                    .with_extension("txt"),
-                s,
-            )
-            .unwrap();
+fn load_and_check_report_every_problem_with_the_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.rules");
+    std::fs::write(
+        &path,
+        "version 1\nprofile \"p\" {\n  field a: txt = text.aftr(\"x\")\n  field b: text = text.lines\n}\n",
+    )
+    .expect("write");
+    let err = load_rule_file(&path).expect_err("does not compile");
+    let rendered = err.rendered();
+    assert!(
+        rendered.contains("error[E102]: unknown type `txt`"),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("error[E100]: unknown function `aftr`"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("error[E103]"), "{rendered}");
+    assert!(
+        rendered.contains(&format!("--> {}:3:", path.display())),
+        "{rendered}"
+    );
+    let check = check_rule_file(&path);
+    assert!(check.has_errors());
+    assert_eq!(check.diagnostics.len(), 3);
+    assert!(check_rule_file(&dir.path().join("missing.rules")).has_errors());
+
+    // Warnings do not stop a file from loading.
+    std::fs::write(&path, "profile \"p\" {\n  field a: text = subject\n}\n").expect("write");
+    let set = load_rule_file(&path).expect("compiles with a warning");
+    assert!(set.rendered_warnings().contains("warning[E005]"));
+    assert!(!check_rule_file(&path).has_errors());
+}
+
+#[test]
+fn functions_do_not_panic_on_odd_input() {
+    let odd = "From: \u{1F600} <@>\r\nSubject: =?utf-8?q?=FF?=\r\nContent-Type: text/html\r\n\r\n<td class=name>&#xFFFFFF;&#0;&bogus;<<>>\u{0}é</td><br>";
+    for f in functions::all() {
+        for e in f.examples {
+            let _ = eval_expr(odd, e.expr);
         }
     }
 }

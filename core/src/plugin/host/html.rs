@@ -6,7 +6,7 @@ use crate::plugin::state::{HostState, with_document};
 
 impl Host for HostState {
     fn css_select(&mut self, selector: String) -> Result<Vec<String>, String> {
-        with_document(self, |doc| {
+        with_document(|doc| {
             crate::css::select(doc, &selector)
                 .map(|els| els.iter().map(crate::css::text).collect())
                 .map_err(|e| e.to_string())
@@ -23,7 +23,7 @@ impl Host for HostState {
         selector: String,
         attribute: String,
     ) -> Result<Vec<String>, String> {
-        with_document(self, |doc| {
+        with_document(|doc| {
             crate::css::select(doc, &selector)
                 .map(|els| {
                     els.iter()
@@ -40,7 +40,7 @@ impl Host for HostState {
     }
 
     fn meta(&mut self, name: String) -> Option<String> {
-        with_document(self, |doc| {
+        with_document(|doc| {
             crate::html::meta_tags(doc)
                 .into_iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(&name))

@@ -329,8 +329,13 @@ pub fn reference_markdown() -> String {
 
 // ---- shared step helpers ----
 
+/// A text-to-text transformation.
+pub(crate) type TextFn = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+/// A text-to-slice selection.
+pub(crate) type SliceFn = Box<dyn for<'a> Fn(&'a str) -> Option<&'a str> + Send + Sync>;
+
 /// A step mapping one text to one text.
-pub(crate) struct MapText(pub(crate) Box<dyn Fn(&str) -> Option<String> + Send + Sync>);
+pub(crate) struct MapText(pub(crate) TextFn);
 
 impl Step for MapText {
     fn apply<'c>(&self, input: Value<'c>, _cx: &'c Cx<'c>) -> Option<Value<'c>> {
@@ -340,9 +345,7 @@ impl Step for MapText {
 }
 
 /// A step that picks one sub-slice of a text (never allocates).
-pub(crate) struct SliceText(
-    pub(crate) Box<dyn for<'a> Fn(&'a str) -> Option<&'a str> + Send + Sync>,
-);
+pub(crate) struct SliceText(pub(crate) SliceFn);
 
 impl Step for SliceText {
     fn apply<'c>(&self, input: Value<'c>, _cx: &'c Cx<'c>) -> Option<Value<'c>> {
