@@ -31,6 +31,11 @@ enum Command {
     Route(commands::route::RouteArgs),
     /// Load and validate a config and everything it references.
     Check(commands::check::CheckArgs),
+    /// Run the `test` blocks of rule files (given, or named by a config's routes).
+    Test(commands::test::TestArgs),
+    /// Scaffold and build WebAssembly extractor plugins.
+    #[command(subcommand)]
+    Plugin(commands::plugin::PluginCommand),
     /// Print the JSON Schema of the records.
     Schema,
     /// Re-run extraction over stored mail (a folder or s3://bucket/prefix) and summarise what
@@ -61,6 +66,8 @@ fn run() -> u8 {
         Command::Extract(args) => commands::extract::run(args),
         Command::Route(args) => commands::route::run(args),
         Command::Check(args) => commands::check::run(args),
+        Command::Test(args) => commands::test::run(args).map(|code| u8::try_from(code).unwrap_or(1)),
+        Command::Plugin(command) => commands::plugin::run(&command),
         Command::Schema => commands::schema(),
         Command::Replay { args } => commands::replay::run(args),
     };

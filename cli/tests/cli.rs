@@ -209,3 +209,29 @@ fn schema_subcommand_prints_the_committed_schema() {
     .unwrap();
     assert_eq!(printed, committed);
 }
+
+#[test]
+fn the_example_rule_files_pass_their_tests() {
+    let output = mailex(&["test", "--config", "examples/mailex.toml"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("0 failed"), "{stdout}");
+}
+
+#[test]
+fn a_failing_rule_test_exits_1_with_a_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("wrong.rules");
+    let fixture = root().join("tests/fixtures/leads/zillow.eml");
+    std::fs::write(
+        &rules,
+        format!(
+            "version 1\n\nprofile \"p\" {{\n  field name: person_name required = reply_to.name ?? text.line\n}}\n\ntest \"wrong\" {{\n  input \"{}\"\n  expect {{\n    name = \"Somebody Else\"\n  }}\n}}\n",
+            fixture.display()
+        ),
+    )
+    .unwrap();
+    let output = mailex(&["test", rules.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Somebody Else"));
+}

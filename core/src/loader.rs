@@ -36,7 +36,6 @@ pub fn load_extractor(
     base_dir: &Path,
     limits: &PluginLimits,
 ) -> Result<Arc<dyn Extractor>, LoadFailure> {
-    let _ = limits;
     if let Some(name) = spec.strip_prefix("builtin:") {
         return crate::builtin::resolve(name).ok_or_else(|| {
             LoadFailure::message(format!(
@@ -46,16 +45,17 @@ pub fn load_extractor(
         });
     }
     let path = base_dir.join(spec);
-    if spec.ends_with(".rules") || spec.ends_with(".wasm") {
-        if !path.is_file() {
-            return Err(LoadFailure::message(format!(
-                "extractor file `{}` does not exist",
-                path.display()
-            )));
-        }
-        return Err(LoadFailure::message(format!(
-            "extractor `{spec}`: this kind of extractor is not available in this build"
-        )));
+    if spec.ends_with(".rules") {
+        return crate::rules::load_rule_file(&path)
+            .map(|rules| Arc::new(rules) as Arc<dyn Extractor>)
+            .map_err(|e| LoadFailure {
+                message: format!("rule file `{spec}` does not compile: {e}"),
+                report: Some(e.rendered()),
+            });
+    }
+    if spec.ends_with(".wasm") {
+        return crate::plugin::load_extractor(&path, limits)
+            .map_err(|e| LoadFailure::message(format!("plugin `{spec}` does not load: {e}")));
     }
     Err(LoadFailure::message(format!(
         "unknown extractor `{spec}`: expected `builtin:NAME`, a rule file (`*.rules`) or a plugin (`*.wasm`)"

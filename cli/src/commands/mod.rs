@@ -2,8 +2,10 @@
 
 pub mod check;
 pub mod extract;
+pub mod plugin;
 pub mod replay;
 pub mod route;
+pub mod test;
 
 /// `mailex schema`: prints the JSON Schema of records.
 pub fn schema() -> anyhow::Result<u8> {

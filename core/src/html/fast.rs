@@ -21,7 +21,14 @@
 use super::{CELL_SEPARATOR, Writer};
 
 /// Renders `html` as plain text, exactly as [`text_view`](super::text_view) renders the document
-/// html5ever builds from it (see the [module documentation](self) for the few differences).
+/// html5ever builds from it, in one linear pass and without building that document.
+///
+/// The parser's error recovery is emulated where it changes what a reader sees (implied end
+/// tags, implied table rows and bodies, quirks mode, `<head>` content, raw-text elements,
+/// `<select>`, `<svg>`/`<math>`). Two recoveries are not reproduced: text or inline markup
+/// misplaced directly inside a `<table>` is moved before the table only while the table has
+/// rendered nothing yet (otherwise it stays where it is), and misnested inline formatting (the
+/// adoption agency) is ignored, which never changes the text view.
 ///
 /// ```
 /// let html = "<table><tr><td>Name:<td>Jane&nbsp;Doe<tr><td>Phone:<td>202-555-0143</table>";
@@ -307,6 +314,12 @@ fn classify(name: &str) -> u16 {
     f
 }
 
+/// `classify` of every tracked element, computed once.
+fn classification() -> &'static [u16; NT] {
+    static TABLE: std::sync::OnceLock<[u16; NT]> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| std::array::from_fn(|t| classify(TRACKED[t])))
+}
+
 fn tracked_index(name: &str) -> Option<usize> {
     // Must list TRACKED in order (checked by a test).
     Some(match name {
@@ -535,7 +548,7 @@ impl Builder {
         };
         let name = TRACKED[tag];
         let idx = u32::try_from(self.stack.len() + 1).unwrap_or(u32::MAX);
-        let flags = classify(name);
+        let flags = classification()[tag];
         let mut prev = [0; NK];
         for (k, p) in prev.iter_mut().enumerate() {
             if flags & (1 << k) != 0 {
@@ -1537,16 +1550,8 @@ impl Builder {
                             self.pop();
                         }
                     }
-                    "option" => {
-                        if self.current_is("option") {
-                            self.pop();
-                        }
-                    }
-                    "select" => {
-                        if self.in_scope("select", SELECT_SCOPE) {
-                            self.pop_until("select");
-                        }
-                    }
+                    "option" if self.current_is("option") => self.pop(),
+                    "select" if self.in_scope("select", SELECT_SCOPE) => self.pop_until("select"),
                     "template" => self.end_in_body(name),
                     _ => {}
                 }
@@ -1696,7 +1701,8 @@ fn run(html: &str, b: &mut Builder) {
     let mut i = 0;
     while i < len {
         let lt = find_byte(bytes, i, b'<').unwrap_or(len);
-        if lt > i {
+        // Text only matters to the rendering (meta tags do not depend on it).
+        if lt > i && b.r.on {
             emit_text(b, &html[i..lt], &mut buf);
         }
         if lt >= len {
@@ -1776,7 +1782,7 @@ fn raw_content(
         find_end_tag(bytes, from, name.as_bytes()).unwrap_or(len)
     };
     let content = &html[from..end];
-    if !content.is_empty() {
+    if !content.is_empty() && b.r.on {
         if raw == Raw::Rcdata {
             buf.clear();
             decode(content, false, buf, true);
@@ -1848,6 +1854,10 @@ fn tag_name_end(bytes: &[u8], from: usize) -> usize {
 
 fn lower_into(name: &str, out: &mut String) {
     out.clear();
+    if !name.bytes().any(|c| c.is_ascii_uppercase() || c == 0) {
+        out.push_str(name);
+        return;
+    }
     for c in name.chars() {
         out.push(match c {
             '\0' => '\u{FFFD}',

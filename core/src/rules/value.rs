@@ -170,17 +170,18 @@ impl<'c> Cx<'c> {
         self.nested.get_or_init(|| self.root.nested()).first()
     }
 
-    /// The text view of an email's HTML body, computed once for the root email.
+    /// The text view of an email's HTML body (the same rendering as [`Email::text`] gives an
+    /// HTML-only email), computed once for the root email. No DOM is built.
     pub(crate) fn html_text(&'c self, email: &'c Email<'c>) -> Option<Cow<'c, str>> {
         if std::ptr::eq(email, self.root) {
             let cached = self
                 .html_text
-                .get_or_init(|| self.root.html_document().map(crate::html::text_view));
+                .get_or_init(|| self.root.html().map(crate::html::text_view_str));
             return cached.as_deref().map(Cow::Borrowed);
         }
         email
-            .html_document()
-            .map(|doc| Cow::Owned(crate::html::text_view(doc)))
+            .html()
+            .map(|html| Cow::Owned(crate::html::text_view_str(html)))
     }
 
     /// The ADF document of the root email: an XML attachment, or a body that is ADF.

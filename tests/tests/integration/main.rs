@@ -2,5 +2,6 @@
 
 mod corpus;
 mod examples;
+mod leads;
 mod records;
 mod spoofing;
