@@ -28,6 +28,7 @@ trap 'kill "$MAILEX_TEST_S3_PID" 2>/dev/null || true' EXIT
 
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+(cd plugins && cargo fmt --all --check && cargo clippy --workspace --target wasm32-wasip2 --locked -- -D warnings)
 
 step "tests"
 cargo test --workspace --locked

@@ -66,7 +66,9 @@ fn run() -> u8 {
         Command::Extract(args) => commands::extract::run(args),
         Command::Route(args) => commands::route::run(args),
         Command::Check(args) => commands::check::run(args),
-        Command::Test(args) => commands::test::run(args).map(|code| u8::try_from(code).unwrap_or(1)),
+        Command::Test(args) => {
+            commands::test::run(args).map(|code| u8::try_from(code).unwrap_or(1))
+        }
         Command::Plugin(command) => commands::plugin::run(&command),
         Command::Schema => commands::schema(),
         Command::Replay { args } => commands::replay::run(args),

@@ -214,7 +214,12 @@ fn schema_subcommand_prints_the_committed_schema() {
 fn the_example_rule_files_pass_their_tests() {
     let output = mailex(&["test", "--config", "examples/mailex.toml"]);
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(output.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.contains("0 failed"), "{stdout}");
 }
 
@@ -232,6 +237,11 @@ fn a_failing_rule_test_exits_1_with_a_diff() {
     )
     .unwrap();
     let output = mailex(&["test", rules.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stdout));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains("Somebody Else"));
 }

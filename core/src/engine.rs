@@ -440,7 +440,11 @@ fn build_route(
     let spec = raw.extractor.get_ref().trim().to_owned();
     let limits = raw.limits.unwrap_or_default();
     // Plugins carry per-route limits, so the same wasm under other limits is another extractor.
-    let cache_key = if spec.ends_with(".wasm") { format!("{spec}\u{0}{limits:?}") } else { spec.clone() };
+    let cache_key = if spec.ends_with(".wasm") {
+        format!("{spec}\u{0}{limits:?}")
+    } else {
+        spec.clone()
+    };
     let extractor = match cache.get(&cache_key) {
         Some(e) => Some(e.clone()),
         None => match crate::loader::load_extractor(&spec, base_dir, &limits) {

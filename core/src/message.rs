@@ -422,11 +422,20 @@ mod tests {
         let email = email(raw);
         let text = email.text();
         assert!(!text.contains("Name:Jane"), "cells glued: {text:?}");
-        assert!(text.contains("Name:") && text.contains("Jane\u{a0}Doe") || text.contains("Jane Doe"), "{text:?}");
-        assert!(!text.contains("color:red"), "style leaked into text: {text:?}");
+        assert!(
+            text.contains("Name:") && text.contains("Jane\u{a0}Doe") || text.contains("Jane Doe"),
+            "{text:?}"
+        );
+        assert!(
+            !text.contains("color:red"),
+            "style leaked into text: {text:?}"
+        );
         let one = text.find("Line one").unwrap();
         let two = text.find("Line two").unwrap();
-        assert!(text[one..two].contains('\n'), "<br> must break the line: {text:?}");
+        assert!(
+            text[one..two].contains('\n'),
+            "<br> must break the line: {text:?}"
+        );
         assert!(email.html().unwrap().contains("<table>"));
         assert!(email.html_document().is_some());
     }
@@ -448,7 +457,10 @@ mod tests {
         let nested = email.nested();
         assert_eq!(nested.len(), 1);
         assert_eq!(nested[0].subject(), Some("Fwd lead"));
-        assert_eq!(nested[0].from_address().as_deref(), Some("inner@portal.example"));
+        assert_eq!(
+            nested[0].from_address().as_deref(),
+            Some("inner@portal.example")
+        );
         assert!(nested[0].text().contains("inner body"));
     }
 
@@ -458,7 +470,10 @@ mod tests {
                    From: a@portal.example\r\nContent-Type: text/html\r\n\r\n<body><meta name=\"Lead_Email\" content=\"x@y.example\"></body>\r\n";
         let email = email(raw);
         assert_eq!(email.meta("lead_email"), Some("x@y.example"));
-        assert_eq!(email.received_date().map(|d| d.to_rfc3339()), Some("2026-03-03T09:14:07+00:00".to_owned()));
+        assert_eq!(
+            email.received_date().map(|d| d.to_rfc3339()),
+            Some("2026-03-03T09:14:07+00:00".to_owned())
+        );
     }
 
     #[test]

@@ -25,7 +25,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             );
             for route in routes {
                 if route.extractor_spec.ends_with(".rules") {
-                    let path = engine.config_path().parent().unwrap_or(std::path::Path::new(".")).join(&route.extractor_spec);
+                    let path = engine
+                        .config_path()
+                        .parent()
+                        .unwrap_or(std::path::Path::new("."))
+                        .join(&route.extractor_spec);
                     let checked = mailex_core::rules::check_rule_file(&path);
                     if !checked.rendered.is_empty() {
                         eprint!("{}", checked.rendered);

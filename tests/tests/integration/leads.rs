@@ -11,17 +11,23 @@ fn text(value: Option<&FieldValue>) -> Option<String> {
 
 #[test]
 fn every_lead_email_is_extracted_with_the_corpus_values() {
-    let engine = Engine::load(&workspace_root().join("examples/mailex.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let engine = Engine::load(&workspace_root().join("examples/mailex.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
     let emails = files_below(&fixture("leads"), &[".eml"]);
     assert_eq!(emails.len(), 22, "the lead fixtures changed");
     let mut failures = Vec::new();
     for path in emails {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
-        let expected: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path.with_extension("expected.json")).unwrap()).unwrap();
+        let expected: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(path.with_extension("expected.json")).unwrap(),
+        )
+        .unwrap();
         let record = process_file(&engine, &path);
         if record.status != Status::Extracted {
-            failures.push(format!("{name}: status {} {:?}", record.status, record.errors));
+            failures.push(format!(
+                "{name}: status {} {:?}",
+                record.status, record.errors
+            ));
             continue;
         }
         let got_name = text(record.fields.get("name"));
@@ -36,10 +42,15 @@ fn every_lead_email_is_extracted_with_the_corpus_values() {
         }
         let got_phone = text(record.fields.get("phone"));
         if got_phone.as_deref() != expected["phone"].as_str() {
-            failures.push(format!("{name}: phone {got_phone:?} != {}", expected["phone"]));
+            failures.push(format!(
+                "{name}: phone {got_phone:?} != {}",
+                expected["phone"]
+            ));
         }
         for sensitive in ["name", "email"] {
-            if record.fields.contains_key(sensitive) && !record.sensitive.iter().any(|s| s == sensitive) {
+            if record.fields.contains_key(sensitive)
+                && !record.sensitive.iter().any(|s| s == sensitive)
+            {
                 failures.push(format!("{name}: `{sensitive}` is not marked sensitive"));
             }
         }

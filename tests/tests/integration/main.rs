@@ -1,6 +1,7 @@
 //! Workspace-level integration tests, compiled into one binary (one module per area).
 
 mod corpus;
+mod docs;
 mod examples;
 mod leads;
 mod records;

@@ -97,7 +97,11 @@ fn absurdly_nested_html_is_handled_in_linear_time() {
     // The text view and meta tags are read by a linear scanner; only a DOM (for CSS selectors)
     // needs the nesting trimmed, and then the email says so.
     let email = mailex_core::Email::parse(raw.as_bytes()).unwrap();
-    assert!(email.text().ends_with("deep"), "{:?}", &email.text()[email.text().len().saturating_sub(20)..]);
+    assert!(
+        email.text().ends_with("deep"),
+        "{:?}",
+        &email.text()[email.text().len().saturating_sub(20)..]
+    );
     assert!(!email.html_was_trimmed());
     assert!(email.html_document().is_some());
     assert!(email.html_was_trimmed());

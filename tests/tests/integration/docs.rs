@@ -1,0 +1,105 @@
+//! Every example in the docs that is not tested elsewhere is tested here.
+
+use mailex_core::Record;
+use mailex_tests::workspace_root;
+
+/// The fenced blocks of `lang` in a Markdown file.
+fn blocks(markdown: &str, lang: &str) -> Vec<String> {
+    let fence = format!("```{lang}");
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        match &mut current {
+            None if line.trim_start() == fence => current = Some(String::new()),
+            Some(block) if line.trim_start() == "```" => {
+                out.push(std::mem::take(block));
+                current = None;
+            }
+            Some(block) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn the_record_example_is_a_record() {
+    let doc = std::fs::read_to_string(workspace_root().join("docs/record.md")).unwrap();
+    let examples = blocks(&doc, "json");
+    assert!(!examples.is_empty(), "docs/record.md lost its example");
+    for example in examples {
+        let record: Record = serde_json::from_str(&example)
+            .unwrap_or_else(|e| panic!("docs/record.md example: {e}\n{example}"));
+        assert!(!record.source.is_empty());
+    }
+}
+
+/// Every issue code written in the sources: `Issue::new("code"` / `Issue::for_field("code"`
+/// string literals, the plugin host's `CallFailure::code`, and the rule evaluator's runtime
+/// codes (the grammar's `E2xx` registry).
+fn codes_in_sources() -> std::collections::BTreeSet<String> {
+    let root = workspace_root();
+    let literal = regex::Regex::new(r#"Issue::(?:new|for_field)\(\s*"([a-z_]+)""#).unwrap();
+    let plugin = regex::Regex::new(r#"=> "(plugin_[a-z_]+)""#).unwrap();
+    let mut codes = std::collections::BTreeSet::new();
+    let mut stack = vec![root.join("core/src"), root.join("host-lambda/src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                codes.extend(literal.captures_iter(&text).map(|c| c[1].to_owned()));
+                codes.extend(plugin.captures_iter(&text).map(|c| c[1].to_owned()));
+            }
+        }
+    }
+    for code in mailex_grammar::codes::ALL
+        .iter()
+        .filter(|c| c.number() >= 200)
+    {
+        codes.insert(code.name().replace('-', "_"));
+    }
+    codes
+}
+
+#[test]
+fn every_issue_code_is_documented() {
+    let doc = std::fs::read_to_string(workspace_root().join("docs/record.md")).unwrap();
+    let codes = codes_in_sources();
+    assert!(
+        codes.len() >= 20,
+        "the code scan found too few codes: {codes:?}"
+    );
+    let missing: Vec<&String> = codes
+        .iter()
+        .filter(|c| !doc.contains(&format!("| `{c}` |")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/record.md does not document {missing:?}"
+    );
+}
+
+#[test]
+fn the_config_example_in_the_crate_docs_loads() {
+    let source = std::fs::read_to_string(workspace_root().join("core/src/config.rs")).unwrap();
+    let example: String = source
+        .lines()
+        .skip_while(|l| !l.starts_with("//! ```toml"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("//! ```"))
+        .map(|l| {
+            l.trim_start_matches("//!")
+                .trim_start_matches(' ')
+                .to_owned()
+                + "\n"
+        })
+        .collect();
+    assert!(example.contains("[[route]]"));
+    mailex_tests::engine(&example);
+}
