@@ -245,3 +245,24 @@ fn a_failing_rule_test_exits_1_with_a_diff() {
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("Somebody Else"));
 }
+
+#[test]
+fn stats_report_per_extractor_cost_on_stderr() {
+    let output = mailex(&[
+        "extract",
+        "--stats",
+        "--config",
+        "examples/mailex.toml",
+        "examples/inbox/",
+    ]);
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("peak memory"), "{stderr}");
+    assert!(stderr.contains("builtin:adf"), "{stderr}");
+    assert!(stderr.contains("records: extracted="), "{stderr}");
+    // Stats never mix into the records on stdout.
+    assert_eq!(
+        records(&output).len(),
+        String::from_utf8_lossy(&output.stdout).lines().count()
+    );
+}

@@ -140,6 +140,17 @@ impl Engine {
 
     /// Turns one email into its record. Never panics, never fails.
     pub fn process(&self, input: &Input<'_>) -> Record {
+        self.process_with_stats(input).0
+    }
+
+    /// [`Engine::process`], also reporting what the extractor cost (for `mailex extract --stats`).
+    pub fn process_with_stats(&self, input: &Input<'_>) -> (Record, ProcessStats) {
+        let mut stats = ProcessStats::default();
+        let record = self.process_counted(input, &mut stats);
+        (record, stats)
+    }
+
+    fn process_counted(&self, input: &Input<'_>, stats: &mut ProcessStats) -> Record {
         let input_bytes = input.raw.len() as u64;
         if input_bytes > self.settings.max_input_bytes {
             let mut record = Record::failed(
@@ -156,7 +167,7 @@ impl Engine {
             record.received_at = input.received_at.map(rfc3339);
             return record;
         }
-        match catch_unwind(AssertUnwindSafe(|| self.process_parsed(input))) {
+        match catch_unwind(AssertUnwindSafe(|| self.process_parsed(input, stats))) {
             Ok(record) => record,
             Err(panic) => Record::failed(
                 &input.source,
@@ -172,7 +183,7 @@ impl Engine {
         }
     }
 
-    fn process_parsed(&self, input: &Input<'_>) -> Record {
+    fn process_parsed(&self, input: &Input<'_>, stats: &mut ProcessStats) -> Record {
         let input_bytes = input.raw.len() as u64;
         let email = match Email::parse(input.raw) {
             Ok(email) => email,
@@ -223,9 +234,12 @@ impl Engine {
             route: &route.name,
             settings: &route.settings,
         };
-        let extraction = match catch_unwind(AssertUnwindSafe(|| {
+        let started = std::time::Instant::now();
+        let extracted = catch_unwind(AssertUnwindSafe(|| {
             route.extractor.extract(&email, &context)
-        })) {
+        }));
+        stats.extract_time = Some(started.elapsed());
+        let extraction = match extracted {
             Ok(extraction) => extraction,
             Err(panic) => {
                 record.extractor = Some(info);
@@ -241,6 +255,7 @@ impl Engine {
                 return record;
             }
         };
+        stats.peak_memory_bytes = extraction.peak_memory_bytes;
         info.profile = extraction.profile.clone();
         if extraction.version.is_some() {
             info.version = extraction.version.clone();
@@ -301,6 +316,15 @@ impl Engine {
             warnings,
         })
     }
+}
+
+/// What processing one email cost, beyond the record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProcessStats {
+    /// Time spent in the extractor, when one ran.
+    pub extract_time: Option<std::time::Duration>,
+    /// Peak memory of the extractor, where it can tell (plugins).
+    pub peak_memory_bytes: Option<u64>,
 }
 
 /// The explanation `mailex route` prints.

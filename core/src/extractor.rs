@@ -48,6 +48,9 @@ pub struct Extraction {
     pub profile: Option<String>,
     /// The version the extractor reports for itself at run time (plugins), if any.
     pub version: Option<String>,
+    /// Peak memory the extractor used for this email, where it can tell (plugins: the peak
+    /// linear memory of the instance). Reported by `mailex extract --stats`, not recorded.
+    pub peak_memory_bytes: Option<u64>,
 }
 
 impl Extraction {
@@ -62,6 +65,7 @@ impl Extraction {
             warnings: Vec::new(),
             profile: None,
             version: None,
+            peak_memory_bytes: None,
         }
     }
 

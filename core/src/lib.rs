@@ -50,7 +50,7 @@ pub mod textops;
 
 pub use crate::auth::{AuthPolicy, AuthSettings, AuthVerdicts};
 pub use crate::config::{PluginLimits, Settings};
-pub use crate::engine::{Engine, Input, RouteReport};
+pub use crate::engine::{Engine, Input, ProcessStats, RouteReport};
 pub use crate::error::{ConfigError, ConfigProblem};
 pub use crate::extractor::{Completeness, ExtractContext, Extraction, Extractor};
 pub use crate::message::{Address, Attachment, Email, ParseError};

@@ -2,11 +2,11 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use mailex_core::{Engine, Input, Issue, Record};
+use mailex_core::{Engine, Input, Issue, ProcessStats, Record};
 use rayon::prelude::*;
 
 use crate::inputs::{self, InputSource};
@@ -23,7 +23,8 @@ pub struct ExtractArgs {
     /// Worker threads (default: one per core).
     #[arg(long, short)]
     pub jobs: Option<usize>,
-    /// Print per-extractor timing to stderr after the run.
+    /// Print per-extractor cost to stderr after the run: emails, mean and max extraction time,
+    /// peak memory (plugins).
     #[arg(long)]
     pub stats: bool,
     /// Email files, directories of them, or `-` for stdin.
@@ -47,14 +48,14 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
     let mut stats = Stats::default();
     // Chunks keep memory bounded on huge inputs while preserving input order.
     for chunk in inputs.chunks(256) {
-        let results: Vec<(Record, Duration)> = pool.install(|| {
+        let results: Vec<(Record, ProcessStats)> = pool.install(|| {
             chunk
                 .par_iter()
                 .map(|input| process(&engine, input))
                 .collect()
         });
-        for (record, elapsed) in results {
-            stats.add(&record, elapsed);
+        for (record, cost) in results {
+            stats.add(&record, cost);
             if args.pretty {
                 serde_json::to_writer_pretty(&mut out, &record)?;
             } else {
@@ -70,47 +71,70 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-fn process(engine: &Engine, input: &InputSource) -> (Record, Duration) {
+fn process(engine: &Engine, input: &InputSource) -> (Record, ProcessStats) {
     let limit = engine.settings().max_input_bytes;
-    let started = Instant::now();
-    let record = match input.read(limit) {
-        Ok(raw) => engine.process(&Input::new(&raw, input.name())),
-        Err(e) => Record::failed(
-            input.name(),
-            0,
-            Issue::new("io_error", format!("cannot read input: {}", e.kind())),
+    match input.read(limit) {
+        Ok(raw) => engine.process_with_stats(&Input::new(&raw, input.name())),
+        Err(e) => (
+            Record::failed(
+                input.name(),
+                0,
+                Issue::new("io_error", format!("cannot read input: {}", e.kind())),
+            ),
+            ProcessStats::default(),
         ),
-    };
-    (record, started.elapsed())
+    }
 }
 
+/// Per-extractor cost: emails, total and worst extraction time, worst peak memory.
 #[derive(Default)]
 struct Stats {
-    per_extractor: std::collections::BTreeMap<String, (u64, Duration, Duration)>,
+    per_extractor: std::collections::BTreeMap<String, ExtractorStats>,
     per_status: std::collections::BTreeMap<&'static str, u64>,
 }
 
+#[derive(Default)]
+struct ExtractorStats {
+    emails: u64,
+    total: Duration,
+    max: Duration,
+    peak_memory: Option<u64>,
+}
+
 impl Stats {
-    fn add(&mut self, record: &Record, elapsed: Duration) {
+    fn add(&mut self, record: &Record, cost: ProcessStats) {
         *self.per_status.entry(record.status.as_str()).or_default() += 1;
-        let name = record
-            .extractor
-            .as_ref()
-            .map_or_else(|| "(none)".to_owned(), |e| e.name.clone());
-        let entry = self.per_extractor.entry(name).or_default();
-        entry.0 += 1;
-        entry.1 += elapsed;
-        entry.2 = entry.2.max(elapsed);
+        let Some(extractor) = &record.extractor else {
+            return;
+        };
+        let entry = self
+            .per_extractor
+            .entry(extractor.name.clone())
+            .or_default();
+        let elapsed = cost.extract_time.unwrap_or_default();
+        entry.emails += 1;
+        entry.total += elapsed;
+        entry.max = entry.max.max(elapsed);
+        if let Some(peak) = cost.peak_memory_bytes {
+            entry.peak_memory = Some(entry.peak_memory.unwrap_or(0).max(peak));
+        }
     }
 
     fn print(&self) {
         eprintln!(
-            "{:<40} {:>8} {:>12} {:>12}",
-            "extractor", "emails", "mean", "max"
+            "{:<40} {:>8} {:>12} {:>12} {:>12}",
+            "extractor", "emails", "mean", "max", "peak memory"
         );
-        for (name, (count, total, max)) in &self.per_extractor {
-            let mean = *total / (*count).max(1) as u32;
-            eprintln!("{name:<40} {count:>8} {mean:>12.2?} {max:>12.2?}");
+        for (name, s) in &self.per_extractor {
+            let mean = s.total / u32::try_from(s.emails.max(1)).unwrap_or(u32::MAX);
+            let memory = s.peak_memory.map_or_else(
+                || "-".to_owned(),
+                |b| format!("{:.1} MiB", b as f64 / 1048576.0),
+            );
+            eprintln!(
+                "{name:<40} {:>8} {mean:>12.2?} {:>12.2?} {memory:>12}",
+                s.emails, s.max
+            );
         }
         let statuses: Vec<String> = self
             .per_status

@@ -190,11 +190,14 @@ impl PluginExtractor {
         let outcome = self
             .host
             .call_extract(&plugin, email, settings, self.limits);
+        let failure = outcome.result.as_ref().err().cloned();
+        let mut extraction = to_extraction(&plugin, outcome.result, outcome.log_dropped);
+        extraction.peak_memory_bytes = Some(outcome.memory_peak);
         RunReport {
             plugin: plugin.name.clone(),
             version: plugin.version.clone(),
-            failure: outcome.result.as_ref().err().cloned(),
-            extraction: to_extraction(&plugin, outcome.result, outcome.log_dropped),
+            failure,
+            extraction,
             elapsed: outcome.elapsed,
             memory_peak_bytes: outcome.memory_peak,
             log_lines: outcome.log_lines,

@@ -469,3 +469,51 @@ fn corpus_equivalence() {
         failures.join("\n")
     );
 }
+
+/// Times the scanner against the DOM on the engine bench fixtures; run with
+/// `cargo test --release -p mailex-core --lib html::fast::tests::speed -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing report, not a check"]
+fn speed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/records");
+    for name in [
+        "lead-meta-authenticated.eml",
+        "unknown-sender.eml",
+        "spoofed-forged-below-received.eml",
+    ] {
+        let raw = std::fs::read(root.join(name)).unwrap_or_default();
+        let email = crate::Email::parse(&raw).expect("fixture parses");
+        let Some(html) = email.html().map(str::to_owned) else {
+            eprintln!("{name}: no HTML");
+            continue;
+        };
+        let n = 3_000u32;
+        let time = |f: &dyn Fn()| {
+            let t = Instant::now();
+            for _ in 0..n {
+                f();
+            }
+            t.elapsed() / n
+        };
+        let parse = time(&|| {
+            std::hint::black_box(mail_parser::MessageParser::default().parse(raw.as_slice()));
+        });
+        let dom_text = time(&|| {
+            std::hint::black_box(text_view(&Html::parse_document(&html)));
+        });
+        let dom_meta = time(&|| {
+            std::hint::black_box(meta_tags(&Html::parse_document(&html)));
+        });
+        let fast_text = time(&|| {
+            std::hint::black_box(text_view_str(&html));
+        });
+        let fast_meta = time(&|| {
+            std::hint::black_box(meta_tags_str(&html));
+        });
+        eprintln!(
+            "{name}: {} bytes of HTML; bare parse {parse:?}; DOM text view {dom_text:?}, \
+             DOM meta tags {dom_meta:?}; scanner text view {fast_text:?}, meta tags {fast_meta:?}",
+            html.len()
+        );
+    }
+}
