@@ -184,34 +184,11 @@ impl<'c> Cx<'c> {
             .map(|html| Cow::Owned(crate::html::text_view_str(html)))
     }
 
-    /// The ADF document of the root email: an XML attachment, or a body that is ADF.
+    /// The ADF document of the root email, found as `builtin:adf` finds it
+    /// ([`crate::adf::find_in_email`]: attachments, bodies, HTML, forwarded messages).
     pub(crate) fn adf(&'c self) -> Option<&'c AdfDocument> {
         self.adf
-            .get_or_init(|| {
-                let email = self.root;
-                for att in email.attachments() {
-                    let ct = att.content_type.as_str();
-                    let named_xml = att
-                        .name
-                        .as_deref()
-                        .is_some_and(|n| n.to_ascii_lowercase().ends_with(".xml"));
-                    if (ct.contains("xml") || named_xml)
-                        && let Ok(doc) = AdfDocument::parse_bytes(att.bytes)
-                    {
-                        return Some(doc);
-                    }
-                }
-                let body = email.text();
-                if AdfDocument::sniff(body)
-                    && let Ok(doc) = AdfDocument::parse(body)
-                {
-                    return Some(doc);
-                }
-                email
-                    .html()
-                    .filter(|h| AdfDocument::sniff(h))
-                    .and_then(|h| AdfDocument::parse(h).ok())
-            })
+            .get_or_init(|| crate::adf::find_in_email(self.root).map(|(doc, _origin)| doc))
             .as_ref()
     }
 }

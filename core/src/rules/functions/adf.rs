@@ -5,9 +5,10 @@ use std::borrow::Cow;
 
 pub(crate) const FUNCTION: Function = Function {
     name: "adf",
-    summary: "A value of the ADF/XML lead carried by the email (an XML attachment, or a body that is \
-              ADF), by path relative to `<adf>`, with optional `[attribute=value]` filters. The ADF is \
-              parsed once per email.",
+    summary: "A value of the ADF/XML lead carried by the email (an XML attachment, a body or HTML \
+              that is ADF, or a forwarded message carrying one: found as `builtin:adf` finds it), by \
+              path relative to `<adf>`, with optional `[attribute=value]` filters, a 1-based `#N` \
+              index and a final `@attr`. The ADF is parsed once per email.",
     sigs: SOURCE_TEXT,
     params: &[Param {
         name: "path",
