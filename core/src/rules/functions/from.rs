@@ -16,23 +16,5 @@ pub(crate) const FUNCTION: Function = Function {
         expr: "from.address.after(\"@\")",
         result: Some("rentals.example"),
     }],
-    compile: |_, _| Ok(Box::new(Addresses)),
+    compile: |_, _| Ok(Box::new(AddressHeader(|m| m.from()))),
 };
-
-struct Addresses;
-
-impl Step for Addresses {
-    fn apply<'c>(&self, input: Value<'c>, _cx: &'c Cx<'c>) -> Option<Value<'c>> {
-        match input {
-            Value::Message(m) => {
-                let list = m.from();
-                if list.is_empty() {
-                    None
-                } else {
-                    Some(Value::Addresses(list))
-                }
-            }
-            _ => None,
-        }
-    }
-}

@@ -377,3 +377,21 @@ pub(crate) const IGNORE_CASE: Param = Param {
     required: false,
     doc: "match markers ignoring ASCII case (default `true`)",
 };
+
+/// The step behind `from`, `to` and `reply_to`: one address header of a message, `None` when
+/// the header has no address.
+pub(crate) struct AddressHeader(
+    pub(crate) for<'a, 'm> fn(&'a crate::message::Email<'m>) -> Vec<crate::message::Address>,
+);
+
+impl Step for AddressHeader {
+    fn apply<'c>(&self, input: Value<'c>, _cx: &'c Cx<'c>) -> Option<Value<'c>> {
+        match input {
+            Value::Message(m) => {
+                let list = (self.0)(m);
+                (!list.is_empty()).then_some(Value::Addresses(list))
+            }
+            _ => None,
+        }
+    }
+}

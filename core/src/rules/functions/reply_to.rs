@@ -30,23 +30,5 @@ pub(crate) const FUNCTION: Function = Function {
             result: None,
         },
     ],
-    compile: |_, _| Ok(Box::new(Addresses)),
+    compile: |_, _| Ok(Box::new(AddressHeader(|m| m.reply_to()))),
 };
-
-struct Addresses;
-
-impl Step for Addresses {
-    fn apply<'c>(&self, input: Value<'c>, _cx: &'c Cx<'c>) -> Option<Value<'c>> {
-        match input {
-            Value::Message(m) => {
-                let list = m.reply_to();
-                if list.is_empty() {
-                    None
-                } else {
-                    Some(Value::Addresses(list))
-                }
-            }
-            _ => None,
-        }
-    }
-}
