@@ -266,3 +266,52 @@ fn stats_report_per_extractor_cost_on_stderr() {
         String::from_utf8_lossy(&output.stdout).lines().count()
     );
 }
+
+/// `mailex plugin new` scaffolds a crate that `mailex plugin build` builds, validates and
+/// precompiles as is. Shares the plugins' target directory so the SDK is not rebuilt.
+#[test]
+fn a_scaffolded_plugin_builds_as_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let sdk = root().join("plugins/sdk");
+    let new = mailex(&[
+        "plugin",
+        "new",
+        "demo-leads",
+        "--dir",
+        dir.path().to_str().unwrap(),
+        "--sdk",
+        sdk.to_str().unwrap(),
+    ]);
+    assert!(
+        new.status.success(),
+        "{}",
+        String::from_utf8_lossy(&new.stderr)
+    );
+    let crate_dir = dir.path().join("demo-leads");
+    let cache = dir.path().join("cache");
+    let build = Command::new(env!("CARGO_BIN_EXE_mailex"))
+        .args([
+            "plugin",
+            "build",
+            crate_dir.to_str().unwrap(),
+            "--cache-dir",
+            cache.to_str().unwrap(),
+        ])
+        .env("CARGO_TARGET_DIR", root().join("target/wasm"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&build.stdout);
+    assert!(
+        build.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    assert!(stdout.contains("contract 1.0.0"), "{stdout}");
+    let artefacts: Vec<_> = std::fs::read_dir(&cache).unwrap().flatten().collect();
+    assert!(
+        artefacts
+            .iter()
+            .any(|e| e.path().extension().is_some_and(|x| x == "cwasm")),
+        "no .cwasm in the cache"
+    );
+}

@@ -103,3 +103,55 @@ fn the_config_example_in_the_crate_docs_loads() {
     assert!(example.contains("[[route]]"));
     mailex_tests::engine(&example);
 }
+
+/// The plugin guide's code is the `acme-leads` example plugin, and the guide's route runs it.
+#[test]
+fn the_plugin_guide_example_builds_and_runs() {
+    let root = workspace_root();
+    let guide = std::fs::read_to_string(root.join("docs/plugins.md")).unwrap();
+    let code = blocks(&guide, "rust")
+        .into_iter()
+        .next()
+        .expect("docs/plugins.md has its Rust example");
+    let source =
+        std::fs::read_to_string(root.join("plugins/examples/acme-leads/src/lib.rs")).unwrap();
+    let source: String = source
+        .lines()
+        .skip_while(|l| l.starts_with("//") || l.is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(
+        code, source,
+        "docs/plugins.md and plugins/examples/acme-leads/src/lib.rs drifted apart"
+    );
+
+    let wasm = root.join("target/plugins/acme_leads.wasm");
+    assert!(
+        wasm.is_file(),
+        "{} missing: run scripts/build-plugins.sh (the test command does)",
+        wasm.display()
+    );
+    let route = blocks(&guide, "toml")
+        .into_iter()
+        .find(|b| b.contains("[[route]]"))
+        .expect("the guide's route");
+    let route = route.replace("plugins/acme_leads.wasm", &wasm.display().to_string());
+    let engine = mailex_tests::engine(&route);
+    let record = mailex_tests::process_file(
+        &engine,
+        &root.join("plugins/examples/acme-leads/fixtures/lead-card.eml"),
+    );
+    assert_eq!(record.status, mailex_core::Status::Extracted, "{record:#?}");
+    let field = |name: &str| {
+        record
+            .fields
+            .get(name)
+            .map(mailex_core::FieldValue::to_display_string)
+    };
+    assert_eq!(field("name").as_deref(), Some("Dana Whitfield"));
+    assert_eq!(field("phone").as_deref(), Some("+13125550187"));
+    assert_eq!(
+        field("email").as_deref(),
+        Some("dana.whitfield@example.org")
+    );
+}

@@ -1,0 +1,33 @@
+// The plugin of the author's guide, docs/plugins.md ("3. Write the extractor"); a test keeps
+// the guide's code block and this file identical (below this comment).
+//
+// Build: scripts/build-plugins.sh   (-> target/plugins/acme_leads.wasm)
+// Run:   see the route in docs/plugins.md, "6. Deploy"; fixture: fixtures/lead-card.eml
+
+use mailex_plugin_sdk::{Config, ExtractError, Fields, Message, Plugin, export, host};
+
+struct AcmeLeads;
+
+impl Plugin for AcmeLeads {
+    const NAME: &'static str = "acme-leads";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    fn extract(message: &Message, config: &Config) -> Result<Fields, ExtractError> {
+        let region = config.get_or("phone_region", "US");
+        let Some(name) = host::css_first(".lead .name")? else {
+            return Err(ExtractError::NotApplicable("no .lead card".into()));
+        };
+        let mut fields = Fields::new();
+        fields.name("name", &name);
+        if let Some(raw) = host::css_first(".lead .phone")? {
+            fields.phone("phone", &raw, Some(region));
+        }
+        if let Some(email) = host::regex_group(r"(?i)e-?mail:\s*(\S+@\S+)", &message.text, 1)? {
+            fields.email("email", &email);
+        }
+        log::debug!("{} fields", fields.len());
+        Ok(fields)
+    }
+}
+
+export!(AcmeLeads);
