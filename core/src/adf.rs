@@ -1142,21 +1142,7 @@ mod fuzz_tests {
             "<!DOCTYPE adf [",
             "]>",
         ];
-        let mut state: u64 = 0x5eed;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            usize::try_from(state >> 33).unwrap_or(0)
-        };
-        // MAILEX_FUZZ_ITERS=200000 for a longer run.
-        let iters = std::env::var("MAILEX_FUZZ_ITERS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(3_000);
-        for _ in 0..iters {
-            let n = next() % 40;
-            let s: String = (0..n).map(|_| PIECES[next() % PIECES.len()]).collect();
+        for s in crate::testing::random_documents(0x5eed, PIECES, 40, 3_000) {
             if let Ok(doc) = AdfDocument::parse(&s) {
                 let _ = doc.get("prospect/name[part=first]");
                 let _ = doc.values("prospect/*#2/@part");

@@ -605,21 +605,7 @@ mod fuzz_tests {
             "<head>",
             "<title>",
         ];
-        let mut state: u64 = 0xfeed;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            usize::try_from(state >> 33).unwrap_or(0)
-        };
-        // MAILEX_FUZZ_ITERS=200000 for a longer run.
-        let iters = std::env::var("MAILEX_FUZZ_ITERS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1_500);
-        for _ in 0..iters {
-            let n = next() % 40;
-            let s: String = (0..n).map(|_| PIECES[next() % PIECES.len()]).collect();
+        for s in crate::testing::random_documents(0xfeed, PIECES, 40, 1_500) {
             let (doc, _) = parse_document(&s);
             let view = text_view(&doc);
             assert!(

@@ -46,6 +46,8 @@ pub mod plugin;
 pub mod record;
 pub mod routing;
 pub mod rules;
+#[cfg(test)]
+mod testing;
 pub mod textops;
 
 pub use crate::auth::{AuthPolicy, AuthSettings, AuthVerdicts};
