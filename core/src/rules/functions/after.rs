@@ -31,19 +31,5 @@ pub(crate) const FUNCTION: Function = Function {
             result: None,
         },
     ],
-    compile: |_, args| {
-        let marker = args.req_str(0);
-        if marker.is_empty() {
-            return Err(ArgError::new(
-                mailex_grammar::codes::BAD_ARGUMENTS,
-                0,
-                "the marker is empty",
-            ));
-        }
-        Ok(Box::new(SliceText(if args.bool(1).unwrap_or(true) {
-            Box::new(move |s| textops::after_ci(s, &marker))
-        } else {
-            Box::new(move |s| textops::after(s, &marker))
-        })))
-    },
+    compile: |_, args| marker_search(args, textops::after_ci, textops::after),
 };

@@ -357,6 +357,32 @@ impl Step for SliceText {
     }
 }
 
+/// A text search of `crate::textops` (`after`, `before` and their `_ci` twins).
+pub(crate) type SearchFn = for<'a> fn(&'a str, &str) -> Option<&'a str>;
+
+/// Compiles `after(marker)` / `before(marker)`: a non-empty `marker` (argument 0) and the
+/// `ignore_case` flag (argument 1, default true) choose between `ignore_case` and `exact`.
+pub(crate) fn marker_search(
+    args: &Args,
+    ignore_case: SearchFn,
+    exact: SearchFn,
+) -> Result<Box<dyn Step>, ArgError> {
+    let marker = args.req_str(0);
+    if marker.is_empty() {
+        return Err(ArgError::new(
+            mailex_grammar::codes::BAD_ARGUMENTS,
+            0,
+            "the marker is empty",
+        ));
+    }
+    let search = if args.bool(1).unwrap_or(true) {
+        ignore_case
+    } else {
+        exact
+    };
+    Ok(Box::new(SliceText(Box::new(move |s| search(s, &marker)))))
+}
+
 pub(crate) const TEXT_TO_TEXT: &[Sig] = &[Sig {
     receiver: Ty::Text,
     returns: Ty::Text,
