@@ -17,6 +17,11 @@ fn issue_code(code: mailex_grammar::Code) -> String {
     code.name().replace('-', "_")
 }
 
+/// A record issue about one field, its message led by the code (`E202: ...`).
+fn field_issue(code: mailex_grammar::Code, field: &str, detail: String) -> Issue {
+    Issue::for_field(issue_code(code), field, format!("{code}: {detail}"))
+}
+
 /// Evaluates one alternative to a value.
 fn eval_alt<'c>(alt: &CAlt, cx: &'c Cx<'c>) -> Option<Value<'c>> {
     let mut v = match &alt.head {
@@ -106,12 +111,11 @@ pub(crate) fn extract(program: &Program, order: &[usize], email: &Email<'_>) -> 
                     end -= 1;
                 }
                 raw = &raw[..end];
-                out.warnings.push(Issue::for_field(
-                    issue_code(codes::VALUE_TRUNCATED),
+                out.warnings.push(field_issue(
+                    codes::VALUE_TRUNCATED,
                     &field.name,
                     format!(
-                        "{}: field `{}` was longer than {MAX_FIELD_LEN} bytes and was cut",
-                        codes::VALUE_TRUNCATED,
+                        "field `{}` was longer than {MAX_FIELD_LEN} bytes and was cut",
                         field.name
                     ),
                 ));
@@ -128,12 +132,11 @@ pub(crate) fn extract(program: &Program, order: &[usize], email: &Email<'_>) -> 
             if found.as_ref().is_some_and(|(j, _)| j < i) {
                 continue;
             }
-            out.warnings.push(Issue::for_field(
-                issue_code(codes::NORMALIZE_FAILED),
+            out.warnings.push(field_issue(
+                codes::NORMALIZE_FAILED,
                 &field.name,
                 format!(
-                    "{}: field `{}`: alternative {}/{n} found a value its type rejects: {why}",
-                    codes::NORMALIZE_FAILED,
+                    "field `{}`: alternative {}/{n} found a value its type rejects: {why}",
                     field.name,
                     i + 1
                 ),
@@ -145,28 +148,19 @@ pub(crate) fn extract(program: &Program, order: &[usize], email: &Email<'_>) -> 
                 out.provenance
                     .insert(field.name.clone(), format!("{}/{n}: {}", i + 1, alt.source));
                 if field.required && i > 0 {
-                    out.warnings.push(Issue::for_field(
-                        "degraded",
-                        &field.name,
-                        format!(
-                            "{}: required field `{}` came from alternative {}/{n} (`{}`), not the first; the layout may have changed",
-                            codes::DEGRADED,
-                            field.name,
+                    out.warnings.push(field_issue(codes::DEGRADED, &field.name, format!("required field `{}` came from alternative {}/{n} (`{}`), not the first; the layout may have changed", field.name,
                             i + 1,
-                            alt.source
-                        ),
-                    ));
+                            alt.source)));
                 }
                 out.fields.insert(field.name.clone(), value);
             }
             None if field.required => {
                 out.completeness = Completeness::Partial;
-                out.errors.push(Issue::for_field(
-                    issue_code(codes::MISSING_REQUIRED),
+                out.errors.push(field_issue(
+                    codes::MISSING_REQUIRED,
                     &field.name,
                     format!(
-                        "{}: required field `{}` has no value (tried {n} alternative{})",
-                        codes::MISSING_REQUIRED,
+                        "required field `{}` has no value (tried {n} alternative{})",
                         field.name,
                         if n == 1 { "" } else { "s" }
                     ),
