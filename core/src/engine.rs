@@ -212,12 +212,7 @@ impl Engine {
             return record;
         };
         record.advertiser = Some(route.name.clone());
-        let from_domain = record
-            .sender
-            .as_deref()
-            .and_then(|s| s.rsplit_once('@'))
-            .map(|(_, d)| d.to_owned());
-        let policy_result = verdicts.check(route.policy, from_domain.as_deref());
+        let policy_result = verdicts.check(route.policy, domain_of(record.sender.as_deref()));
         record.auth.policy = Some(route.policy.as_str().to_owned());
         record.auth.passed = Some(policy_result.is_ok());
         if let Err(why) = policy_result {
@@ -301,12 +296,7 @@ impl Engine {
         let selection = self.router.select(&email);
         let auth = selection.chosen.map(|i| {
             let route = &self.router.routes()[i];
-            let from_domain = selection
-                .sender
-                .as_deref()
-                .and_then(|s| s.rsplit_once('@'))
-                .map(|(_, d)| d.to_owned());
-            verdicts.check(route.policy, from_domain.as_deref())
+            verdicts.check(route.policy, domain_of(selection.sender.as_deref()))
         });
         Ok(RouteReport {
             source: input.source.clone(),
@@ -512,6 +502,13 @@ fn compile_regex(pattern: &str, what: &str) -> Result<Regex, String> {
                 e.to_string().lines().last().unwrap_or("syntax error")
             )
         })
+}
+
+/// The domain of a (lower-cased) From address, which authentication aligns against.
+fn domain_of(address: Option<&str>) -> Option<&str> {
+    address
+        .and_then(|a| a.rsplit_once('@'))
+        .map(|(_, domain)| domain)
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
