@@ -46,6 +46,14 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
     },
+    /// Deployed configs in S3: validate and upload a config (`push`), check or list what is
+    /// there, roll back; runs `mailex-config` (see `mailex config --help`).
+    #[command(disable_help_flag = true)]
+    Config {
+        /// Arguments for `mailex-config`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -71,7 +79,8 @@ fn run() -> u8 {
         }
         Command::Plugin(command) => commands::plugin::run(&command),
         Command::Schema => commands::schema(),
-        Command::Replay { args } => commands::replay::run(args),
+        Command::Replay { args } => commands::companion::run("mailex-replay", args),
+        Command::Config { args } => commands::companion::run("mailex-config", args),
     };
     match result {
         Ok(code) => code,

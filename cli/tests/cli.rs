@@ -223,6 +223,44 @@ fn the_example_rule_files_pass_their_tests() {
     assert!(stdout.contains("0 failed"), "{stdout}");
 }
 
+/// A deployed copy of the example config: `mailex.toml` and the rule files, no fixtures.
+#[test]
+fn a_copy_without_fixtures_extracts_and_check_says_what_only_tests_need() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("examples/mailex.toml"),
+        dir.path().join("mailex.toml"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("rules")).unwrap();
+    for entry in std::fs::read_dir(root().join("examples/rules")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join("rules").join(path.file_name().unwrap())).unwrap();
+    }
+    let config = dir.path().join("mailex.toml");
+    let config = config.to_str().unwrap();
+
+    let extracted = mailex(&["extract", "--config", config, "examples/inbox/lead-zillow.eml"]);
+    assert_eq!(extracted.status.code(), Some(0));
+    let record = &records(&extracted)[0];
+    assert_eq!(record["status"], "extracted", "{record}");
+    assert_eq!(record["extractor"]["name"], "rules/zillow.rules");
+
+    let check = mailex(&["check", "--config", config]);
+    assert_eq!(check.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(stderr.contains("error[E110]"), "{stderr}");
+    assert!(stderr.contains("found in test blocks"), "{stderr}");
+
+    let check = mailex(&["check", "--skip-tests", "--config", config]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
 #[test]
 fn a_failing_rule_test_exits_1_with_a_diff() {
     let dir = tempfile::tempdir().unwrap();

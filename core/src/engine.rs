@@ -153,17 +153,8 @@ impl Engine {
     fn process_counted(&self, input: &Input<'_>, stats: &mut ProcessStats) -> Record {
         let input_bytes = input.raw.len() as u64;
         if input_bytes > self.settings.max_input_bytes {
-            let mut record = Record::failed(
-                &input.source,
-                input_bytes,
-                Issue::new(
-                    "too_large",
-                    format!(
-                        "input is {input_bytes} bytes, over the limit of {} bytes; it was not parsed",
-                        self.settings.max_input_bytes
-                    ),
-                ),
-            );
+            let mut record =
+                Record::too_large(&input.source, input_bytes, self.settings.max_input_bytes);
             record.received_at = input.received_at.map(rfc3339);
             return record;
         }

@@ -4,7 +4,9 @@
 //! - `*.rules`: a rule file in the mailex DSL ([`crate::rules`]), compiled once at load;
 //! - `*.wasm`: a WebAssembly component plugin ([`crate::plugin`]), precompiled and cached.
 //!
-//! Relative paths are resolved against the directory of `mailex.toml`.
+//! Relative paths are resolved against the directory of `mailex.toml`. A rule file's extractor
+//! name in records is its path as configured (`rules/zillow.rules`), and its `test` blocks are
+//! not compiled here (see [`crate::rules::TestBlocks`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -46,8 +48,10 @@ pub fn load_extractor(
     }
     let path = base_dir.join(spec);
     if spec.ends_with(".rules") {
-        return crate::rules::load_rule_file(&path)
-            .map(|rules| Arc::new(rules) as Arc<dyn Extractor>)
+        // Extraction never runs `test` blocks: their fixtures need not exist here (a deployed
+        // copy of the rule files has none); `mailex check` and `mailex test` check them.
+        return crate::rules::load_rule_file_with(&path, crate::rules::TestBlocks::Skip)
+            .map(|rules| Arc::new(rules.named(spec)) as Arc<dyn Extractor>)
             .map_err(|e| LoadFailure {
                 message: format!("rule file `{spec}` does not compile: {e}"),
                 report: Some(e.rendered()),

@@ -251,6 +251,11 @@ impl Default for AuthSummary {
 pub struct Record {
     /// Layout version of this record ([`RECORD_VERSION`]).
     pub record_version: u32,
+    /// The stable identity of the input mail, set by hosts that store records (the Lambda host:
+    /// SHA-256 hex of `s3://bucket/key`). The same mail always has the same id, whatever its
+    /// outcome, so a retry or replay replaces its record and consumers can deduplicate on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// What became of the email.
     pub status: Status,
     /// Name of the matched route (the advertiser), or null.
@@ -289,6 +294,7 @@ impl Record {
     pub fn new(status: Status, source: impl Into<String>, input_bytes: u64) -> Self {
         Record {
             record_version: RECORD_VERSION,
+            id: None,
             status,
             advertiser: None,
             extractor: None,
@@ -311,6 +317,21 @@ impl Record {
         let mut record = Record::new(Status::Failed, source, input_bytes);
         record.errors.push(error);
         record
+    }
+
+    /// The `failed` record of an input of `input_bytes` bytes over the size limit `limit`: it
+    /// was not parsed (and need not have been read whole).
+    pub fn too_large(source: impl Into<String>, input_bytes: u64, limit: u64) -> Self {
+        Record::failed(
+            source,
+            input_bytes,
+            Issue::new(
+                "too_large",
+                format!(
+                    "input is {input_bytes} bytes, over the limit of {limit} bytes; it was not parsed"
+                ),
+            ),
+        )
     }
 
     /// Whether any warning has the `degraded` code (a required field came from a fallback).

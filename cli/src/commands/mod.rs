@@ -1,9 +1,9 @@
 //! One module per subcommand. Each exposes an argument struct and a `run` returning the exit code.
 
 pub mod check;
+pub mod companion;
 pub mod extract;
 pub mod plugin;
-pub mod replay;
 pub mod route;
 pub mod test;
 

@@ -64,11 +64,13 @@ pub(crate) struct CTest {
 /// Names an `expect` block may use besides fields.
 pub(crate) const SPECIAL_EXPECTATIONS: &[&str] = &["profile", "status"];
 
-/// Compiles a parsed file. `base` is the directory test inputs are relative to.
+/// Compiles a parsed file. With `tests = Some(base)`, the `test` blocks are compiled too and
+/// their inputs resolved against `base`; with `None` they are skipped: extraction never needs
+/// them, and a deployed copy of the rule files has no fixtures.
 pub(crate) fn compile(
     file: &ast::RuleFile,
     source: &str,
-    base: &Path,
+    tests: Option<&Path>,
     diags: &mut Vec<Diagnostic>,
 ) -> Program {
     let mut c = Compiler { source, diags };
@@ -101,6 +103,12 @@ pub(crate) fn compile(
         .iter()
         .flat_map(|p| p.fields.iter().map(|f| f.name.node.as_str()))
         .collect();
+    let Some(base) = tests else {
+        return Program {
+            profiles,
+            tests: Vec::new(),
+        };
+    };
     let mut tests = Vec::new();
     let mut seen_tests: HashMap<&str, Span> = HashMap::new();
     for t in &file.tests {

@@ -84,13 +84,17 @@ pub enum RuleFileError {
         #[source]
         source: std::io::Error,
     },
-    /// The file has errors; `rendered` holds every diagnostic, rustc-style.
-    #[error("rule file `{}` has {count} error(s)", path.display())]
+    /// The file has errors; `rendered` holds every diagnostic, rustc-style. The one-line
+    /// message names only codes and positions (`E102 at 12:5`), never source text, so it can be
+    /// logged where rule files may hold personal data (e.g. `expect` values).
+    #[error("rule file `{}` has {count} error(s): {located}", path.display())]
     Invalid {
         /// The file.
         path: PathBuf,
         /// Number of errors.
         count: usize,
+        /// The errors' codes and `line:column` positions, e.g. `E102 at 12:5, E110 at 31:9`.
+        located: String,
         /// Every diagnostic (errors and warnings).
         diagnostics: Vec<Diagnostic>,
         /// The diagnostics rendered against the source.
@@ -108,12 +112,23 @@ impl RuleFileError {
     }
 }
 
-/// Parses and checks `text` (named `name` in diagnostics; test inputs are relative to `base`),
-/// returning the program (if any) and every diagnostic.
-fn build(text: &str, base: &Path) -> (compiler::Program, Vec<Diagnostic>) {
+/// What compiling a rule file does with its `test` blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestBlocks {
+    /// Compile them and resolve their inputs, relative to the rule file's directory: a missing
+    /// fixture is an error (E110). For authoring: `mailex check`, `mailex test`.
+    Check,
+    /// Skip them. Extraction never runs tests, so loading a config for extraction (the engine,
+    /// the Lambda host) does not need the fixtures, which a deployed copy does not carry.
+    Skip,
+}
+
+/// Parses and checks `text`, returning the program (if any) and every diagnostic. With
+/// `tests = Some(base)` the `test` blocks are compiled and their inputs resolved against `base`.
+fn build(text: &str, tests: Option<&Path>) -> (compiler::Program, Vec<Diagnostic>) {
     let parsed = mailex_grammar::parse(text);
     let mut diags = parsed.diagnostics;
-    let program = compiler::compile(&parsed.file, text, base, &mut diags);
+    let program = compiler::compile(&parsed.file, text, tests, &mut diags);
     diags.sort_by_key(|d| d.primary_span().map(|s| s.start).unwrap_or(0));
     (program, diags)
 }
@@ -122,14 +137,32 @@ impl RuleSet {
     /// Compiles rule-file source text. `name` is used in diagnostics and as the extractor name;
     /// test inputs resolve against `base`.
     pub fn compile(name: &str, text: &str, base: &Path) -> Result<RuleSet, RuleFileError> {
-        let (program, diags) = build(text, base);
+        Self::compile_with(name, text, Some(base))
+    }
+
+    fn compile_with(
+        name: &str,
+        text: &str,
+        tests: Option<&Path>,
+    ) -> Result<RuleSet, RuleFileError> {
+        let (program, diags) = build(text, tests);
         let source = SourceFile::new(name, text);
         let count = diags.iter().filter(|d| d.is_error()).count();
         if count > 0 {
             let rendered = render_all(&diags, &source);
+            let located = diags
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| match d.primary_span() {
+                    Some(span) => format!("{} at {}", d.code, source.position(span.start)),
+                    None => d.code.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
             return Err(RuleFileError::Invalid {
                 path: PathBuf::from(name),
                 count,
+                located,
                 diagnostics: diags,
                 rendered,
             });
@@ -151,6 +184,14 @@ impl RuleSet {
             warnings: diags,
             source,
         })
+    }
+
+    /// The same rule set under another extractor name. The engine names a rule file by the
+    /// route's `extractor` value (relative to `mailex.toml`), so a record does not depend on
+    /// where the config was unpacked.
+    pub(crate) fn named(mut self, name: &str) -> Self {
+        name.clone_into(&mut self.info.name);
+        self
     }
 
     /// Warnings found while compiling (the file compiled).
@@ -196,30 +237,43 @@ impl Extractor for RuleSet {
     }
 }
 
-/// Loads and compiles a rule file. Test inputs resolve against the file's directory.
+/// Loads and compiles a rule file with its `test` blocks ([`TestBlocks::Check`]). Test inputs
+/// resolve against the file's directory.
 ///
 /// On failure the error carries every diagnostic, already rendered.
 pub fn load_rule_file(path: &Path) -> Result<RuleSet, RuleFileError> {
+    load_rule_file_with(path, TestBlocks::Check)
+}
+
+/// Loads and compiles a rule file, with or without its `test` blocks.
+pub fn load_rule_file_with(path: &Path, tests: TestBlocks) -> Result<RuleSet, RuleFileError> {
     let text = std::fs::read_to_string(path).map_err(|source| RuleFileError::Io {
         path: path.to_owned(),
         source,
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
-    let mut set =
-        RuleSet::compile(&path.display().to_string(), &text, base).map_err(|e| match e {
+    let tests = match tests {
+        TestBlocks::Check => Some(base),
+        TestBlocks::Skip => None,
+    };
+    let mut set = RuleSet::compile_with(&path.display().to_string(), &text, tests).map_err(
+        |e| match e {
             RuleFileError::Invalid {
                 count,
+                located,
                 diagnostics,
                 rendered,
                 ..
             } => RuleFileError::Invalid {
                 path: path.to_owned(),
                 count,
+                located,
                 diagnostics,
                 rendered,
             },
             other => other,
-        })?;
+        },
+    )?;
     set.path = path.to_owned();
     Ok(set)
 }
@@ -259,7 +313,7 @@ pub fn check_rule_file(path: &Path) -> CheckResult {
     };
     let base = path.parent().unwrap_or(Path::new("."));
     let name = path.display().to_string();
-    let (_, diagnostics) = build(&text, base);
+    let (_, diagnostics) = build(&text, Some(base));
     let rendered = if diagnostics.is_empty() {
         String::new()
     } else {

@@ -349,3 +349,53 @@ fn functions_do_not_panic_on_odd_input() {
         }
     }
 }
+
+#[test]
+fn loading_for_extraction_needs_no_test_fixtures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).expect("mkdir");
+    std::fs::write(
+        rules.join("portal.rules"),
+        "version 1\nprofile \"p\" {\n  field name: text required = meta(\"lead_name\")\n}\n\ntest \"t\" {\n  input \"../../fixtures/missing.eml\"\n  expect {\n    name = \"Jane Private\"\n  }\n}\n",
+    )
+    .expect("write");
+    let path = rules.join("portal.rules");
+    // Authoring checks the test blocks: the fixture is missing.
+    let err = load_rule_file(&path).expect_err("E110 with tests");
+    assert!(err.rendered().contains("error[E110]"), "{}", err.rendered());
+    assert!(check_rule_file(&path).has_errors());
+    // Loading for extraction skips them.
+    let set = load_rule_file_with(&path, TestBlocks::Skip).expect("loads without fixtures");
+    assert!(set.run_tests().outcomes.is_empty());
+
+    // The engine loads a copied config without fixtures, and names the rule file as configured.
+    std::fs::write(
+        dir.path().join("mailex.toml"),
+        "[[route]]\nname = \"portal\"\nsender = \"*@portal.example\"\nrequire_auth = \"none\"\nextractor = \"rules/portal.rules\"\n",
+    )
+    .expect("write");
+    let engine = crate::Engine::load(&dir.path().join("mailex.toml")).expect("engine loads");
+    let raw = b"From: leads@portal.example\r\nContent-Type: text/html\r\n\r\n<html><head><meta name=\"lead_name\" content=\"Test Person\"></head></html>\r\n";
+    let record = engine.process(&crate::Input::new(raw, "m.eml"));
+    assert_eq!(record.status, crate::Status::Extracted, "{record:?}");
+    let extractor = record.extractor.expect("extractor");
+    assert_eq!(extractor.name, "rules/portal.rules");
+}
+
+#[test]
+fn a_load_error_names_codes_and_positions_but_no_source_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.rules");
+    std::fs::write(
+        &path,
+        "version 1\nprofile \"p\" {\n  field a: text = meta(\"x\") ?? \"jane.secret@example.com\" ??\n}\n",
+    )
+    .expect("write");
+    let err = load_rule_file_with(&path, TestBlocks::Skip).expect_err("does not compile");
+    let line = err.to_string();
+    assert!(line.contains(" at 3:"), "{line}");
+    assert!(line.contains("E0"), "{line}");
+    assert!(!line.contains("jane.secret"), "{line}");
+    assert!(err.rendered().contains("jane.secret"), "the full report shows the source");
+}

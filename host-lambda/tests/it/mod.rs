@@ -6,5 +6,8 @@ mod decode;
 mod end_to_end;
 mod events;
 mod faults;
+mod memory;
 mod perf;
+mod records;
 mod replay;
+mod deploy_docs;
