@@ -5,31 +5,50 @@
 //! header at the top of the message. Only the top header block, the one the trusted receiver
 //! added, is trustworthy: everything below the first `Received:` header that the trusted
 //! receiver did not add came from the sender and may carry a forged
-//! `Authentication-Results: amazonses.com`. So:
+//! `Authentication-Results: amazonses.com`. So, reading the raw header bytes ([`fields`]):
 //!
-//! 1. walk the headers top to bottom; a `Received:` whose `by` host is a trusted receiver keeps
-//!    the block open, any other `Received:` ends it;
-//! 2. the first `Authentication-Results` in the block whose authserv-id is trusted, and that
-//!    follows a trusted `Received:`, is the one used; any further trusted-looking one is ignored
-//!    (with a warning).
+//! 1. walk the header fields top to bottom; a `Received:` whose `by` host is a trusted receiver
+//!    keeps the block open, any other `Received:` ends it, and so does a field that is not
+//!    well-formed (no colon, not UTF-8, a control character): nothing below it is trusted;
+//! 2. the first `Authentication-Results` in the block that follows a trusted `Received:` and
+//!    whose authserv-id is trusted is the one used; any further trusted-looking one is ignored
+//!    (with a warning). If it does not parse ([`results`]), no verdict counts: a broken header
+//!    is never read as a pass, and never replaced by another;
+//! 3. the first `X-SES-Virus-Verdict` in the same place says whether SES found a virus.
+//!
+//! A verdict vouches for one domain, so it counts only for the From address routing used, and
+//! only when that From is unambiguous ([`from`]): one From field with one cleanly written
+//! mailbox. DMARC counts when its `header.from` is the From domain; DKIM when its signing
+//! domain is aligned with the From domain (same organizational domain, by the Public Suffix
+//! List); SPF when its envelope sender is aligned with the From domain.
 //!
 //! A Lambda event from an SES receipt rule carries the verdicts itself; the host passes them
-//! as [`AuthVerdicts`] and headers are not consulted.
+//! as [`AuthVerdicts::from_ses_receipt`] and the `Authentication-Results` header is not
+//! consulted. The receipt's DKIM verdict names no domain, so it never satisfies a policy on its
+//! own (see [`AuthVerdicts::check`]).
+
+mod fields;
+mod from;
+mod lex;
+pub mod results;
 
 use serde::{Deserialize, Serialize};
 
 use crate::record::{AuthSummary, Issue, Verdict};
 
+pub use from::FromProblem;
+
 /// Which authentication a route requires before its extractor runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthPolicy {
-    /// DMARC pass, or a DKIM pass whose domain is aligned with the From domain (the default).
+    /// DMARC pass for the From domain, or (when the receiver reports no DMARC verdict for it)
+    /// a DKIM pass aligned with the From domain (the default).
     #[default]
     Dmarc,
-    /// A DKIM pass whose domain is aligned with the From domain.
+    /// A DKIM pass whose signing domain is aligned with the From domain.
     Dkim,
-    /// SPF pass (of the envelope sender; the weakest policy).
+    /// An SPF pass for an envelope sender whose domain is aligned with the From domain.
     Spf,
     /// No authentication required (trusted internal sources and tests only).
     None,
@@ -54,7 +73,7 @@ pub enum AuthSource {
     Header,
     /// The receipt of an SES Lambda event.
     SesReceipt,
-    /// No trusted verdicts were found.
+    /// No trusted verdicts were found (or the trusted header could not be parsed).
     None,
 }
 
@@ -63,7 +82,8 @@ pub enum AuthSource {
 pub struct DkimResult {
     /// The verdict.
     pub verdict: Verdict,
-    /// The signing domain (`header.d`, or the domain of `header.i`), lower-case.
+    /// The signing domain (`header.d`, or the domain of `header.i`), lower-case; `None` for an
+    /// SES receipt, which names none.
     pub domain: Option<String>,
 }
 
@@ -76,11 +96,46 @@ pub struct AuthVerdicts {
     pub authserv_id: Option<String>,
     /// SPF verdict.
     pub spf: Verdict,
+    /// The domain SPF vouched for (the envelope sender's), lower-case.
+    pub spf_domain: Option<String>,
     /// Every DKIM result.
     pub dkim: Vec<DkimResult>,
     /// DMARC verdict.
     pub dmarc: Verdict,
+    /// The From domain the DMARC verdict is about (`header.from`), lower-case. An SES receipt
+    /// names none: its verdict is about the From header SES read.
+    pub dmarc_domain: Option<String>,
+    /// Why there are no trusted verdicts, when a trusted header was found but not usable.
+    pub untrusted_reason: Option<String>,
 }
+
+/// Why a route's policy was not met: a record error code and its message (no addresses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthFailure {
+    /// `unauthenticated`, or `ambiguous_from` when the From header cannot be authenticated.
+    pub code: &'static str,
+    /// What was missing.
+    pub message: String,
+}
+
+impl AuthFailure {
+    fn new(code: &'static str, policy: AuthPolicy, why: impl std::fmt::Display) -> Self {
+        AuthFailure {
+            code,
+            message: format!("requires {}: {why}", policy.as_str()),
+        }
+    }
+}
+
+impl std::fmt::Display for AuthFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The From address a policy is checked against: `Ok(Some(address))` for one clean From,
+/// `Ok(None)` for a mail without From, `Err` for an ambiguous one.
+pub type RoutedFrom<'a> = Result<Option<&'a str>, FromProblem>;
 
 impl AuthVerdicts {
     /// No trusted verdicts at all.
@@ -89,25 +144,90 @@ impl AuthVerdicts {
             source: AuthSource::None,
             authserv_id: None,
             spf: Verdict::Missing,
+            spf_domain: None,
             dkim: Vec::new(),
             dmarc: Verdict::Missing,
+            dmarc_domain: None,
+            untrusted_reason: None,
         }
     }
 
-    /// Verdicts from an SES receipt (spf, dkim, dmarc status strings such as `PASS`, `FAIL`,
-    /// `GRAY`, `PROCESSING_FAILED`). SES gives one DKIM verdict without a domain; it is taken
-    /// as aligned, since SES reports the DKIM verdict of the From domain.
-    pub fn from_ses_receipt(spf: &str, dkim: &str, dmarc: &str) -> Self {
+    /// No trusted verdicts, because the trusted header was not usable.
+    fn untrusted(authserv_id: Option<String>, reason: String) -> Self {
+        AuthVerdicts {
+            authserv_id,
+            untrusted_reason: Some(reason),
+            ..AuthVerdicts::none()
+        }
+    }
+
+    /// Verdicts from an SES receipt: the `spfVerdict`, `dkimVerdict` and `dmarcVerdict`
+    /// statuses (`PASS`, `FAIL`, `GRAY`, `PROCESSING_FAILED`) and `mail.source`, the envelope
+    /// sender SPF was checked for.
+    ///
+    /// What a receipt proves: `dmarcVerdict: PASS` that the From domain's DMARC check passed;
+    /// `spfVerdict: PASS` that the envelope sender's domain allowed the sending IP. The
+    /// `dkimVerdict` names no signing domain (a pass may be SES's own `amazonses.com` signature
+    /// or any third party's), so it proves nothing about the From domain and satisfies no policy.
+    pub fn from_ses_receipt(spf: &str, dkim: &str, dmarc: &str, mail_from: Option<&str>) -> Self {
         AuthVerdicts {
             source: AuthSource::SesReceipt,
             authserv_id: Some("amazonses.com".to_owned()),
-            spf: verdict_from_str(spf),
+            spf: parse_verdict(spf),
+            spf_domain: mail_from.and_then(address_domain),
             dkim: vec![DkimResult {
-                verdict: verdict_from_str(dkim),
+                verdict: parse_verdict(dkim),
                 domain: None,
             }],
-            dmarc: verdict_from_str(dmarc),
+            dmarc: parse_verdict(dmarc),
+            dmarc_domain: None,
+            untrusted_reason: None,
         }
+    }
+
+    /// Verdicts from a parsed, trusted `Authentication-Results` header.
+    fn from_results(parsed: &results::AuthResults) -> Self {
+        let mut verdicts = AuthVerdicts {
+            source: AuthSource::Header,
+            authserv_id: Some(parsed.authserv_id.clone()),
+            ..AuthVerdicts::none()
+        };
+        for info in &parsed.results {
+            let verdict = parse_verdict(&info.result);
+            match info.method.as_str() {
+                "spf" => {
+                    verdicts.spf = verdict;
+                    // Every statement of the envelope sender must agree, or none counts.
+                    let mut domains: Vec<String> = [
+                        info.property(Some("smtp"), "mailfrom"),
+                        info.property(None, "envelope-from"),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .map(|v| address_domain(v).unwrap_or_default())
+                    .collect();
+                    domains.dedup();
+                    verdicts.spf_domain = match domains.as_slice() {
+                        [one] if !one.is_empty() => Some(one.clone()),
+                        _ => None,
+                    };
+                }
+                "dkim" => {
+                    let domain = info
+                        .property(Some("header"), "d")
+                        .map(normalize_domain)
+                        .or_else(|| info.property(Some("header"), "i").and_then(address_domain));
+                    verdicts.dkim.push(DkimResult { verdict, domain });
+                }
+                "dmarc" => {
+                    verdicts.dmarc = verdict;
+                    verdicts.dmarc_domain =
+                        info.property(Some("header"), "from").map(normalize_domain);
+                }
+                _ => {}
+            }
+        }
+        verdicts
     }
 
     fn best_dkim(&self) -> Verdict {
@@ -115,7 +235,7 @@ impl AuthVerdicts {
             Verdict::Pass
         } else if self.dkim.iter().any(|d| d.verdict == Verdict::Fail) {
             Verdict::Fail
-        } else if self.dkim.is_empty() {
+        } else if self.dkim.iter().all(|d| d.verdict == Verdict::Missing) {
             Verdict::Missing
         } else {
             Verdict::Other
@@ -123,46 +243,97 @@ impl AuthVerdicts {
     }
 
     /// Whether a DKIM signature passed for a domain aligned (relaxed) with `from_domain`.
-    pub fn aligned_dkim_pass(&self, from_domain: Option<&str>) -> bool {
+    /// Results without a domain (an SES receipt's) never align.
+    pub fn aligned_dkim_pass(&self, from_domain: &str) -> bool {
         self.dkim.iter().any(|d| {
             d.verdict == Verdict::Pass
-                && match (&d.domain, from_domain) {
-                    // SES receipts carry no domain: their DKIM verdict is for the From domain.
-                    (None, _) => self.source == AuthSource::SesReceipt,
-                    (Some(signer), Some(from)) => aligned(signer, from),
-                    (Some(_), None) => false,
-                }
+                && d.domain
+                    .as_deref()
+                    .is_some_and(|signer| aligned(signer, from_domain))
         })
     }
 
-    /// Checks `policy` against these verdicts. `Err` explains what was missing, without
-    /// naming any address.
-    pub fn check(&self, policy: AuthPolicy, from_domain: Option<&str>) -> Result<(), String> {
-        let ok = match policy {
-            AuthPolicy::None => true,
-            AuthPolicy::Spf => self.spf == Verdict::Pass,
-            AuthPolicy::Dkim => self.aligned_dkim_pass(from_domain),
-            AuthPolicy::Dmarc => self.dmarc == Verdict::Pass || self.aligned_dkim_pass(from_domain),
-        };
-        if ok {
+    /// Checks `policy` for the From address routing used. `Err` says what was missing,
+    /// without naming any address. See `docs/security.md` for the decision table.
+    pub fn check(&self, policy: AuthPolicy, from: RoutedFrom<'_>) -> Result<(), AuthFailure> {
+        let fail = |why: String| Err(AuthFailure::new("unauthenticated", policy, why));
+        if policy == AuthPolicy::None {
             return Ok(());
         }
-        let why = match (policy, self.source) {
-            (_, AuthSource::None) => {
-                "no trusted Authentication-Results in the receiver's header block".to_owned()
+        let address = match from {
+            Err(problem) => {
+                return Err(AuthFailure::new(
+                    "ambiguous_from",
+                    policy,
+                    format!("{problem}; such a mail is never authenticated"),
+                ));
             }
-            (AuthPolicy::Spf, _) => format!("spf={}", verdict_name(self.spf)),
-            (AuthPolicy::Dkim, _) => format!(
-                "no DKIM pass aligned with the From domain (dkim={})",
-                verdict_name(self.best_dkim())
-            ),
-            _ => format!(
-                "dmarc={} and no DKIM pass aligned with the From domain (dkim={})",
-                verdict_name(self.dmarc),
-                verdict_name(self.best_dkim())
-            ),
+            Ok(address) => address,
         };
-        Err(format!("requires {}: {why}", policy.as_str()))
+        let Some(from_domain) = address.and_then(address_domain) else {
+            return fail("the mail has no From address to authenticate".to_owned());
+        };
+        if self.source == AuthSource::None {
+            return fail(match &self.untrusted_reason {
+                Some(reason) => reason.clone(),
+                None => {
+                    "no trusted Authentication-Results in the receiver's header block".to_owned()
+                }
+            });
+        }
+        let receipt = self.source == AuthSource::SesReceipt;
+        match policy {
+            AuthPolicy::None => Ok(()),
+            AuthPolicy::Spf => match (&self.spf, &self.spf_domain) {
+                (Verdict::Pass, Some(domain)) if aligned(domain, &from_domain) => Ok(()),
+                (Verdict::Pass, Some(_)) => fail(
+                    "SPF passed for an envelope sender whose domain is not aligned with the From domain".to_owned(),
+                ),
+                (Verdict::Pass, None) => {
+                    fail("SPF passed, but the verdict names no envelope sender domain".to_owned())
+                }
+                (spf, _) => fail(format!("spf={}", verdict_name(*spf))),
+            },
+            AuthPolicy::Dkim if receipt => fail(
+                "an SES receipt's DKIM verdict names no signing domain, so it cannot show a DKIM pass aligned with the From domain (use require_auth = \"dmarc\")".to_owned(),
+            ),
+            AuthPolicy::Dkim => {
+                if self.aligned_dkim_pass(&from_domain) {
+                    Ok(())
+                } else {
+                    fail(format!(
+                        "no DKIM pass aligned with the From domain (dkim={})",
+                        verdict_name(self.best_dkim())
+                    ))
+                }
+            }
+            AuthPolicy::Dmarc if receipt => match self.dmarc {
+                Verdict::Pass => Ok(()),
+                dmarc => fail(format!(
+                    "dmarc={} in the SES receipt (its DKIM verdict names no domain and does not count)",
+                    verdict_name(dmarc)
+                )),
+            },
+            AuthPolicy::Dmarc => {
+                let has_dmarc = self.dmarc != Verdict::Missing || self.dmarc_domain.is_some();
+                if has_dmarc && self.dmarc_domain.as_deref() != Some(from_domain.as_str()) {
+                    return fail(
+                        "the DMARC verdict is not about the From domain (its header.from differs or is missing)".to_owned(),
+                    );
+                }
+                match self.dmarc {
+                    Verdict::Pass => Ok(()),
+                    Verdict::Fail => fail("dmarc=fail".to_owned()),
+                    // No DMARC verdict (or no published policy): an aligned DKIM pass will do.
+                    _ if self.aligned_dkim_pass(&from_domain) => Ok(()),
+                    dmarc => fail(format!(
+                        "dmarc={} and no DKIM pass aligned with the From domain (dkim={})",
+                        verdict_name(dmarc),
+                        verdict_name(self.best_dkim())
+                    )),
+                }
+            }
+        }
     }
 
     /// The summary written into the record.
@@ -220,6 +391,17 @@ impl Default for AuthSettings {
     }
 }
 
+/// What the receiver's own header block says about a mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiverBlock {
+    /// The trusted verdicts ([`AuthSource::None`] when there are none).
+    pub verdicts: AuthVerdicts,
+    /// Whether the receiver's `X-SES-Virus-Verdict` is `FAIL`.
+    pub virus: bool,
+    /// Warnings: ignored or unusable `Authentication-Results`, a malformed block.
+    pub warnings: Vec<Issue>,
+}
+
 impl AuthSettings {
     fn trusts_receiver(&self, host: &str) -> bool {
         let host = host.to_ascii_lowercase();
@@ -234,110 +416,96 @@ impl AuthSettings {
             .any(|t| t.eq_ignore_ascii_case(id))
     }
 
-    /// Reads the trusted verdicts from the top header block (see the module docs). Warnings
-    /// report ignored, lower `Authentication-Results` headers.
-    pub fn verdicts_from_headers(&self, headers: &[(&str, &str)]) -> (AuthVerdicts, Vec<Issue>) {
+    /// Whether an `Authentication-Results` value claims a trusted authserv-id, or cannot be
+    /// read far enough to tell (then it must be assumed to).
+    fn claims_trusted_authserv(&self, value: &str) -> bool {
+        results::authserv_id(value).is_none_or(|id| self.trusts_authserv(&id))
+    }
+
+    /// Reads the receiver's header block from the raw mail (see the module docs): the trusted
+    /// verdicts, the virus verdict, and warnings.
+    pub fn read_receiver_block(&self, raw: &[u8]) -> ReceiverBlock {
         let mut trusted_received = false;
-        let mut found: Option<AuthVerdicts> = None;
+        let mut in_block = true;
+        let mut verdicts: Option<AuthVerdicts> = None;
+        let mut virus: Option<bool> = None;
         let mut ignored = 0usize;
-        for (index, (name, value)) in headers.iter().enumerate() {
-            if name.eq_ignore_ascii_case("Received") {
-                match received_by(value) {
-                    Some(host) if self.trusts_receiver(&host) => trusted_received = true,
-                    _ => {
-                        // The sender's own headers start here; count forged-looking results below.
-                        ignored += headers[index..]
-                            .iter()
-                            .filter(|(n, v)| {
-                                n.eq_ignore_ascii_case("Authentication-Results")
-                                    && self.parse_trusted(v).is_some()
-                            })
-                            .count();
-                        break;
-                    }
-                }
-            } else if name.eq_ignore_ascii_case("Authentication-Results")
-                && let Some(verdicts) = self.parse_trusted(value)
-            {
-                if found.is_none() && trusted_received {
-                    found = Some(verdicts);
-                } else {
+        let mut warnings = Vec::new();
+        for (index, field) in fields::header_fields(raw).enumerate() {
+            let is_results = field.is("Authentication-Results");
+            if !in_block {
+                if is_results
+                    && field
+                        .text()
+                        .is_some_and(|v| self.claims_trusted_authserv(v))
+                {
                     ignored += 1;
                 }
+                continue;
+            }
+            let Some(value) = field.text() else {
+                // Nothing below a malformed field is trusted.
+                in_block = false;
+                if verdicts.is_none() {
+                    warnings.push(Issue::new(
+                        "auth_block_malformed",
+                        format!("header line {} of the receiver's block is not a well-formed header field (no colon, not UTF-8, or a control character); nothing below it is trusted", index + 1),
+                    ));
+                }
+                continue;
+            };
+            if field.is("Received") {
+                match received_by(value) {
+                    Some(host) if self.trusts_receiver(&host) => trusted_received = true,
+                    // The sender's own headers start here.
+                    _ => in_block = false,
+                }
+            } else if field.is("X-SES-Virus-Verdict") && trusted_received && virus.is_none() {
+                virus = Some(value.trim().eq_ignore_ascii_case("FAIL"));
+            } else if is_results && self.claims_trusted_authserv(value) {
+                if verdicts.is_some() || !trusted_received {
+                    ignored += 1;
+                    continue;
+                }
+                verdicts = Some(match results::parse(value) {
+                    Ok(parsed) => AuthVerdicts::from_results(&parsed),
+                    Err(error) => {
+                        let reason = format!(
+                            "the receiver's Authentication-Results does not parse ({error}); none of its verdicts count"
+                        );
+                        warnings.push(Issue::new("auth_results_invalid", reason.clone()));
+                        AuthVerdicts::untrusted(results::authserv_id(value), reason)
+                    }
+                });
             }
         }
-        let mut warnings = Vec::new();
         if ignored > 0 {
             warnings.push(Issue::new(
                 "auth_results_ignored",
                 format!("ignored {ignored} Authentication-Results header(s) with a trusted authserv-id outside the receiver's header block"),
             ));
         }
-        (found.unwrap_or_else(AuthVerdicts::none), warnings)
-    }
-
-    fn parse_trusted(&self, value: &str) -> Option<AuthVerdicts> {
-        let parsed = parse_authentication_results(value)?;
-        self.trusts_authserv(parsed.authserv_id.as_deref()?)
-            .then_some(parsed)
-    }
-}
-
-/// Parses one `Authentication-Results` value (RFC 8601): authserv-id, then `method=result`
-/// entries with properties. Comments are dropped. Returns `None` when there is no authserv-id.
-pub fn parse_authentication_results(value: &str) -> Option<AuthVerdicts> {
-    let cleaned = strip_comments(value);
-    let mut parts = cleaned.split(';');
-    let authserv_id = parts
-        .next()?
-        .split_whitespace()
-        .next()?
-        .to_ascii_lowercase();
-    let mut verdicts = AuthVerdicts {
-        source: AuthSource::Header,
-        authserv_id: Some(authserv_id),
-        ..AuthVerdicts::none()
-    };
-    for resinfo in parts {
-        let mut tokens = resinfo.split_whitespace();
-        let Some((method, result)) = tokens.next().and_then(|t| t.split_once('=')) else {
-            continue;
-        };
-        let verdict = verdict_from_str(result);
-        match method.to_ascii_lowercase().as_str() {
-            "spf" => verdicts.spf = stronger(verdicts.spf, verdict),
-            "dmarc" => verdicts.dmarc = stronger(verdicts.dmarc, verdict),
-            "dkim" => {
-                let mut domain = None;
-                for prop in tokens {
-                    if let Some((key, val)) = prop.split_once('=') {
-                        let key = key.to_ascii_lowercase();
-                        if key == "header.d" {
-                            domain = Some(val.trim_matches('"').to_ascii_lowercase());
-                        } else if key == "header.i" && domain.is_none() {
-                            domain = val
-                                .rsplit_once('@')
-                                .map(|(_, d)| d.trim_matches('"').to_ascii_lowercase());
-                        }
-                    }
-                }
-                verdicts.dkim.push(DkimResult { verdict, domain });
-            }
-            _ => {}
+        ReceiverBlock {
+            verdicts: verdicts.unwrap_or_else(AuthVerdicts::none),
+            virus: virus.unwrap_or(false),
+            warnings,
         }
     }
-    Some(verdicts)
 }
 
-fn stronger(current: Verdict, new: Verdict) -> Verdict {
-    if current == Verdict::Missing {
-        new
-    } else {
-        current
-    }
+/// The From address authentication checks: `sender` (what routing used) when the raw mail
+/// has exactly one From field holding exactly that one mailbox, written cleanly; `parsed_fields`
+/// is how many From fields mail-parser saw.
+pub(crate) fn routed_from<'s>(
+    raw: &[u8],
+    parsed_fields: usize,
+    sender: Option<&'s str>,
+) -> RoutedFrom<'s> {
+    from::check_from(fields::header_fields(raw), parsed_fields, sender).map(|()| sender)
 }
 
-fn verdict_from_str(s: &str) -> Verdict {
+/// Maps a verdict word (`pass`, `FAIL`, `softfail`, `GRAY`, ...) to a [`Verdict`].
+pub fn parse_verdict(s: &str) -> Verdict {
     match s.trim().to_ascii_lowercase().as_str() {
         "pass" => Verdict::Pass,
         "fail" | "hardfail" => Verdict::Fail,
@@ -356,39 +524,34 @@ fn verdict_name(v: Verdict) -> &'static str {
     }
 }
 
-fn strip_comments(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    let mut depth = 0usize;
-    let mut escaped = false;
-    for c in value.chars() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match c {
-            '\\' if depth > 0 => escaped = true,
-            '(' => depth += 1,
-            ')' if depth > 0 => depth -= 1,
-            _ if depth > 0 => {}
-            '\r' | '\n' | '\t' => out.push(' '),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// The `by` host of a `Received:` header value.
+/// The `by` host of a `Received:` header value (`None` when it has none, or when its
+/// comments or quotes do not balance).
 fn received_by(value: &str) -> Option<String> {
-    let cleaned = strip_comments(value);
-    let mut tokens = cleaned.split_whitespace();
-    while let Some(token) = tokens.next() {
-        if token.eq_ignore_ascii_case("by") {
-            return tokens
-                .next()
-                .map(|h| h.trim_end_matches(';').to_ascii_lowercase());
+    let mut c = lex::Cursor::new(value);
+    let mut previous_was_by = false;
+    loop {
+        c.skip_cfws().ok()?;
+        match c.peek()? {
+            // The date follows the `;`: no `by` after it.
+            b';' => return None,
+            b'"' => {
+                c.quoted_string().ok()?;
+                previous_was_by = false;
+            }
+            _ => {
+                let word = c.take_while(|b| {
+                    !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'(' | b')' | b';' | b'"')
+                });
+                if word.is_empty() {
+                    return None;
+                }
+                if previous_was_by {
+                    return Some(word.to_ascii_lowercase());
+                }
+                previous_was_by = word.eq_ignore_ascii_case("by");
+            }
         }
     }
-    None
 }
 
 /// Whether `host` is `suffix` or a subdomain of it.
@@ -399,169 +562,44 @@ fn domain_within(host: &str, suffix: &str) -> bool {
             .is_some_and(|rest| rest.ends_with('.'))
 }
 
-/// Relaxed DMARC alignment: both domains share an organizational domain.
-pub fn aligned(a: &str, b: &str) -> bool {
-    organizational_domain(&a.to_ascii_lowercase()) == organizational_domain(&b.to_ascii_lowercase())
+fn normalize_domain(domain: &str) -> String {
+    domain.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// An approximation of the organizational domain: the registrable domain under the public
-/// suffix. Handles single-label suffixes (`.com`) and the common two-label ones under a
-/// country code (`co.uk`, `com.au`, ...); it is not the full Public Suffix List.
-pub fn organizational_domain(domain: &str) -> String {
-    let labels: Vec<&str> = domain
-        .trim_end_matches('.')
-        .split('.')
-        .filter(|l| !l.is_empty())
-        .collect();
-    if labels.len() <= 2 {
-        return labels.join(".");
+/// The domain of an address (`a@b.example`, `@b.example`), lower-case.
+fn address_domain(address: &str) -> Option<String> {
+    let (_, domain) = address.rsplit_once('@')?;
+    let domain = normalize_domain(domain);
+    (!domain.is_empty()).then_some(domain)
+}
+
+/// Relaxed DMARC alignment: both domains have the same organizational domain (or are the same
+/// domain).
+pub fn aligned(a: &str, b: &str) -> bool {
+    let (a, b) = (normalize_domain(a), normalize_domain(b));
+    if a.is_empty() || b.is_empty() {
+        return false;
     }
-    let second = labels[labels.len() - 2];
-    let tld = labels[labels.len() - 1];
-    let two_label_suffix = tld.len() == 2
-        && matches!(
-            second,
-            "co" | "com" | "net" | "org" | "gov" | "edu" | "ac" | "gob" | "ne" | "or"
-        );
-    let keep = if two_label_suffix { 3 } else { 2 };
-    labels[labels.len() - keep..].join(".")
+    if a == b {
+        return true;
+    }
+    match (organizational_domain(&a), organizational_domain(&b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// The organizational domain (RFC 7489): the registrable domain under its public suffix, by
+/// the Public Suffix List built into the `psl` crate, private section included (so
+/// `victim.github.io` and `attacker.github.io` are different organizations). `None` when the
+/// domain is itself a public suffix or not a domain name.
+pub fn organizational_domain(domain: &str) -> Option<String> {
+    let domain = normalize_domain(domain);
+    if !results::is_domain_name(&domain) {
+        return None;
+    }
+    psl::domain_str(&domain).map(str::to_owned)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SES_TOP: &[(&str, &str)] = &[
-        ("Return-Path", "<bounce@amazonses.com>"),
-        (
-            "Received",
-            "from a11-24.smtp-out.amazonses.com (a11-24.smtp-out.amazonses.com [54.240.11.24])\r\n by inbound-smtp.us-east-1.amazonaws.com with SMTP id abc;\r\n Fri, 29 Sep 2017 14:41:40 +0000 (UTC)",
-        ),
-        ("X-SES-Spam-Verdict", "PASS"),
-        (
-            "Authentication-Results",
-            "amazonses.com;\r\n spf=pass (spfCheck: domain of amazonses.com designates 54.240.11.24 as permitted sender) client-ip=54.240.11.24;\r\n dkim=pass header.i=@amazonses.com;\r\n dkim=pass header.i=@zillowrentals.com;",
-        ),
-        ("From", "Zillow <rentals@zillowrentals.com>"),
-    ];
-
-    #[test]
-    fn reads_the_receivers_results() {
-        let (v, warnings) = AuthSettings::default().verdicts_from_headers(SES_TOP);
-        assert_eq!(v.source, AuthSource::Header);
-        assert_eq!(v.spf, Verdict::Pass);
-        assert_eq!(v.dkim.len(), 2);
-        assert!(warnings.is_empty());
-        assert!(
-            v.check(AuthPolicy::Dmarc, Some("zillowrentals.com"))
-                .is_ok()
-        );
-        assert!(v.check(AuthPolicy::Dkim, Some("zillowrentals.com")).is_ok());
-        assert!(
-            v.check(AuthPolicy::Dmarc, Some("bigportal.example"))
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn forged_results_below_the_senders_received_are_ignored() {
-        let headers = [
-            (
-                "Received",
-                "from x by inbound-smtp.eu-west-1.amazonaws.com with SMTP id q; Fri, 29 Sep 2017 14:41:40 +0000",
-            ),
-            (
-                "Authentication-Results",
-                "amazonses.com; spf=fail; dkim=fail header.i=@portal.example; dmarc=fail header.from=portal.example",
-            ),
-            (
-                "Received",
-                "from evil by mail.evil.example; Fri, 29 Sep 2017 14:40:00 +0000",
-            ),
-            (
-                "Authentication-Results",
-                "amazonses.com; spf=pass; dkim=pass header.d=portal.example; dmarc=pass header.from=portal.example",
-            ),
-        ];
-        let (v, warnings) = AuthSettings::default().verdicts_from_headers(&headers);
-        assert_eq!(v.dmarc, Verdict::Fail);
-        assert!(v.check(AuthPolicy::Dmarc, Some("portal.example")).is_err());
-        assert_eq!(warnings.len(), 1);
-    }
-
-    #[test]
-    fn results_without_a_trusted_received_are_not_trusted() {
-        let headers = [(
-            "Authentication-Results",
-            "amazonses.com; dmarc=pass header.from=portal.example",
-        )];
-        let (v, _) = AuthSettings::default().verdicts_from_headers(&headers);
-        assert_eq!(v.source, AuthSource::None);
-        let err = v
-            .check(AuthPolicy::Dmarc, Some("portal.example"))
-            .unwrap_err();
-        assert!(err.contains("no trusted"), "{err}");
-    }
-
-    #[test]
-    fn a_second_trusted_header_in_the_block_is_ignored() {
-        let headers = [
-            (
-                "Received",
-                "from x by inbound-smtp.us-east-1.amazonaws.com; Fri, 29 Sep 2017 14:41:40 +0000",
-            ),
-            (
-                "Authentication-Results",
-                "amazonses.com; dmarc=fail header.from=portal.example",
-            ),
-            ("From", "a@portal.example"),
-            (
-                "Authentication-Results",
-                "amazonses.com; dmarc=pass header.from=portal.example",
-            ),
-        ];
-        let (v, warnings) = AuthSettings::default().verdicts_from_headers(&headers);
-        assert_eq!(v.dmarc, Verdict::Fail);
-        assert_eq!(warnings[0].code, "auth_results_ignored");
-    }
-
-    #[test]
-    fn untrusted_authserv_ids_are_skipped() {
-        let headers = [
-            (
-                "Received",
-                "from x by inbound-smtp.us-east-1.amazonaws.com; Fri, 29 Sep 2017 14:41:40 +0000",
-            ),
-            ("Authentication-Results", "mx.evil.example; dmarc=pass"),
-        ];
-        let (v, _) = AuthSettings::default().verdicts_from_headers(&headers);
-        assert_eq!(v.source, AuthSource::None);
-    }
-
-    #[test]
-    fn alignment_uses_the_organizational_domain() {
-        assert!(aligned("mail.portal.example", "portal.example"));
-        assert!(aligned("bounce.portal.co.uk", "leads.portal.co.uk"));
-        assert!(!aligned("portal.co.uk", "other.co.uk"));
-        assert!(!aligned("amazonses.com", "zillowrentals.com"));
-    }
-
-    #[test]
-    fn spf_policy_and_ses_receipts() {
-        let v = AuthVerdicts::from_ses_receipt("PASS", "FAIL", "GRAY");
-        assert!(v.check(AuthPolicy::Spf, None).is_ok());
-        assert!(v.check(AuthPolicy::Dmarc, Some("portal.example")).is_err());
-        let v = AuthVerdicts::from_ses_receipt("FAIL", "PASS", "FAIL");
-        assert!(v.check(AuthPolicy::Dkim, Some("portal.example")).is_ok());
-    }
-
-    #[test]
-    fn comments_with_semicolons_do_not_split_results() {
-        let v = parse_authentication_results(
-            "amazonses.com; spf=pass (a; b=fail) smtp.mailfrom=x; dmarc=pass",
-        )
-        .unwrap();
-        assert_eq!(v.spf, Verdict::Pass);
-        assert_eq!(v.dmarc, Verdict::Pass);
-    }
-}
+mod tests;
