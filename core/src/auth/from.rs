@@ -17,7 +17,7 @@ use std::fmt;
 
 use super::fields::RawField;
 use super::lex::{Cursor, is_atext, is_atext_or_utf8};
-use super::results::is_domain_name;
+use super::results::{domain_name, is_dot_atom};
 
 /// Why a From header cannot be authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,11 +168,7 @@ fn addr_spec(c: &mut Cursor<'_>) -> Result<String, FromProblem> {
         format!("\"{content}\"")
     } else {
         let atoms = c.take_while(|b| is_atext(b) || b == b'.');
-        let dot_atom = !atoms.is_empty()
-            && atoms
-                .split('.')
-                .all(|atom| !atom.is_empty() && atom.bytes().all(is_atext));
-        if !dot_atom {
+        if !is_dot_atom(atoms) {
             return Err(FromProblem::Malformed);
         }
         atoms.to_owned()
@@ -180,10 +176,7 @@ fn addr_spec(c: &mut Cursor<'_>) -> Result<String, FromProblem> {
     if !c.eat(b'@') {
         return Err(FromProblem::Malformed);
     }
-    let domain = c.take_while(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
-    if !is_domain_name(domain) {
-        return Err(FromProblem::Malformed);
-    }
+    let domain = domain_name(c).ok_or(FromProblem::Malformed)?;
     Ok(format!("{local}@{domain}").to_ascii_lowercase())
 }
 

@@ -411,7 +411,7 @@ fn pvalue(c: &mut Cursor<'_>) -> Option<Result<String, ResultsError>> {
 }
 
 /// `dot-atom-text`: atoms joined by single dots.
-fn is_dot_atom(text: &str) -> bool {
+pub(crate) fn is_dot_atom(text: &str) -> bool {
     !text.is_empty()
         && text
             .split('.')
@@ -419,7 +419,7 @@ fn is_dot_atom(text: &str) -> bool {
 }
 
 /// `domain-name`: LDH labels joined by dots.
-fn domain_name<'a>(c: &mut Cursor<'a>) -> Option<&'a str> {
+pub(crate) fn domain_name<'a>(c: &mut Cursor<'a>) -> Option<&'a str> {
     let name = c.take_while(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_');
     is_domain_name(name).then_some(name)
 }
@@ -641,14 +641,27 @@ mod tests {
 
     #[test]
     fn hostile_sizes_are_refused() {
-        let many = format!("mx.example;{}", " dkim=pass header.d=a.example;".repeat(MAX_ITEMS + 1));
+        let many = format!(
+            "mx.example;{}",
+            " dkim=pass header.d=a.example;".repeat(MAX_ITEMS + 1)
+        );
         assert_eq!(parse(&many), Err(ResultsError::TooMany));
-        let props = format!("mx.example; dkim=pass{}", " header.d=a.example".repeat(MAX_ITEMS + 1));
+        let props = format!(
+            "mx.example; dkim=pass{}",
+            " header.d=a.example".repeat(MAX_ITEMS + 1)
+        );
         assert_eq!(parse(&props), Err(ResultsError::TooMany));
-        let ok = format!("mx.example;{}", " dkim=pass header.d=a.example;".repeat(MAX_ITEMS));
+        let ok = format!(
+            "mx.example;{}",
+            " dkim=pass header.d=a.example;".repeat(MAX_ITEMS)
+        );
         assert!(parse(&ok).is_ok());
         // Deep comment nesting is counted, not recursed into.
-        let deep = format!("mx.example; dkim=pass {}{}", "(".repeat(100_000), ")".repeat(100_000));
+        let deep = format!(
+            "mx.example; dkim=pass {}{}",
+            "(".repeat(100_000),
+            ")".repeat(100_000)
+        );
         assert!(parse(&deep).is_ok());
     }
 
