@@ -430,6 +430,7 @@ impl AuthSettings {
         let mut verdicts: Option<AuthVerdicts> = None;
         let mut virus: Option<bool> = None;
         let mut ignored = 0usize;
+        let mut malformed_line: Option<usize> = None;
         let mut warnings = Vec::new();
         for (index, field) in fields::header_fields(raw).enumerate() {
             let is_results = field.is("Authentication-Results");
@@ -446,12 +447,7 @@ impl AuthSettings {
             let Some(value) = field.text() else {
                 // Nothing below a malformed field is trusted.
                 in_block = false;
-                if verdicts.is_none() {
-                    warnings.push(Issue::new(
-                        "auth_block_malformed",
-                        format!("header line {} of the receiver's block is not a well-formed header field (no colon, not UTF-8, or a control character); nothing below it is trusted", index + 1),
-                    ));
-                }
+                malformed_line = Some(index + 1);
                 continue;
             };
             if field.is("Received") {
@@ -478,6 +474,17 @@ impl AuthSettings {
                     }
                 });
             }
+        }
+        // Worth a warning only where it cost a verdict: inside the receiver's block, or above
+        // results that were then ignored.
+        if let Some(line) = malformed_line
+            && verdicts.is_none()
+            && (trusted_received || ignored > 0)
+        {
+            warnings.insert(0, Issue::new(
+                "auth_block_malformed",
+                format!("header field {line} of the receiver's block is not well-formed (no colon, not UTF-8, or a control character); nothing below it is trusted"),
+            ));
         }
         if ignored > 0 {
             warnings.push(Issue::new(
