@@ -11,12 +11,12 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use regex::Regex;
 
-use crate::auth::{AuthSettings, AuthVerdicts};
+use crate::auth::{AuthFailure, AuthSettings, AuthVerdicts, ReceiverBlock};
 use crate::config::{self, RawRoute, Settings, SourceFile};
 use crate::error::{ConfigError, ConfigProblem};
 use crate::extractor::{Completeness, ExtractContext, Extractor};
 use crate::message::Email;
-use crate::record::{Issue, Record, Status};
+use crate::record::{Issue, Record, Status, Verdict};
 use crate::routing::{Condition, Route, Router, Selection, SenderPattern};
 
 /// One email to process.
@@ -31,6 +31,10 @@ pub struct Input<'a> {
     /// Authentication verdicts supplied by the host (an SES receipt); when `None`, the trusted
     /// `Authentication-Results` header is read.
     pub auth: Option<AuthVerdicts>,
+    /// SES's virus verdict from the receipt (`receipt.virusVerdict.status`), when the host has
+    /// one. [`Verdict::Fail`] here, or `X-SES-Virus-Verdict: FAIL` in the receiver's own header
+    /// block, makes the record `failed` with code `virus`; the mail is not parsed.
+    pub receipt_virus: Option<Verdict>,
 }
 
 impl<'a> Input<'a> {
@@ -41,6 +45,7 @@ impl<'a> Input<'a> {
             source: source.into(),
             received_at: None,
             auth: None,
+            receipt_virus: None,
         }
     }
 }
@@ -185,6 +190,12 @@ impl Engine {
 
     fn process_parsed(&self, input: &Input<'_>, stats: &mut ProcessStats) -> Record {
         let input_bytes = input.raw.len() as u64;
+        let block = self.auth.read_receiver_block(input.raw);
+        if is_virus(input, &block) {
+            let mut record = virus_record(&input.source, input_bytes);
+            record.received_at = input.received_at.map(rfc3339);
+            return record;
+        }
         let email = match Email::parse(input.raw) {
             Ok(email) => email,
             Err(e) => {
@@ -201,25 +212,26 @@ impl Engine {
             .received_at
             .or_else(|| email.received_date())
             .map(rfc3339);
-        record.sender = email.from_address();
-
-        let (verdicts, auth_warnings) = self.verdicts(input, &email);
-        record.auth = verdicts.summary();
-        record.warnings.extend(auth_warnings);
 
         let selection = self.router.select(&email);
-        let Some(route) = selection.chosen.map(|i| &self.router.routes()[i]) else {
+        let auth = self.authenticate(input, block, &email, &selection);
+        record.sender = selection.sender.clone();
+        record.auth = auth.verdicts.summary();
+        record.warnings.extend(auth.warnings);
+        let (Some(route), Some(policy_result)) = (
+            selection.chosen.map(|i| &self.router.routes()[i]),
+            auth.check,
+        ) else {
             return record;
         };
         record.advertiser = Some(route.name.clone());
-        let policy_result = verdicts.check(route.policy, domain_of(record.sender.as_deref()));
         record.auth.policy = Some(route.policy.as_str().to_owned());
         record.auth.passed = Some(policy_result.is_ok());
-        if let Err(why) = policy_result {
+        if let Err(failure) = policy_result {
             record.status = Status::Unauthenticated;
             record.errors.push(Issue::new(
-                "unauthenticated",
-                format!("route `{}` {why}", route.name),
+                failure.code,
+                format!("route `{}` {}", route.name, failure.message),
             ));
             return record;
         }
@@ -275,10 +287,41 @@ impl Engine {
         record
     }
 
-    fn verdicts(&self, input: &Input<'_>, email: &Email<'_>) -> (AuthVerdicts, Vec<Issue>) {
-        match &input.auth {
+    /// The one authentication decision, shared by [`Engine::process`] and [`Engine::explain`]:
+    /// the verdicts (the host's receipt, else the receiver's header block), checked against the
+    /// chosen route's policy for exactly the From address routing used.
+    fn authenticate(
+        &self,
+        input: &Input<'_>,
+        block: ReceiverBlock,
+        email: &Email<'_>,
+        selection: &Selection,
+    ) -> Authentication {
+        let (verdicts, mut warnings) = match &input.auth {
             Some(verdicts) => (verdicts.clone(), Vec::new()),
-            None => self.auth.verdicts_from_headers(&email.raw_headers()),
+            None => (block.verdicts, block.warnings),
+        };
+        let from_fields = email
+            .message()
+            .header_values(mail_parser::HeaderName::From)
+            .count();
+        let from = crate::auth::routed_from(input.raw, from_fields, selection.sender.as_deref());
+        let check = selection
+            .chosen
+            .map(|i| verdicts.check(self.router.routes()[i].policy, from));
+        let reported = matches!(&check, Some(Err(f)) if f.code == "ambiguous_from");
+        if let Err(problem) = from
+            && !reported
+        {
+            warnings.push(Issue::new(
+                "ambiguous_from",
+                format!("{problem}; the mail can never be authenticated"),
+            ));
+        }
+        Authentication {
+            verdicts,
+            warnings,
+            check,
         }
     }
 
@@ -291,21 +334,41 @@ impl Engine {
                 self.settings.max_input_bytes
             ));
         }
+        let block = self.auth.read_receiver_block(input.raw);
+        if is_virus(input, &block) {
+            return Err(VIRUS_MESSAGE.to_owned());
+        }
         let email = Email::parse(input.raw).map_err(|e| e.to_string())?;
-        let (verdicts, warnings) = self.verdicts(input, &email);
         let selection = self.router.select(&email);
-        let auth = selection.chosen.map(|i| {
-            let route = &self.router.routes()[i];
-            verdicts.check(route.policy, domain_of(selection.sender.as_deref()))
-        });
+        let auth = self.authenticate(input, block, &email, &selection);
         Ok(RouteReport {
             source: input.source.clone(),
             selection,
             routes: self.router.routes().to_vec(),
-            auth,
-            warnings,
+            auth: auth.check,
+            warnings: auth.warnings,
         })
     }
+}
+
+/// The outcome of [`Engine::authenticate`].
+struct Authentication {
+    verdicts: AuthVerdicts,
+    warnings: Vec<Issue>,
+    /// The chosen route's policy check, when a route was chosen.
+    check: Option<Result<(), AuthFailure>>,
+}
+
+const VIRUS_MESSAGE: &str = "SES's virus verdict is FAIL: the mail was not parsed or extracted";
+
+/// Whether SES found a virus: the host's receipt says so, or the receiver's own header block.
+fn is_virus(input: &Input<'_>, block: &ReceiverBlock) -> bool {
+    input.receipt_virus == Some(Verdict::Fail) || block.virus
+}
+
+/// The record of a mail SES flagged as a virus: `failed` with code `virus`, never parsed.
+pub fn virus_record(source: impl Into<String>, input_bytes: u64) -> Record {
+    Record::failed(source, input_bytes, Issue::new("virus", VIRUS_MESSAGE))
 }
 
 /// What processing one email cost, beyond the record.
@@ -327,7 +390,7 @@ pub struct RouteReport {
     /// The routes it was made over.
     pub routes: Vec<Route>,
     /// The chosen route's authentication outcome.
-    pub auth: Option<Result<(), String>>,
+    pub auth: Option<Result<(), AuthFailure>>,
     /// Authentication warnings.
     pub warnings: Vec<Issue>,
 }
@@ -370,11 +433,18 @@ impl std::fmt::Display for RouteReport {
                 self.routes[*i].name,
                 self.routes[*i].policy.as_str()
             )?,
-            (Some(i), Some(Err(why))) => writeln!(
-                f,
-                "  result: unauthenticated: route `{}` {why}",
-                self.routes[*i].name
-            )?,
+            (Some(i), Some(Err(failure))) => {
+                // Name the code when it says more than the status does.
+                let code = match failure.code {
+                    "unauthenticated" => String::new(),
+                    code => format!(" ({code})"),
+                };
+                writeln!(
+                    f,
+                    "  result: unauthenticated{code}: route `{}` {}",
+                    self.routes[*i].name, failure.message
+                )?
+            }
             (Some(i), None) => writeln!(f, "  result: route `{}`", self.routes[*i].name)?,
         }
         for warning in &self.warnings {
@@ -502,13 +572,6 @@ fn compile_regex(pattern: &str, what: &str) -> Result<Regex, String> {
                 e.to_string().lines().last().unwrap_or("syntax error")
             )
         })
-}
-
-/// The domain of a (lower-cased) From address, which authentication aligns against.
-fn domain_of(address: Option<&str>) -> Option<&str> {
-    address
-        .and_then(|a| a.rsplit_once('@'))
-        .map(|(_, domain)| domain)
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {

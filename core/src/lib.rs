@@ -50,14 +50,14 @@ pub mod rules;
 mod testing;
 pub mod textops;
 
-pub use crate::auth::{AuthPolicy, AuthSettings, AuthVerdicts};
+pub use crate::auth::{AuthFailure, AuthPolicy, AuthSettings, AuthVerdicts};
 pub use crate::config::{PluginLimits, Settings};
-pub use crate::engine::{Engine, Input, ProcessStats, RouteReport};
+pub use crate::engine::{Engine, Input, ProcessStats, RouteReport, virus_record};
 pub use crate::error::{ConfigError, ConfigProblem};
 pub use crate::extractor::{Completeness, ExtractContext, Extraction, Extractor};
 pub use crate::message::{Address, Attachment, Email, ParseError};
 pub use crate::record::{
-    ExtractorInfo, ExtractorKind, FieldValue, Issue, Record, Status, record_schema,
+    ExtractorInfo, ExtractorKind, FieldValue, Issue, Record, Status, Verdict, record_schema,
 };
 pub use crate::routing::{Route, Router};
 

@@ -165,9 +165,15 @@ impl<'m> Email<'m> {
         self.message().headers_raw().collect()
     }
 
-    /// Addresses in `From`.
+    /// Addresses in the first `From` field. A mail with several From fields is never
+    /// authenticated; routing and extractors all read the first one.
     pub fn from(&self) -> Vec<Address> {
-        addresses(self.message().from())
+        let first = self
+            .message()
+            .header_values(mail_parser::HeaderName::From)
+            .next()
+            .and_then(HeaderValue::as_address);
+        addresses(first)
     }
 
     /// Addresses in `Reply-To`.
@@ -185,7 +191,8 @@ impl<'m> Email<'m> {
         addresses(self.message().sender())
     }
 
-    /// The first `From` address, lower-cased: what routing matches on.
+    /// The first address of the first `From` field, lower-cased: what routing matches on and
+    /// what authentication checks.
     pub fn from_address(&self) -> Option<String> {
         self.from()
             .into_iter()
