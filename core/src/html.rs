@@ -533,16 +533,13 @@ mod tests {
     }
 
     #[test]
-    fn bounded_parsing_is_fast() {
+    fn deep_nesting_is_trimmed_not_followed() {
+        // The trim is what keeps html5ever linear here; time itself is measured by the
+        // release-mode hostile-input run, never asserted in a test.
         let deep = "<div>".repeat(100_000) + "x";
-        let t = std::time::Instant::now();
-        let (doc, _) = parse_document(&deep);
+        let (doc, trimmed) = parse_document(&deep);
+        assert!(trimmed);
         assert_eq!(text_view(&doc), "x");
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(20),
-            "{:?}",
-            t.elapsed()
-        );
     }
 
     #[test]
