@@ -217,16 +217,21 @@ impl<'m> Email<'m> {
     /// Text parts are used as they are; an HTML-only body is rendered to text that keeps line
     /// and table-cell boundaries (see [`crate::html::text_view`]; the rendering is done by the
     /// streaming [`crate::html::text_view_str`], without building the document). Several body
-    /// parts are joined with blank lines.
+    /// parts are joined with blank lines. Parts are decoded from their charset, including the
+    /// cases mail-parser alone gets wrong (see [`Email::charset_issues`]).
     pub fn text(&self) -> &str {
         self.text.get_or_init(|| {
             let message = self.message();
             let mut out = String::new();
-            for part in message.text_bodies() {
+            for (id, part) in body_parts(message, &message.text_body) {
                 let piece = match &part.body {
-                    PartType::Text(text) => Cow::Borrowed(text.as_ref()),
+                    PartType::Text(text) => {
+                        crate::charset::body_text(message, id, part, text, false).text
+                    }
                     // Rendered by the streaming scanner: no DOM is built for the text view.
-                    PartType::Html(html) => Cow::Owned(crate::html::text_view_str(html)),
+                    PartType::Html(html) => Cow::Owned(crate::html::text_view_str(
+                        &crate::charset::body_text(message, id, part, html, true).text,
+                    )),
                     _ => continue,
                 };
                 if !out.is_empty() {
@@ -242,12 +247,15 @@ impl<'m> Email<'m> {
     pub fn html(&self) -> Option<&str> {
         self.html
             .get_or_init(|| {
-                self.message()
-                    .html_bodies()
-                    .find_map(|part| match &part.body {
-                        PartType::Html(html) => Some(html.to_string()),
-                        _ => None,
-                    })
+                let message = self.message();
+                body_parts(message, &message.html_body).find_map(|(id, part)| match &part.body {
+                    PartType::Html(html) => Some(
+                        crate::charset::body_text(message, id, part, html, true)
+                            .text
+                            .into_owned(),
+                    ),
+                    _ => None,
+                })
             })
             .as_deref()
     }
@@ -324,6 +332,22 @@ impl<'m> Email<'m> {
             .collect()
     }
 
+    /// Charset problems of this email and the emails nested in it, as record warnings:
+    /// `unknown_charset` (a label mailex does not know or cannot decode; the text was decoded by
+    /// the detector's guess, or read as UTF-8 in a header), `charset_guessed` (a body without a
+    /// usable charset declaration was decoded by what its bytes show) and
+    /// `charset_decode_errors` (bytes not valid in their charset were replaced by U+FFFD).
+    ///
+    /// ```
+    /// let raw = b"From: a@portal.example\r\nContent-Type: text/plain; charset=x-klingon\r\n\r\nName: Jane\r\n";
+    /// let email = mailex_core::Email::parse(raw).unwrap();
+    /// assert_eq!(email.charset_issues()[0].code, "unknown_charset");
+    /// assert_eq!(email.text(), "Name: Jane");
+    /// ```
+    pub fn charset_issues(&self) -> Vec<crate::record::Issue> {
+        crate::charset::issues(self.message())
+    }
+
     /// The date of the topmost `Received` header: when the receiving server got the email.
     pub fn received_date(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         let (_, value) = self
@@ -343,6 +367,15 @@ impl<'m> Email<'m> {
                     .map(|d| d.with_timezone(&chrono::Utc))
             })
     }
+}
+
+/// The parts `ids` names (a message's text or HTML body list), with their ids.
+fn body_parts<'a, 'm>(
+    message: &'a Message<'m>,
+    ids: &'a [u32],
+) -> impl Iterator<Item = (u32, &'a MessagePart<'m>)> {
+    ids.iter()
+        .filter_map(move |&id| message.part(id).map(|part| (id, part)))
 }
 
 fn header_value_text(value: &HeaderValue<'_>) -> Option<String> {
