@@ -146,9 +146,16 @@ fn resolve(label: &str) -> Charset {
 
 /// Whether a label names US-ASCII (mail-parser reads it as windows-1252).
 fn is_ascii_label(label: &str) -> bool {
-    ["us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us", "csascii"]
-        .iter()
-        .any(|a| a.eq_ignore_ascii_case(label.trim()))
+    [
+        "us-ascii",
+        "ascii",
+        "ansi_x3.4-1968",
+        "iso646-us",
+        "us",
+        "csascii",
+    ]
+    .iter()
+    .any(|a| a.eq_ignore_ascii_case(label.trim()))
 }
 
 /// The label as a message may show it: charset labels are short tokens; anything else is not
@@ -262,10 +269,7 @@ pub(crate) fn body_text<'a>(
     text: &'a str,
     is_html: bool,
 ) -> Decoded<'a> {
-    let place = PartPlace {
-        id,
-        html: is_html,
-    };
+    let place = PartPlace { id, html: is_html };
     let declared = part
         .content_type()
         .and_then(|ct| ct.attribute("charset"))
@@ -339,7 +343,7 @@ fn declared_text<'a>(
         Charset::MailParser(decoder) if from_meta => {
             let bytes = part_bytes(message, part);
             let text = decoder(&bytes);
-            with_errors(text, label, &bytes, place)
+            with_errors(Cow::Owned(text), label, &bytes, place)
         }
         Charset::MailParser(_) => {
             if !text.contains('\u{FFFD}') {
@@ -540,7 +544,9 @@ fn header_issues(message: &Message<'_>, prefix: &str, out: &mut Vec<Issue>) {
                 let why = match resolve(label) {
                     Charset::Utf8 | Charset::MailParser(_) => continue,
                     Charset::Undecodable => "which mailex cannot decode",
-                    Charset::Encoding(_) | Charset::Unknown => "which mailex cannot decode in headers",
+                    Charset::Encoding(_) | Charset::Unknown => {
+                        "which mailex cannot decode in headers"
+                    }
                 };
                 out.push(Issue::new(
                     "unknown_charset",
@@ -594,7 +600,10 @@ fn for_each_text(value: &HeaderValue<'_>, f: &mut dyn FnMut(&str)) {
         HeaderValue::TextList(list) => list.iter().for_each(|t| f(t)),
         HeaderValue::Address(address) => {
             if let Some(groups) = address.as_group() {
-                groups.iter().filter_map(|g| g.name.as_deref()).for_each(&mut *f);
+                groups
+                    .iter()
+                    .filter_map(|g| g.name.as_deref())
+                    .for_each(&mut *f);
             }
             address.iter().filter_map(|a| a.name()).for_each(f);
         }
@@ -635,7 +644,8 @@ fn declared_labels(value: &[u8]) -> Vec<&str> {
         let after = after.trim_start_matches('"');
         if let Some(quote) = after.find('\'') {
             let label = after.get(..quote).unwrap_or_default();
-            if !label.is_empty() && label.len() <= 64 && label.bytes().all(|b| b.is_ascii_graphic()) {
+            if !label.is_empty() && label.len() <= 64 && label.bytes().all(|b| b.is_ascii_graphic())
+            {
                 labels.push(label);
             }
         }
@@ -655,12 +665,28 @@ mod tests {
         assert!(matches!(resolve("UTF-8"), Charset::Utf8));
         assert!(matches!(resolve("utf8"), Charset::Utf8));
         assert!(matches!(resolve("utf8mb4"), Charset::Utf8));
-        for label in ["iso-2022-jp", "Shift_JIS", "euc-jp", "GB2312", "gbk", "gb18030", "big5", "euc-kr", "ks_c_5601-1987", "koi8-r", "windows-1252"] {
+        for label in [
+            "iso-2022-jp",
+            "Shift_JIS",
+            "euc-jp",
+            "GB2312",
+            "gbk",
+            "gb18030",
+            "big5",
+            "euc-kr",
+            "ks_c_5601-1987",
+            "koi8-r",
+            "windows-1252",
+        ] {
             assert!(matches!(resolve(label), Charset::MailParser(_)), "{label}");
         }
         assert!(matches!(resolve("CP932"), Charset::Encoding(e) if e == encoding_rs::SHIFT_JIS));
-        assert!(matches!(resolve("x_windows_949"), Charset::Encoding(e) if e == encoding_rs::EUC_KR));
-        assert!(matches!(resolve("ISO-2022-JP-2"), Charset::Encoding(e) if e == encoding_rs::ISO_2022_JP));
+        assert!(
+            matches!(resolve("x_windows_949"), Charset::Encoding(e) if e == encoding_rs::EUC_KR)
+        );
+        assert!(
+            matches!(resolve("ISO-2022-JP-2"), Charset::Encoding(e) if e == encoding_rs::ISO_2022_JP)
+        );
         assert!(matches!(resolve("hz-gb-2312"), Charset::Undecodable));
         assert!(matches!(resolve("iso-2022-kr"), Charset::Undecodable));
         assert!(matches!(resolve("x-no-such-charset"), Charset::Unknown));
@@ -675,26 +701,39 @@ mod tests {
 
     #[test]
     fn decoding_counts_malformed_sequences() {
-        assert_eq!(decode_counting(encoding_rs::SHIFT_JIS, b"\x82\xa0abc"), ("あabc".to_owned(), 0));
+        assert_eq!(
+            decode_counting(encoding_rs::SHIFT_JIS, b"\x82\xa0abc"),
+            ("あabc".to_owned(), 0)
+        );
         let (text, errors) = decode_counting(encoding_rs::UTF_8, b"a\xffb\xfe");
         assert_eq!((text.as_str(), errors), ("a\u{FFFD}b\u{FFFD}", 2));
     }
 
     #[test]
     fn the_detector_tells_cjk_charsets_apart() {
-        let text = "お問い合わせありがとうございます。担当者よりご連絡いたします。物件についてのご質問";
-        for encoding in [encoding_rs::SHIFT_JIS, encoding_rs::EUC_JP, encoding_rs::ISO_2022_JP] {
+        let text =
+            "お問い合わせありがとうございます。担当者よりご連絡いたします。物件についてのご質問";
+        for encoding in [
+            encoding_rs::SHIFT_JIS,
+            encoding_rs::EUC_JP,
+            encoding_rs::ISO_2022_JP,
+        ] {
             let (bytes, _, _) = encoding.encode(text);
             assert_eq!(guess(&bytes), encoding, "{}", encoding.name());
         }
-        let (bytes, _, _) = encoding_rs::EUC_KR.encode("안녕하세요. 매물에 대해 문의드립니다. 연락 부탁드립니다.");
+        let (bytes, _, _) =
+            encoding_rs::EUC_KR.encode("안녕하세요. 매물에 대해 문의드립니다. 연락 부탁드립니다.");
         assert_eq!(guess(&bytes), encoding_rs::EUC_KR);
     }
 
     #[test]
     fn header_labels_are_found_in_encoded_words_and_rfc2231_parameters() {
-        let value = b" =?ISO-2022-JP?B?GyRCJDMbKEI=?= =?x-weird*ja?Q?a?= =?not a word?= =?utf-8?q?x?=";
-        assert_eq!(declared_labels(value), vec!["ISO-2022-JP", "utf-8", "x-weird"]);
+        let value =
+            b" =?ISO-2022-JP?B?GyRCJDMbKEI=?= =?x-weird*ja?Q?a?= =?not a word?= =?utf-8?q?x?=";
+        assert_eq!(
+            declared_labels(value),
+            vec!["ISO-2022-JP", "utf-8", "x-weird"]
+        );
         let value = b" attachment; filename*=cp932''%82%A0.pdf";
         assert_eq!(declared_labels(value), vec!["cp932"]);
         assert!(declared_labels(b"plain text, no words").is_empty());

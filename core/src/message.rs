@@ -522,13 +522,28 @@ mod tests {
     #[test]
     fn multi_byte_charsets_decode_in_headers_bodies_and_attachment_names() {
         let cases = [
-            (encoding_rs::ISO_2022_JP, "ISO-2022-JP", "山田 太郎", "お問い合わせ"),
-            (encoding_rs::SHIFT_JIS, "Shift_JIS", "山田 太郎", "電話番号：０９０"),
+            (
+                encoding_rs::ISO_2022_JP,
+                "ISO-2022-JP",
+                "山田 太郎",
+                "お問い合わせ",
+            ),
+            (
+                encoding_rs::SHIFT_JIS,
+                "Shift_JIS",
+                "山田 太郎",
+                "電話番号：０９０",
+            ),
             (encoding_rs::EUC_JP, "EUC-JP", "山田 太郎", "内見希望"),
             (encoding_rs::GBK, "GB2312", "张伟", "看房日期"),
             (encoding_rs::GB18030, "GB18030", "王䶮", "留言"),
             (encoding_rs::BIG5, "Big5", "陳 美玲", "看屋日期"),
-            (encoding_rs::EUC_KR, "ks_c_5601-1987", "김 민준", "문의 내용"),
+            (
+                encoding_rs::EUC_KR,
+                "ks_c_5601-1987",
+                "김 민준",
+                "문의 내용",
+            ),
         ];
         for (encoding, label, name, body) in cases {
             let mut raw = format!(
@@ -560,7 +575,11 @@ mod tests {
             let nested = email.nested();
             assert_eq!(nested[0].subject(), Some(body), "{label}");
             assert_eq!(nested[0].text(), name, "{label}");
-            assert!(email.charset_issues().is_empty(), "{label}: {:?}", email.charset_issues());
+            assert!(
+                email.charset_issues().is_empty(),
+                "{label}: {:?}",
+                email.charset_issues()
+            );
         }
     }
 
@@ -571,7 +590,9 @@ mod tests {
             "<META CHARSET='shift_jis'>",
             "<meta charset=cp932>",
         ] {
-            let html = format!("<html><head><title>物件</title>{meta}</head><body><p>お名前：山田 太郎</p></body></html>");
+            let html = format!(
+                "<html><head><title>物件</title>{meta}</head><body><p>お名前：山田 太郎</p></body></html>"
+            );
             let mut raw = b"From: a@portal.example\r\nContent-Type: text/html\r\n\r\n".to_vec();
             raw.extend(encoded(&html, encoding_rs::SHIFT_JIS));
             let email = Email::parse(&raw).unwrap();
@@ -580,7 +601,10 @@ mod tests {
             assert!(email.charset_issues().is_empty(), "{meta}");
         }
         // Past the first 1024 bytes, a declaration is not looked for (browsers do not either).
-        let html = format!("<p>{}</p><meta charset=shift_jis><p>山田</p>", "x".repeat(1100));
+        let html = format!(
+            "<p>{}</p><meta charset=shift_jis><p>山田</p>",
+            "x".repeat(1100)
+        );
         let mut raw = b"From: a@portal.example\r\nContent-Type: text/html\r\n\r\n".to_vec();
         raw.extend(encoded(&html, encoding_rs::SHIFT_JIS));
         let email = Email::parse(&raw).unwrap();
@@ -599,14 +623,21 @@ mod tests {
     fn unknown_missing_and_broken_charsets_are_reported_and_decoded_as_well_as_possible() {
         let body = "お問い合わせありがとうございます。担当者よりご連絡いたします。";
         // An unknown label: the detector's guess, and a warning naming the label.
-        let mut raw = b"From: a@portal.example\r\nContent-Type: text/plain; charset=x-portal-sjis\r\n\r\n".to_vec();
+        let mut raw =
+            b"From: a@portal.example\r\nContent-Type: text/plain; charset=x-portal-sjis\r\n\r\n"
+                .to_vec();
         raw.extend(encoded(body, encoding_rs::SHIFT_JIS));
         let email = Email::parse(&raw).unwrap();
         assert_eq!(email.text(), body);
         let issues = email.charset_issues();
         assert_eq!(issues.len(), 1);
         assert_eq!(issues[0].code, "unknown_charset");
-        assert!(issues[0].message.contains("`x-portal-sjis`") && issues[0].message.contains("Shift_JIS"), "{}", issues[0].message);
+        assert!(
+            issues[0].message.contains("`x-portal-sjis`")
+                && issues[0].message.contains("Shift_JIS"),
+            "{}",
+            issues[0].message
+        );
         // No charset and not UTF-8: guessed.
         let mut raw = b"From: a@portal.example\r\n\r\n".to_vec();
         raw.extend(encoded(body, encoding_rs::EUC_JP));
@@ -614,20 +645,27 @@ mod tests {
         assert_eq!(email.text(), body);
         assert_eq!(email.charset_issues()[0].code, "charset_guessed");
         // Declared us-ascii, but ISO-2022-JP.
-        let mut raw = b"From: a@portal.example\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n".to_vec();
+        let mut raw =
+            b"From: a@portal.example\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+                .to_vec();
         raw.extend(encoded(body, encoding_rs::ISO_2022_JP));
         let email = Email::parse(&raw).unwrap();
         assert_eq!(email.text(), body);
         assert_eq!(email.charset_issues()[0].code, "charset_guessed");
         // Broken bytes in a declared charset: the rest decodes, the record is told how many.
-        let mut raw = b"From: a@portal.example\r\nContent-Type: text/plain; charset=euc-kr\r\n\r\n".to_vec();
+        let mut raw =
+            b"From: a@portal.example\r\nContent-Type: text/plain; charset=euc-kr\r\n\r\n".to_vec();
         raw.extend(encoded("안녕하세요", encoding_rs::EUC_KR));
         raw.extend_from_slice(b"\xff\xff");
         let email = Email::parse(&raw).unwrap();
         assert!(email.text().starts_with("안녕하세요"));
         let issues = email.charset_issues();
         assert_eq!(issues[0].code, "charset_decode_errors");
-        assert!(issues[0].message.contains("`euc-kr`"), "{}", issues[0].message);
+        assert!(
+            issues[0].message.contains("`euc-kr`"),
+            "{}",
+            issues[0].message
+        );
         // Broken UTF-8.
         let raw = b"From: a@portal.example\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nok \xe3\x81 end\r\n";
         let email = Email::parse(raw).unwrap();
@@ -637,9 +675,14 @@ mod tests {
         let raw = "From: a@portal.example\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nok \u{FFFD}\r\n";
         assert!(email_issues(raw).is_empty());
         // Headers: an unknown label and undecodable raw bytes are reported, never the text.
-        let raw = b"From: a@portal.example\r\nSubject: =?x-klingon?B?cWFwbGE=?= \xb0\xa1\r\n\r\nbody\r\n";
+        let raw =
+            b"From: a@portal.example\r\nSubject: =?x-klingon?B?cWFwbGE=?= \xb0\xa1\r\n\r\nbody\r\n";
         let email = Email::parse(raw).unwrap();
-        let codes: Vec<_> = email.charset_issues().into_iter().map(|i| (i.code, i.message)).collect();
+        let codes: Vec<_> = email
+            .charset_issues()
+            .into_iter()
+            .map(|i| (i.code, i.message))
+            .collect();
         assert_eq!(codes.len(), 2, "{codes:?}");
         assert_eq!(codes[0].0, "unknown_charset");
         assert!(codes[0].1.contains("header `Subject`") && codes[0].1.contains("`x-klingon`"));

@@ -95,7 +95,12 @@ fn charset_in_content_type(content: &str) -> Option<&str> {
         };
         let value = value.trim_start_matches(|c: char| c.is_ascii_whitespace());
         let value = match value.chars().next() {
-            Some(q @ ('"' | '\'')) => value.get(1..).unwrap_or_default().split(q).next().unwrap_or_default(),
+            Some(q @ ('"' | '\'')) => value
+                .get(1..)
+                .unwrap_or_default()
+                .split(q)
+                .next()
+                .unwrap_or_default(),
             _ => value
                 .split(|c: char| c.is_ascii_whitespace() || c == ';')
                 .next()

@@ -52,7 +52,15 @@ mod tests {
 
     #[test]
     fn other_characters_are_kept() {
-        for s in ["東京都港区", "①", "ｶﾀｶﾅ", "ﬁ", "—", "１２３ abc", "\u{FF00}\u{FF5F}"] {
+        for s in [
+            "東京都港区",
+            "①",
+            "ｶﾀｶﾅ",
+            "ﬁ",
+            "—",
+            "１２３ abc",
+            "\u{FF00}\u{FF5F}",
+        ] {
             let folded = fold_width(s);
             assert_eq!(folded.chars().count(), s.chars().count(), "{s}");
         }
