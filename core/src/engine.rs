@@ -236,6 +236,10 @@ impl Engine {
             return record;
         }
 
+        // Only matched, authenticated emails are told about their charsets: that is where text
+        // is read.
+        record.warnings.extend(email.charset_issues());
+
         let mut info = route.extractor.info().clone();
         let context = ExtractContext {
             route: &route.name,

@@ -20,7 +20,7 @@ use scraper::Html;
 
 mod fast;
 
-pub use fast::{meta_tags_str, text_view_str};
+pub use fast::{meta_charset_str, meta_tags_str, text_view_str};
 
 /// Elements whose content is not text a reader sees.
 const SKIPPED: &[&str] = &[

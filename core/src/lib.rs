@@ -33,6 +33,7 @@
 pub mod adf;
 pub mod auth;
 pub mod builtin;
+mod charset;
 pub mod config;
 pub mod css;
 mod engine;
