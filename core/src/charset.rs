@@ -139,7 +139,7 @@ fn resolve(label: &str) -> Charset {
         .find(|(alias, _)| alias.eq_ignore_ascii_case(&normalized))
     {
         Some((_, encoding)) if *encoding == encoding_rs::UTF_8 => Charset::Utf8,
-        Some((_, encoding)) => Charset::Encoding(*encoding),
+        Some((_, encoding)) => Charset::Encoding(encoding),
         None => Charset::Unknown,
     }
 }
@@ -540,7 +540,8 @@ fn header_issues(message: &Message<'_>, prefix: &str, out: &mut Vec<Issue>) {
             let value = raw
                 .get(header.offset_start() as usize..header.offset_end() as usize)
                 .unwrap_or_default();
-            for label in declared_labels(value) {
+            let value_text = String::from_utf8_lossy(value);
+            for label in declared_labels(&value_text) {
                 let why = match resolve(label) {
                     Charset::Utf8 | Charset::MailParser(_) => continue,
                     Charset::Undecodable => "which mailex cannot decode",
@@ -618,9 +619,10 @@ fn for_each_text(value: &HeaderValue<'_>, f: &mut dyn FnMut(&str)) {
 
 /// The charset labels a raw header value declares: of encoded words (`=?label?B?...?=`, RFC 2231
 /// language tags stripped) and of RFC 2231 extended parameters (`name*=label'lang'...`).
-fn declared_labels(value: &[u8]) -> Vec<&str> {
+/// Raw bytes that are not UTF-8 do not hide the labels around them (the caller reads the value
+/// lossily).
+fn declared_labels(text: &str) -> Vec<&str> {
     let mut labels = Vec::new();
-    let text = std::str::from_utf8(value).unwrap_or_default();
     let mut rest = text;
     while let Some(at) = rest.find("=?") {
         let after = rest.get(at + 2..).unwrap_or_default();
@@ -729,13 +731,18 @@ mod tests {
     #[test]
     fn header_labels_are_found_in_encoded_words_and_rfc2231_parameters() {
         let value =
-            b" =?ISO-2022-JP?B?GyRCJDMbKEI=?= =?x-weird*ja?Q?a?= =?not a word?= =?utf-8?q?x?=";
+            " =?ISO-2022-JP?B?GyRCJDMbKEI=?= =?x-weird*ja?Q?a?= =?not a word?= =?utf-8?q?x?=";
         assert_eq!(
             declared_labels(value),
             vec!["ISO-2022-JP", "utf-8", "x-weird"]
         );
-        let value = b" attachment; filename*=cp932''%82%A0.pdf";
+        let value = " attachment; filename*=cp932''%82%A0.pdf";
         assert_eq!(declared_labels(value), vec!["cp932"]);
-        assert!(declared_labels(b"plain text, no words").is_empty());
+        assert!(declared_labels("plain text, no words").is_empty());
+        let raw = b" =?x-klingon?B?cWFwbGE=?= \xb0\xa1";
+        assert_eq!(
+            declared_labels(&String::from_utf8_lossy(raw)),
+            vec!["x-klingon"]
+        );
     }
 }

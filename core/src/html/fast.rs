@@ -822,7 +822,7 @@ impl Builder {
                     .http_equiv
                     .as_deref()
                     .filter(|h| h.trim().eq_ignore_ascii_case("content-type"))
-                    .and_then(|_| attrs.content.as_deref())
+                    .and(attrs.content.as_deref())
                     .and_then(charset_in_content_type)
                     .map(str::to_owned),
             };
