@@ -183,15 +183,83 @@ fn route_explains_the_decision() {
 }
 
 #[test]
+fn bad_inputs_get_their_own_record_and_the_run_goes_on_to_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("b.eml");
+    std::fs::copy(
+        root().join("tests/fixtures/records/lead-meta-authenticated.eml"),
+        &good,
+    )
+    .unwrap();
+    // A FIFO in the directory: reading it would block forever.
+    let fifo = dir.path().join("a.eml");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs")
+            .success()
+    );
+    let missing = dir.path().join("missing.eml");
+    let output = mailex(&[
+        "extract",
+        "--config",
+        CONFIG,
+        missing.to_str().unwrap(),
+        dir.path().to_str().unwrap(),
+        "/dev/zero",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let records = records(&output);
+    let summary: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["status"].as_str().unwrap(),
+                r["errors"][0]["code"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("failed", "not_found"),
+            ("failed", "not_a_file"),
+            ("extracted", "-"),
+            ("failed", "not_a_file"),
+        ]
+    );
+    assert_eq!(records[1]["source"], fifo.to_str().unwrap());
+}
+
+#[test]
+fn a_file_over_the_cap_is_refused_by_its_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mailex.toml");
+    std::fs::write(&config, "[settings]\nmax_input_bytes = 1000\n").unwrap();
+    let big = dir.path().join("big.eml");
+    std::fs::write(&big, vec![b'x'; 5000]).unwrap();
+    let output = mailex(&[
+        "extract",
+        "--config",
+        config.to_str().unwrap(),
+        big.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let records = records(&output);
+    assert_eq!(records[0]["errors"][0]["code"], "too_large");
+    assert_eq!(records[0]["input_bytes"], 5000);
+}
+
+#[test]
 fn unusable_arguments_exit_2() {
     assert_eq!(
         mailex(&["extract", "--config", CONFIG]).status.code(),
-        Some(2)
-    );
-    assert_eq!(
-        mailex(&["extract", "--config", CONFIG, "no/such/file.eml"])
-            .status
-            .code(),
         Some(2)
     );
     assert_eq!(mailex(&["frobnicate"]).status.code(), Some(2));

@@ -3,6 +3,10 @@
 //! ```toml
 //! [settings]
 //! max_input_bytes = 41943040          # the SES S3 maximum (40 MB), the default
+//! max_mime_parts = 1000               # MIME parts and nested messages, at every level
+//! max_headers = 10000                 # header fields, in every part
+//! max_header_bytes = 1048576          # bytes of all header fields together (1 MiB)
+//! max_addresses = 1000                # addresses in From/To/Cc/Reply-To/... together
 //!
 //! [auth]
 //! trusted_authserv_ids = ["amazonses.com"]
@@ -28,28 +32,90 @@ use toml::Spanned;
 
 use crate::auth::{AuthPolicy, AuthSettings};
 use crate::error::{ConfigError, ConfigProblem};
+use crate::message::MessageLimits;
 
 /// Default cap on the raw input: 40 MB, the largest email SES stores to S3.
 pub const DEFAULT_MAX_INPUT_BYTES: u64 = 40 * 1024 * 1024;
 
 /// Global settings.
+///
+/// Every cap yields a `failed` record with its own code when an email exceeds it
+/// (docs/security.md lists them all).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
-    /// Inputs larger than this are not parsed; they yield a `failed` record.
+    /// Inputs larger than this are not parsed; they yield a `failed` record (`too_large`).
     #[serde(default = "default_max_input_bytes")]
     pub max_input_bytes: u64,
+    /// Most MIME parts (containers, leaves, nested messages, at every level) an email may have
+    /// (`too_many_parts`).
+    #[serde(default = "default_max_mime_parts")]
+    pub max_mime_parts: usize,
+    /// Most header fields an email may have, counting every part and nested message
+    /// (`too_many_headers`).
+    #[serde(default = "default_max_headers")]
+    pub max_headers: usize,
+    /// Most bytes all header fields of an email may take together (`headers_too_large`).
+    #[serde(default = "default_max_header_bytes")]
+    pub max_header_bytes: usize,
+    /// Most addresses the address headers (`From`, `To`, `Cc`, `Reply-To`, ...) of an email may
+    /// hold together (`too_many_addresses`).
+    #[serde(default = "default_max_addresses")]
+    pub max_addresses: usize,
 }
 
 fn default_max_input_bytes() -> u64 {
     DEFAULT_MAX_INPUT_BYTES
 }
+fn default_max_mime_parts() -> usize {
+    crate::message::limits::DEFAULT_MAX_MIME_PARTS
+}
+fn default_max_headers() -> usize {
+    crate::message::limits::DEFAULT_MAX_HEADERS
+}
+fn default_max_header_bytes() -> usize {
+    crate::message::limits::DEFAULT_MAX_HEADER_BYTES
+}
+fn default_max_addresses() -> usize {
+    crate::message::limits::DEFAULT_MAX_ADDRESSES
+}
 
 impl Default for Settings {
     fn default() -> Self {
+        let limits = MessageLimits::default();
         Settings {
             max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
+            max_mime_parts: limits.max_mime_parts,
+            max_headers: limits.max_headers,
+            max_header_bytes: limits.max_header_bytes,
+            max_addresses: limits.max_addresses,
         }
+    }
+}
+
+impl Settings {
+    /// The structural caps an email is checked against before it is parsed.
+    pub fn message_limits(&self) -> MessageLimits {
+        MessageLimits {
+            max_mime_parts: self.max_mime_parts,
+            max_headers: self.max_headers,
+            max_header_bytes: self.max_header_bytes,
+            max_addresses: self.max_addresses,
+        }
+    }
+
+    /// The names of the caps set to 0, which would refuse every email.
+    pub(crate) fn zero_caps(&self) -> Vec<&'static str> {
+        [
+            ("max_input_bytes", self.max_input_bytes == 0),
+            ("max_mime_parts", self.max_mime_parts == 0),
+            ("max_headers", self.max_headers == 0),
+            ("max_header_bytes", self.max_header_bytes == 0),
+            ("max_addresses", self.max_addresses == 0),
+        ]
+        .into_iter()
+        .filter_map(|(name, zero)| zero.then_some(name))
+        .collect()
     }
 }
 

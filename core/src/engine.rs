@@ -112,9 +112,9 @@ impl Engine {
                 )]));
             }
         }
-        if raw.settings.max_input_bytes == 0 {
+        for name in raw.settings.zero_caps() {
             errors.extend(ConfigError::new(vec![
-                source.problem(0..0, "settings.max_input_bytes must be greater than 0"),
+                source.problem(0..0, format!("settings.{name} must be greater than 0")),
             ]));
         }
         if !errors.is_empty() {
@@ -143,6 +143,23 @@ impl Engine {
         &self.config_path
     }
 
+    /// The `failed` record (`too_large`) of an input of `input_bytes` bytes, over
+    /// `settings.max_input_bytes`: what [`Engine::process`] returns for it, for hosts that
+    /// find out from its size without reading it.
+    pub fn too_large(&self, source: &str, input_bytes: u64) -> Record {
+        Record::failed(
+            source,
+            input_bytes,
+            Issue::new(
+                "too_large",
+                format!(
+                    "input is {input_bytes} bytes, over the limit of {} bytes; it was not parsed",
+                    self.settings.max_input_bytes
+                ),
+            ),
+        )
+    }
+
     /// Turns one email into its record. Never panics, never fails.
     pub fn process(&self, input: &Input<'_>) -> Record {
         self.process_with_stats(input).0
@@ -156,19 +173,15 @@ impl Engine {
     }
 
     fn process_counted(&self, input: &Input<'_>, stats: &mut ProcessStats) -> Record {
+        let mut record = self.process_guarded(input, stats);
+        record.limit_issues();
+        record
+    }
+
+    fn process_guarded(&self, input: &Input<'_>, stats: &mut ProcessStats) -> Record {
         let input_bytes = input.raw.len() as u64;
         if input_bytes > self.settings.max_input_bytes {
-            let mut record = Record::failed(
-                &input.source,
-                input_bytes,
-                Issue::new(
-                    "too_large",
-                    format!(
-                        "input is {input_bytes} bytes, over the limit of {} bytes; it was not parsed",
-                        self.settings.max_input_bytes
-                    ),
-                ),
-            );
+            let mut record = self.too_large(&input.source, input_bytes);
             record.received_at = input.received_at.map(rfc3339);
             return record;
         }
@@ -196,15 +209,9 @@ impl Engine {
             record.received_at = input.received_at.map(rfc3339);
             return record;
         }
-        let email = match Email::parse(input.raw) {
+        let email = match Email::parse_with_limits(input.raw, &self.settings.message_limits()) {
             Ok(email) => email,
-            Err(e) => {
-                return Record::failed(
-                    &input.source,
-                    input_bytes,
-                    Issue::new("parse_error", e.to_string()),
-                );
-            }
+            Err(e) => return Record::failed(&input.source, input_bytes, e.issue()),
         };
         let mut record = Record::new(Status::Unmatched, &input.source, input_bytes);
         record.message_id = email.message_id().map(str::to_owned);
@@ -282,12 +289,7 @@ impl Engine {
         record.sensitive = extraction.sensitive;
         record.errors.extend(extraction.errors);
         record.warnings.extend(extraction.warnings);
-        if email.html_was_trimmed() {
-            record.warnings.push(Issue::new(
-                "html_nesting_trimmed",
-                format!("the HTML body nests elements deeper than {} levels; deeper elements were ignored", crate::html::MAX_NESTING),
-            ));
-        }
+        record.warnings.extend(view_warnings(&email));
         record
     }
 
@@ -342,7 +344,8 @@ impl Engine {
         if is_virus(input, &block) {
             return Err(VIRUS_MESSAGE.to_owned());
         }
-        let email = Email::parse(input.raw).map_err(|e| e.to_string())?;
+        let email = Email::parse_with_limits(input.raw, &self.settings.message_limits())
+            .map_err(|e| e.to_string())?;
         let selection = self.router.select(&email);
         let auth = self.authenticate(input, block, &email, &selection);
         Ok(RouteReport {
@@ -576,6 +579,40 @@ fn compile_regex(pattern: &str, what: &str) -> Result<Regex, String> {
                 e.to_string().lines().last().unwrap_or("syntax error")
             )
         })
+}
+
+/// Warnings about parts of the email's views that were left out to bound their cost, for the
+/// views the extractor used.
+fn view_warnings(email: &Email<'_>) -> Vec<Issue> {
+    use crate::html::{MAX_ATTRIBUTES, MAX_ELEMENTS, MAX_META_TAGS, MAX_NESTING, MAX_TAG_BYTES};
+    let mut warnings = Vec::new();
+    let trimmed = email.html_trimmed();
+    if trimmed.nesting {
+        warnings.push(Issue::new(
+            "html_nesting_trimmed",
+            format!("the HTML body nests elements deeper than {MAX_NESTING} levels; deeper elements were ignored"),
+        ));
+    }
+    if trimmed.elements {
+        warnings.push(Issue::new(
+            "html_elements_trimmed",
+            format!("the HTML body has more than {MAX_ELEMENTS} elements; CSS selection saw the first {MAX_ELEMENTS} only"),
+        ));
+    }
+    if trimmed.attributes {
+        warnings.push(Issue::new(
+            "html_attributes_trimmed",
+            format!("an HTML element has more than {MAX_ATTRIBUTES} attributes or a start tag over {MAX_TAG_BYTES} bytes; CSS selection saw it without attributes"),
+        ));
+    }
+    let omitted = email.meta_tags_omitted();
+    if omitted > 0 {
+        warnings.push(Issue::new(
+            "meta_tags_omitted",
+            format!("the HTML body has {omitted} meta tags beyond the first {MAX_META_TAGS}; they were ignored"),
+        ));
+    }
+    warnings
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {

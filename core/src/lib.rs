@@ -56,7 +56,9 @@ pub use crate::config::{PluginLimits, Settings};
 pub use crate::engine::{Engine, Input, ProcessStats, RouteReport, virus_record};
 pub use crate::error::{ConfigError, ConfigProblem};
 pub use crate::extractor::{Completeness, ExtractContext, Extraction, Extractor};
-pub use crate::message::{Address, Attachment, Email, ParseError};
+pub use crate::message::{
+    Address, Attachment, Email, LimitExceeded, MAX_MIME_NESTING, MessageLimits, ParseError,
+};
 pub use crate::record::{
     ExtractorInfo, ExtractorKind, FieldValue, Issue, Record, Status, Verdict, record_schema,
 };

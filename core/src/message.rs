@@ -13,6 +13,10 @@ use mail_parser::{
     HeaderForm, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
 };
 
+pub(crate) mod limits;
+
+pub use limits::{LimitExceeded, MAX_MIME_NESTING, MessageLimits};
+
 /// An email address with its display name, as found in an address header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Address {
@@ -56,6 +60,19 @@ pub enum ParseError {
     /// The input has no recognisable header.
     #[error("input is not an email message (no header could be parsed)")]
     NotAMessage,
+    /// The email exceeds a structural limit ([`MessageLimits`]); it was not parsed.
+    #[error(transparent)]
+    Limit(#[from] LimitExceeded),
+}
+
+impl ParseError {
+    /// The record error for this failure, with its stable code.
+    pub fn issue(&self) -> crate::record::Issue {
+        match self {
+            ParseError::NotAMessage => crate::record::Issue::new("parse_error", self.to_string()),
+            ParseError::Limit(limit) => limit.issue(),
+        }
+    }
 }
 
 enum Owned<'m> {
@@ -74,7 +91,8 @@ pub struct Email<'m> {
     html: OnceCell<Option<String>>,
     document: OnceCell<Option<scraper::Html>>,
     meta: OnceCell<Vec<(String, String)>>,
-    html_trimmed: std::cell::Cell<bool>,
+    meta_omitted: std::cell::Cell<usize>,
+    html_trimmed: std::cell::Cell<crate::html::Trimmed>,
 }
 
 impl std::fmt::Debug for Email<'_> {
@@ -96,6 +114,16 @@ impl<'m> Email<'m> {
     /// assert!(email.text().contains("Name: Jane"));
     /// ```
     pub fn parse(raw: &'m [u8]) -> Result<Email<'m>, ParseError> {
+        Email::parse_with_limits(raw, &MessageLimits::default())
+    }
+
+    /// Parses raw RFC 5322 bytes after checking them against `limits` (and nesting against
+    /// [`MAX_MIME_NESTING`]): an email over a limit is refused before mail-parser builds it.
+    pub fn parse_with_limits(
+        raw: &'m [u8],
+        limits: &MessageLimits,
+    ) -> Result<Email<'m>, ParseError> {
+        limits::check(raw, limits)?;
         let message = MessageParser::new()
             .with_mime_headers()
             .with_date_headers()
@@ -106,6 +134,13 @@ impl<'m> Email<'m> {
             .parse(raw)
             .filter(|m| !m.headers().is_empty())
             .ok_or(ParseError::NotAMessage)?;
+        // The check above follows the parser's structure; this one holds even where they
+        // differ, so no email deeper than the cap exists (dropping one recursively could
+        // overflow the stack; this one is taken apart without recursion).
+        if limits::message_depth(&message) > limits::MAX_MIME_NESTING {
+            limits::dismantle(message);
+            return Err(LimitExceeded::TooDeep.into());
+        }
         Ok(Email::from_owned(message))
     }
 
@@ -120,7 +155,8 @@ impl<'m> Email<'m> {
             html: OnceCell::new(),
             document: OnceCell::new(),
             meta: OnceCell::new(),
-            html_trimmed: std::cell::Cell::new(false),
+            meta_omitted: std::cell::Cell::new(0),
+            html_trimmed: std::cell::Cell::new(crate::html::Trimmed::default()),
         }
     }
 
@@ -269,9 +305,8 @@ impl<'m> Email<'m> {
 
     /// The HTML body parsed into a document, parsed once and cached.
     ///
-    /// Elements nested deeper than [`crate::html::MAX_NESTING`] are dropped before parsing
-    /// (the parser's time grows with the square of the depth); [`Email::html_was_trimmed`]
-    /// tells whether that happened.
+    /// The parser's cost is bounded before parsing ([`crate::html::parse_document`]: nesting,
+    /// number of elements, attributes); [`Email::html_trimmed`] tells what was removed.
     pub fn html_document(&self) -> Option<&scraper::Html> {
         self.document
             .get_or_init(|| self.html().map(|html| self.parse_html(html)))
@@ -280,24 +315,34 @@ impl<'m> Email<'m> {
 
     fn parse_html(&self, html: &str) -> scraper::Html {
         let (document, trimmed) = crate::html::parse_document(html);
-        if trimmed {
-            self.html_trimmed.set(true);
-        }
+        self.html_trimmed.set(trimmed);
         document
     }
 
-    /// Whether some HTML of this email was nested too deeply and trimmed before parsing.
-    pub fn html_was_trimmed(&self) -> bool {
+    /// What was removed from the HTML before parsing it into [`Email::html_document`]
+    /// (nothing for real emails, nor before the document is built).
+    pub fn html_trimmed(&self) -> crate::html::Trimmed {
         self.html_trimmed.get()
     }
 
-    /// Every `<meta name=... content=...>` pair of the HTML body, in document order.
+    /// Every `<meta name=... content=...>` pair of the HTML body, in document order: the first
+    /// [`crate::html::MAX_META_TAGS`]; [`Email::meta_tags_omitted`] counts the rest.
     pub fn meta_tags(&self) -> &[(String, String)] {
-        self.meta.get_or_init(|| {
-            self.html()
-                .map(crate::html::meta_tags_str)
-                .unwrap_or_default()
+        self.meta.get_or_init(|| match self.html() {
+            Some(html) => {
+                let (tags, total) =
+                    crate::html::meta_tags_limited(html, crate::html::MAX_META_TAGS);
+                self.meta_omitted.set(total - tags.len());
+                tags
+            }
+            None => Vec::new(),
         })
+    }
+
+    /// How many meta tags of the HTML body [`Email::meta_tags`] left out (0 before it is
+    /// called).
+    pub fn meta_tags_omitted(&self) -> usize {
+        self.meta_omitted.get()
     }
 
     /// The `content` of the first `<meta name="NAME">` in the HTML body (name compared

@@ -56,10 +56,23 @@ pub fn text_view_str(html: &str) -> String {
 /// );
 /// ```
 pub fn meta_tags_str(html: &str) -> Vec<(String, String)> {
+    meta_tags_limited(html, usize::MAX).0
+}
+
+/// The first `max` meta tags [`meta_tags_str`] finds, and how many it finds in all: a million
+/// tags cost only their count.
+///
+/// ```
+/// let html = "<meta name=a content=1><meta name=b content=2><meta name=c content=3>";
+/// let (tags, total) = mailex_core::html::meta_tags_limited(html, 2);
+/// assert_eq!((tags.len(), total), (2, 3));
+/// ```
+pub fn meta_tags_limited(html: &str, max: usize) -> (Vec<(String, String)>, usize) {
     let mut b = Builder::new(false);
     b.metas = Some(Vec::new());
+    b.metas_max = max;
     run(html, &mut b);
-    b.metas.unwrap_or_default()
+    (b.metas.unwrap_or_default(), b.metas_found)
 }
 
 /// The charset the first `<meta charset="...">` or `<meta http-equiv="Content-Type"
@@ -544,6 +557,10 @@ struct Builder {
     metas: Option<Vec<(String, String)>>,
     /// The first charset a meta tag declares, when asked for (`Some(None)` until found).
     charset: Option<Option<String>>,
+    /// Most meta tags kept in `metas`.
+    metas_max: usize,
+    /// Meta tags found, kept or not.
+    metas_found: usize,
     /// Per open table: the output length and pending writer state just before it opened, so
     /// text foster-parented before a table that has not rendered anything yet lands where
     /// the parser puts it.
@@ -592,6 +609,8 @@ impl Builder {
             raw_outside: false,
             metas: None,
             charset: None,
+            metas_max: usize::MAX,
+            metas_found: 0,
             tables: Vec::new(),
         }
     }
@@ -833,7 +852,10 @@ impl Builder {
         {
             let name = name.trim();
             if !name.is_empty() {
-                metas.push((name.to_owned(), content.trim().to_owned()));
+                self.metas_found += 1;
+                if metas.len() < self.metas_max {
+                    metas.push((name.to_owned(), content.trim().to_owned()));
+                }
             }
         }
     }
