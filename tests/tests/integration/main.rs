@@ -3,6 +3,7 @@
 mod corpus;
 mod docs;
 mod examples;
+mod hostile_rules;
 mod leads;
 mod records;
 mod spoofing;
