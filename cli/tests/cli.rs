@@ -295,13 +295,14 @@ fn the_example_rule_files_pass_their_tests() {
 fn a_failing_rule_test_exits_1_with_a_diff() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("wrong.rules");
-    let fixture = root().join("tests/fixtures/leads/zillow.eml");
+    std::fs::copy(
+        root().join("tests/fixtures/leads/zillow.eml"),
+        dir.path().join("zillow.eml"),
+    )
+    .unwrap();
     std::fs::write(
         &rules,
-        format!(
-            "version 1\n\nprofile \"p\" {{\n  field name: person_name required = reply_to.name ?? text.line\n}}\n\ntest \"wrong\" {{\n  input \"{}\"\n  expect {{\n    name = \"Somebody Else\"\n  }}\n}}\n",
-            fixture.display()
-        ),
+        "version 1\n\nprofile \"p\" {\n  field name: person_name required = reply_to.name ?? text.line\n}\n\ntest \"wrong\" {\n  input \"zillow.eml\"\n  expect {\n    name = \"Somebody Else\"\n  }\n}\n",
     )
     .unwrap();
     let output = mailex(&["test", rules.to_str().unwrap()]);
@@ -381,5 +382,49 @@ fn a_scaffolded_plugin_builds_as_is() {
             .iter()
             .any(|e| e.path().extension().is_some_and(|x| x == "cwasm")),
         "no .cwasm in the cache"
+    );
+}
+
+#[test]
+fn test_inputs_are_confined_to_the_fixtures_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules_dir = dir.path().join("rules");
+    std::fs::create_dir(&rules_dir).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/leads/zillow.eml"),
+        dir.path().join("zillow.eml"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("secrets.env"), "API_TOKEN=s3cr3t-value\n").unwrap();
+    let rules = rules_dir.join("leaky.rules");
+    std::fs::write(
+        &rules,
+        "version 1\nprofile \"p\" { field v: text optional = text }\n\
+         test \"passwd\" { input \"/etc/passwd\" expect { v = \"x\" } }\n\
+         test \"proc\" { input \"../../../../../../../../proc/self/status\" expect { v = \"x\" } }\n\
+         test \"sibling\" { input \"../zillow.eml\" expect { status = \"extracted\" } }\n\
+         test \"env\" { input \"../secrets.env\" expect { v = \"x\" } }\n",
+    )
+    .unwrap();
+    let rules = rules.to_str().unwrap();
+    // Default root: the rule file's own directory.
+    let output = mailex(&["test", rules]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert_eq!(stdout.matches("E118:").count(), 4, "{stdout}");
+    assert!(
+        !stdout.contains("root:") && !stdout.contains("s3cr3t"),
+        "{stdout}"
+    );
+    // A wider root chosen on the command line: the sibling runs, the .env is not mail.
+    let root_arg = dir.path().to_str().unwrap();
+    let output = mailex(&["test", "--fixtures-root", root_arg, rules]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("test sibling ... ok"), "{stdout}");
+    assert!(stdout.contains("E119:"), "{stdout}");
+    assert_eq!(stdout.matches("E118:").count(), 2, "{stdout}");
+    assert!(
+        !stdout.contains("s3cr3t") && !stdout.contains("API_TOKEN"),
+        "{stdout}"
     );
 }

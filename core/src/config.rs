@@ -37,6 +37,16 @@ use crate::message::MessageLimits;
 /// Default cap on the raw input: 40 MB, the largest email SES stores to S3.
 pub const DEFAULT_MAX_INPUT_BYTES: u64 = 40 * 1024 * 1024;
 
+/// Largest `mailex.toml` accepted, in bytes; a larger file is rejected before parsing.
+pub const MAX_CONFIG_BYTES: usize = 1024 * 1024;
+/// Routes in one configuration.
+pub const MAX_ROUTES: usize = 4096;
+/// Distinct regular expressions (`sender_regex`, `subject_regex`, `header_matches.regex`) in
+/// one configuration.
+pub const MAX_CONFIG_REGEXES: usize = 1024;
+/// Estimated compiled size of all regular expressions of one configuration together, in bytes.
+pub const MAX_CONFIG_REGEX_BYTES: usize = 64 * 1024 * 1024;
+
 /// Global settings.
 ///
 /// Every cap yields a `failed` record with its own code when an email exceeds it
@@ -161,6 +171,21 @@ impl Default for PluginLimits {
     }
 }
 
+/// Settings of `mailex test` and `mailex check` (`[test]`); extraction ignores them.
+///
+/// ```toml
+/// [test]
+/// fixtures_root = ".."   # test inputs of rule files may lie anywhere below the parent directory
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestSettings {
+    /// The directory the `input` files of rule-file tests must lie in, relative to the config
+    /// file. Default: the config file's directory. `--fixtures-root` overrides it.
+    #[serde(default)]
+    pub fixtures_root: Option<PathBuf>,
+}
+
 /// A route as written in the file, with source spans for error reporting.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -204,6 +229,8 @@ pub(crate) struct RawConfig {
     pub settings: Settings,
     #[serde(default)]
     pub auth: AuthSettings,
+    #[serde(default)]
+    pub test: TestSettings,
     #[serde(default, rename = "route")]
     pub routes: Vec<RawRoute>,
 }
@@ -255,6 +282,50 @@ pub(crate) fn parse_raw(source: &SourceFile) -> Result<RawConfig, ConfigError> {
     toml::from_str::<RawConfig>(&source.text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         ConfigError::new(vec![source.problem(span, e.message().to_owned())])
+    })
+}
+
+/// Reads a config file: a regular file of at most [`MAX_CONFIG_BYTES`] bytes of UTF-8. At most
+/// one byte more than the limit is read, and a FIFO is refused instead of waited on.
+pub(crate) fn read_config_text(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read as _;
+    let fail = |why: String| ConfigError::whole_file(path, why);
+    // Opening a FIFO for reading would block until a writer comes: look before opening, and
+    // check the opened file again.
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => {
+            return Err(fail(
+                "cannot read the config file: not a regular file".to_owned(),
+            ));
+        }
+        Err(e) => return Err(fail(format!("cannot read the config file: {e}"))),
+    }
+    let file =
+        std::fs::File::open(path).map_err(|e| fail(format!("cannot read the config file: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| fail(format!("cannot read the config file: {e}")))?;
+    if !meta.is_file() {
+        return Err(fail(
+            "cannot read the config file: not a regular file".to_owned(),
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read the config file: {e}")))?;
+    if bytes.len() > MAX_CONFIG_BYTES {
+        return Err(fail(format!(
+            "the config file is {} bytes, over the limit of {MAX_CONFIG_BYTES} bytes",
+            meta.len().max(bytes.len() as u64)
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        fail(format!(
+            "cannot read the config file: not UTF-8 (byte {})",
+            e.utf8_error().valid_up_to()
+        ))
     })
 }
 

@@ -17,7 +17,9 @@ use crate::error::{ConfigError, ConfigProblem};
 use crate::extractor::{Completeness, ExtractContext, Extractor};
 use crate::message::Email;
 use crate::record::{Issue, Record, Status, Verdict};
+use crate::regex_budget::{BudgetError, RegexBudget};
 use crate::routing::{Condition, Route, Router, Selection, SenderPattern};
+use crate::textops::RegexError;
 
 /// One email to process.
 #[derive(Debug, Clone)]
@@ -59,6 +61,7 @@ pub struct Engine {
     auth: AuthSettings,
     router: Router,
     config_path: PathBuf,
+    fixtures_root: PathBuf,
 }
 
 /// Builds an extractor for a route's `extractor` value, relative to the config's directory.
@@ -67,32 +70,52 @@ type ExtractorCache = HashMap<String, Arc<dyn Extractor>>;
 impl Engine {
     /// Loads `mailex.toml` and everything it references.
     pub fn load(path: &Path) -> Result<Engine, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::whole_file(path, format!("cannot read the config file: {e}"))
-        })?;
+        let text = config::read_config_text(path)?;
         Engine::from_toml_str(&text, path, &config::base_dir(path))
     }
 
     /// Loads a configuration from its text. `path` names it in errors; relative extractor paths
     /// are resolved against `base_dir`.
     pub fn from_toml_str(text: &str, path: &Path, base_dir: &Path) -> Result<Engine, ConfigError> {
+        if text.len() > config::MAX_CONFIG_BYTES {
+            return Err(ConfigError::whole_file(
+                path,
+                format!(
+                    "the config file is {} bytes, over the limit of {} bytes",
+                    text.len(),
+                    config::MAX_CONFIG_BYTES
+                ),
+            ));
+        }
         let source = SourceFile {
             path: path.to_path_buf(),
             text: text.to_owned(),
         };
         let raw = config::parse_raw(&source)?;
         let mut errors = ConfigError::new(Vec::new());
+        if let Some(extra) = raw.routes.get(config::MAX_ROUTES) {
+            errors.extend(ConfigError::new(vec![source.problem(
+                extra.name.span(),
+                format!(
+                    "more than {} routes; this and later routes were not loaded",
+                    config::MAX_ROUTES
+                ),
+            )]));
+        }
         let mut cache = ExtractorCache::new();
+        let mut regexes =
+            RegexBudget::new(config::MAX_CONFIG_REGEXES, config::MAX_CONFIG_REGEX_BYTES);
         let mut routes: Vec<(Route, std::ops::Range<usize>)> = Vec::new();
-        for raw_route in &raw.routes {
-            match build_route(raw_route, &source, base_dir, &mut cache) {
+        let mut names: HashMap<String, usize> = HashMap::new();
+        for raw_route in raw.routes.iter().take(config::MAX_ROUTES) {
+            match build_route(raw_route, &source, base_dir, &mut cache, &mut regexes) {
                 Ok(route) => {
-                    if let Some((other, _)) = routes.iter().find(|(r, _)| r.name == route.name) {
+                    if names.insert(route.name.clone(), routes.len()).is_some() {
                         errors.extend(ConfigError::new(vec![source.problem(
                             raw_route.name.span(),
                             format!(
                                 "route name `{}` is used twice; each advertiser needs its own name",
-                                other.name
+                                route.name
                             ),
                         )]));
                     }
@@ -101,15 +124,19 @@ impl Engine {
                 Err(e) => errors.extend(e),
             }
         }
+        // One hash lookup per route: routes tie exactly when their tie keys are equal.
+        let mut first_with_key: HashMap<_, usize> = HashMap::new();
         for (i, (route, span)) in routes.iter().enumerate() {
-            if let Some((other, _)) = routes[..i].iter().find(|(r, _)| r.ties_with(route)) {
+            if let Some(&first) = first_with_key.get(&route.tie_key()) {
                 errors.extend(ConfigError::new(vec![source.problem(
                     span.clone(),
                     format!(
                         "routes `{}` and `{}` tie: both can match the same sender with the same priority and specificity; give one a higher `priority` or a further condition",
-                        other.name, route.name
+                        routes[first].0.name, route.name
                     ),
                 )]));
+            } else {
+                first_with_key.insert(route.tie_key(), i);
             }
         }
         for name in raw.settings.zero_caps() {
@@ -125,6 +152,10 @@ impl Engine {
             auth: raw.auth,
             router: Router::new(routes.into_iter().map(|(r, _)| r).collect()),
             config_path: path.to_path_buf(),
+            fixtures_root: match raw.test.fixtures_root {
+                Some(root) => base_dir.join(root),
+                None => base_dir.to_path_buf(),
+            },
         })
     }
 
@@ -158,6 +189,13 @@ impl Engine {
                 ),
             ),
         )
+    }
+
+    /// The directory the test inputs of rule files must lie in (`[test] fixtures_root`,
+    /// relative to the config file; default its directory). Only `mailex test` and
+    /// `mailex check` use it.
+    pub fn fixtures_root(&self) -> &Path {
+        &self.fixtures_root
     }
 
     /// Turns one email into its record. Never panics, never fails.
@@ -466,6 +504,7 @@ fn build_route(
     source: &SourceFile,
     base_dir: &Path,
     cache: &mut ExtractorCache,
+    regexes: &mut RegexBudget,
 ) -> Result<Route, ConfigError> {
     let mut problems: Vec<ConfigProblem> = Vec::new();
     let name = raw.name.get_ref().trim().to_owned();
@@ -479,7 +518,7 @@ fn build_route(
         (Some(s), None) => SenderPattern::parse(s.get_ref())
             .map_err(|m| problems.push(source.problem(s.span(), m)))
             .ok(),
-        (None, Some(r)) => compile_regex(r.get_ref(), "sender_regex")
+        (None, Some(r)) => compile_regex(regexes, r.get_ref(), "sender_regex")
             .map(SenderPattern::Regex)
             .map_err(|m| problems.push(source.problem(r.span(), m)))
             .ok(),
@@ -501,7 +540,7 @@ fn build_route(
         conditions.push(Condition::SubjectContains(s.get_ref().clone()));
     }
     if let Some(r) = &raw.subject_regex {
-        match compile_regex(r.get_ref(), "subject_regex") {
+        match compile_regex(regexes, r.get_ref(), "subject_regex") {
             Ok(re) => conditions.push(Condition::SubjectRegex(re)),
             Err(m) => problems.push(source.problem(r.span(), m)),
         }
@@ -510,7 +549,7 @@ fn build_route(
         conditions.push(Condition::HeaderPresent(h.get_ref().clone()));
     }
     if let Some(hm) = &raw.header_matches {
-        match compile_regex(hm.regex.get_ref(), "header_matches.regex") {
+        match compile_regex(regexes, hm.regex.get_ref(), "header_matches.regex") {
             Ok(re) => conditions.push(Condition::HeaderMatches(hm.name.get_ref().clone(), re)),
             Err(m) => problems.push(source.problem(hm.regex.span(), m)),
         }
@@ -569,16 +608,15 @@ fn build_route(
     }
 }
 
-fn compile_regex(pattern: &str, what: &str) -> Result<Regex, String> {
-    regex::RegexBuilder::new(pattern)
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|e| {
-            format!(
-                "invalid regex in `{what}`: {}",
-                e.to_string().lines().last().unwrap_or("syntax error")
-            )
-        })
+/// Compiles a route's regex within the configuration's regex budget.
+fn compile_regex(regexes: &mut RegexBudget, pattern: &str, what: &str) -> Result<Regex, String> {
+    regexes.compile(pattern).map_err(|e| match e {
+        BudgetError::Invalid(RegexError::Syntax(message)) => format!(
+            "invalid regex in `{what}`: {}",
+            message.lines().last().unwrap_or("syntax error")
+        ),
+        other => format!("regex in `{what}` not accepted: {other}"),
+    })
 }
 
 /// Warnings about parts of the email's views that were left out to bound their cost, for the

@@ -88,16 +88,22 @@ impl SenderPattern {
         }
     }
 
-    /// Whether two patterns of equal rank could match the same address.
-    fn may_overlap(&self, other: &SenderPattern) -> bool {
-        match (self, other) {
-            (SenderPattern::Exact(a), SenderPattern::Exact(b)) => a == b,
-            (SenderPattern::Domain(a), SenderPattern::Domain(b)) => a == b,
-            (SenderPattern::Subdomains(a), SenderPattern::Subdomains(b)) => a == b,
-            // Two regexes: undecidable in general; assume they may.
-            (SenderPattern::Regex(_), SenderPattern::Regex(_)) => true,
-            _ => false,
+    /// What two patterns of the same kind must share to match the same address: the address
+    /// or domain, or nothing for regexes (whether two regexes overlap is undecidable in
+    /// general; assume they may).
+    fn overlap_key(&self) -> Option<&str> {
+        match self {
+            SenderPattern::Exact(s) | SenderPattern::Domain(s) | SenderPattern::Subdomains(s) => {
+                Some(s)
+            }
+            SenderPattern::Regex(_) => None,
         }
+    }
+
+    /// Whether two patterns of equal rank could match the same address.
+    #[cfg(test)]
+    fn may_overlap(&self, other: &SenderPattern) -> bool {
+        self.kind_rank() == other.kind_rank() && self.overlap_key() == other.overlap_key()
     }
 }
 
@@ -204,7 +210,13 @@ impl Route {
 
     /// Whether this route and `other` tie: same rank and overlapping sender patterns.
     pub fn ties_with(&self, other: &Route) -> bool {
-        self.rank() == other.rank() && self.sender.may_overlap(&other.sender)
+        self.tie_key() == other.tie_key()
+    }
+
+    /// Two routes tie exactly when their tie keys are equal (the rank includes the pattern
+    /// kind), so a configuration is checked for ties with one hash lookup per route.
+    pub fn tie_key(&self) -> (Rank, Option<&str>) {
+        (self.rank(), self.sender.overlap_key())
     }
 }
 

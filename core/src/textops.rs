@@ -88,6 +88,8 @@ pub const MAX_PATTERN_LEN: usize = 4096;
 pub const REGEX_SIZE_LIMIT: usize = 2 * 1024 * 1024;
 /// Lazy-DFA cache limit for one regex (`RegexBuilder::dfa_size_limit`).
 pub const REGEX_DFA_SIZE_LIMIT: usize = 2 * 1024 * 1024;
+/// Deepest nesting of groups and repetitions in one regex (`RegexBuilder::nest_limit`).
+pub const REGEX_NEST_LIMIT: u32 = 100;
 /// Patterns kept by a [`RegexCache`] before it starts over.
 pub const REGEX_CACHE_CAPACITY: usize = 1024;
 
@@ -150,7 +152,7 @@ impl RegexCache {
         RegexBuilder::new(pattern)
             .size_limit(REGEX_SIZE_LIMIT)
             .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
-            .nest_limit(100)
+            .nest_limit(REGEX_NEST_LIMIT)
             .build()
             .map_err(|e| match e {
                 regex::Error::CompiledTooBig(limit) => RegexError::TooBig { limit },

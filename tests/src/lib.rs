@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use mailex_core::{Engine, Input, Record};
 
 pub mod hostile;
+pub mod hostile_rules;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {

@@ -14,7 +14,7 @@ pub(crate) const FUNCTION: Function = Function {
     }],
     params: &[Param {
         name: "selector",
-        kind: ParamKind::Str,
+        kind: ParamKind::Selector,
         required: true,
         doc: "a CSS selector",
     }],
@@ -38,17 +38,7 @@ pub(crate) const FUNCTION: Function = Function {
             result: None,
         },
     ],
-    compile: |_, args| match crate::css::parse_selector(&args.req_str(0)) {
-        Ok(sel) => Ok(Box::new(CssStep(sel))),
-        Err(e) => {
-            let reason = match &e {
-                crate::css::CssError::Syntax { reason, .. } => reason.clone(),
-                other => other.to_string(),
-            };
-            Err(ArgError::new(mailex_grammar::codes::INVALID_SELECTOR, 0, reason)
-                .help("selectors follow CSS level 3, e.g. `td.name`, `table#lead td:nth-child(2)`, `a[href*=\"listing\"]`"))
-        }
-    },
+    compile: |_, args| Ok(Box::new(CssStep(args.selector(0)?.clone()))),
 };
 
 struct CssStep(Selector);

@@ -3,8 +3,6 @@
 use super::*;
 use ::regex::Regex;
 
-use crate::textops::RegexCache;
-
 pub(crate) const FUNCTION: Function = Function {
     name: "grep",
     summary: "Keeps the items of a list (or the lines of a text) that match a regular expression. \
@@ -21,7 +19,7 @@ pub(crate) const FUNCTION: Function = Function {
     ],
     params: &[Param {
         name: "pattern",
-        kind: ParamKind::Str,
+        kind: ParamKind::Regex,
         required: true,
         doc: "the regular expression",
     }],
@@ -39,11 +37,7 @@ pub(crate) const FUNCTION: Function = Function {
             result: Some("I'd like a tour."),
         },
     ],
-    compile: |_, args| {
-        let re =
-            RegexCache::compile(&args.req_str(0)).map_err(|e| super::regex::regex_error(e, 0))?;
-        Ok(Box::new(GrepStep(re)))
-    },
+    compile: |_, args| Ok(Box::new(GrepStep(args.regex(0)?.clone()))),
 };
 
 struct GrepStep(Regex);

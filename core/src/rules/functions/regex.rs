@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ::regex::Regex;
 use mailex_grammar::codes;
 
-use crate::textops::{Group, RegexCache, RegexError, group_index};
+use crate::textops::{Group, RegexError, group_index};
 
 pub(crate) const FUNCTION: Function = Function {
     name: "regex",
@@ -18,7 +18,7 @@ pub(crate) const FUNCTION: Function = Function {
     params: &[
         Param {
             name: "pattern",
-            kind: ParamKind::Str,
+            kind: ParamKind::Regex,
             required: true,
             doc: "the regular expression",
         },
@@ -50,8 +50,7 @@ pub(crate) const FUNCTION: Function = Function {
         },
     ],
     compile: |_, args| {
-        let pattern = args.req_str(0);
-        let re = RegexCache::compile(&pattern).map_err(|e| regex_error(e, 0))?;
+        let re = args.regex(0)?.clone();
         let index = match args.str(1) {
             Some(name) => group_index(&re, Group::Name(name)).map_err(|_| {
                 let names: Vec<String> = re
