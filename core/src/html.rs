@@ -18,6 +18,8 @@ use std::borrow::Cow;
 use ego_tree::iter::Edge;
 use scraper::Html;
 
+use crate::budget::{Budget, Exceeded};
+
 mod fast;
 
 pub use fast::{meta_tags_str, text_view_str};
@@ -274,9 +276,96 @@ pub const MAX_NESTING: usize = 128;
 /// assert_eq!(mailex_core::html::text_view(&doc), "x");
 /// ```
 pub fn parse_document(html: &str) -> (Html, bool) {
-    let bounded = bound_nesting(html, MAX_NESTING);
+    match parse_document_within(html, &Budget::unlimited()) {
+        Ok(parsed) => parsed,
+        // An unlimited budget is never spent.
+        Err(_) => (Html::new_document(), false),
+    }
+}
+
+/// Worst time [`text_view_str`] takes per byte of HTML, about (measured on hostile markup in a
+/// release build, rounded up).
+pub const TEXT_VIEW_NS_PER_BYTE: u64 = 10;
+
+/// Whether rendering `html` with [`text_view_str`] (linear, but in one go) fits `budget`: its
+/// worst-case time ([`TEXT_VIEW_NS_PER_BYTE`]) must fit the time left and the view (at most
+/// about as long as the HTML) the memory left; otherwise the budget fails before it starts.
+pub fn admit_text_view(html: &str, budget: &Budget) -> Result<(), Exceeded> {
+    budget.check()?;
+    let worst =
+        std::time::Duration::from_nanos((html.len() as u64).saturating_mul(TEXT_VIEW_NS_PER_BYTE));
+    if worst > budget.remaining_time() {
+        return Err(budget.fail(Exceeded::Time));
+    }
+    if !budget.fits(html.len() as u64) {
+        return Err(budget.fail(Exceeded::Memory));
+    }
+    budget.work(html.len() as u64)
+}
+
+/// Bytes of memory one node of a parsed document takes, about (the node, its links in the tree,
+/// its element data; text and attribute bytes are counted apart, one byte per input byte).
+/// Measured on documents of many small elements, rounded up.
+pub const DOCUMENT_NODE_BYTES: u64 = 256;
+
+/// Bytes of HTML handed to the parser between two budget checks (so a document overshoots its
+/// allowance by at most the nodes of one chunk).
+const PARSE_CHUNK: usize = 16 * 1024;
+
+/// [`parse_document`] under a budget: the document's memory ([`DOCUMENT_NODE_BYTES`] per node
+/// plus the input) is charged as retained memory as it grows, and parsing stops as soon as the
+/// budget is spent: the input is fed to the parser in chunks, with a budget check after each.
+///
+/// ```
+/// use std::time::Duration;
+/// use mailex_core::budget::{Budget, Exceeded};
+/// let html = "<div class=name>x</div>".repeat(10_000);
+/// let small = Budget::new(Duration::from_secs(10), 1 << 20);
+/// assert_eq!(mailex_core::html::parse_document_within(&html, &small).err(), Some(Exceeded::Memory));
+/// let (doc, _) = mailex_core::html::parse_document_within(&html, &Budget::unlimited()).unwrap();
+/// assert_eq!(mailex_core::css::select(&doc, "div.name").unwrap().len(), 10_000);
+/// ```
+pub fn parse_document_within(html: &str, budget: &Budget) -> Result<(Html, bool), Exceeded> {
+    use html5ever::tendril::{StrTendril, TendrilSink};
+
+    budget.check()?;
+    budget.work(html.len() as u64)?;
+    let scratch = budget.scratch_mark();
+    let bounded = bound_nesting(html, MAX_NESTING, budget)?;
     let trimmed = matches!(bounded, Cow::Owned(_));
-    (Html::parse_document(&bounded), trimmed)
+    let mut parser = html5ever::parse_document(
+        scraper::HtmlTreeSink::new(Html::new_document()),
+        Default::default(),
+    );
+    let mut charged = 0u64;
+    let mut rest: &str = &bounded;
+    while !rest.is_empty() {
+        let cut = crate::budget::floor_char_boundary(rest, PARSE_CHUNK);
+        let (chunk, tail) = rest.split_at(cut);
+        rest = tail;
+        parser.process(StrTendril::from_slice(chunk));
+        let nodes = parser.tokenizer.sink.sink.0.borrow().tree.nodes().len() as u64;
+        let size = nodes
+            .saturating_mul(DOCUMENT_NODE_BYTES)
+            .saturating_add((bounded.len() - rest.len()) as u64);
+        budget.retain(size.saturating_sub(charged))?;
+        charged = charged.max(size);
+        budget.work(chunk.len() as u64)?;
+    }
+    let document = parser.finish();
+    budget.release_scratch(scratch);
+    Ok((document, trimmed))
+}
+
+/// The record warning for a document whose deepest elements were dropped before parsing
+/// (`html_nesting_trimmed`).
+pub fn nesting_trimmed_warning() -> crate::record::Issue {
+    crate::record::Issue::new(
+        "html_nesting_trimmed",
+        format!(
+            "the HTML body nests elements deeper than {MAX_NESTING} levels; deeper elements were ignored"
+        ),
+    )
 }
 
 /// Elements that never have content.
@@ -295,7 +384,7 @@ const RAW_TEXT: &[&str] = &["script", "style", "textarea", "title", "xmp", "plai
 
 /// Removes start tags nested deeper than `max` (estimated from the tag stream) and as many of
 /// the end tags that follow; returns the input unchanged when nothing is too deep.
-fn bound_nesting(html: &str, max: usize) -> Cow<'_, str> {
+fn bound_nesting<'h>(html: &'h str, max: usize, budget: &Budget) -> Result<Cow<'h, str>, Exceeded> {
     let bytes = html.as_bytes();
     let mut depth = 0usize;
     // Start tags dropped and not yet matched by a dropped end tag.
@@ -322,6 +411,7 @@ fn bound_nesting(html: &str, max: usize) -> Cow<'_, str> {
         }
         let name = html[name_start..name_start + name_len].to_ascii_lowercase();
         let end = tag_end(bytes, name_start + name_len);
+        budget.work((end - start) as u64)?;
         let self_closing = end >= 2 && bytes[end - 2] == b'/';
         i = end;
         if VOID.contains(&name.as_str()) || OPTIONAL_END.contains(&name.as_str()) {
@@ -330,6 +420,7 @@ fn bound_nesting(html: &str, max: usize) -> Cow<'_, str> {
         if is_end {
             if dropped > 0 {
                 dropped -= 1;
+                budget.charge(CUT_BYTES)?;
                 cuts.push((start, end));
             } else {
                 depth = depth.saturating_sub(1);
@@ -348,14 +439,16 @@ fn bound_nesting(html: &str, max: usize) -> Cow<'_, str> {
         }
         if depth >= max {
             dropped += 1;
+            budget.charge(CUT_BYTES)?;
             cuts.push((start, end));
         } else {
             depth += 1;
         }
     }
     if cuts.is_empty() {
-        return Cow::Borrowed(html);
+        return Ok(Cow::Borrowed(html));
     }
+    budget.charge(html.len() as u64)?;
     let mut out = String::with_capacity(html.len());
     let mut last = 0;
     for (a, b) in cuts {
@@ -363,8 +456,11 @@ fn bound_nesting(html: &str, max: usize) -> Cow<'_, str> {
         last = b;
     }
     out.push_str(&html[last..]);
-    Cow::Owned(out)
+    Ok(Cow::Owned(out))
 }
+
+/// Bytes one entry of `bound_nesting`'s list of cuts takes.
+const CUT_BYTES: u64 = std::mem::size_of::<(usize, usize)>() as u64;
 
 fn memchr_lt(hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&b| b == b'<')
@@ -492,13 +588,13 @@ mod tests {
         // Ordinary documents are parsed unchanged.
         let normal = "<html><body><div><table><tr><td><p>a<br>b</td></tr></table></div><script>if (a<b) {}</script></body></html>";
         assert!(matches!(
-            bound_nesting(normal, MAX_NESTING),
-            Cow::Borrowed(_)
+            bound_nesting(normal, MAX_NESTING, &Budget::unlimited()),
+            Ok(Cow::Borrowed(_))
         ));
         let many_li = "<ul>".to_string() + &"<li>x".repeat(10_000) + "</ul>";
         assert!(matches!(
-            bound_nesting(&many_li, MAX_NESTING),
-            Cow::Borrowed(_)
+            bound_nesting(&many_li, MAX_NESTING, &Budget::unlimited()),
+            Ok(Cow::Borrowed(_))
         ));
         // Deep nesting is cut at the limit, and what follows is still there.
         let deep = "<div>".repeat(1_000) + "deep" + &"</div>".repeat(1_000) + "<p>after</p>";
@@ -515,7 +611,7 @@ mod tests {
         assert!(depth <= MAX_NESTING + 4, "depth {depth}");
         // Quotes and comments do not confuse the scan.
         let tricky = "<a title='>'>x</a><!-- <div><div> -->".to_string() + &"<b>".repeat(200);
-        let bounded = bound_nesting(&tricky, MAX_NESTING);
+        let bounded = bound_nesting(&tricky, MAX_NESTING, &Budget::unlimited()).unwrap();
         assert_eq!(bounded.matches("<b>").count(), MAX_NESTING);
         // Unclosed and truncated markup.
         for junk in [

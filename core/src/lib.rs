@@ -32,6 +32,7 @@
 
 pub mod adf;
 pub mod auth;
+pub mod budget;
 pub mod builtin;
 pub mod config;
 pub mod css;
@@ -44,6 +45,7 @@ mod message;
 pub mod normalize;
 pub mod plugin;
 pub mod record;
+pub mod redact;
 pub mod routing;
 pub mod rules;
 #[cfg(test)]
@@ -51,7 +53,7 @@ mod testing;
 pub mod textops;
 
 pub use crate::auth::{AuthPolicy, AuthSettings, AuthVerdicts};
-pub use crate::config::{PluginLimits, Settings};
+pub use crate::config::{PluginLimits, RouteLimits, RuleLimits, Settings};
 pub use crate::engine::{Engine, Input, ProcessStats, RouteReport};
 pub use crate::error::{ConfigError, ConfigProblem};
 pub use crate::extractor::{Completeness, ExtractContext, Extraction, Extractor};

@@ -258,17 +258,32 @@ impl<'m> Email<'m> {
     /// (the parser's time grows with the square of the depth); [`Email::html_was_trimmed`]
     /// tells whether that happened.
     pub fn html_document(&self) -> Option<&scraper::Html> {
-        self.document
-            .get_or_init(|| self.html().map(|html| self.parse_html(html)))
-            .as_ref()
+        self.html_document_within(&crate::budget::Budget::unlimited())
+            .ok()
+            .flatten()
     }
 
-    fn parse_html(&self, html: &str) -> scraper::Html {
-        let (document, trimmed) = crate::html::parse_document(html);
-        if trimmed {
-            self.html_trimmed.set(true);
+    /// [`Email::html_document`] under an extractor's budget: building the document is charged
+    /// to it and stops when it is spent ([`crate::html::parse_document_within`]); nothing is
+    /// cached then.
+    pub fn html_document_within(
+        &self,
+        budget: &crate::budget::Budget,
+    ) -> Result<Option<&scraper::Html>, crate::budget::Exceeded> {
+        if let Some(document) = self.document.get() {
+            return Ok(document.as_ref());
         }
-        document
+        let document = match self.html() {
+            Some(html) => {
+                let (document, trimmed) = crate::html::parse_document_within(html, budget)?;
+                if trimmed {
+                    self.html_trimmed.set(true);
+                }
+                Some(document)
+            }
+            None => None,
+        };
+        Ok(self.document.get_or_init(|| document).as_ref())
     }
 
     /// Whether some HTML of this email was nested too deeply and trimmed before parsing.
