@@ -267,10 +267,7 @@ impl Engine {
         record.errors.extend(extraction.errors);
         record.warnings.extend(extraction.warnings);
         if email.html_was_trimmed() {
-            record.warnings.push(Issue::new(
-                "html_nesting_trimmed",
-                format!("the HTML body nests elements deeper than {} levels; deeper elements were ignored", crate::html::MAX_NESTING),
-            ));
+            record.warnings.push(crate::html::nesting_trimmed_warning());
         }
         record
     }
@@ -452,9 +449,21 @@ fn build_route(
         }),
     };
     let spec = raw.extractor.get_ref().trim().to_owned();
-    let limits = raw.limits.unwrap_or_default();
-    // Plugins carry per-route limits, so the same wasm under other limits is another extractor.
-    let cache_key = if spec.ends_with(".wasm") {
+    let limits = raw
+        .limits
+        .as_ref()
+        .map(|l| *l.get_ref())
+        .unwrap_or_default();
+    if let Some(written) = &raw.limits {
+        problems.extend(
+            crate::loader::check_limits(&spec, written.get_ref())
+                .into_iter()
+                .map(|m| source.problem(written.span(), m)),
+        );
+    }
+    // Plugins and rule files carry per-route limits, so the same file under other limits is
+    // another extractor.
+    let cache_key = if spec.ends_with(".wasm") || spec.ends_with(".rules") {
         format!("{spec}\u{0}{limits:?}")
     } else {
         spec.clone()
@@ -515,7 +524,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The panic's message, cut before the first quoted part: std's panic messages quote the
+/// The panic's message, redacted ([`crate::redact::redact`]): std's panic messages quote the
 /// data they choke on (`byte index 3 is not a char boundary ... of `Jane``), which may be
 /// personal data.
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -524,15 +533,5 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned());
-    redact(&message)
-}
-
-/// Keeps the part of a message before anything quoted, at most 200 characters.
-pub(crate) fn redact(message: &str) -> String {
-    let cut = message.find(['`', '\'', '"']).unwrap_or(message.len());
-    let mut kept: String = message[..cut].chars().take(200).collect();
-    if kept.len() < message.len() {
-        kept = format!("{} [details withheld]", kept.trim_end());
-    }
-    kept
+    crate::redact::redact(&message)
 }

@@ -4,7 +4,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use ::regex::Regex;
 use mailex_grammar::ast::{self, CondOp, Head, LiteralValue, Presence};
 use mailex_grammar::{Diagnostic, Span, codes, suggest};
 
@@ -31,7 +30,7 @@ pub(crate) struct CAtom {
     pub(crate) subject: CAlt,
     pub(crate) op: CondOp,
     pub(crate) value: String,
-    pub(crate) regex: Option<Regex>,
+    pub(crate) regex: Option<crate::textops::BudgetedRegex>,
 }
 
 pub(crate) struct CField {
