@@ -7,49 +7,19 @@
 //! No timing assertions: a run only has to *return* within a generous bound (ten times its
 //! deadline), and each test prints what it measured.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::{host, root, wasm};
 use mailex_core::plugin::{HostConfig, PluginExtractor, PluginHost, RunReport};
 use mailex_core::rules::RuleSet;
 use mailex_core::{
     Completeness, Email, Engine, ExtractContext, Extractor, Input, PluginLimits, RuleLimits, Status,
 };
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_owned()
-}
-
-fn wasm(name: &str) -> PathBuf {
-    let path = root().join("target/plugins").join(format!("{name}.wasm"));
-    assert!(
-        path.is_file(),
-        "{} is missing: run scripts/build-plugins.sh before cargo test",
-        path.display()
-    );
-    path
-}
-
-/// One host for the whole test binary, caching compiled plugins in a private temp dir.
-fn host() -> &'static PluginHost {
-    static HOST: OnceLock<(PluginHost, tempfile::TempDir)> = OnceLock::new();
-    &HOST
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let config = HostConfig {
-                cache_dir: Some(dir.path().join("cache")),
-                reload_interval: None,
-                ..HostConfig::default()
-            };
-            (PluginHost::new(config).expect("plugin host"), dir)
-        })
-        .0
-}
 
 fn load(name: &str, limits: PluginLimits) -> PluginExtractor {
     host()
@@ -316,6 +286,33 @@ fn calls_beyond_the_instance_pool_wait_for_a_slot() {
         }
     }
     assert_eq!(calls, 60, "12 threads x 5 calls on 2 slots, none failed");
+
+    // The default pool (64 slots), 80 calls at once that each hold their slot to the deadline:
+    // none fails for want of an instance, so the pool's other resources (memories, tables,
+    // core instances) suffice for a full pool.
+    let busy = Arc::new(
+        common::host()
+            .load(
+                &wasm("hostile_infinite_loop"),
+                &PluginLimits {
+                    deadline_ms: 300,
+                    ..PluginLimits::default()
+                },
+            )
+            .expect("loads"),
+    );
+    let raw = mail("loop", "x", "");
+    let threads: Vec<_> = (0..80)
+        .map(|_| {
+            let plugin = Arc::clone(&busy);
+            let raw = raw.clone();
+            std::thread::spawn(move || run(&plugin, &raw, &BTreeMap::new()).failure)
+        })
+        .collect();
+    for thread in threads {
+        let failure = thread.join().expect("thread").expect("stopped");
+        assert_eq!(failure.code(), "plugin_deadline", "{failure}");
+    }
 }
 
 // ---- plugins: privacy ----

@@ -346,7 +346,8 @@ impl BudgetedRegex {
         let mut input = input.clone();
         loop {
             let (fwd_cache, rev_cache) = cache.as_parts_mut();
-            let end = match forward(dfa.regex.forward(), fwd_cache, &input, budget, chunk, units)? {
+            let steps = (Direction::Forward, chunk, units);
+            let end = match scan(dfa.regex.forward(), fwd_cache, &input, budget, steps)? {
                 Scan::Quit => return Ok(Scan::Quit),
                 Scan::Done(None) => return Ok(Scan::Done(None)),
                 Scan::Done(Some(end)) => end,
@@ -360,14 +361,8 @@ impl BudgetedRegex {
                     .span(input.start()..end)
                     .anchored(Anchored::Yes)
                     .earliest(false);
-                match reverse(
-                    dfa.regex.reverse(),
-                    rev_cache,
-                    &rev_input,
-                    budget,
-                    chunk,
-                    units,
-                )? {
+                let steps = (Direction::Reverse, chunk, units);
+                match scan(dfa.regex.reverse(), rev_cache, &rev_input, budget, steps)? {
                     Scan::Quit => return Ok(Scan::Quit),
                     Scan::Done(Some(start)) => start,
                     // The reverse DFA always finds the start of a match the forward one found.
@@ -410,34 +405,54 @@ fn admit_uninterruptible(len: usize, nfa_states: usize, budget: &Budget) -> Resu
     budget.work(len as u64)
 }
 
-/// The end of the leftmost-first match in `input`'s span (or the first match end, for an
-/// `earliest` search), stepping the forward lazy DFA by hand.
-fn forward(
+/// Which way a lazy DFA steps through a span.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    /// Left to right, from the span's start: matches end where the scan is.
+    Forward,
+    /// Right to left, from the span's end: matches start after where the scan is.
+    Reverse,
+}
+
+/// Steps `dfa` by hand through `input`'s span in `direction`, `chunk` bytes at a time with a
+/// budget check after each, and returns the last match offset it saw before the DFA died: for
+/// the forward DFA (leftmost-first, unanchored) the end of the leftmost-first match (or of the
+/// first match, for an `earliest` search); for the reverse DFA (anchored at the span's end,
+/// all matches) the leftmost start of the match ending there.
+fn scan(
     dfa: &hybrid::dfa::DFA,
     cache: &mut hybrid::dfa::Cache,
     input: &Input<'_>,
     budget: &Budget,
-    chunk: usize,
-    units: u64,
+    (direction, chunk, units): (Direction, usize, u64),
 ) -> Result<Scan<Option<usize>>, Exceeded> {
     let hay = input.haystack();
-    let Ok(mut sid) = dfa.start_state_forward(cache, input) else {
+    let (start, end) = (input.start(), input.end());
+    let first = match direction {
+        Direction::Forward => dfa.start_state_forward(cache, input),
+        Direction::Reverse => dfa.start_state_reverse(cache, input),
+    };
+    let Ok(mut sid) = first else {
         return Ok(Scan::Quit);
     };
     let mut found = None;
-    let mut at = input.start();
-    let end = input.end();
-    while at < end {
-        let stop = end.min(at.saturating_add(chunk));
-        while at < stop {
+    let mut done = 0;
+    let len = end - start;
+    while done < len {
+        let stop = len.min(done.saturating_add(chunk));
+        while done < stop {
+            // Matches are reported one byte late: the offset is past the byte just read.
+            let (at, offset) = match direction {
+                Direction::Forward => (start + done, start + done),
+                Direction::Reverse => (end - 1 - done, end - done),
+            };
             sid = match dfa.next_state(cache, sid, hay[at]) {
                 Ok(s) => s,
                 Err(_) => return Ok(Scan::Quit),
             };
             if sid.is_tagged() {
                 if sid.is_match() {
-                    // Matches are reported one byte late: this one ends at `at`.
-                    found = Some(at);
+                    found = Some(offset);
                     if input.get_earliest() {
                         return Ok(Scan::Done(found));
                     }
@@ -447,13 +462,17 @@ fn forward(
                     return Ok(Scan::Quit);
                 }
             }
-            at += 1;
+            done += 1;
         }
         budget.work(chunk as u64 * units)?;
     }
-    // The end of the span: the byte after it (look-ahead context), or the end of input.
-    let last = match hay.get(end) {
-        Some(&b) => dfa.next_state(cache, sid, b),
+    // The edge of the span: the byte beyond it (look-around context), or the end of input.
+    let (beyond, edge) = match direction {
+        Direction::Forward => (hay.get(end).copied(), end),
+        Direction::Reverse => (start.checked_sub(1).map(|i| hay[i]), start),
+    };
+    let last = match beyond {
+        Some(b) => dfa.next_state(cache, sid, b),
         None => dfa.next_eoi_state(cache, sid),
     };
     sid = match last {
@@ -461,61 +480,7 @@ fn forward(
         Err(_) => return Ok(Scan::Quit),
     };
     if sid.is_match() {
-        found = Some(end);
-    } else if sid.is_quit() {
-        return Ok(Scan::Quit);
-    }
-    Ok(Scan::Done(found))
-}
-
-/// The start of the match that ends at `input.end()`, stepping the reverse lazy DFA (anchored,
-/// all matches) backwards and keeping the leftmost start.
-fn reverse(
-    dfa: &hybrid::dfa::DFA,
-    cache: &mut hybrid::dfa::Cache,
-    input: &Input<'_>,
-    budget: &Budget,
-    chunk: usize,
-    units: u64,
-) -> Result<Scan<Option<usize>>, Exceeded> {
-    let hay = input.haystack();
-    let Ok(mut sid) = dfa.start_state_reverse(cache, input) else {
-        return Ok(Scan::Quit);
-    };
-    let mut found = None;
-    let mut at = input.end();
-    let start = input.start();
-    while at > start {
-        let stop = start.max(at.saturating_sub(chunk));
-        while at > stop {
-            at -= 1;
-            sid = match dfa.next_state(cache, sid, hay[at]) {
-                Ok(s) => s,
-                Err(_) => return Ok(Scan::Quit),
-            };
-            if sid.is_tagged() {
-                if sid.is_match() {
-                    found = Some(at + 1);
-                } else if sid.is_dead() {
-                    return Ok(Scan::Done(found));
-                } else if sid.is_quit() {
-                    return Ok(Scan::Quit);
-                }
-            }
-        }
-        budget.work(chunk as u64 * units)?;
-    }
-    // The start of the span: the byte before it (look-behind context), or the start of input.
-    let first = match start.checked_sub(1).map(|i| hay[i]) {
-        Some(b) => dfa.next_state(cache, sid, b),
-        None => dfa.next_eoi_state(cache, sid),
-    };
-    sid = match first {
-        Ok(s) => s,
-        Err(_) => return Ok(Scan::Quit),
-    };
-    if sid.is_match() {
-        found = Some(start);
+        found = Some(edge);
     } else if sid.is_quit() {
         return Ok(Scan::Quit);
     }
