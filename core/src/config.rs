@@ -129,7 +129,7 @@ impl Settings {
     }
 }
 
-/// Limits for a plugin call, per route (`[route.limits]`).
+/// Limits for a plugin call, per route (`[route.limits]` of a `*.wasm` route).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginLimits {
@@ -186,6 +186,91 @@ pub struct TestSettings {
     pub fixtures_root: Option<PathBuf>,
 }
 
+/// Limits for a rule file's run on one email, per route (`[route.limits]` of a `*.rules` route).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleLimits {
+    /// Wall-clock deadline for one email, in milliseconds (default 1000).
+    pub deadline_ms: u64,
+    /// Memory the run may charge (the HTML document, the ADF document, the values its
+    /// expressions build), in MiB (default 64).
+    pub memory_mib: u64,
+}
+
+/// Default deadline of a rule-file route, in milliseconds.
+pub const DEFAULT_RULES_DEADLINE_MS: u64 = 1000;
+
+impl Default for RuleLimits {
+    fn default() -> Self {
+        RuleLimits {
+            deadline_ms: DEFAULT_RULES_DEADLINE_MS,
+            memory_mib: default_memory_mib(),
+        }
+    }
+}
+
+impl RuleLimits {
+    /// A fresh budget for one email under these limits.
+    pub fn budget(&self) -> crate::budget::Budget {
+        crate::budget::Budget::new(
+            std::time::Duration::from_millis(self.deadline_ms.max(1)),
+            self.memory_mib.max(1).saturating_mul(1024 * 1024),
+        )
+    }
+}
+
+/// `[route.limits]` as written: every key is optional; what is left out takes the default of
+/// the route's kind of extractor ([`PluginLimits`] for plugins, [`RuleLimits`] for rule files).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteLimits {
+    /// Wall-clock deadline for one email, in milliseconds.
+    #[serde(default)]
+    pub deadline_ms: Option<u64>,
+    /// Memory cap in MiB.
+    #[serde(default)]
+    pub memory_mib: Option<u64>,
+    /// Cap on a plugin's output, in bytes (plugins only).
+    #[serde(default)]
+    pub max_output_bytes: Option<u64>,
+    /// Cap on a plugin's log lines per email (plugins only).
+    #[serde(default)]
+    pub max_log_lines: Option<u32>,
+}
+
+impl RouteLimits {
+    /// The limits of a plugin route.
+    pub fn for_plugin(&self) -> PluginLimits {
+        let default = PluginLimits::default();
+        PluginLimits {
+            deadline_ms: self.deadline_ms.unwrap_or(default.deadline_ms),
+            memory_mib: self.memory_mib.unwrap_or(default.memory_mib),
+            max_output_bytes: self.max_output_bytes.unwrap_or(default.max_output_bytes),
+            max_log_lines: self.max_log_lines.unwrap_or(default.max_log_lines),
+        }
+    }
+
+    /// The limits of a rule-file route.
+    pub fn for_rules(&self) -> RuleLimits {
+        let default = RuleLimits::default();
+        RuleLimits {
+            deadline_ms: self.deadline_ms.unwrap_or(default.deadline_ms),
+            memory_mib: self.memory_mib.unwrap_or(default.memory_mib),
+        }
+    }
+
+    /// The keys given that only plugins take.
+    pub fn plugin_only_keys(&self) -> Vec<&'static str> {
+        let mut keys = Vec::new();
+        if self.max_output_bytes.is_some() {
+            keys.push("max_output_bytes");
+        }
+        if self.max_log_lines.is_some() {
+            keys.push("max_log_lines");
+        }
+        keys
+    }
+}
+
 /// A route as written in the file, with source spans for error reporting.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -211,7 +296,7 @@ pub(crate) struct RawRoute {
     #[serde(default)]
     pub settings: BTreeMap<String, String>,
     #[serde(default)]
-    pub limits: Option<PluginLimits>,
+    pub limits: Option<Spanned<RouteLimits>>,
 }
 
 /// `header_matches = { name = "X-Source", regex = "^portal$" }`.

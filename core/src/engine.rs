@@ -504,7 +504,7 @@ fn build_route(
     source: &SourceFile,
     base_dir: &Path,
     cache: &mut ExtractorCache,
-    regexes: &mut RegexBudget,
+    regexes: &mut RegexBudget<Regex>,
 ) -> Result<Route, ConfigError> {
     let mut problems: Vec<ConfigProblem> = Vec::new();
     let name = raw.name.get_ref().trim().to_owned();
@@ -568,9 +568,21 @@ fn build_route(
         }),
     };
     let spec = raw.extractor.get_ref().trim().to_owned();
-    let limits = raw.limits.unwrap_or_default();
-    // Plugins carry per-route limits, so the same wasm under other limits is another extractor.
-    let cache_key = if spec.ends_with(".wasm") {
+    let limits = raw
+        .limits
+        .as_ref()
+        .map(|l| *l.get_ref())
+        .unwrap_or_default();
+    if let Some(written) = &raw.limits {
+        problems.extend(
+            crate::loader::check_limits(&spec, written.get_ref())
+                .into_iter()
+                .map(|m| source.problem(written.span(), m)),
+        );
+    }
+    // Plugins and rule files carry per-route limits, so the same file under other limits is
+    // another extractor.
+    let cache_key = if spec.ends_with(".wasm") || spec.ends_with(".rules") {
         format!("{spec}\u{0}{limits:?}")
     } else {
         spec.clone()
@@ -609,7 +621,7 @@ fn build_route(
 }
 
 /// Compiles a route's regex within the configuration's regex budget.
-fn compile_regex(regexes: &mut RegexBudget, pattern: &str, what: &str) -> Result<Regex, String> {
+fn compile_regex(regexes: &mut RegexBudget<Regex>, pattern: &str, what: &str) -> Result<Regex, String> {
     regexes.compile(pattern).map_err(|e| match e {
         BudgetError::Invalid(RegexError::Syntax(message)) => format!(
             "invalid regex in `{what}`: {}",
@@ -622,27 +634,8 @@ fn compile_regex(regexes: &mut RegexBudget, pattern: &str, what: &str) -> Result
 /// Warnings about parts of the email's views that were left out to bound their cost, for the
 /// views the extractor used.
 fn view_warnings(email: &Email<'_>) -> Vec<Issue> {
-    use crate::html::{MAX_ATTRIBUTES, MAX_ELEMENTS, MAX_META_TAGS, MAX_NESTING, MAX_TAG_BYTES};
-    let mut warnings = Vec::new();
-    let trimmed = email.html_trimmed();
-    if trimmed.nesting {
-        warnings.push(Issue::new(
-            "html_nesting_trimmed",
-            format!("the HTML body nests elements deeper than {MAX_NESTING} levels; deeper elements were ignored"),
-        ));
-    }
-    if trimmed.elements {
-        warnings.push(Issue::new(
-            "html_elements_trimmed",
-            format!("the HTML body has more than {MAX_ELEMENTS} elements; CSS selection saw the first {MAX_ELEMENTS} only"),
-        ));
-    }
-    if trimmed.attributes {
-        warnings.push(Issue::new(
-            "html_attributes_trimmed",
-            format!("an HTML element has more than {MAX_ATTRIBUTES} attributes or a start tag over {MAX_TAG_BYTES} bytes; CSS selection saw it without attributes"),
-        ));
-    }
+    use crate::html::MAX_META_TAGS;
+    let mut warnings = email.html_trimmed().warnings();
     let omitted = email.meta_tags_omitted();
     if omitted > 0 {
         warnings.push(Issue::new(
@@ -657,7 +650,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The panic's message, cut before the first quoted part: std's panic messages quote the
+/// The panic's message, redacted ([`crate::redact::redact`]): std's panic messages quote the
 /// data they choke on (`byte index 3 is not a char boundary ... of `Jane``), which may be
 /// personal data.
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -666,15 +659,5 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned());
-    redact(&message)
-}
-
-/// Keeps the part of a message before anything quoted, at most 200 characters.
-pub(crate) fn redact(message: &str) -> String {
-    let cut = message.find(['`', '\'', '"']).unwrap_or(message.len());
-    let mut kept: String = message[..cut].chars().take(200).collect();
-    if kept.len() < message.len() {
-        kept = format!("{} [details withheld]", kept.trim_end());
-    }
-    kept
+    crate::redact::redact(&message)
 }

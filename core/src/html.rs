@@ -18,6 +18,8 @@ use std::borrow::Cow;
 use ego_tree::iter::Edge;
 use scraper::Html;
 
+use crate::budget::{Budget, Exceeded};
+
 mod fast;
 
 pub use fast::{meta_charset_str, meta_tags_limited, meta_tags_str, text_view_str};
@@ -292,6 +294,32 @@ impl Trimmed {
     pub fn any(&self) -> bool {
         self.nesting || self.elements || self.attributes
     }
+
+    /// The record warnings that say what was removed (`html_nesting_trimmed`,
+    /// `html_elements_trimmed`, `html_attributes_trimmed`); none for real emails.
+    pub fn warnings(&self) -> Vec<crate::record::Issue> {
+        use crate::record::Issue;
+        let mut warnings = Vec::new();
+        if self.nesting {
+            warnings.push(Issue::new(
+                "html_nesting_trimmed",
+                format!("the HTML body nests elements deeper than {MAX_NESTING} levels; deeper elements were ignored"),
+            ));
+        }
+        if self.elements {
+            warnings.push(Issue::new(
+                "html_elements_trimmed",
+                format!("the HTML body has more than {MAX_ELEMENTS} elements; CSS selection saw the first {MAX_ELEMENTS} only"),
+            ));
+        }
+        if self.attributes {
+            warnings.push(Issue::new(
+                "html_attributes_trimmed",
+                format!("an HTML element has more than {MAX_ATTRIBUTES} attributes or a start tag over {MAX_TAG_BYTES} bytes; CSS selection saw it without attributes"),
+            ));
+        }
+        warnings
+    }
 }
 
 /// Parses an HTML document with bounded cost: start tags that would nest deeper than
@@ -312,8 +340,86 @@ impl Trimmed {
 /// assert_eq!(mailex_core::html::text_view(&doc), "x");
 /// ```
 pub fn parse_document(html: &str) -> (Html, Trimmed) {
-    let (bounded, trimmed) = bound_document(html, MAX_NESTING, MAX_ELEMENTS);
-    (Html::parse_document(&bounded), trimmed)
+    match parse_document_within(html, &Budget::unlimited()) {
+        Ok(parsed) => parsed,
+        // An unlimited budget is never spent.
+        Err(_) => (Html::new_document(), Trimmed::default()),
+    }
+}
+
+/// Worst time [`text_view_str`] takes per byte of HTML, about (measured on hostile markup in a
+/// release build, rounded up).
+pub const TEXT_VIEW_NS_PER_BYTE: u64 = 10;
+
+/// Whether rendering `html` with [`text_view_str`] (linear, but in one go) fits `budget`: its
+/// worst-case time ([`TEXT_VIEW_NS_PER_BYTE`]) must fit the time left and the view (at most
+/// about as long as the HTML) the memory left; otherwise the budget fails before it starts.
+pub fn admit_text_view(html: &str, budget: &Budget) -> Result<(), Exceeded> {
+    budget.check()?;
+    let worst =
+        std::time::Duration::from_nanos((html.len() as u64).saturating_mul(TEXT_VIEW_NS_PER_BYTE));
+    if worst > budget.remaining_time() {
+        return Err(budget.fail(Exceeded::Time));
+    }
+    if !budget.fits(html.len() as u64) {
+        return Err(budget.fail(Exceeded::Memory));
+    }
+    budget.work(html.len() as u64)
+}
+
+/// Bytes of memory one node of a parsed document takes, about (the node, its links in the tree,
+/// its element data; text and attribute bytes are counted apart, one byte per input byte).
+/// Measured on documents of many small elements, rounded up.
+pub const DOCUMENT_NODE_BYTES: u64 = 256;
+
+/// Bytes of HTML handed to the parser between two budget checks (so a document overshoots its
+/// allowance by at most the nodes of one chunk).
+const PARSE_CHUNK: usize = 16 * 1024;
+
+/// [`parse_document`] under a budget: the document's memory ([`DOCUMENT_NODE_BYTES`] per node
+/// plus the input) is charged as retained memory as it grows, and parsing stops as soon as the
+/// budget is spent: the input is fed to the parser in chunks, with a budget check after each.
+///
+/// ```
+/// use std::time::Duration;
+/// use mailex_core::budget::{Budget, Exceeded};
+/// let html = "<div class=name>x</div>".repeat(10_000);
+/// let small = Budget::new(Duration::from_secs(10), 1 << 20);
+/// assert_eq!(mailex_core::html::parse_document_within(&html, &small).err(), Some(Exceeded::Memory));
+/// let (doc, _) = mailex_core::html::parse_document_within(&html, &Budget::unlimited()).unwrap();
+/// assert_eq!(mailex_core::css::select(&doc, "div.name").unwrap().len(), 10_000);
+/// ```
+pub fn parse_document_within(html: &str, budget: &Budget) -> Result<(Html, Trimmed), Exceeded> {
+    use html5ever::tendril::{StrTendril, TendrilSink};
+
+    budget.check()?;
+    budget.work(html.len() as u64)?;
+    let scratch = budget.scratch_mark();
+    let (bounded, trimmed) = bound_document(html, MAX_NESTING, MAX_ELEMENTS, budget)?;
+    let mut parser = html5ever::parse_document(
+        scraper::HtmlTreeSink::new(Html::new_document()),
+        Default::default(),
+    );
+    let mut charged = 0u64;
+    let mut rest: &str = &bounded;
+    while !rest.is_empty() {
+        let cut = crate::budget::floor_char_boundary(rest, PARSE_CHUNK);
+        let (chunk, tail) = rest.split_at(cut);
+        rest = tail;
+        parser.process(StrTendril::from_slice(chunk));
+        let nodes = parser.tokenizer.sink.sink.0.borrow().tree.nodes().len() as u64;
+        let size = nodes
+            .saturating_mul(DOCUMENT_NODE_BYTES)
+            .saturating_add((bounded.len() - rest.len()) as u64);
+        budget.retain(size.saturating_sub(charged))?;
+        charged = charged.max(size);
+        budget.work(chunk.len() as u64)?;
+    }
+    let document = parser.finish();
+    budget.release_scratch(scratch);
+    Ok((document, trimmed))
+}
+
 }
 
 /// Elements that never have content.
@@ -331,8 +437,14 @@ const OPTIONAL_END: &[&str] = &[
 const RAW_TEXT: &[&str] = &["script", "style", "textarea", "title", "xmp", "plaintext"];
 
 /// The input with the changes [`parse_document`] describes (nesting estimated from the tag
-/// stream), built only when something changes; the input itself otherwise.
-fn bound_document(html: &str, max_depth: usize, max_elements: usize) -> (Cow<'_, str>, Trimmed) {
+/// stream), built only when something changes; the input itself otherwise. The scan is charged
+/// to `budget` as work, the edited copy as memory.
+fn bound_document<'h>(
+    html: &'h str,
+    max_depth: usize,
+    max_elements: usize,
+    budget: &Budget,
+) -> Result<(Cow<'h, str>, Trimmed), Exceeded> {
     let bytes = html.as_bytes();
     let mut trimmed = Trimmed::default();
     let mut depth = 0usize;
@@ -360,6 +472,7 @@ fn bound_document(html: &str, max_depth: usize, max_elements: usize) -> (Cow<'_,
         }
         let name = html[name_start..name_start + name_len].to_ascii_lowercase();
         let (end, attributes) = tag_end(bytes, name_start + name_len);
+        budget.work((end - start) as u64)?;
         let self_closing = end >= 2 && bytes[end - 2] == b'/';
         i = end;
         if is_end {
@@ -368,7 +481,7 @@ fn bound_document(html: &str, max_depth: usize, max_elements: usize) -> (Cow<'_,
             }
             if dropped > 0 {
                 dropped -= 1;
-                edits.replace(html, start..end, "");
+                edits.replace(html, start..end, "", budget)?;
             } else {
                 depth = depth.saturating_sub(1);
             }
@@ -377,7 +490,7 @@ fn bound_document(html: &str, max_depth: usize, max_elements: usize) -> (Cow<'_,
         elements += 1;
         if elements > max_elements {
             trimmed.elements = true;
-            edits.replace(html, start..bytes.len(), "");
+            edits.replace(html, start..bytes.len(), "", budget)?;
             break;
         }
         let raw_text = RAW_TEXT.contains(&name.as_str()) && !self_closing;
@@ -387,13 +500,13 @@ fn bound_document(html: &str, max_depth: usize, max_elements: usize) -> (Cow<'_,
         if nests && !raw_text && depth >= max_depth {
             trimmed.nesting = true;
             dropped += 1;
-            edits.replace(html, start..end, "");
+            edits.replace(html, start..end, "", budget)?;
             continue;
         }
         if attributes > MAX_ATTRIBUTES || end - start > MAX_TAG_BYTES {
             trimmed.attributes = true;
             let bare = format!("<{name}{}>", if self_closing { "/" } else { "" });
-            edits.replace(html, start..end, &bare);
+            edits.replace(html, start..end, &bare, budget)?;
         }
         if !nests {
             continue;
@@ -405,7 +518,7 @@ fn bound_document(html: &str, max_depth: usize, max_elements: usize) -> (Cow<'_,
             i = find_ci_bytes(bytes, end, close.as_bytes()).unwrap_or(bytes.len());
         }
     }
-    (edits.finish(html), trimmed)
+    Ok((edits.finish(html), trimmed))
 }
 
 /// The edited copy of a document, built only once something changes.
@@ -417,14 +530,25 @@ struct Edits {
 }
 
 impl Edits {
-    /// Replaces `range` of `html` (after everything replaced so far) with `with`.
-    fn replace(&mut self, html: &str, range: std::ops::Range<usize>, with: &str) {
+    /// Replaces `range` of `html` (after everything replaced so far) with `with`; the copy,
+    /// made at the first change, is charged to `budget`.
+    fn replace(
+        &mut self,
+        html: &str,
+        range: std::ops::Range<usize>,
+        with: &str,
+        budget: &Budget,
+    ) -> Result<(), Exceeded> {
+        if self.out.is_none() {
+            budget.charge(html.len() as u64)?;
+        }
         let out = self
             .out
             .get_or_insert_with(|| String::with_capacity(html.len()));
         out.push_str(&html[self.copied..range.start]);
         out.push_str(with);
         self.copied = range.end;
+        Ok(())
     }
 
     fn finish(self, html: &str) -> Cow<'_, str> {
@@ -583,12 +707,12 @@ mod tests {
         // Ordinary documents are parsed unchanged.
         let normal = "<html><body><div><table><tr><td><p>a<br>b</td></tr></table></div><script>if (a<b) {}</script></body></html>";
         assert!(matches!(
-            bound_document(normal, MAX_NESTING, MAX_ELEMENTS).0,
+            bound_document(normal, MAX_NESTING, MAX_ELEMENTS, &Budget::unlimited()).unwrap().0,
             Cow::Borrowed(_)
         ));
         let many_li = "<ul>".to_string() + &"<li>x".repeat(10_000) + "</ul>";
         assert!(matches!(
-            bound_document(&many_li, MAX_NESTING, MAX_ELEMENTS).0,
+            bound_document(&many_li, MAX_NESTING, MAX_ELEMENTS, &Budget::unlimited()).unwrap().0,
             Cow::Borrowed(_)
         ));
         // Deep nesting is cut at the limit, and what follows is still there.
@@ -606,7 +730,9 @@ mod tests {
         assert!(depth <= MAX_NESTING + 4, "depth {depth}");
         // Quotes and comments do not confuse the scan.
         let tricky = "<a title='>'>x</a><!-- <div><div> -->".to_string() + &"<b>".repeat(200);
-        let bounded = bound_document(&tricky, MAX_NESTING, MAX_ELEMENTS).0;
+        let bounded = bound_document(&tricky, MAX_NESTING, MAX_ELEMENTS, &Budget::unlimited())
+            .unwrap()
+            .0;
         assert_eq!(bounded.matches("<b>").count(), MAX_NESTING);
         // Unclosed and truncated markup.
         for junk in [

@@ -32,6 +32,7 @@
 
 pub mod adf;
 pub mod auth;
+pub mod budget;
 pub mod builtin;
 mod charset;
 pub mod config;
@@ -46,6 +47,7 @@ pub mod normalize;
 pub mod plugin;
 pub mod record;
 pub mod regex_budget;
+pub mod redact;
 pub mod routing;
 pub mod rules;
 #[cfg(test)]
@@ -53,7 +55,7 @@ mod testing;
 pub mod textops;
 
 pub use crate::auth::{AuthFailure, AuthPolicy, AuthSettings, AuthVerdicts};
-pub use crate::config::{PluginLimits, Settings};
+pub use crate::config::{PluginLimits, RouteLimits, RuleLimits, Settings};
 pub use crate::engine::{Engine, Input, ProcessStats, RouteReport, virus_record};
 pub use crate::error::{ConfigError, ConfigProblem};
 pub use crate::extractor::{Completeness, ExtractContext, Extraction, Extractor};

@@ -308,15 +308,30 @@ impl<'m> Email<'m> {
     /// The parser's cost is bounded before parsing ([`crate::html::parse_document`]: nesting,
     /// number of elements, attributes); [`Email::html_trimmed`] tells what was removed.
     pub fn html_document(&self) -> Option<&scraper::Html> {
-        self.document
-            .get_or_init(|| self.html().map(|html| self.parse_html(html)))
-            .as_ref()
+        self.html_document_within(&crate::budget::Budget::unlimited())
+            .ok()
+            .flatten()
     }
 
-    fn parse_html(&self, html: &str) -> scraper::Html {
-        let (document, trimmed) = crate::html::parse_document(html);
-        self.html_trimmed.set(trimmed);
-        document
+    /// [`Email::html_document`] under an extractor's budget: building the document is charged
+    /// to it and stops when it is spent ([`crate::html::parse_document_within`]); nothing is
+    /// cached then.
+    pub fn html_document_within(
+        &self,
+        budget: &crate::budget::Budget,
+    ) -> Result<Option<&scraper::Html>, crate::budget::Exceeded> {
+        if let Some(document) = self.document.get() {
+            return Ok(document.as_ref());
+        }
+        let document = match self.html() {
+            Some(html) => {
+                let (document, trimmed) = crate::html::parse_document_within(html, budget)?;
+                self.html_trimmed.set(trimmed);
+                Some(document)
+            }
+            None => None,
+        };
+        Ok(self.document.get_or_init(|| document).as_ref())
     }
 
     /// What was removed from the HTML before parsing it into [`Email::html_document`]

@@ -1,6 +1,6 @@
 //! A compile budget for the regular expressions of one configuration file.
 //!
-//! Each pattern is already bounded on its own ([`RegexCache::compile`]: pattern length,
+//! Each pattern is already bounded on its own ([`Compiled::compile`]: pattern length,
 //! compiled size, nesting). A rule file or `mailex.toml` can still hold thousands of patterns,
 //! each just under the limits: compiling 2,000 of them once took 87 s and 9 GB. A
 //! [`RegexBudget`] bounds the whole file: at most `max_count` distinct patterns and
@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use mailex_core::regex_budget::{BudgetError, RegexBudget};
-//! let mut budget = RegexBudget::new(2, 1 << 20);
+//! let mut budget = RegexBudget::<regex::Regex>::new(2, 1 << 20);
 //! assert!(budget.compile(r"Name:\s*(\S+)").is_ok());
 //! assert!(budget.compile(r"Name:\s*(\S+)").is_ok()); // the same pattern is compiled once
 //! assert!(budget.compile(r"Phone: (\d+)").is_ok());
@@ -18,13 +18,17 @@
 //! ```
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
 use regex_automata::nfa::thompson;
 use regex_automata::util::syntax;
 use thiserror::Error;
 
-use crate::textops::{MAX_PATTERN_LEN, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT, RegexCache, RegexError};
+use crate::textops::{
+    BudgetedRegex, MAX_PATTERN_LEN, REGEX_DFA_SIZE_LIMIT, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT,
+    RegexError,
+};
 
 /// Fixed cost charged per compiled pattern on top of its measured size (the regex engine's
 /// per-pattern structures).
@@ -58,17 +62,49 @@ pub enum BudgetError {
     },
 }
 
+/// A compiled form of a regular expression a [`RegexBudget`] can hand out: the `regex` crate's
+/// (route patterns, matched outside any run) or a [`BudgetedRegex`] (rule files, whose searches
+/// draw from the run's budget).
+pub trait Compiled: Clone {
+    /// Compiles `pattern` with the crate's per-pattern limits ([`MAX_PATTERN_LEN`],
+    /// [`REGEX_SIZE_LIMIT`], [`REGEX_DFA_SIZE_LIMIT`], [`REGEX_NEST_LIMIT`]).
+    fn compile(pattern: &str) -> Result<Self, RegexError>;
+}
+
+impl Compiled for Regex {
+    fn compile(pattern: &str) -> Result<Self, RegexError> {
+        if pattern.len() > MAX_PATTERN_LEN {
+            return Err(RegexError::PatternTooLong);
+        }
+        RegexBuilder::new(pattern)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
+            .nest_limit(REGEX_NEST_LIMIT)
+            .build()
+            .map_err(|e| match e {
+                regex::Error::CompiledTooBig(limit) => RegexError::TooBig { limit },
+                other => RegexError::Syntax(other.to_string()),
+            })
+    }
+}
+
+impl Compiled for Arc<BudgetedRegex> {
+    fn compile(pattern: &str) -> Result<Self, RegexError> {
+        BudgetedRegex::new(pattern).map(Arc::new)
+    }
+}
+
 /// Compiles the regular expressions of one file within a total budget (see the module docs).
 #[derive(Debug)]
-pub struct RegexBudget {
+pub struct RegexBudget<R: Compiled> {
     max_count: usize,
     max_bytes: usize,
     used_bytes: usize,
-    compiled: HashMap<String, Regex>,
+    compiled: HashMap<String, R>,
     attempted: usize,
 }
 
-impl RegexBudget {
+impl<R: Compiled> RegexBudget<R> {
     /// A budget of at most `max_count` distinct patterns and `max_bytes` compiled bytes.
     pub fn new(max_count: usize, max_bytes: usize) -> Self {
         RegexBudget {
@@ -86,9 +122,9 @@ impl RegexBudget {
         self.used_bytes
     }
 
-    /// Compiles `pattern` with the limits of [`RegexCache::compile`], charging it to the budget.
+    /// Compiles `pattern` with the limits of [`Compiled::compile`], charging it to the budget.
     /// A pattern compiled before is returned again at no cost.
-    pub fn compile(&mut self, pattern: &str) -> Result<Regex, BudgetError> {
+    pub fn compile(&mut self, pattern: &str) -> Result<R, BudgetError> {
         if let Some(re) = self.compiled.get(pattern) {
             return Ok(re.clone());
         }
@@ -133,7 +169,7 @@ impl RegexBudget {
         // Charged before compiling: a pattern the regex engine then rejects (its reverse
         // program can be larger than the forward one) cost the work all the same.
         self.charge(size);
-        let re = RegexCache::compile(pattern).map_err(BudgetError::Invalid)?;
+        let re = R::compile(pattern).map_err(BudgetError::Invalid)?;
         self.compiled.insert(pattern.to_owned(), re.clone());
         Ok(re)
     }
@@ -154,7 +190,7 @@ mod tests {
     fn the_total_size_is_bounded() {
         // `\w{20}` compiles to a large program (Unicode word characters, twenty times: about
         // 350 KB forward, charged about 1 MiB), so three fit in 4 MiB and the fifth does not.
-        let mut budget = RegexBudget::new(100, 4 << 20);
+        let mut budget = RegexBudget::<Regex>::new(100, 4 << 20);
         let mut outcomes = Vec::new();
         for i in 0..20 {
             outcomes.push(budget.compile(&format!(r"\w{{20}}x{i}")));
@@ -172,7 +208,7 @@ mod tests {
 
     #[test]
     fn invalid_and_oversized_patterns_keep_their_own_errors() {
-        let mut budget = RegexBudget::new(100, 64 << 20);
+        let mut budget = RegexBudget::<Regex>::new(100, 64 << 20);
         assert!(matches!(
             budget.compile("(unclosed"),
             Err(BudgetError::Invalid(RegexError::Syntax(_)))

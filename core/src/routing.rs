@@ -11,7 +11,7 @@ use std::sync::Arc;
 use regex::Regex;
 
 use crate::auth::AuthPolicy;
-use crate::config::PluginLimits;
+use crate::config::RouteLimits;
 use crate::extractor::Extractor;
 use crate::message::Email;
 
@@ -179,8 +179,9 @@ pub struct Route {
     pub extractor: Arc<dyn Extractor>,
     /// Free-form settings passed to the extractor.
     pub settings: std::collections::BTreeMap<String, String>,
-    /// Plugin limits for this route.
-    pub limits: PluginLimits,
+    /// The route's `[route.limits]` as written (see [`RouteLimits::for_plugin`] and
+    /// [`RouteLimits::for_rules`] for the values in force).
+    pub limits: RouteLimits,
 }
 
 impl std::fmt::Debug for Route {

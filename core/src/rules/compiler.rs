@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use ::regex::Regex;
 use mailex_grammar::ast::{self, CondOp, Head, LiteralValue, Presence};
 use mailex_grammar::{Diagnostic, Span, codes, suggest};
 
@@ -12,6 +12,7 @@ use super::functions::{self, ArgError, Args, ParamKind, Prepared, Step, Ty};
 use super::limits;
 use super::types::FieldType;
 use crate::regex_budget::{BudgetError, RegexBudget};
+use crate::textops::BudgetedRegex;
 
 /// A compiled rule file.
 pub(crate) struct Program {
@@ -32,7 +33,7 @@ pub(crate) struct CAtom {
     pub(crate) subject: CAlt,
     pub(crate) op: CondOp,
     pub(crate) value: String,
-    pub(crate) regex: Option<Regex>,
+    pub(crate) regex: Option<Arc<BudgetedRegex>>,
 }
 
 pub(crate) struct CField {
@@ -138,7 +139,7 @@ pub(crate) fn compile(
 struct Compiler<'a> {
     source: &'a str,
     diags: &'a mut Vec<Diagnostic>,
-    regexes: RegexBudget,
+    regexes: RegexBudget<Arc<BudgetedRegex>>,
     /// `E116` is reported once per file, at the first pattern over the budget.
     regex_budget_reported: bool,
     suggestions_left: usize,
@@ -160,7 +161,7 @@ impl Compiler<'_> {
     }
 
     /// Compiles a pattern within the file's regex budget; reports `E104` or `E116` at `span`.
-    fn regex(&mut self, pattern: &str, span: Span) -> Option<Regex> {
+    fn regex(&mut self, pattern: &str, span: Span) -> Option<Arc<BudgetedRegex>> {
         match self.regexes.compile(pattern) {
             Ok(re) => Some(re),
             Err(BudgetError::Invalid(e)) => {

@@ -49,6 +49,7 @@ pub use self::types::{FieldType, TYPE_NAMES};
 pub use self::value::{MAX_FIELD_LEN, MAX_LIST_LEN, MAX_TEXT_LEN, Ty};
 pub use mailex_grammar::{Code, Severity, codes};
 
+use crate::config::RuleLimits;
 use crate::extractor::{ExtractContext, Extraction, Extractor};
 use crate::message::Email;
 use crate::record::{ExtractorInfo, ExtractorKind};
@@ -64,6 +65,7 @@ pub struct RuleSet {
     base: PathBuf,
     warnings: Vec<Diagnostic>,
     source: SourceFile,
+    limits: RuleLimits,
 }
 
 impl std::fmt::Debug for RuleSet {
@@ -161,7 +163,19 @@ impl RuleSet {
             base: base.to_path_buf(),
             warnings: diags,
             source,
+            limits: RuleLimits::default(),
         })
+    }
+
+    /// The same rule set, run under `limits` (each email gets a fresh budget of this size).
+    pub fn with_limits(mut self, limits: RuleLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits each run is held to.
+    pub fn limits(&self) -> RuleLimits {
+        self.limits
     }
 
     /// Warnings found while compiling (the file compiled).
@@ -213,7 +227,7 @@ impl Extractor for RuleSet {
     }
 
     fn extract(&self, email: &Email<'_>, _ctx: &ExtractContext<'_>) -> Extraction {
-        eval::extract(&self.program, &self.order, email)
+        eval::extract(&self.program, &self.order, email, self.limits.budget())
     }
 }
 

@@ -44,14 +44,20 @@ pub(crate) const FUNCTION: Function = Function {
 struct CssStep(Selector);
 
 impl Step for CssStep {
-    fn apply<'c>(&self, input: Value<'c>, _cx: &'c Cx<'c>) -> Option<Value<'c>> {
+    fn apply<'c>(&self, input: Value<'c>, cx: &'c Cx<'c>) -> Option<Value<'c>> {
         match input {
             Value::Message(m) => {
-                let doc = m.html_document()?;
-                let nodes: Vec<_> = doc
-                    .select(&self.0)
-                    .take(super::super::value::MAX_LIST_LEN)
-                    .collect();
+                let doc = m.html_document_within(&cx.budget).ok()??;
+                let mark = cx.budget.scratch_mark();
+                let nodes = crate::css::select_within(
+                    doc,
+                    &self.0,
+                    super::super::value::MAX_LIST_LEN,
+                    &cx.budget,
+                )
+                .ok()?;
+                // The evaluator charges the node list it gets back.
+                cx.budget.release_scratch(mark);
                 if nodes.is_empty() {
                     None
                 } else {

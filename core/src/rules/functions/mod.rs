@@ -209,7 +209,7 @@ pub struct Args {
 #[derive(Debug)]
 pub(crate) enum Prepared {
     /// A [`ParamKind::Regex`] argument.
-    Regex(::regex::Regex),
+    Regex(std::sync::Arc<crate::textops::BudgetedRegex>),
     /// A [`ParamKind::Selector`] argument.
     Selector(scraper::Selector),
 }
@@ -245,7 +245,10 @@ impl Args {
     }
 
     /// The compiled regular expression of a [`ParamKind::Regex`] parameter.
-    pub(crate) fn regex(&self, i: usize) -> Result<&::regex::Regex, ArgError> {
+    pub(crate) fn regex(
+        &self,
+        i: usize,
+    ) -> Result<&std::sync::Arc<crate::textops::BudgetedRegex>, ArgError> {
         match self.prepared.get(i) {
             Some(Some(Prepared::Regex(re))) => Ok(re),
             _ => Err(not_prepared(i)),
