@@ -621,7 +621,11 @@ fn build_route(
 }
 
 /// Compiles a route's regex within the configuration's regex budget.
-fn compile_regex(regexes: &mut RegexBudget<Regex>, pattern: &str, what: &str) -> Result<Regex, String> {
+fn compile_regex(
+    regexes: &mut RegexBudget<Regex>,
+    pattern: &str,
+    what: &str,
+) -> Result<Regex, String> {
     regexes.compile(pattern).map_err(|e| match e {
         BudgetError::Invalid(RegexError::Syntax(message)) => format!(
             "invalid regex in `{what}`: {}",

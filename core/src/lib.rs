@@ -46,8 +46,8 @@ mod message;
 pub mod normalize;
 pub mod plugin;
 pub mod record;
-pub mod regex_budget;
 pub mod redact;
+pub mod regex_budget;
 pub mod routing;
 pub mod rules;
 #[cfg(test)]

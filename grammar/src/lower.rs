@@ -124,16 +124,13 @@ pub(crate) fn file(pair: Pair<'_, Rule>, diags: &mut Diags) -> RuleFile {
                     out.version = Some(Spanned::new(v, int_span));
                 }
             }
-            Rule::profile => {
-                if profiles.take(head_span(&p), diags) {
-                    out.profiles.push(profile(p, diags));
-                }
+            Rule::profile if profiles.take(head_span(&p), diags) => {
+                out.profiles.push(profile(p, diags));
             }
-            Rule::test => {
-                if tests.take(head_span(&p), diags) {
-                    out.tests.push(test(p, diags));
-                }
+            Rule::test if tests.take(head_span(&p), diags) => {
+                out.tests.push(test(p, diags));
             }
+            Rule::profile | Rule::test => {}
             Rule::bad_item => diags.push(explain_bad(
                 p.as_str(),
                 p.as_span().start(),

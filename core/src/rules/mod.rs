@@ -236,7 +236,7 @@ enum ReadFailure {
     /// It could not be opened or read, or is not a regular file.
     Io(std::io::Error),
     /// It is too large (`E007`) or not UTF-8 (`E008`): one diagnostic, rendered.
-    Rejected(Diagnostic, String),
+    Rejected(Box<(Diagnostic, String)>),
 }
 
 /// Reads a rule file for parsing: a regular file of at most [`limits::MAX_FILE_BYTES`] bytes of
@@ -279,7 +279,7 @@ fn read_rule_source(path: &Path) -> Result<String, ReadFailure> {
             };
             let lossy = String::from_utf8_lossy(&bytes);
             let rendered = render_all(std::slice::from_ref(&d), &SourceFile::new(name, lossy));
-            Err(ReadFailure::Rejected(d, rendered))
+            Err(ReadFailure::Rejected(Box::new((d, rendered))))
         }
     }
 }
@@ -293,12 +293,15 @@ pub fn load_rule_file(path: &Path) -> Result<RuleSet, RuleFileError> {
             path: path.to_owned(),
             source,
         },
-        ReadFailure::Rejected(d, rendered) => RuleFileError::Invalid {
-            path: path.to_owned(),
-            count: 1,
-            diagnostics: vec![d],
-            rendered,
-        },
+        ReadFailure::Rejected(rejected) => {
+            let (d, rendered) = *rejected;
+            RuleFileError::Invalid {
+                path: path.to_owned(),
+                count: 1,
+                diagnostics: vec![d],
+                rendered,
+            }
+        }
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
     let mut set =
@@ -360,7 +363,8 @@ pub fn check_rule_file_in(path: &Path, fixtures_root: &Path) -> CheckResult {
                 rendered,
             };
         }
-        Err(ReadFailure::Rejected(d, rendered)) => {
+        Err(ReadFailure::Rejected(rejected)) => {
+            let (d, rendered) = *rejected;
             return CheckResult {
                 diagnostics: vec![d],
                 rendered,

@@ -71,10 +71,7 @@ pub(crate) const FUNCTION: Function = Function {
             })?,
             None => re.group_index(Group::Auto).unwrap_or(0),
         };
-        Ok(Box::new(RegexStep {
-            re: Arc::new(re),
-            index,
-        }))
+        Ok(Box::new(RegexStep { re, index }))
     },
 };
 
