@@ -22,6 +22,10 @@ pub struct CheckArgs {
     /// files' `test` blocks and their fixtures (which a deployed copy does not carry).
     #[arg(long)]
     pub skip_tests: bool,
+    /// The directory the `input` files of rule-file tests must lie in (default: the config's
+    /// `[test] fixtures_root`, else the config file's directory).
+    #[arg(long, value_name = "DIR")]
+    pub fixtures_root: Option<PathBuf>,
 }
 
 /// Runs `mailex check`: exit 0 when everything loads, 1 with every problem printed otherwise.
@@ -49,6 +53,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let mut test_errors = 0;
     if !args.skip_tests {
         let base = engine.config_path().parent().unwrap_or(Path::new("."));
+        let root = args
+            .fixtures_root
+            .clone()
+            .unwrap_or_else(|| engine.fixtures_root().to_path_buf());
         let mut files: Vec<PathBuf> = engine
             .router()
             .routes()
@@ -59,7 +67,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         files.sort();
         files.dedup();
         for path in files {
-            let checked = mailex_core::rules::check_rule_file(&path);
+            let checked = mailex_core::rules::check_rule_file_in(&path, &root);
             if !checked.rendered.is_empty() {
                 eprint!("{}", checked.rendered);
             }
