@@ -175,6 +175,10 @@ pub struct Route {
     pub settings: std::collections::BTreeMap<String, String>,
     /// Plugin limits for this route.
     pub limits: PluginLimits,
+    /// The route's test directory (`tests = "DIR"`, resolved against the config's directory):
+    /// `*.eml` files with `*.expected.json` beside them, run by `mailex test --config`. Never
+    /// read to load or extract, so a deployment need not ship it.
+    pub tests: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Route {

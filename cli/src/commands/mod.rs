@@ -1,8 +1,10 @@
 //! One module per subcommand. Each exposes an argument struct and a `run` returning the exit code.
 
 pub mod check;
+pub mod expected;
 pub mod extract;
 pub mod plugin;
+pub mod plugin_sdk;
 pub mod replay;
 pub mod route;
 pub mod test;

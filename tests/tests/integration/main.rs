@@ -4,5 +4,7 @@ mod corpus;
 mod docs;
 mod examples;
 mod leads;
+mod plugin_contract;
+mod plugin_docs;
 mod records;
 mod spoofing;
