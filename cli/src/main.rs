@@ -5,7 +5,7 @@
 //! | code | meaning |
 //! |------|---------|
 //! | 0 | success (for `extract`, also when some records are `failed`: that is data, not an error) |
-//! | 1 | `check` found errors, or `test` had failing tests |
+//! | 1 | `check` found errors, `test` had failing tests, or `extract` could not read some input (a missing path, a FIFO, socket or device, an I/O error; each still has its `failed` record and the run went on) |
 //! | 2 | unusable arguments or a configuration that does not load |
 //!
 //! `-v` (info), `-vv` (debug) and `-vvv` (trace) log to stderr, plugin log lines included;

@@ -183,15 +183,83 @@ fn route_explains_the_decision() {
 }
 
 #[test]
+fn bad_inputs_get_their_own_record_and_the_run_goes_on_to_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("b.eml");
+    std::fs::copy(
+        root().join("tests/fixtures/records/lead-meta-authenticated.eml"),
+        &good,
+    )
+    .unwrap();
+    // A FIFO in the directory: reading it would block forever.
+    let fifo = dir.path().join("a.eml");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo runs")
+            .success()
+    );
+    let missing = dir.path().join("missing.eml");
+    let output = mailex(&[
+        "extract",
+        "--config",
+        CONFIG,
+        missing.to_str().unwrap(),
+        dir.path().to_str().unwrap(),
+        "/dev/zero",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let records = records(&output);
+    let summary: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["status"].as_str().unwrap(),
+                r["errors"][0]["code"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("failed", "not_found"),
+            ("failed", "not_a_file"),
+            ("extracted", "-"),
+            ("failed", "not_a_file"),
+        ]
+    );
+    assert_eq!(records[1]["source"], fifo.to_str().unwrap());
+}
+
+#[test]
+fn a_file_over_the_cap_is_refused_by_its_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mailex.toml");
+    std::fs::write(&config, "[settings]\nmax_input_bytes = 1000\n").unwrap();
+    let big = dir.path().join("big.eml");
+    std::fs::write(&big, vec![b'x'; 5000]).unwrap();
+    let output = mailex(&[
+        "extract",
+        "--config",
+        config.to_str().unwrap(),
+        big.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let records = records(&output);
+    assert_eq!(records[0]["errors"][0]["code"], "too_large");
+    assert_eq!(records[0]["input_bytes"], 5000);
+}
+
+#[test]
 fn unusable_arguments_exit_2() {
     assert_eq!(
         mailex(&["extract", "--config", CONFIG]).status.code(),
-        Some(2)
-    );
-    assert_eq!(
-        mailex(&["extract", "--config", CONFIG, "no/such/file.eml"])
-            .status
-            .code(),
         Some(2)
     );
     assert_eq!(mailex(&["frobnicate"]).status.code(), Some(2));
@@ -227,13 +295,14 @@ fn the_example_rule_files_pass_their_tests() {
 fn a_failing_rule_test_exits_1_with_a_diff() {
     let dir = tempfile::tempdir().unwrap();
     let rules = dir.path().join("wrong.rules");
-    let fixture = root().join("tests/fixtures/leads/zillow.eml");
+    std::fs::copy(
+        root().join("tests/fixtures/leads/zillow.eml"),
+        dir.path().join("zillow.eml"),
+    )
+    .unwrap();
     std::fs::write(
         &rules,
-        format!(
-            "version 1\n\nprofile \"p\" {{\n  field name: person_name required = reply_to.name ?? text.line\n}}\n\ntest \"wrong\" {{\n  input \"{}\"\n  expect {{\n    name = \"Somebody Else\"\n  }}\n}}\n",
-            fixture.display()
-        ),
+        "version 1\n\nprofile \"p\" {\n  field name: person_name required = reply_to.name ?? text.line\n}\n\ntest \"wrong\" {\n  input \"zillow.eml\"\n  expect {\n    name = \"Somebody Else\"\n  }\n}\n",
     )
     .unwrap();
     let output = mailex(&["test", rules.to_str().unwrap()]);
@@ -567,5 +636,49 @@ fn a_plugin_prefix_is_refused_with_a_hint() {
     assert!(
         stderr.contains("without a prefix: `extractor = \"target/plugins/acme_leads.wasm\"`"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn test_inputs_are_confined_to_the_fixtures_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules_dir = dir.path().join("rules");
+    std::fs::create_dir(&rules_dir).unwrap();
+    std::fs::copy(
+        root().join("tests/fixtures/leads/zillow.eml"),
+        dir.path().join("zillow.eml"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("secrets.env"), "API_TOKEN=s3cr3t-value\n").unwrap();
+    let rules = rules_dir.join("leaky.rules");
+    std::fs::write(
+        &rules,
+        "version 1\nprofile \"p\" { field v: text optional = text }\n\
+         test \"passwd\" { input \"/etc/passwd\" expect { v = \"x\" } }\n\
+         test \"proc\" { input \"../../../../../../../../proc/self/status\" expect { v = \"x\" } }\n\
+         test \"sibling\" { input \"../zillow.eml\" expect { status = \"extracted\" } }\n\
+         test \"env\" { input \"../secrets.env\" expect { v = \"x\" } }\n",
+    )
+    .unwrap();
+    let rules = rules.to_str().unwrap();
+    // Default root: the rule file's own directory.
+    let output = mailex(&["test", rules]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert_eq!(stdout.matches("E118:").count(), 4, "{stdout}");
+    assert!(
+        !stdout.contains("root:") && !stdout.contains("s3cr3t"),
+        "{stdout}"
+    );
+    // A wider root chosen on the command line: the sibling runs, the .env is not mail.
+    let root_arg = dir.path().to_str().unwrap();
+    let output = mailex(&["test", "--fixtures-root", root_arg, rules]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("test sibling ... ok"), "{stdout}");
+    assert!(stdout.contains("E119:"), "{stdout}");
+    assert_eq!(stdout.matches("E118:").count(), 2, "{stdout}");
+    assert!(
+        !stdout.contains("s3cr3t") && !stdout.contains("API_TOKEN"),
+        "{stdout}"
     );
 }

@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::config::PluginLimits;
+use crate::config::RouteLimits;
 use crate::extractor::Extractor;
 
 /// Why an extractor did not load.
@@ -31,11 +31,31 @@ impl LoadFailure {
     }
 }
 
-/// Loads the extractor named by `spec`.
+/// What is wrong with a route's `[route.limits]` for the extractor `spec` (one message per
+/// problem): rule files take `deadline_ms` and `memory_mib`, plugins every key, built-ins none.
+pub fn check_limits(spec: &str, limits: &RouteLimits) -> Vec<String> {
+    if spec.ends_with(".wasm") {
+        return Vec::new();
+    }
+    if spec.ends_with(".rules") {
+        return limits
+            .plugin_only_keys()
+            .into_iter()
+            .map(|key| {
+                format!("`{key}` applies to plugin routes only; a rule-file route takes `deadline_ms` and `memory_mib`")
+            })
+            .collect();
+    }
+    vec![format!(
+        "`[route.limits]` applies to plugin (`*.wasm`) and rule-file (`*.rules`) routes, not to `{spec}`"
+    )]
+}
+
+/// Loads the extractor named by `spec`, with the route's limits.
 pub fn load_extractor(
     spec: &str,
     base_dir: &Path,
-    limits: &PluginLimits,
+    limits: &RouteLimits,
 ) -> Result<Arc<dyn Extractor>, LoadFailure> {
     if let Some(name) = spec.strip_prefix("builtin:") {
         return crate::builtin::resolve(name).ok_or_else(|| {
@@ -54,14 +74,14 @@ pub fn load_extractor(
     let path = base_dir.join(spec);
     if spec.ends_with(".rules") {
         return crate::rules::load_rule_file(&path)
-            .map(|rules| Arc::new(rules) as Arc<dyn Extractor>)
+            .map(|rules| Arc::new(rules.with_limits(limits.for_rules())) as Arc<dyn Extractor>)
             .map_err(|e| LoadFailure {
                 message: format!("rule file `{spec}` does not compile: {e}"),
                 report: Some(e.rendered()),
             });
     }
     if spec.ends_with(".wasm") {
-        return crate::plugin::load_extractor(&path, limits)
+        return crate::plugin::load_extractor(&path, &limits.for_plugin())
             .map_err(|e| LoadFailure::message(format!("plugin `{spec}` does not load: {e}")));
     }
     Err(LoadFailure::message(format!(

@@ -317,6 +317,48 @@ impl Record {
     pub fn is_degraded(&self) -> bool {
         self.warnings.iter().any(|w| w.code == "degraded")
     }
+
+    /// Keeps at most [`MAX_ISSUES_PER_CODE`] errors and warnings of each code, in order, and
+    /// counts the rest in one `issues_omitted` issue per code, so no input can make a record
+    /// of millions of issues. The engine applies it to every record it returns.
+    pub fn limit_issues(&mut self) {
+        limit_issues(&mut self.errors, "errors");
+        limit_issues(&mut self.warnings, "warnings");
+    }
+}
+
+/// Most issues of one code a record keeps in `errors`, and in `warnings`.
+pub const MAX_ISSUES_PER_CODE: usize = 20;
+
+fn limit_issues(issues: &mut Vec<Issue>, kind: &str) {
+    if issues.len() <= MAX_ISSUES_PER_CODE {
+        return;
+    }
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    // Codes over the cap, in order of their first omitted issue.
+    let mut over: Vec<String> = Vec::new();
+    issues.retain(|issue| {
+        let count = if let Some(count) = seen.get_mut(issue.code.as_str()) {
+            *count += 1;
+            *count
+        } else {
+            seen.insert(issue.code.clone(), 1);
+            1
+        };
+        if count == MAX_ISSUES_PER_CODE + 1 {
+            over.push(issue.code.clone());
+        }
+        count <= MAX_ISSUES_PER_CODE
+    });
+    for code in over {
+        let omitted = seen.get(code.as_str()).copied().unwrap_or_default() - MAX_ISSUES_PER_CODE;
+        issues.push(Issue::new(
+            "issues_omitted",
+            format!(
+                "{omitted} more `{code}` {kind} were omitted (a record keeps {MAX_ISSUES_PER_CODE} per code)"
+            ),
+        ));
+    }
 }
 
 /// The JSON Schema of [`Record`], as written to `docs/record.schema.json`.

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use mailex_core::{AuthVerdicts, Engine, Input, Issue, Record};
+use mailex_core::{AuthVerdicts, Engine, Input, Issue, Record, auth};
 
 use crate::event::Verdicts;
 
@@ -21,7 +21,7 @@ pub fn max_input_bytes(engine: &Engine) -> u64 {
 }
 
 /// Runs the engine on one raw mail. `verdicts`, when present, replace header-based
-/// authentication (SES receipt).
+/// authentication (SES receipt), and their virus verdict is honoured like the header's.
 pub fn run(
     engine: &Engine,
     raw: &[u8],
@@ -34,26 +34,22 @@ pub fn run(
             v.spf.as_deref().unwrap_or(""),
             v.dkim.as_deref().unwrap_or(""),
             v.dmarc.as_deref().unwrap_or(""),
+            v.mail_from.as_deref(),
         )
     });
+    let receipt_virus = verdicts.and_then(|v| v.virus.as_deref().map(auth::parse_verdict));
     engine.process(&Input {
         raw,
         source,
         received_at,
         auth,
+        receipt_virus,
     })
 }
 
 /// The record of a mail SES flagged as a virus: `failed`, never parsed.
 pub fn virus_record(source: String, input_bytes: u64) -> Record {
-    Record::failed(
-        source,
-        input_bytes,
-        Issue::new(
-            "virus",
-            "SES virus verdict is FAIL: the mail was not parsed or extracted",
-        ),
-    )
+    mailex_core::virus_record(source, input_bytes)
 }
 
 /// The record of an input whose processing panicked in the host's worker thread.

@@ -2,7 +2,7 @@
 //! plugins, and shows per-field diffs.
 //!
 //! ```text
-//! mailex test examples/rules/zillow.rules          # one or more rule files
+//! mailex test --fixtures-root . examples/rules/zillow.rules   # one or more rule files
 //! mailex test --config examples/mailex.toml        # every rule file the config's routes name,
 //!                                                  # and every route's `tests = "DIR"`
 //! mailex test --plugin acme.wasm fixtures/         # a plugin over mails with expected records
@@ -10,6 +10,10 @@
 //!
 //! Mail tests (a route's `tests` directory, `--plugin`) pair each `NAME.eml` with
 //! `NAME.expected.json`; see [`super::expected`].
+//!
+//! Test inputs of rule files are read only inside a fixtures root chosen here, never by the
+//! rule file: `--fixtures-root DIR`, else (with `--config`) the config's `[test] fixtures_root`,
+//! else the config file's directory, else each rule file's own directory.
 //!
 //! Exit codes: 0 when every test passes, 1 when a test fails or a rule file does not compile,
 //! 2 when the arguments or the config are unusable.
@@ -42,6 +46,9 @@ pub struct TestArgs {
     /// Print only failures and the summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// The directory test inputs must lie in (default: see the command's documentation).
+    #[arg(long, value_name = "DIR")]
+    pub fixtures_root: Option<PathBuf>,
 }
 
 /// Runs `mailex test` and returns the exit code.
@@ -49,7 +56,15 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
     if let Some(plugin) = &args.plugin {
         return run_plugin(plugin, &args);
     }
-    let mut files = args.files.clone();
+    // Each rule file with the fixtures root its inputs must lie in.
+    let mut files: Vec<(PathBuf, PathBuf)> = args
+        .files
+        .iter()
+        .map(|f| {
+            let own_dir = f.parent().unwrap_or(Path::new(".")).to_path_buf();
+            (f.clone(), args.fixtures_root.clone().unwrap_or(own_dir))
+        })
+        .collect();
     let mut engine = None;
     if let Some(config) = &args.config {
         let loaded = match mailex_core::Engine::load(config) {
@@ -59,7 +74,15 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
                 return Ok(2);
             }
         };
-        files.extend(rule_files_of(config, &loaded));
+        let root = args
+            .fixtures_root
+            .clone()
+            .unwrap_or_else(|| loaded.fixtures_root().to_path_buf());
+        files.extend(
+            rule_files_of(config, &loaded)
+                .into_iter()
+                .map(|f| (f, root.clone())),
+        );
         engine = Some(loaded);
     }
     let routes = engine
@@ -71,15 +94,16 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
         );
         return Ok(2);
     }
-    let (mut failed, mut passed_total, mut failed_total) = (false, 0usize, 0usize);
-    for file in &files {
+    let mut failed = false;
+    let (mut passed_total, mut failed_total) = (0usize, 0usize);
+    for (file, root) in &files {
         match load_rule_file(file) {
             Ok(rules) => {
                 let warnings = rules.rendered_warnings();
                 if !warnings.is_empty() {
                     eprint!("{warnings}");
                 }
-                let report = rules.run_tests();
+                let report = rules.run_tests_in(root);
                 if report.outcomes.is_empty() {
                     println!("{}: no test blocks", file.display());
                     continue;
@@ -214,5 +238,5 @@ fn rule_files_of(config: &Path, engine: &mailex_core::Engine) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files.dedup();
-    files
+    Ok((files, engine.fixtures_root().to_path_buf()))
 }

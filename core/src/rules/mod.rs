@@ -30,6 +30,7 @@
 mod compiler;
 mod eval;
 pub mod functions;
+pub mod limits;
 mod runner;
 mod types;
 mod value;
@@ -48,6 +49,7 @@ pub use self::types::{FieldType, TYPE_NAMES};
 pub use self::value::{MAX_FIELD_LEN, MAX_LIST_LEN, MAX_TEXT_LEN, Ty};
 pub use mailex_grammar::{Code, Severity, codes};
 
+use crate::config::RuleLimits;
 use crate::extractor::{ExtractContext, Extraction, Extractor};
 use crate::message::Email;
 use crate::record::{ExtractorInfo, ExtractorKind};
@@ -59,8 +61,11 @@ pub struct RuleSet {
     /// Profile indices by priority (highest first), then file order.
     order: Vec<usize>,
     path: PathBuf,
+    /// The directory test inputs are relative to.
+    base: PathBuf,
     warnings: Vec<Diagnostic>,
     source: SourceFile,
+    limits: RuleLimits,
 }
 
 impl std::fmt::Debug for RuleSet {
@@ -112,6 +117,13 @@ impl RuleFileError {
 /// returning the program (if any) and every diagnostic.
 fn build(text: &str, base: &Path) -> (compiler::Program, Vec<Diagnostic>) {
     let parsed = mailex_grammar::parse(text);
+    if parsed.was_rejected() {
+        let empty = compiler::Program {
+            profiles: Vec::new(),
+            tests: Vec::new(),
+        };
+        return (empty, parsed.diagnostics);
+    }
     let mut diags = parsed.diagnostics;
     let program = compiler::compile(&parsed.file, text, base, &mut diags);
     diags.sort_by_key(|d| d.primary_span().map(|s| s.start).unwrap_or(0));
@@ -148,9 +160,22 @@ impl RuleSet {
             program,
             order,
             path: PathBuf::from(name),
+            base: base.to_path_buf(),
             warnings: diags,
             source,
+            limits: RuleLimits::default(),
         })
+    }
+
+    /// The same rule set, run under `limits` (each email gets a fresh budget of this size).
+    pub fn with_limits(mut self, limits: RuleLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits each run is held to.
+    pub fn limits(&self) -> RuleLimits {
+        self.limits
     }
 
     /// Warnings found while compiling (the file compiled).
@@ -176,9 +201,19 @@ impl RuleSet {
             .collect()
     }
 
-    /// Runs every `test` block; see [`TestReport`].
+    /// Runs every `test` block, reading inputs only inside the rule file's own directory
+    /// tree; see [`RuleSet::run_tests_in`].
     pub fn run_tests(&self) -> TestReport {
-        runner::run(self)
+        runner::run(self, &self.base)
+    }
+
+    /// Runs every `test` block, reading inputs only inside `fixtures_root`; see [`TestReport`].
+    ///
+    /// The root is chosen by whoever runs the tests, never by the rule file: an input that is
+    /// absolute, climbs out of the root with `..` or is a symbolic link out of it fails with
+    /// `E118`, and one that is not an email fails with `E119` without being shown.
+    pub fn run_tests_in(&self, fixtures_root: &Path) -> TestReport {
+        runner::run(self, fixtures_root)
     }
 
     pub(crate) fn tests(&self) -> &[compiler::CTest] {
@@ -192,7 +227,60 @@ impl Extractor for RuleSet {
     }
 
     fn extract(&self, email: &Email<'_>, _ctx: &ExtractContext<'_>) -> Extraction {
-        eval::extract(&self.program, &self.order, email)
+        eval::extract(&self.program, &self.order, email, self.limits.budget())
+    }
+}
+
+/// Why a rule file's text could not be had.
+enum ReadFailure {
+    /// It could not be opened or read, or is not a regular file.
+    Io(std::io::Error),
+    /// It is too large (`E007`) or not UTF-8 (`E008`): one diagnostic, rendered.
+    Rejected(Box<(Diagnostic, String)>),
+}
+
+/// Reads a rule file for parsing: a regular file of at most [`limits::MAX_FILE_BYTES`] bytes of
+/// UTF-8. At most one byte more than the limit is read, so a huge file (or `/dev/zero`) costs
+/// nothing, and a FIFO is refused instead of waited on.
+fn read_rule_source(path: &Path) -> Result<String, ReadFailure> {
+    use std::io::Read as _;
+    // Opening a FIFO for reading would block until a writer comes: look before opening, and
+    // check the opened file again.
+    let is_file = |m: std::fs::Metadata| m.is_file();
+    if !std::fs::metadata(path)
+        .map(is_file)
+        .map_err(ReadFailure::Io)?
+    {
+        return Err(ReadFailure::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(ReadFailure::Io)?;
+    let meta = file.metadata().map_err(ReadFailure::Io)?;
+    if !meta.is_file() {
+        return Err(ReadFailure::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(limits::MAX_FILE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadFailure::Io)?;
+    let name = path.display().to_string();
+    match mailex_grammar::limits::decode(&bytes) {
+        Ok(text) => Ok(text.to_owned()),
+        Err(d) => {
+            let d = if d.code == codes::FILE_TOO_LARGE {
+                limits::file_too_large(meta.len().max(bytes.len() as u64))
+            } else {
+                d
+            };
+            let lossy = String::from_utf8_lossy(&bytes);
+            let rendered = render_all(std::slice::from_ref(&d), &SourceFile::new(name, lossy));
+            Err(ReadFailure::Rejected(Box::new((d, rendered))))
+        }
     }
 }
 
@@ -200,9 +288,20 @@ impl Extractor for RuleSet {
 ///
 /// On failure the error carries every diagnostic, already rendered.
 pub fn load_rule_file(path: &Path) -> Result<RuleSet, RuleFileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| RuleFileError::Io {
-        path: path.to_owned(),
-        source,
+    let text = read_rule_source(path).map_err(|failure| match failure {
+        ReadFailure::Io(source) => RuleFileError::Io {
+            path: path.to_owned(),
+            source,
+        },
+        ReadFailure::Rejected(rejected) => {
+            let (d, rendered) = *rejected;
+            RuleFileError::Invalid {
+                path: path.to_owned(),
+                count: 1,
+                diagnostics: vec![d],
+                rendered,
+            }
+        }
     })?;
     let base = path.parent().unwrap_or(Path::new("."));
     let mut set =
@@ -241,11 +340,19 @@ impl CheckResult {
 }
 
 /// Checks a rule file without building an extractor: every diagnostic, rendered.
-/// An unreadable file yields one rendered line and `has_errors() == true`.
+/// An unreadable file yields one rendered line and `has_errors() == true`. Test inputs must lie
+/// inside the rule file's own directory tree; see [`check_rule_file_in`].
 pub fn check_rule_file(path: &Path) -> CheckResult {
-    let text = match std::fs::read_to_string(path) {
+    check_rule_file_in(path, path.parent().unwrap_or(Path::new(".")))
+}
+
+/// [`check_rule_file`], with test inputs confined to `fixtures_root` (chosen by whoever runs
+/// the check): inputs outside it are reported as `E118`, inputs that are not regular files as
+/// `E119`. No test input is read.
+pub fn check_rule_file_in(path: &Path, fixtures_root: &Path) -> CheckResult {
+    let text = match read_rule_source(path) {
         Ok(t) => t,
-        Err(e) => {
+        Err(ReadFailure::Io(e)) => {
             let d = Diagnostic::new(
                 codes::MISSING_FIXTURE,
                 format!("cannot read rule file: {e}"),
@@ -256,10 +363,19 @@ pub fn check_rule_file(path: &Path) -> CheckResult {
                 rendered,
             };
         }
+        Err(ReadFailure::Rejected(rejected)) => {
+            let (d, rendered) = *rejected;
+            return CheckResult {
+                diagnostics: vec![d],
+                rendered,
+            };
+        }
     };
     let base = path.parent().unwrap_or(Path::new("."));
     let name = path.display().to_string();
-    let (_, diagnostics) = build(&text, base);
+    let (program, mut diagnostics) = build(&text, base);
+    diagnostics.extend(runner::check_inputs(&program.tests, base, fixtures_root));
+    diagnostics.sort_by_key(|d| d.primary_span().map(|s| s.start).unwrap_or(0));
     let rendered = if diagnostics.is_empty() {
         String::new()
     } else {

@@ -179,7 +179,7 @@ async fn ses_lambda_action_with_failing_receipt_is_unauthenticated() {
 #[tokio::test]
 async fn ses_lambda_docs_sample() {
     let endpoint = s3_or_skip!();
-    let (response, written, _) = run_event(
+    let (response, written, output) = run_event(
         &endpoint,
         event("ses-lambda-aws-docs.json"),
         &[(
@@ -196,6 +196,33 @@ async fn ses_lambda_docs_sample() {
         "{}",
         written[0]
     );
+    // The sample's receipt says dkimVerdict PASS but dmarcVerdict GRAY: a DKIM pass that names
+    // no domain does not satisfy DMARC.
+    let record = read_json(&store(&endpoint).await, &output, &written[0]).await;
+    assert_eq!(record["status"], "unauthenticated", "{record}");
+}
+
+#[tokio::test]
+async fn stored_mail_with_ses_virus_header_is_not_extracted() {
+    // The deployed path (S3 -> SQS -> Lambda) carries no receipt: the verdict is SES's
+    // `X-SES-Virus-Verdict: FAIL` in the stored mail's top block.
+    let endpoint = s3_or_skip!();
+    let (response, written, output) = run_event(
+        &endpoint,
+        event("sqs-s3.json"),
+        &[(
+            "sqs-s3-unwrap-bucket-683517028648",
+            "samconfig.toml",
+            "virus-lead.eml",
+        )],
+    )
+    .await;
+    assert_eq!(response, Ok(json!({"batchItemFailures": []})));
+    assert_eq!(written.len(), 1);
+    let record = read_json(&store(&endpoint).await, &output, &written[0]).await;
+    assert_eq!(record["status"], "failed", "{record}");
+    assert_eq!(record["errors"][0]["code"], "virus");
+    assert!(record["fields"].as_object().is_some_and(|f| f.is_empty()));
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 mod corpus;
 mod docs;
 mod examples;
+mod hostile;
+mod hostile_rules;
 mod leads;
 mod plugin_contract;
 mod plugin_docs;
