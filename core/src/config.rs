@@ -20,6 +20,7 @@
 //! priority = 10                       # higher wins (default 0)
 //! require_auth = "dmarc"              # dmarc (default), dkim, spf, none
 //! extractor = "builtin:adf"           # builtin:adf, builtin:lead-meta, *.rules, *.wasm
+//! # tests = "tests/acme-motors"       # *.eml + *.expected.json, run by `mailex test` only
 //! ```
 //!
 //! Loading collects every problem with its `file:line:col`, not only the first.
@@ -297,6 +298,8 @@ pub(crate) struct RawRoute {
     pub settings: BTreeMap<String, String>,
     #[serde(default)]
     pub limits: Option<Spanned<RouteLimits>>,
+    #[serde(default)]
+    pub tests: Option<Spanned<String>>,
 }
 
 /// `header_matches = { name = "X-Source", regex = "^portal$" }`.

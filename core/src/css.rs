@@ -162,8 +162,10 @@ pub fn select_within<'d>(
     Ok(found)
 }
 
-/// The element's text content with whitespace runs (including no-break spaces) collapsed to one
-/// space, zero-width characters removed, and trimmed. `<script>` and `<style>` content is skipped.
+/// The element's text content on one line: whitespace runs (including no-break spaces)
+/// collapsed to one space, zero-width characters removed, and trimmed. `<br>`, block elements
+/// and table cells separate words (`party.<br>Thank you` reads `party. Thank you`), as they
+/// start a new line in the text view. `<script>` and `<style>` content is skipped.
 pub fn text(element: &ElementRef<'_>) -> String {
     text_within(element, usize::MAX, &Budget::unlimited()).unwrap_or_default()
 }
@@ -191,6 +193,8 @@ pub fn text_within(
                 } else {
                     skip_depth = skip_depth.saturating_sub(1);
                 }
+            } else if skip_depth == 0 && crate::html::separates_text(e.name()) {
+                pending_space = !out.is_empty();
             }
             continue;
         }
@@ -271,6 +275,23 @@ mod tests {
             Some("202-555-0143")
         );
         assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn line_breaks_blocks_and_cells_separate_words() {
+        let doc = Html::parse_document(
+            "<div id=a>Welcome to the party.<br>Thank you<br/>for asking</div>\
+             <div id=b><p>One</p><p>Two</p><span>three</span><b>four</b></div>\
+             <table id=c><tr><td>Name:</td><td>Jane</td></tr><tr><td>Phone:</td></tr></table>",
+        );
+        let read = |s: &str| text(&select(&doc, s).unwrap()[0]);
+        assert_eq!(read("#a"), "Welcome to the party. Thank you for asking");
+        assert_eq!(
+            read("#b"),
+            "One Two threefour",
+            "inline elements do not separate"
+        );
+        assert_eq!(read("#c"), "Name: Jane Phone:");
     }
 
     #[test]

@@ -605,6 +605,7 @@ fn build_route(
             extractor,
             settings: raw.settings.clone(),
             limits,
+            tests: raw.tests.as_ref().map(|dir| base_dir.join(dir.get_ref())),
         }),
         _ => Err(ConfigError::new(problems)),
     }

@@ -98,6 +98,13 @@ const PARAGRAPHS: &[&str] = &[
     "hr",
 ];
 
+/// Whether element `name` separates the text around it: `<br>`, a block element or a table cell.
+/// [`text_view`] starts a new line (or cell) there; [`crate::css::text`], which renders one
+/// line, puts a space.
+pub(crate) fn separates_text(name: &str) -> bool {
+    matches!(name, "br" | "td" | "th") || BLOCKS.contains(&name)
+}
+
 /// Separator between adjacent table cells.
 pub const CELL_SEPARATOR: char = '\t';
 
@@ -259,6 +266,90 @@ pub fn text_view(doc: &Html) -> String {
     let trimmed = w.out.trim_end().len();
     w.out.truncate(trimmed);
     w.out
+}
+
+/// Removes tags and comments from a piece of HTML source and decodes the common character
+/// references, keeping the source's own line breaks; `<br>` and the end of `p`, `div`, `tr` and
+/// `li` become line breaks. The rule language's `strip_tags` and the plugins' `text.strip-tags`
+/// call it.
+///
+/// ```
+/// assert_eq!(mailex_core::html::strip_tags("Tom &amp; Jerry<br><b>Hi</b>&#33;"), "Tom & Jerry\nHi!");
+/// ```
+pub fn strip_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('<') {
+        decode_into(&rest[..i], &mut out);
+        let after = &rest[i..];
+        if let Some(comment) = after.strip_prefix("<!--") {
+            rest = comment.find("-->").map(|e| &comment[e + 3..]).unwrap_or("");
+            continue;
+        }
+        let Some(end) = after.find('>') else {
+            decode_into(after, &mut out);
+            rest = "";
+            break;
+        };
+        let tag = after[1..end].trim().to_ascii_lowercase();
+        let name = tag
+            .trim_start_matches('/')
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .next()
+            .unwrap_or("");
+        if matches!(name, "br")
+            || (tag.starts_with('/') && matches!(name, "p" | "div" | "tr" | "li"))
+        {
+            out.push('\n');
+        }
+        rest = &after[end + 1..];
+    }
+    decode_into(rest, &mut out);
+    out
+}
+
+fn decode_into(s: &str, out: &mut String) {
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let end = after.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &after[..e];
+            let c = match name {
+                "nbsp" => ' ',
+                "amp" => '&',
+                "lt" => '<',
+                "gt" => '>',
+                "quot" => '"',
+                "apos" => '\'',
+                "ndash" => '–',
+                "mdash" => '—',
+                "rsquo" | "lsquo" => '\'',
+                "ldquo" | "rdquo" => '"',
+                _ => {
+                    let n = name.strip_prefix('#')?;
+                    let code = match n.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => n.parse().ok()?,
+                    };
+                    char::from_u32(code)?
+                }
+            };
+            Some((c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &after[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
 }
 
 /// Deepest element nesting [`parse_document`] lets through to the HTML parser.

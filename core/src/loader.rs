@@ -2,7 +2,8 @@
 //!
 //! - `builtin:NAME`: an extractor compiled into mailex ([`crate::builtin`]);
 //! - `*.rules`: a rule file in the mailex DSL ([`crate::rules`]), compiled once at load;
-//! - `*.wasm`: a WebAssembly component plugin ([`crate::plugin`]), precompiled and cached.
+//! - `*.wasm`: a WebAssembly component plugin ([`crate::plugin`]), precompiled and cached
+//!   (named by its path alone: `plugin:PATH` is refused with a hint to drop the prefix).
 //!
 //! Relative paths are resolved against the directory of `mailex.toml`. A rule file's extractor
 //! name in records is its path as configured (`rules/zillow.rules`), and its `test` blocks are
@@ -65,6 +66,12 @@ pub fn load_extractor(
                 crate::builtin::NAMES.join(", ")
             ))
         });
+    }
+    if let Some(path) = spec.strip_prefix("plugin:") {
+        return Err(LoadFailure::message(format!(
+            "unknown extractor `{spec}`: a plugin is named by its path alone, without a prefix: \
+             `extractor = \"{path}\"`"
+        )));
     }
     let path = base_dir.join(spec);
     if spec.ends_with(".rules") {

@@ -182,6 +182,10 @@ pub struct Route {
     /// The route's `[route.limits]` as written (see [`RouteLimits::for_plugin`] and
     /// [`RouteLimits::for_rules`] for the values in force).
     pub limits: RouteLimits,
+    /// The route's test directory (`tests = "DIR"`, resolved against the config's directory):
+    /// `*.eml` files with `*.expected.json` beside them, run by `mailex test --config`. Never
+    /// read to load or extract, so a deployment need not ship it.
+    pub tests: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Route {

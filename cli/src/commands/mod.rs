@@ -2,8 +2,10 @@
 
 pub mod check;
 pub mod companion;
+pub mod expected;
 pub mod extract;
 pub mod plugin;
+pub mod plugin_sdk;
 pub mod route;
 pub mod test;
 

@@ -89,7 +89,8 @@ pub(crate) fn is_invisible(c: char) -> bool {
 }
 
 /// Collapses every whitespace run (including no-break spaces) into one ASCII space, drops
-/// zero-width characters, and trims.
+/// zero-width characters, and trims. The rule language's `collapse` and the plugins'
+/// `text.collapse-whitespace` call it.
 pub(crate) fn collapse_ws(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending = false;

@@ -51,8 +51,10 @@ pub use self::extractor::{PluginExtractor, RunReport};
 pub use self::host_engine::{HostConfig, PluginHost, default_cache_dir};
 pub use self::state::CallLimits;
 
-/// The contract version this host implements (`mailex:extractor@1.0.0`).
-pub const CONTRACT_VERSION: &str = "1.0.0";
+/// The contract version this host implements (`mailex:extractor@1.1.0`). Plugins built for
+/// any 1.x version load: minor versions only add imports, and wasmtime resolves a plugin's
+/// `@1.0.0` imports and exports to the host's `@1.1.0` ones.
+pub const CONTRACT_VERSION: &str = "1.1.0";
 
 /// Load a plugin as a shared [`crate::Extractor`] with the process-wide host: what the
 /// config loader calls for an `extractor = "path/to/plugin.wasm"` route.

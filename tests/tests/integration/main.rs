@@ -6,5 +6,7 @@ mod examples;
 mod hostile;
 mod hostile_rules;
 mod leads;
+mod plugin_contract;
+mod plugin_docs;
 mod records;
 mod spoofing;
