@@ -31,6 +31,12 @@ pub struct InputError {
     pub message: String,
 }
 
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 impl InputError {
     fn io(what: &str, error: &std::io::Error) -> Self {
         match error.kind() {

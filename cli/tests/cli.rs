@@ -303,12 +303,21 @@ fn a_copy_without_fixtures_extracts_and_check_says_what_only_tests_need() {
     std::fs::create_dir_all(dir.path().join("rules")).unwrap();
     for entry in std::fs::read_dir(root().join("examples/rules")).unwrap() {
         let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.path().join("rules").join(path.file_name().unwrap())).unwrap();
+        std::fs::copy(
+            &path,
+            dir.path().join("rules").join(path.file_name().unwrap()),
+        )
+        .unwrap();
     }
     let config = dir.path().join("mailex.toml");
     let config = config.to_str().unwrap();
 
-    let extracted = mailex(&["extract", "--config", config, "examples/inbox/lead-zillow.eml"]);
+    let extracted = mailex(&[
+        "extract",
+        "--config",
+        config,
+        "examples/inbox/lead-zillow.eml",
+    ]);
     assert_eq!(extracted.status.code(), Some(0));
     let record = &records(&extracted)[0];
     assert_eq!(record["status"], "extracted", "{record}");

@@ -78,7 +78,9 @@ pub fn load_extractor(
         // Extraction never runs `test` blocks: their fixtures need not exist here (a deployed
         // copy of the rule files has none); `mailex check` and `mailex test` check them.
         return crate::rules::load_rule_file_with(&path, crate::rules::TestBlocks::Skip)
-            .map(|rules| Arc::new(rules.named(spec).with_limits(limits.for_rules())) as Arc<dyn Extractor>)
+            .map(|rules| {
+                Arc::new(rules.named(spec).with_limits(limits.for_rules())) as Arc<dyn Extractor>
+            })
             .map_err(|e| LoadFailure {
                 message: format!("rule file `{spec}` does not compile: {e}"),
                 report: Some(e.rendered()),

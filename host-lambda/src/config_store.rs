@@ -157,9 +157,8 @@ fn safe_relative(path: &str) -> Result<PathBuf, String> {
 /// plugins; never test fixtures) into `out` (a fresh temporary folder when `None`), then loads
 /// the copy as the function will. What loads here is exactly what [`push`] uploads.
 pub fn stage(config: &Path, out: Option<&Path>) -> Result<ConfigDir, HostError> {
-    let engine = bridge::load_engine(config).map_err(|e| {
-        HostError::config(format!("{} does not load:\n{e}", config.display()))
-    })?;
+    let engine = bridge::load_engine(config)
+        .map_err(|e| HostError::config(format!("{} does not load:\n{e}", config.display())))?;
     let base = config.parent().unwrap_or(Path::new("."));
     let mut paths = vec!["mailex.toml".to_owned()];
     for route in engine.router().routes() {
@@ -390,16 +389,19 @@ pub async fn download(
     version: &str,
 ) -> Result<ConfigDir, HostError> {
     check_version_id(version)?;
-    let manifest: Manifest =
-        get_document(store, bucket, &version_key(prefix, version, "manifest.json")).await?;
+    let manifest: Manifest = get_document(
+        store,
+        bucket,
+        &version_key(prefix, version, "manifest.json"),
+    )
+    .await?;
     let location = format!("s3://{bucket}/{prefix}versions/{version}/");
     if manifest.version != version || version_id(&manifest.files) != version {
         return Err(HostError::config(format!(
             "{location}manifest.json does not describe version {version}"
         )));
     }
-    if manifest.files.len() > MAX_FILES || !manifest.files.iter().any(|f| f.path == "mailex.toml")
-    {
+    if manifest.files.len() > MAX_FILES || !manifest.files.iter().any(|f| f.path == "mailex.toml") {
         return Err(HostError::config(format!(
             "{location}manifest.json must list mailex.toml and at most {MAX_FILES} files"
         )));

@@ -79,8 +79,7 @@ pub(crate) async fn record_of(
                 let cap = bridge::max_input_bytes(&loaded.engine);
                 match store.get_capped(&bucket, &key, cap).await {
                     Ok(fetched) if fetched.over_cap => {
-                        let record =
-                            bridge::too_large_record(&loaded.engine, source, fetched.size);
+                        let record = bridge::too_large_record(&loaded.engine, source, fetched.size);
                         let mut record = dated(record, fetched.last_modified.or(event_time));
                         record.id = Some(id);
                         return Ok(record);

@@ -345,7 +345,10 @@ async fn replay_one(
     baseline: &HashMap<String, Vec<String>>,
     item: &InputItem,
 ) -> Result<Done, HostError> {
-    let stored_keys = baseline.get(&item.id).map(Vec::as_slice).unwrap_or_default();
+    let stored_keys = baseline
+        .get(&item.id)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let canonical = options
         .records
         .as_ref()
@@ -393,8 +396,8 @@ async fn replay_one(
             bridge::encode(&record)?
         }
     };
-    let new_record: Record = serde_json::from_slice(&new_bytes)
-        .map_err(|e| HostError::event(format!("record: {e}")))?;
+    let new_record: Record =
+        serde_json::from_slice(&new_bytes).map_err(|e| HostError::event(format!("record: {e}")))?;
     let (status, advertiser, _) = bridge::summary(&new_record);
     let advertiser_part = keys::dimension_value(advertiser);
     let change = match (&old, old_record) {

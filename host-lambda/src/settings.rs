@@ -219,8 +219,9 @@ impl Settings {
         let budget_mb = match non_empty(&get, "MAILEX_MEMORY_BUDGET_MB") {
             Some(_) => number(&get, "MAILEX_MEMORY_BUDGET_MB", DEFAULT_BUDGET_MB)?,
             None => match non_empty(&get, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE") {
-                Some(_) => number(&get, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 0)?
-                    .saturating_sub(RESERVED_MB),
+                Some(_) => {
+                    number(&get, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 0)?.saturating_sub(RESERVED_MB)
+                }
                 None => DEFAULT_BUDGET_MB,
             },
         }
@@ -296,7 +297,10 @@ mod tests {
                 .memory_budget_bytes
                 >> 20
         };
-        assert_eq!(budget(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")]), 1024 - RESERVED_MB);
+        assert_eq!(
+            budget(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")]),
+            1024 - RESERVED_MB
+        );
         assert_eq!(budget(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")]), 64);
         assert_eq!(
             budget(&[

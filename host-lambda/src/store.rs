@@ -288,7 +288,9 @@ impl S3Store {
 /// transient. Without `s3:ListBucket`, S3 answers a missing key with `AccessDenied` (403), which
 /// is why access denied counts as permanent: the object is gone or will stay unreadable, and the
 /// raw mail (if it exists) can be replayed once access is fixed.
-fn permanent_read_failure<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> Option<&'static str> {
+fn permanent_read_failure<E: ProvideErrorMetadata, R>(
+    error: &SdkError<E, R>,
+) -> Option<&'static str> {
     let SdkError::ServiceError(service) = error else {
         return None;
     };

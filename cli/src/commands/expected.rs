@@ -24,7 +24,7 @@ use mailex_core::rules::{FieldDiff, TestOutcome, TestReport};
 use mailex_core::{Completeness, Email, ExtractContext, Extractor, FieldValue, Settings};
 use serde_json::Value;
 
-use crate::inputs::InputSource;
+use crate::inputs::{Contents, InputSource};
 
 /// Suffix of an expected file: `NAME.eml` is checked against `NAME.expected.json`.
 pub const EXPECTED_SUFFIX: &str = ".expected.json";
@@ -71,13 +71,13 @@ impl MailTests<'_> {
         };
         let limit = Settings::default().max_input_bytes;
         let raw = match InputSource::File(mail.to_owned()).read(limit) {
-            Ok(raw) if raw.len() as u64 > limit => {
+            Ok(Contents::TooLarge(_)) => {
                 return failed_outcome(
                     mail,
                     format!("{} is larger than {limit} bytes", mail.display()),
                 );
             }
-            Ok(raw) => raw,
+            Ok(Contents::Bytes(raw)) => raw,
             Err(e) => return failed_outcome(mail, format!("cannot read {}: {e}", mail.display())),
         };
         let email = match Email::parse(&raw) {
@@ -179,9 +179,9 @@ fn read_expected(path: &Path) -> Result<Expected, String> {
                  e.g. `{{\"fields\": {{...}}}}` or what `mailex extract --pretty` prints)"
             )
         })?;
-    if bytes.len() as u64 > MAX_EXPECTED_BYTES {
+    let Contents::Bytes(bytes) = bytes else {
         return Err(format!("{name} is larger than {MAX_EXPECTED_BYTES} bytes"));
-    }
+    };
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| format!("{name}: {e}"))?;
     let Value::Object(mut object) = value else {
         return Err(format!("{name}: expected a JSON object"));

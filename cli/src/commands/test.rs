@@ -238,5 +238,5 @@ fn rule_files_of(config: &Path, engine: &mailex_core::Engine) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files.dedup();
-    Ok((files, engine.fixtures_root().to_path_buf()))
+    files
 }

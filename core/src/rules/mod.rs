@@ -193,7 +193,7 @@ impl RuleSet {
             program,
             order,
             path: PathBuf::from(name),
-            base: base.to_path_buf(),
+            base: tests.unwrap_or(Path::new(".")).to_path_buf(),
             warnings: diags,
             source,
             limits: RuleLimits::default(),
@@ -345,6 +345,7 @@ pub fn load_rule_file_with(path: &Path, tests: TestBlocks) -> Result<RuleSet, Ru
             RuleFileError::Invalid {
                 path: path.to_owned(),
                 count: 1,
+                located: d.code.to_string(),
                 diagnostics: vec![d],
                 rendered,
             }
@@ -355,8 +356,8 @@ pub fn load_rule_file_with(path: &Path, tests: TestBlocks) -> Result<RuleSet, Ru
         TestBlocks::Check => Some(base),
         TestBlocks::Skip => None,
     };
-    let mut set = RuleSet::compile_with(&path.display().to_string(), &text, tests).map_err(
-        |e| match e {
+    let mut set =
+        RuleSet::compile_with(&path.display().to_string(), &text, tests).map_err(|e| match e {
             RuleFileError::Invalid {
                 count,
                 located,
@@ -371,8 +372,7 @@ pub fn load_rule_file_with(path: &Path, tests: TestBlocks) -> Result<RuleSet, Ru
                 rendered,
             },
             other => other,
-        },
-    )?;
+        })?;
     set.path = path.to_owned();
     Ok(set)
 }

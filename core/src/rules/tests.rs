@@ -186,7 +186,7 @@ fn golden_semantic_and_runtime_diagnostics() {
                 continue;
             }
         };
-        let (program, mut diags) = build(&text, &dir);
+        let (program, mut diags) = build(&text, Some(&dir));
         diags.extend(runner::check_inputs(&program.tests, &dir, &dir));
         let mut actual = render_all(&diags, &SourceFile::new(name.clone(), text.clone()));
         if !diags.iter().any(|d| d.is_error())
@@ -436,7 +436,10 @@ fn a_load_error_names_codes_and_positions_but_no_source_text() {
     assert!(line.contains(" at 3:"), "{line}");
     assert!(line.contains("E0"), "{line}");
     assert!(!line.contains("jane.secret"), "{line}");
-    assert!(err.rendered().contains("jane.secret"), "the full report shows the source");
+    assert!(
+        err.rendered().contains("jane.secret"),
+        "the full report shows the source"
+    );
 }
 
 /// The grammar and the compiler never panic, and stay bounded, on arbitrary input: random
@@ -505,7 +508,7 @@ fn parsing_and_compiling_arbitrary_input_never_panics() {
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules/diagnostics");
     for doc in crate::testing::random_documents(0x0005_eed5, PIECES, 120, 600) {
-        let (program, diags) = build(&doc, &dir);
+        let (program, diags) = build(&doc, Some(&dir));
         let _ = runner::check_inputs(&program.tests, &dir, &dir);
         let _ = render_all(&diags, &SourceFile::new("fuzz.rules", doc.as_str()));
     }
@@ -518,7 +521,7 @@ fn parsing_and_compiling_arbitrary_input_never_panics() {
         let raw: Vec<u8> = doc.chars().map(|c| c as u32 as u8).collect();
         match mailex_grammar::limits::decode(&raw) {
             Ok(text) => {
-                let (_, diags) = build(text, &dir);
+                let (_, diags) = build(text, Some(&dir));
                 let _ = render_all(&diags, &SourceFile::new("fuzz.rules", text));
             }
             Err(d) => {
@@ -536,24 +539,24 @@ fn parsing_and_compiling_arbitrary_input_never_panics() {
         "version 1 profile \"p\" {{ field a: text = {} }}",
         "subject ?? ".repeat(100_000)
     );
-    let (_, diags) = build(&long_line, &dir);
+    let (_, diags) = build(&long_line, Some(&dir));
     assert!(diags.iter().any(|d| d.code == codes::FILE_TOO_LARGE));
     let long_line = format!(
         "version 1 profile \"p\" {{ field a: text = {} subject }}",
         "subject ?? ".repeat(20_000)
     );
-    let (_, diags) = build(&long_line, &dir);
+    let (_, diags) = build(&long_line, Some(&dir));
     assert!(diags.iter().any(|d| d.code == codes::TOO_MANY_ITEMS));
     let rendered = render_all(&diags, &SourceFile::new("long.rules", long_line.as_str()));
     assert!(rendered.len() < 4096, "{}", rendered.len());
     let nul = format!("version 1\n{}", "\u{0}".repeat(200_000));
-    let (_, diags) = build(&nul, &dir);
+    let (_, diags) = build(&nul, Some(&dir));
     assert!(
         diags.iter().any(|d| d.code == codes::SYNTAX_ERROR),
         "{diags:?}"
     );
     let deep = format!("version 1\nprofile \"p\" {{ x {} }}", "{".repeat(50_000));
-    let (_, diags) = build(&deep, &dir);
+    let (_, diags) = build(&deep, Some(&dir));
     assert!(
         diags.iter().any(|d| d.code == codes::NESTING_TOO_DEEP),
         "{diags:?}"

@@ -112,7 +112,10 @@ async fn connect() -> Result<S3Store, Failure> {
 
 fn print_files(staged: &ConfigDir) {
     for file in &staged.manifest.files {
-        println!("  {} ({} bytes, sha256 {})", file.path, file.bytes, file.sha256);
+        println!(
+            "  {} ({} bytes, sha256 {})",
+            file.path, file.bytes, file.sha256
+        );
     }
 }
 

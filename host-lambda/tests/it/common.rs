@@ -708,7 +708,11 @@ pub async fn force_version(
 
 /// The `bootstrap` binary with a clean Lambda-like environment, talking to `api` and to S3 at
 /// `s3_endpoint`; `extra` adds or overrides variables.
-pub fn bootstrap(api: &RuntimeApi, s3_endpoint: &str, extra: &[(&str, &str)]) -> std::process::Child {
+pub fn bootstrap(
+    api: &RuntimeApi,
+    s3_endpoint: &str,
+    extra: &[(&str, &str)],
+) -> std::process::Child {
     bootstrap_at(None, api, s3_endpoint, extra)
 }
 
@@ -736,7 +740,10 @@ pub fn bootstrap_at(
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("MAILEX_S3_ENDPOINT", s3_endpoint)
         .env("MAILEX_S3_FORCE_PATH_STYLE", "true")
-        .env("MAILEX_PLUGIN_CACHE", std::env::temp_dir().join("mailex-test-plugin-cache"))
+        .env(
+            "MAILEX_PLUGIN_CACHE",
+            std::env::temp_dir().join("mailex-test-plugin-cache"),
+        )
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     for (name, value) in extra {

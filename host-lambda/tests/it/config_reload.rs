@@ -203,7 +203,16 @@ async fn without_a_loadable_config_the_cold_start_fails_clearly() {
     assert_eq!(error.error_type(), "Mailex.ConfigError");
     assert!(error.to_string().contains("mailex config push"), "{error}");
 
-    force_version(&s, &config_bucket, "config/", &[("mailex.toml", BROKEN)], &[]).await;
-    let error = Host::new(settings, s).await.expect_err("only a broken version");
+    force_version(
+        &s,
+        &config_bucket,
+        "config/",
+        &[("mailex.toml", BROKEN)],
+        &[],
+    )
+    .await;
+    let error = Host::new(settings, s)
+        .await
+        .expect_err("only a broken version");
     assert!(error.to_string().contains("mailex.toml:3:"), "{error}");
 }

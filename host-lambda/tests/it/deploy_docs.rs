@@ -152,7 +152,10 @@ async fn the_documented_upload_starts_the_function() {
             ("MAILEX_OUTPUT_PREFIX", "records/"),
         ],
     );
-    api.invoke("deployed", &sqs_batch(&[s3_event(&input, "inbound/zillow")]));
+    api.invoke(
+        "deployed",
+        &sqs_batch(&[s3_event(&input, "inbound/zillow")]),
+    );
     let (api, answers) = answers(api, &["deployed"]).await;
     let (_, stderr, _) = finish(child);
     drop(api);
@@ -169,7 +172,10 @@ async fn the_documented_upload_starts_the_function() {
     assert_eq!(record["advertiser"], "zillow-rentals", "{record}");
     assert_eq!(record["status"], "extracted", "{record}");
     assert_eq!(record["extractor"]["name"], "rules/zillow.rules");
-    assert!(stderr.contains(&version), "the pushed version serves: {stderr}");
+    assert!(
+        stderr.contains(&version),
+        "the pushed version serves: {stderr}"
+    );
 
     // Replay, as the page shows it (with `--write`): the function's record is reproduced byte
     // for byte, so nothing is written.
@@ -193,7 +199,8 @@ async fn the_documented_upload_starts_the_function() {
         String::from_utf8_lossy(&result.stderr)
     );
     assert!(
-        stdout.contains("replayed 1 mails: 0 records written, 0 superseded removed, 0 I/O failures"),
+        stdout
+            .contains("replayed 1 mails: 0 records written, 0 superseded removed, 0 I/O failures"),
         "{stdout}"
     );
     let row = stdout
@@ -201,5 +208,9 @@ async fn the_documented_upload_starts_the_function() {
         .find(|l| l.starts_with("zillow-rentals"))
         .unwrap_or_else(|| panic!("{stdout}"));
     let counts: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!(&counts[1..4], ["1", "0", "1"], "total, new, unchanged: {row}");
+    assert_eq!(
+        &counts[1..4],
+        ["1", "0", "1"],
+        "total, new, unchanged: {row}"
+    );
 }

@@ -46,7 +46,11 @@ async fn bootstrap_serves_the_runtime_api_and_writes_records() {
         let answer = answers[i]
             .clone()
             .unwrap_or_else(|| panic!("no answer {i}\nstderr:\n{stderr}"));
-        assert_eq!(answer.kind, "response", "{}\nstderr:\n{stderr}", answer.body);
+        assert_eq!(
+            answer.kind, "response",
+            "{}\nstderr:\n{stderr}",
+            answer.body
+        );
         serde_json::from_str(&answer.body).unwrap()
     };
     assert_eq!(body(0), json!({"processed": 1}));
@@ -59,7 +63,10 @@ async fn bootstrap_serves_the_runtime_api_and_writes_records() {
     let mut written = keys(&s, &output, "").await;
     written.sort();
     assert_eq!(written.len(), 3, "{written:?}");
-    assert!(written.contains(&format!("records/{id}.json")), "{written:?}");
+    assert!(
+        written.contains(&format!("records/{id}.json")),
+        "{written:?}"
+    );
     let record = read_json(&s, &output, &format!("records/{id}.json")).await;
     assert_extracted(&record, "portal");
     assert_eq!(record["id"], id.as_str());
@@ -134,7 +141,10 @@ async fn transient_errors_reach_the_runtime_api_with_a_stable_error_type() {
         .unwrap_or_else(|| panic!("no answer\nstderr:\n{stderr}"));
     assert_eq!(answer.kind, "error", "{}", answer.body);
     let diagnostic: Value = serde_json::from_str(&answer.body).unwrap();
-    assert_eq!(diagnostic["errorType"], "Mailex.S3ReadError", "{diagnostic}");
+    assert_eq!(
+        diagnostic["errorType"], "Mailex.S3ReadError",
+        "{diagnostic}"
+    );
     let message = diagnostic["errorMessage"].as_str().unwrap();
     assert!(message.contains("SlowDown (HTTP 503)"), "{message}");
     for raw in ["<?xml", "<Error>", "HTTP/1.1", "Content-Type", "\n"] {
@@ -169,7 +179,10 @@ async fn a_cold_start_without_a_config_is_reported_to_the_init_error_endpoint() 
     drop(api);
     let init_error = init_error.unwrap_or_else(|| panic!("no init error\nstderr:\n{stderr}"));
     let diagnostic: Value = serde_json::from_str(&init_error).unwrap();
-    assert_eq!(diagnostic["errorType"], "Mailex.ConfigError", "{diagnostic}");
+    assert_eq!(
+        diagnostic["errorType"], "Mailex.ConfigError",
+        "{diagnostic}"
+    );
     assert!(
         diagnostic["errorMessage"]
             .as_str()
@@ -214,7 +227,10 @@ async fn a_broken_config_is_logged_by_code_and_position_and_the_last_good_one_se
     let child = bootstrap(
         &api,
         &endpoint,
-        &[("MAILEX_CONFIG", &location), ("MAILEX_OUTPUT_BUCKET", &output)],
+        &[
+            ("MAILEX_CONFIG", &location),
+            ("MAILEX_OUTPUT_BUCKET", &output),
+        ],
     );
     api.invoke("after-broken-push", &s3_event(&input, "m.eml"));
     let (api, answers) = answers(api, &["after-broken-push"]).await;
@@ -223,10 +239,17 @@ async fn a_broken_config_is_logged_by_code_and_position_and_the_last_good_one_se
     let answer = answers[0]
         .clone()
         .unwrap_or_else(|| panic!("no answer\nstderr:\n{stderr}"));
-    assert_eq!(answer.kind, "response", "{}\nstderr:\n{stderr}", answer.body);
+    assert_eq!(
+        answer.kind, "response",
+        "{}\nstderr:\n{stderr}",
+        answer.body
+    );
     let written = keys(&s, &output, "").await;
     let record = read_json(&s, &output, &written[0]).await;
-    assert_eq!(record["extractor"]["name"], "rules/portal.rules", "{record}");
+    assert_eq!(
+        record["extractor"]["name"], "rules/portal.rules",
+        "{record}"
+    );
     assert_eq!(record["status"], "extracted", "{record}");
 
     let rejected = stderr
@@ -236,8 +259,14 @@ async fn a_broken_config_is_logged_by_code_and_position_and_the_last_good_one_se
     assert!(rejected.contains("rules/portal.rules"), "{rejected}");
     assert!(rejected.contains(" at 4:"), "code and position: {rejected}");
     assert!(!rejected.contains("/tmp/"), "{rejected}");
-    assert!(stderr.contains(&good), "the good version is served: {stderr}");
+    assert!(
+        stderr.contains(&good),
+        "the good version is served: {stderr}"
+    );
     for secret in ["jane.secret", "ann.private", "lead_email"] {
-        assert!(!stderr.contains(secret), "rule-file text in the log: {secret}\n{stderr}");
+        assert!(
+            !stderr.contains(secret),
+            "rule-file text in the log: {secret}\n{stderr}"
+        );
     }
 }

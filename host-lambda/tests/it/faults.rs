@@ -174,13 +174,19 @@ async fn a_deleted_object_gets_one_failed_record_and_no_retry() {
         .unwrap()
         .to_owned();
     let gone = s3_event(&input, "mail/deleted-before-processing.eml");
-    let batch = sqs_batch(&[gone.clone()]);
+    let batch = sqs_batch(std::slice::from_ref(&gone));
     for _ in 0..2 {
         // The first delivery and a redelivery: no retry is asked for, and one record stays.
-        let response = host.handle(batch.clone(), "req").await.expect("SQS answers");
+        let response = host
+            .handle(batch.clone(), "req")
+            .await
+            .expect("SQS answers");
         assert_eq!(response, json!({"batchItemFailures": []}));
     }
-    assert_eq!(host.handle(gone, "req").await.unwrap(), json!({"processed": 1}));
+    assert_eq!(
+        host.handle(gone, "req").await.unwrap(),
+        json!({"processed": 1})
+    );
     let written = keys(&s.direct, &s.output, "").await;
     assert_eq!(written.len(), 1, "{written:?}");
     let record = read_json(&s.direct, &s.output, &written[0]).await;
@@ -206,14 +212,21 @@ async fn access_denied_is_permanent_and_recorded() {
         ..Faults::default()
     });
     let response = host
-        .handle(sqs_batch(&[s.event.clone()]), "req")
+        .handle(sqs_batch(std::slice::from_ref(&s.event)), "req")
         .await
         .expect("SQS answers");
     assert_eq!(response, json!({"batchItemFailures": []}));
-    assert_eq!(s.proxy.get().seen_get, 1, "a 403 is not retried by the SDK either");
+    assert_eq!(
+        s.proxy.get().seen_get,
+        1,
+        "a 403 is not retried by the SDK either"
+    );
     let written = keys(&s.direct, &s.output, "").await;
     let record = read_json(&s.direct, &s.output, &written[0]).await;
-    assert_eq!(record["errors"][0]["code"], "source_access_denied", "{record}");
+    assert_eq!(
+        record["errors"][0]["code"], "source_access_denied",
+        "{record}"
+    );
     assert!(
         record["errors"][0]["message"]
             .as_str()

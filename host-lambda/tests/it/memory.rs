@@ -25,7 +25,8 @@ pub fn big_mail(shape: &str, size: usize) -> Vec<u8> {
             out.push_str("Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/html\r\n\r\n<html><head>");
             out.push_str(meta);
             out.push_str("</head><body>lead</body></html>\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"brochure.bin\"\r\n\r\n");
-            let line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx\r\n";
+            let line =
+                "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx\r\n";
             while out.len() + line.len() < size - 8 {
                 out.push_str(line);
             }
@@ -33,7 +34,8 @@ pub fn big_mail(shape: &str, size: usize) -> Vec<u8> {
         }
         "text" => {
             out.push_str("Content-Type: text/plain; charset=utf-8\r\n\r\nName: Test Person\r\n");
-            let line = "The quick brown fox jumps over the lazy dog, again and again and again.\r\n";
+            let line =
+                "The quick brown fox jumps over the lazy dog, again and again and again.\r\n";
             while out.len() + line.len() < size {
                 out.push_str(line);
             }
@@ -42,7 +44,8 @@ pub fn big_mail(shape: &str, size: usize) -> Vec<u8> {
             out.push_str("Content-Type: text/html; charset=utf-8\r\n\r\n<html><head>");
             out.push_str(meta);
             out.push_str("</head><body>");
-            let cell = "<tr><td class=\"label\">Comment</td><td>The quick brown fox jumps.</td></tr>\r\n";
+            let cell =
+                "<tr><td class=\"label\">Comment</td><td>The quick brown fox jumps.</td></tr>\r\n";
             out.push_str("<table>");
             while out.len() + cell.len() < size - 32 {
                 out.push_str(cell);
@@ -75,7 +78,11 @@ async fn a_batch_of_big_mails_stays_within_the_memory_budget() {
     assert_eq!(keys(&s, &output, "").await.len(), 8);
     let budget = host.budget();
     let one = mailex_lambda::MemoryBudget::cost_of(raw.len() as u64);
-    assert!(budget.peak_bytes() >= one, "{} < {one}", budget.peak_bytes());
+    assert!(
+        budget.peak_bytes() >= one,
+        "{} < {one}",
+        budget.peak_bytes()
+    );
     assert!(
         budget.peak_bytes() <= budget.total_bytes(),
         "{} reserved of {}",

@@ -3,6 +3,7 @@
 pub mod common;
 mod config_reload;
 mod decode;
+mod deploy_docs;
 mod end_to_end;
 mod events;
 mod faults;
@@ -10,4 +11,3 @@ mod memory;
 mod perf;
 mod records;
 mod replay;
-mod deploy_docs;

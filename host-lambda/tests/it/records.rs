@@ -56,7 +56,7 @@ async fn a_redelivery_after_a_config_change_leaves_exactly_one_record() {
     host.handle(batch.clone(), "first").await.expect("handled");
     let id = mailex_lambda::object_id(&input, "inbound/lead-1");
     let key = format!("records/{id}.json");
-    assert_eq!(keys(&s, &output, "").await, [key.clone()]);
+    assert_eq!(keys(&s, &output, "").await, std::slice::from_ref(&key));
     let first = read_json(&s, &output, &key).await;
     assert_eq!(
         (&first["status"], &first["advertiser"]),
@@ -82,7 +82,11 @@ async fn a_redelivery_after_a_config_change_leaves_exactly_one_record() {
         Refresh::Swapped { .. }
     ));
     host.handle(batch, "redelivery").await.expect("handled");
-    assert_eq!(keys(&s, &output, "").await, [key.clone()], "exactly one record");
+    assert_eq!(
+        keys(&s, &output, "").await,
+        std::slice::from_ref(&key),
+        "exactly one record"
+    );
     let second = read_json(&s, &output, &key).await;
     assert_eq!(second["status"], "extracted", "{second}");
     assert_eq!(second["advertiser"], "portal-renamed");

@@ -35,7 +35,9 @@ async fn replay_folder_to_folder_reports_changes() {
     assert_eq!(first.per_advertiser["_none"].new, 1);
     assert_eq!(first.written, 2);
 
-    let again = replay(options("v1.toml"), None).await.expect("replay v1 again");
+    let again = replay(options("v1.toml"), None)
+        .await
+        .expect("replay v1 again");
     assert_eq!(again.per_advertiser["portal"].unchanged, 1, "{again}");
     assert_eq!(again.per_advertiser["_none"].unchanged, 1, "{again}");
     assert_eq!(again.written, 0, "unchanged records are not rewritten");
