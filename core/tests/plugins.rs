@@ -285,7 +285,7 @@ fn hostile_wrong_contract_is_refused_at_load() {
     assert!(matches!(err, PluginError::ContractMismatch { .. }), "{err}");
     let message = err.to_string();
     assert!(
-        message.contains("@2.0.0") && message.contains("@1.0.0"),
+        message.contains("@2.0.0") && message.contains("@1.1.0"),
         "{message}"
     );
 }

@@ -267,8 +267,11 @@ async fn ses_sns_inline_utf8_base64_and_wrapped() {
     }
 }
 
+/// A batch mixing a readable mail, a deleted one, an undecodable body and S3's test event: no
+/// message is retried (none of those failures is transient), and each mail or message that
+/// could be named gets exactly one record.
 #[tokio::test]
-async fn sqs_partial_batch_names_only_failed_messages() {
+async fn sqs_batch_records_permanent_failures_instead_of_retrying_them() {
     let endpoint = s3_or_skip!();
     let input = unique_bucket("in");
     let body = |key: &str| {
@@ -283,32 +286,50 @@ async fn sqs_partial_batch_names_only_failed_messages() {
         {"eventSource": "aws:sqs", "messageId": "broken-3", "body": "{not json"},
         {"eventSource": "aws:sqs", "messageId": "test-4", "body": "{\"Event\":\"s3:TestEvent\"}"}
     ]});
-    let (response, written, _) = run_event(
+    let (response, written, output) = run_event(
         &endpoint,
         batch,
         &[(input.as_str(), "mail/a lead.eml", "portal-lead.eml")],
     )
     .await;
     let response = response.expect("SQS batches always answer");
-    let mut failed: Vec<&str> = response["batchItemFailures"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|f| f["itemIdentifier"].as_str())
-        .collect();
-    failed.sort();
-    assert_eq!(failed, vec!["broken-3", "missing-2"]);
-    assert_eq!(written.len(), 1, "{written:?}");
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    assert_eq!(written.len(), 3, "{written:?}");
+    let store = store(&endpoint).await;
+    let mut codes = Vec::new();
+    for key in &written {
+        let record = read_json(&store, &output, key).await;
+        let code = record["errors"][0]["code"].as_str().unwrap_or("").to_owned();
+        codes.push((record["status"].as_str().unwrap_or("").to_owned(), code));
+    }
+    codes.sort();
+    assert!(
+        codes.contains(&("failed".to_owned(), "source_missing".to_owned())),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&("failed".to_owned(), "bad_event".to_owned())),
+        "{codes:?}"
+    );
+    assert!(
+        codes.iter().any(|(status, _)| status != "failed"),
+        "the readable mail was processed: {codes:?}"
+    );
 }
 
+/// A direct invocation naming a bucket that does not exist: the mail cannot be read now or on
+/// a retry, so it gets a `failed` record (`source_missing`) and the invocation succeeds.
 #[tokio::test]
-async fn missing_object_fails_a_direct_invocation() {
+async fn missing_object_of_a_direct_invocation_gets_a_failed_record() {
     let endpoint = s3_or_skip!();
     let mut e = event("s3-put.json");
     e["Records"][0]["s3"]["bucket"]["name"] = json!(unique_bucket("empty"));
-    let (response, written, _) = run_event(&endpoint, e, &[]).await;
-    assert!(response.is_err(), "an unreadable mail is never a success");
-    assert!(written.is_empty());
+    let (response, written, output) = run_event(&endpoint, e, &[]).await;
+    assert!(response.is_ok(), "{response:?}");
+    assert_eq!(written.len(), 1, "{written:?}");
+    let record = read_json(&store(&endpoint).await, &output, &written[0]).await;
+    assert_eq!(record["status"], "failed", "{record}");
+    assert_eq!(record["errors"][0]["code"], "source_missing", "{record}");
 }
 
 #[tokio::test]

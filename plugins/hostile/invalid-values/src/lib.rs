@@ -17,8 +17,14 @@ impl Plugin for Hostile {
     fn extract(_message: &Message, _config: &Config) -> Result<Fields, ExtractError> {
         let mut fields = Fields::new();
         fields.text("status", "ok");
-        fields.set("email", Value::Email("NOT AN EMAIL; DROP TABLE leads".into()));
-        fields.set("website", Value::Url("javascript:alert(document.cookie)".into()));
+        fields.set(
+            "email",
+            Value::Email("NOT AN EMAIL; DROP TABLE leads".into()),
+        );
+        fields.set(
+            "website",
+            Value::Url("javascript:alert(document.cookie)".into()),
+        );
         fields.set("budget", Value::Decimal(f64::NAN));
         fields.set("rooms", Value::Decimal(f64::INFINITY));
         fields.set("phone", Value::Phone("call me maybe".into()));

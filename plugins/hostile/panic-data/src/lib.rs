@@ -30,7 +30,10 @@ impl Plugin for Hostile {
         let name = after(&message.text, "Name:");
         let email = after(&message.text, "Email:");
         let phone = after(&message.text, "Phone:");
-        log::warn!("lead '{name}' <{email}> phone {phone}, message {:?}", message.text);
+        log::warn!(
+            "lead '{name}' <{email}> phone {phone}, message {:?}",
+            message.text
+        );
         if message.subject_str() == "error" {
             return Err(ExtractError::InvalidInput(format!(
                 "no usable phone for \"{name}\" <{email}>: {phone}"
