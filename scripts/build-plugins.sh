@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build every example and hostile plugin to wasm32-wasip2 (release) and copy the
+# Build every example, hostile and compatibility plugin to wasm32-wasip2 (release) and copy the
 # components to target/plugins/*.wasm, where core's integration tests and benches
 # look for them. The test command runs this before `cargo test`.
 #
@@ -19,7 +19,8 @@ built="$root/target/wasm/wasm32-wasip2/release"
 count=0
 # Copy exactly the workspace's plugins (not other .wasm files that may sit in the
 # shared target directory).
-for manifest in "$root"/plugins/examples/*/Cargo.toml "$root"/plugins/hostile/*/Cargo.toml; do
+for manifest in "$root"/plugins/examples/*/Cargo.toml "$root"/plugins/hostile/*/Cargo.toml \
+    "$root"/plugins/compat/*/Cargo.toml; do
     name="$(sed -n 's/^name = "\(.*\)"$/\1/p' "$manifest" | head -n 1)"
     wasm="$built/${name//-/_}.wasm"
     if [[ ! -f "$wasm" ]]; then

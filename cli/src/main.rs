@@ -5,8 +5,11 @@
 //! | code | meaning |
 //! |------|---------|
 //! | 0 | success (for `extract`, also when some records are `failed`: that is data, not an error) |
-//! | 1 | `check` found errors, or `test` had failing tests |
+//! | 1 | `check` found errors, `test` had failing tests, or `extract` could not read some input (a missing path, a FIFO, socket or device, an I/O error; each still has its `failed` record and the run went on) |
 //! | 2 | unusable arguments or a configuration that does not load |
+//!
+//! `-v` (info), `-vv` (debug) and `-vvv` (trace) log to stderr, plugin log lines included;
+//! `RUST_LOG` overrides the level.
 
 mod commands;
 mod inputs;
@@ -19,6 +22,10 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "mailex", version, about, propagate_version = true)]
 struct Cli {
+    /// Log to stderr: `-v` info (plugin log lines included), `-vv` debug, `-vvv` trace; without
+    /// it, warnings only. `RUST_LOG` overrides it (e.g. `RUST_LOG=mailex::plugin=debug`).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -31,7 +38,8 @@ enum Command {
     Route(commands::route::RouteArgs),
     /// Load and validate a config and everything it references.
     Check(commands::check::CheckArgs),
-    /// Run the `test` blocks of rule files (given, or named by a config's routes).
+    /// Run tests: rule files' `test` blocks, routes' mail tests (`tests = "DIR"`), or a
+    /// plugin over mails with expected records (`--plugin X.wasm DIR`).
     Test(commands::test::TestArgs),
     /// Scaffold and build WebAssembly extractor plugins.
     #[command(subcommand)]
@@ -43,6 +51,14 @@ enum Command {
     #[command(disable_help_flag = true)]
     Replay {
         /// Arguments for `mailex-replay`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
+    /// Deployed configs in S3: validate and upload a config (`push`), check or list what is
+    /// there, roll back; runs `mailex-config` (see `mailex config --help`).
+    #[command(disable_help_flag = true)]
+    Config {
+        /// Arguments for `mailex-config`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
     },
@@ -62,6 +78,7 @@ fn run() -> u8 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    init_logging(cli.verbose);
     let result = match cli.command {
         Command::Extract(args) => commands::extract::run(args),
         Command::Route(args) => commands::route::run(args),
@@ -71,7 +88,8 @@ fn run() -> u8 {
         }
         Command::Plugin(command) => commands::plugin::run(&command),
         Command::Schema => commands::schema(),
-        Command::Replay { args } => commands::replay::run(args),
+        Command::Replay { args } => commands::companion::run("mailex-replay", args),
+        Command::Config { args } => commands::companion::run("mailex-config", args),
     };
     match result {
         Ok(code) => code,
@@ -81,6 +99,25 @@ fn run() -> u8 {
             2
         }
     }
+}
+
+/// Installs the log subscriber: human-readable lines on stderr, so they never mix with the
+/// records on stdout. Events carry codes, counts and names, never field values (core's
+/// invariant); plugin log lines (target `mailex::plugin`) are what the plugin wrote.
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

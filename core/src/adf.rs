@@ -41,6 +41,7 @@ use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 use thiserror::Error;
 
+use crate::budget::{Budget, Exceeded};
 use crate::message::Email;
 
 /// Deepest element nesting kept; deeper elements are flattened into their ancestor at this depth.
@@ -60,6 +61,9 @@ pub enum AdfError {
     /// The input is larger than [`MAX_INPUT`].
     #[error("input is larger than {MAX_INPUT} bytes")]
     TooLarge,
+    /// The run's budget was spent while parsing.
+    #[error(transparent)]
+    Budget(#[from] Exceeded),
 }
 
 /// A fault that was recovered from while parsing. Messages give byte positions, never content.
@@ -169,26 +173,40 @@ impl AdfDocument {
     /// Finds and parses ADF in `input` (see the [module documentation](self) for what is
     /// tolerated).
     pub fn parse(input: &str) -> Result<AdfDocument, AdfError> {
+        Self::parse_within(input, &Budget::unlimited())
+    }
+
+    /// [`AdfDocument::parse`] under a budget: the parse counts as work, element by element, and
+    /// stops when the budget is spent ([`AdfError::Budget`]); the document is charged as
+    /// retained memory (about its input's size).
+    pub fn parse_within(input: &str, budget: &Budget) -> Result<AdfDocument, AdfError> {
         if input.len() > MAX_INPUT {
             return Err(AdfError::TooLarge);
         }
+        budget.work(input.len() as u64)?;
         let mut warnings = Vec::new();
         let located = locate(input, &mut warnings).ok_or(AdfError::NotFound)?;
-        let root = build_tree(&located, &mut warnings);
+        budget.retain(located.len() as u64)?;
+        let root = build_tree(&located, &mut warnings, budget)?;
         Ok(AdfDocument { root, warnings })
     }
 
     /// Like [`AdfDocument::parse`] for raw bytes: UTF-8 (with or without BOM), or Latin-1 when
     /// the bytes are not valid UTF-8.
     pub fn parse_bytes(bytes: &[u8]) -> Result<AdfDocument, AdfError> {
+        Self::parse_bytes_within(bytes, &Budget::unlimited())
+    }
+
+    /// [`AdfDocument::parse_bytes`] under a budget (see [`AdfDocument::parse_within`]).
+    pub fn parse_bytes_within(bytes: &[u8], budget: &Budget) -> Result<AdfDocument, AdfError> {
         if bytes.len() > MAX_INPUT {
             return Err(AdfError::TooLarge);
         }
         match std::str::from_utf8(bytes) {
-            Ok(s) => Self::parse(s),
+            Ok(s) => Self::parse_within(s, budget),
             Err(_) => {
                 let s: String = bytes.iter().map(|&b| char::from(b)).collect();
-                let mut doc = Self::parse(&s)?;
+                let mut doc = Self::parse_within(&s, budget)?;
                 doc.warnings.insert(
                     0,
                     AdfWarning {
@@ -271,10 +289,33 @@ impl std::fmt::Display for AdfOrigin {
 /// 4. the text body;
 /// 5. forwarded `message/rfc822` parts, two levels deep at most.
 pub fn find_in_email(email: &Email<'_>) -> Option<(AdfDocument, AdfOrigin)> {
-    find_at_depth(email, 0)
+    find_in_email_within(email, &Budget::unlimited()).unwrap_or_default()
 }
 
-fn find_at_depth(email: &Email<'_>, depth: usize) -> Option<(AdfDocument, AdfOrigin)> {
+/// [`find_in_email`] under a budget: every candidate searched and parsed draws from it, and
+/// the search stops when it is spent.
+pub fn find_in_email_within(
+    email: &Email<'_>,
+    budget: &Budget,
+) -> Result<Option<(AdfDocument, AdfOrigin)>, Exceeded> {
+    find_at_depth(email, 0, budget)
+}
+
+/// A parse that failed for want of budget ends the search; any other failure tries the next
+/// candidate.
+fn parsed(result: Result<AdfDocument, AdfError>) -> Result<Option<AdfDocument>, Exceeded> {
+    match result {
+        Ok(doc) => Ok(Some(doc)),
+        Err(AdfError::Budget(spent)) => Err(spent),
+        Err(_) => Ok(None),
+    }
+}
+
+fn find_at_depth(
+    email: &Email<'_>,
+    depth: usize,
+    budget: &Budget,
+) -> Result<Option<(AdfDocument, AdfOrigin)>, Exceeded> {
     let attachments = email.attachments();
     let xmlish = |a: &crate::message::Attachment<'_>| {
         let name = a.name.as_deref().unwrap_or_default().to_ascii_lowercase();
@@ -288,34 +329,38 @@ fn find_at_depth(email: &Email<'_>, depth: usize) -> Option<(AdfDocument, AdfOri
             if declared != xmlish(a) || a.bytes.len() > MAX_INPUT {
                 continue;
             }
+            budget.work(a.bytes.len() as u64)?;
             if !AdfDocument::sniff(&String::from_utf8_lossy(a.bytes)) {
                 continue;
             }
-            if let Ok(doc) = AdfDocument::parse_bytes(a.bytes) {
-                return Some((doc, AdfOrigin::Attachment(i + 1)));
+            if let Some(doc) = parsed(AdfDocument::parse_bytes_within(a.bytes, budget))? {
+                return Ok(Some((doc, AdfOrigin::Attachment(i + 1))));
             }
         }
     }
-    if let Some(html) = email.html()
-        && AdfDocument::sniff(html)
-        && let Ok(doc) = AdfDocument::parse(html)
-    {
-        return Some((doc, AdfOrigin::HtmlBody));
+    if let Some(html) = email.html() {
+        budget.work(html.len() as u64)?;
+        if AdfDocument::sniff(html)
+            && let Some(doc) = parsed(AdfDocument::parse_within(html, budget))?
+        {
+            return Ok(Some((doc, AdfOrigin::HtmlBody)));
+        }
     }
     let text = email.text();
+    budget.work(text.len() as u64)?;
     if AdfDocument::sniff(text)
-        && let Ok(doc) = AdfDocument::parse(text)
+        && let Some(doc) = parsed(AdfDocument::parse_within(text, budget))?
     {
-        return Some((doc, AdfOrigin::TextBody));
+        return Ok(Some((doc, AdfOrigin::TextBody)));
     }
     if depth < 2 {
         for nested in email.nested() {
-            if let Some((doc, origin)) = find_at_depth(&nested, depth + 1) {
-                return Some((doc, AdfOrigin::Forwarded(Box::new(origin))));
+            if let Some((doc, origin)) = find_at_depth(&nested, depth + 1, budget)? {
+                return Ok(Some((doc, AdfOrigin::Forwarded(Box::new(origin)))));
             }
         }
     }
-    None
+    Ok(None)
 }
 
 fn strip_root(path: &str) -> &str {
@@ -565,7 +610,11 @@ const TRANSPARENT: &[&str] = &[
     "font", "span", "b", "i", "u", "strong", "em", "p", "div", "pre", "a", "tt", "code",
 ];
 
-fn build_tree(xml: &str, warnings: &mut Vec<AdfWarning>) -> AdfNode {
+fn build_tree(
+    xml: &str,
+    warnings: &mut Vec<AdfWarning>,
+    budget: &Budget,
+) -> Result<AdfNode, Exceeded> {
     let mut reader = Reader::from_str(xml);
     {
         let config = reader.config_mut();
@@ -581,7 +630,11 @@ fn build_tree(xml: &str, warnings: &mut Vec<AdfWarning>) -> AdfNode {
     let mut count = 0usize;
     let mut too_many = false;
     let mut too_deep = false;
+    let mut read = 0u64;
     loop {
+        let at = reader.buffer_position();
+        budget.work(at.saturating_sub(read) + 1)?;
+        read = at;
         let event = match reader.read_event() {
             Ok(e) => e,
             Err(_) => {
@@ -706,7 +759,7 @@ fn build_tree(xml: &str, warnings: &mut Vec<AdfWarning>) -> AdfNode {
     }
     let mut doc = stack.pop().unwrap_or_default();
     // The document node holds the root element(s).
-    match doc.children.iter().position(|c| c.name == "adf") {
+    Ok(match doc.children.iter().position(|c| c.name == "adf") {
         Some(i) => doc.children.swap_remove(i),
         None => AdfNode {
             name: "adf".into(),
@@ -714,7 +767,7 @@ fn build_tree(xml: &str, warnings: &mut Vec<AdfWarning>) -> AdfNode {
             text: String::new(),
             children: std::mem::take(&mut doc.children),
         },
-    }
+    })
 }
 
 fn push_text(texts: &mut [String], s: &str) {

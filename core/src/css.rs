@@ -17,6 +17,8 @@ use parking_lot::Mutex;
 use scraper::{ElementRef, Html, Selector};
 use thiserror::Error;
 
+use crate::budget::{Budget, CappedString, Exceeded};
+
 /// Longest selector accepted, in bytes.
 pub const MAX_SELECTOR_LEN: usize = 1024;
 /// Selectors kept by a [`SelectorCache`] before it starts over.
@@ -38,6 +40,9 @@ pub enum CssError {
     /// The selector is longer than [`MAX_SELECTOR_LEN`].
     #[error("CSS selector is longer than {MAX_SELECTOR_LEN} bytes")]
     TooLong,
+    /// The run's budget was spent during the selection.
+    #[error(transparent)]
+    Budget(#[from] Exceeded),
 }
 
 /// Parses `selector`, without caching. Use it to check selectors at load time.
@@ -84,7 +89,7 @@ impl SelectorCache {
         selector: &str,
     ) -> Result<Vec<ElementRef<'d>>, CssError> {
         let sel = self.get(selector)?;
-        Ok(doc.select(&sel).collect())
+        Ok(select_within(doc, &sel, usize::MAX, &Budget::unlimited())?)
     }
 
     /// The first element of `doc` matching `selector`.
@@ -94,7 +99,9 @@ impl SelectorCache {
         selector: &str,
     ) -> Result<Option<ElementRef<'d>>, CssError> {
         let sel = self.get(selector)?;
-        Ok(doc.select(&sel).next())
+        Ok(select_within(doc, &sel, 1, &Budget::unlimited())?
+            .into_iter()
+            .next())
     }
 
     /// Number of cached selectors.
@@ -120,13 +127,61 @@ pub fn select<'d>(doc: &'d Html, selector: &str) -> Result<Vec<ElementRef<'d>>, 
     GLOBAL.select(doc, selector)
 }
 
-/// The element's text content with whitespace runs (including no-break spaces) collapsed to one
-/// space, zero-width characters removed, and trimmed. `<script>` and `<style>` content is skipped.
+/// Bytes of element text gathered before they are charged.
+const TEXT_PIECE: usize = 4096;
+
+/// Work units charged per element a selector is matched against (matching walks ancestors and
+/// siblings, so it costs more than one byte of a scan).
+const MATCH_UNITS: u64 = 16;
+
+/// Every element of `doc` matching `selector`, in document order, at most `max` of them; each
+/// element tried counts as work, and the result list as scratch memory.
+pub fn select_within<'d>(
+    doc: &'d Html,
+    selector: &Selector,
+    max: usize,
+    budget: &Budget,
+) -> Result<Vec<ElementRef<'d>>, Exceeded> {
+    let mut found = Vec::new();
+    if max == 0 {
+        return Ok(found);
+    }
+    for node in doc.tree.nodes() {
+        budget.work(MATCH_UNITS)?;
+        let Some(element) = ElementRef::wrap(node) else {
+            continue;
+        };
+        if element.parent().is_some() && selector.matches(&element) {
+            budget.charge(std::mem::size_of::<ElementRef<'_>>() as u64)?;
+            found.push(element);
+            if found.len() >= max {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The element's text content on one line: whitespace runs (including no-break spaces)
+/// collapsed to one space, zero-width characters removed, and trimmed. `<br>`, block elements
+/// and table cells separate words (`party.<br>Thank you` reads `party. Thank you`), as they
+/// start a new line in the text view. `<script>` and `<style>` content is skipped.
 pub fn text(element: &ElementRef<'_>) -> String {
-    let mut out = String::new();
+    text_within(element, usize::MAX, &Budget::unlimited()).unwrap_or_default()
+}
+
+/// [`text`] under a budget: at most `max_len` bytes (cut on a character boundary; the rest of
+/// the element is not read), each byte charged as scratch memory and each node visited as work.
+pub fn text_within(
+    element: &ElementRef<'_>,
+    max_len: usize,
+    budget: &Budget,
+) -> Result<String, Exceeded> {
+    let mut out = CappedString::new(budget, max_len);
     let mut pending_space = false;
     let mut skip_depth = 0usize;
     for edge in element.traverse() {
+        budget.work(1)?;
         let (node, open) = match edge {
             Edge::Open(n) => (n, true),
             Edge::Close(n) => (n, false),
@@ -138,6 +193,8 @@ pub fn text(element: &ElementRef<'_>) -> String {
                 } else {
                     skip_depth = skip_depth.saturating_sub(1);
                 }
+            } else if skip_depth == 0 && crate::html::separates_text(e.name()) {
+                pending_space = !out.is_empty();
             }
             continue;
         }
@@ -147,22 +204,36 @@ pub fn text(element: &ElementRef<'_>) -> String {
         if !open || skip_depth > 0 {
             continue;
         }
+        // Collapsed text is gathered in a small buffer and handed over (charged) a piece at a
+        // time.
+        let mut piece = String::new();
         for c in t.chars() {
             if crate::normalize::is_invisible(c) {
                 continue;
             }
             if c.is_whitespace() {
-                pending_space = !out.is_empty();
+                pending_space = !out.is_empty() || !piece.is_empty();
             } else {
                 if pending_space {
-                    out.push(' ');
+                    piece.push(' ');
                     pending_space = false;
                 }
-                out.push(c);
+                piece.push(c);
+                if piece.len() >= TEXT_PIECE {
+                    out.push_str(&piece)?;
+                    piece.clear();
+                    if out.is_full() {
+                        break;
+                    }
+                }
             }
         }
+        out.push_str(&piece)?;
+        if out.is_full() {
+            break;
+        }
     }
-    out
+    Ok(out.into_string())
 }
 
 /// The value of attribute `name` on the element (names compare case-insensitively, as HTML
@@ -204,6 +275,23 @@ mod tests {
             Some("202-555-0143")
         );
         assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn line_breaks_blocks_and_cells_separate_words() {
+        let doc = Html::parse_document(
+            "<div id=a>Welcome to the party.<br>Thank you<br/>for asking</div>\
+             <div id=b><p>One</p><p>Two</p><span>three</span><b>four</b></div>\
+             <table id=c><tr><td>Name:</td><td>Jane</td></tr><tr><td>Phone:</td></tr></table>",
+        );
+        let read = |s: &str| text(&select(&doc, s).unwrap()[0]);
+        assert_eq!(read("#a"), "Welcome to the party. Thank you for asking");
+        assert_eq!(
+            read("#b"),
+            "One Two threefour",
+            "inline elements do not separate"
+        );
+        assert_eq!(read("#c"), "Name: Jane Phone:");
     }
 
     #[test]

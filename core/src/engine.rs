@@ -11,13 +11,15 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use regex::Regex;
 
-use crate::auth::{AuthSettings, AuthVerdicts};
+use crate::auth::{AuthFailure, AuthSettings, AuthVerdicts, ReceiverBlock};
 use crate::config::{self, RawRoute, Settings, SourceFile};
 use crate::error::{ConfigError, ConfigProblem};
 use crate::extractor::{Completeness, ExtractContext, Extractor};
 use crate::message::Email;
-use crate::record::{Issue, Record, Status};
+use crate::record::{Issue, Record, Status, Verdict};
+use crate::regex_budget::{BudgetError, RegexBudget};
 use crate::routing::{Condition, Route, Router, Selection, SenderPattern};
+use crate::textops::RegexError;
 
 /// One email to process.
 #[derive(Debug, Clone)]
@@ -31,6 +33,10 @@ pub struct Input<'a> {
     /// Authentication verdicts supplied by the host (an SES receipt); when `None`, the trusted
     /// `Authentication-Results` header is read.
     pub auth: Option<AuthVerdicts>,
+    /// SES's virus verdict from the receipt (`receipt.virusVerdict.status`), when the host has
+    /// one. [`Verdict::Fail`] here, or `X-SES-Virus-Verdict: FAIL` in the receiver's own header
+    /// block, makes the record `failed` with code `virus`; the mail is not parsed.
+    pub receipt_virus: Option<Verdict>,
 }
 
 impl<'a> Input<'a> {
@@ -41,6 +47,7 @@ impl<'a> Input<'a> {
             source: source.into(),
             received_at: None,
             auth: None,
+            receipt_virus: None,
         }
     }
 }
@@ -54,6 +61,7 @@ pub struct Engine {
     auth: AuthSettings,
     router: Router,
     config_path: PathBuf,
+    fixtures_root: PathBuf,
 }
 
 /// Builds an extractor for a route's `extractor` value, relative to the config's directory.
@@ -62,32 +70,52 @@ type ExtractorCache = HashMap<String, Arc<dyn Extractor>>;
 impl Engine {
     /// Loads `mailex.toml` and everything it references.
     pub fn load(path: &Path) -> Result<Engine, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::whole_file(path, format!("cannot read the config file: {e}"))
-        })?;
+        let text = config::read_config_text(path)?;
         Engine::from_toml_str(&text, path, &config::base_dir(path))
     }
 
     /// Loads a configuration from its text. `path` names it in errors; relative extractor paths
     /// are resolved against `base_dir`.
     pub fn from_toml_str(text: &str, path: &Path, base_dir: &Path) -> Result<Engine, ConfigError> {
+        if text.len() > config::MAX_CONFIG_BYTES {
+            return Err(ConfigError::whole_file(
+                path,
+                format!(
+                    "the config file is {} bytes, over the limit of {} bytes",
+                    text.len(),
+                    config::MAX_CONFIG_BYTES
+                ),
+            ));
+        }
         let source = SourceFile {
             path: path.to_path_buf(),
             text: text.to_owned(),
         };
         let raw = config::parse_raw(&source)?;
         let mut errors = ConfigError::new(Vec::new());
+        if let Some(extra) = raw.routes.get(config::MAX_ROUTES) {
+            errors.extend(ConfigError::new(vec![source.problem(
+                extra.name.span(),
+                format!(
+                    "more than {} routes; this and later routes were not loaded",
+                    config::MAX_ROUTES
+                ),
+            )]));
+        }
         let mut cache = ExtractorCache::new();
+        let mut regexes =
+            RegexBudget::new(config::MAX_CONFIG_REGEXES, config::MAX_CONFIG_REGEX_BYTES);
         let mut routes: Vec<(Route, std::ops::Range<usize>)> = Vec::new();
-        for raw_route in &raw.routes {
-            match build_route(raw_route, &source, base_dir, &mut cache) {
+        let mut names: HashMap<String, usize> = HashMap::new();
+        for raw_route in raw.routes.iter().take(config::MAX_ROUTES) {
+            match build_route(raw_route, &source, base_dir, &mut cache, &mut regexes) {
                 Ok(route) => {
-                    if let Some((other, _)) = routes.iter().find(|(r, _)| r.name == route.name) {
+                    if names.insert(route.name.clone(), routes.len()).is_some() {
                         errors.extend(ConfigError::new(vec![source.problem(
                             raw_route.name.span(),
                             format!(
                                 "route name `{}` is used twice; each advertiser needs its own name",
-                                other.name
+                                route.name
                             ),
                         )]));
                     }
@@ -96,20 +124,24 @@ impl Engine {
                 Err(e) => errors.extend(e),
             }
         }
+        // One hash lookup per route: routes tie exactly when their tie keys are equal.
+        let mut first_with_key: HashMap<_, usize> = HashMap::new();
         for (i, (route, span)) in routes.iter().enumerate() {
-            if let Some((other, _)) = routes[..i].iter().find(|(r, _)| r.ties_with(route)) {
+            if let Some(&first) = first_with_key.get(&route.tie_key()) {
                 errors.extend(ConfigError::new(vec![source.problem(
                     span.clone(),
                     format!(
                         "routes `{}` and `{}` tie: both can match the same sender with the same priority and specificity; give one a higher `priority` or a further condition",
-                        other.name, route.name
+                        routes[first].0.name, route.name
                     ),
                 )]));
+            } else {
+                first_with_key.insert(route.tie_key(), i);
             }
         }
-        if raw.settings.max_input_bytes == 0 {
+        for name in raw.settings.zero_caps() {
             errors.extend(ConfigError::new(vec![
-                source.problem(0..0, "settings.max_input_bytes must be greater than 0"),
+                source.problem(0..0, format!("settings.{name} must be greater than 0")),
             ]));
         }
         if !errors.is_empty() {
@@ -120,6 +152,10 @@ impl Engine {
             auth: raw.auth,
             router: Router::new(routes.into_iter().map(|(r, _)| r).collect()),
             config_path: path.to_path_buf(),
+            fixtures_root: match raw.test.fixtures_root {
+                Some(root) => base_dir.join(root),
+                None => base_dir.to_path_buf(),
+            },
         })
     }
 
@@ -138,6 +174,20 @@ impl Engine {
         &self.config_path
     }
 
+    /// The `failed` record (`too_large`) of an input of `input_bytes` bytes, over
+    /// `settings.max_input_bytes`: what [`Engine::process`] returns for it, for hosts that
+    /// find out from its size without reading it.
+    pub fn too_large(&self, source: &str, input_bytes: u64) -> Record {
+        Record::too_large(source, input_bytes, self.settings.max_input_bytes)
+    }
+
+    /// The directory the test inputs of rule files must lie in (`[test] fixtures_root`,
+    /// relative to the config file; default its directory). Only `mailex test` and
+    /// `mailex check` use it.
+    pub fn fixtures_root(&self) -> &Path {
+        &self.fixtures_root
+    }
+
     /// Turns one email into its record. Never panics, never fails.
     pub fn process(&self, input: &Input<'_>) -> Record {
         self.process_with_stats(input).0
@@ -151,19 +201,15 @@ impl Engine {
     }
 
     fn process_counted(&self, input: &Input<'_>, stats: &mut ProcessStats) -> Record {
+        let mut record = self.process_guarded(input, stats);
+        record.limit_issues();
+        record
+    }
+
+    fn process_guarded(&self, input: &Input<'_>, stats: &mut ProcessStats) -> Record {
         let input_bytes = input.raw.len() as u64;
         if input_bytes > self.settings.max_input_bytes {
-            let mut record = Record::failed(
-                &input.source,
-                input_bytes,
-                Issue::new(
-                    "too_large",
-                    format!(
-                        "input is {input_bytes} bytes, over the limit of {} bytes; it was not parsed",
-                        self.settings.max_input_bytes
-                    ),
-                ),
-            );
+            let mut record = self.too_large(&input.source, input_bytes);
             record.received_at = input.received_at.map(rfc3339);
             return record;
         }
@@ -185,15 +231,15 @@ impl Engine {
 
     fn process_parsed(&self, input: &Input<'_>, stats: &mut ProcessStats) -> Record {
         let input_bytes = input.raw.len() as u64;
-        let email = match Email::parse(input.raw) {
+        let block = self.auth.read_receiver_block(input.raw);
+        if is_virus(input, &block) {
+            let mut record = virus_record(&input.source, input_bytes);
+            record.received_at = input.received_at.map(rfc3339);
+            return record;
+        }
+        let email = match Email::parse_with_limits(input.raw, &self.settings.message_limits()) {
             Ok(email) => email,
-            Err(e) => {
-                return Record::failed(
-                    &input.source,
-                    input_bytes,
-                    Issue::new("parse_error", e.to_string()),
-                );
-            }
+            Err(e) => return Record::failed(&input.source, input_bytes, e.issue()),
         };
         let mut record = Record::new(Status::Unmatched, &input.source, input_bytes);
         record.message_id = email.message_id().map(str::to_owned);
@@ -201,28 +247,33 @@ impl Engine {
             .received_at
             .or_else(|| email.received_date())
             .map(rfc3339);
-        record.sender = email.from_address();
-
-        let (verdicts, auth_warnings) = self.verdicts(input, &email);
-        record.auth = verdicts.summary();
-        record.warnings.extend(auth_warnings);
 
         let selection = self.router.select(&email);
-        let Some(route) = selection.chosen.map(|i| &self.router.routes()[i]) else {
+        let auth = self.authenticate(input, block, &email, &selection);
+        record.sender = selection.sender.clone();
+        record.auth = auth.verdicts.summary();
+        record.warnings.extend(auth.warnings);
+        let (Some(route), Some(policy_result)) = (
+            selection.chosen.map(|i| &self.router.routes()[i]),
+            auth.check,
+        ) else {
             return record;
         };
         record.advertiser = Some(route.name.clone());
-        let policy_result = verdicts.check(route.policy, domain_of(record.sender.as_deref()));
         record.auth.policy = Some(route.policy.as_str().to_owned());
         record.auth.passed = Some(policy_result.is_ok());
-        if let Err(why) = policy_result {
+        if let Err(failure) = policy_result {
             record.status = Status::Unauthenticated;
             record.errors.push(Issue::new(
-                "unauthenticated",
-                format!("route `{}` {why}", route.name),
+                failure.code,
+                format!("route `{}` {}", route.name, failure.message),
             ));
             return record;
         }
+
+        // Only matched, authenticated emails are told about their charsets: that is where text
+        // is read.
+        record.warnings.extend(email.charset_issues());
 
         let mut info = route.extractor.info().clone();
         let context = ExtractContext {
@@ -266,19 +317,45 @@ impl Engine {
         record.sensitive = extraction.sensitive;
         record.errors.extend(extraction.errors);
         record.warnings.extend(extraction.warnings);
-        if email.html_was_trimmed() {
-            record.warnings.push(Issue::new(
-                "html_nesting_trimmed",
-                format!("the HTML body nests elements deeper than {} levels; deeper elements were ignored", crate::html::MAX_NESTING),
-            ));
-        }
+        record.warnings.extend(view_warnings(&email));
         record
     }
 
-    fn verdicts(&self, input: &Input<'_>, email: &Email<'_>) -> (AuthVerdicts, Vec<Issue>) {
-        match &input.auth {
+    /// The one authentication decision, shared by [`Engine::process`] and [`Engine::explain`]:
+    /// the verdicts (the host's receipt, else the receiver's header block), checked against the
+    /// chosen route's policy for exactly the From address routing used.
+    fn authenticate(
+        &self,
+        input: &Input<'_>,
+        block: ReceiverBlock,
+        email: &Email<'_>,
+        selection: &Selection,
+    ) -> Authentication {
+        let (verdicts, mut warnings) = match &input.auth {
             Some(verdicts) => (verdicts.clone(), Vec::new()),
-            None => self.auth.verdicts_from_headers(&email.raw_headers()),
+            None => (block.verdicts, block.warnings),
+        };
+        let from_fields = email
+            .message()
+            .header_values(mail_parser::HeaderName::From)
+            .count();
+        let from = crate::auth::routed_from(input.raw, from_fields, selection.sender.as_deref());
+        let check = selection
+            .chosen
+            .map(|i| verdicts.check(self.router.routes()[i].policy, from));
+        let reported = matches!(&check, Some(Err(f)) if f.code == "ambiguous_from");
+        if let Err(problem) = from
+            && !reported
+        {
+            warnings.push(Issue::new(
+                "ambiguous_from",
+                format!("{problem}; the mail can never be authenticated"),
+            ));
+        }
+        Authentication {
+            verdicts,
+            warnings,
+            check,
         }
     }
 
@@ -291,21 +368,42 @@ impl Engine {
                 self.settings.max_input_bytes
             ));
         }
-        let email = Email::parse(input.raw).map_err(|e| e.to_string())?;
-        let (verdicts, warnings) = self.verdicts(input, &email);
+        let block = self.auth.read_receiver_block(input.raw);
+        if is_virus(input, &block) {
+            return Err(VIRUS_MESSAGE.to_owned());
+        }
+        let email = Email::parse_with_limits(input.raw, &self.settings.message_limits())
+            .map_err(|e| e.to_string())?;
         let selection = self.router.select(&email);
-        let auth = selection.chosen.map(|i| {
-            let route = &self.router.routes()[i];
-            verdicts.check(route.policy, domain_of(selection.sender.as_deref()))
-        });
+        let auth = self.authenticate(input, block, &email, &selection);
         Ok(RouteReport {
             source: input.source.clone(),
             selection,
             routes: self.router.routes().to_vec(),
-            auth,
-            warnings,
+            auth: auth.check,
+            warnings: auth.warnings,
         })
     }
+}
+
+/// The outcome of [`Engine::authenticate`].
+struct Authentication {
+    verdicts: AuthVerdicts,
+    warnings: Vec<Issue>,
+    /// The chosen route's policy check, when a route was chosen.
+    check: Option<Result<(), AuthFailure>>,
+}
+
+const VIRUS_MESSAGE: &str = "SES's virus verdict is FAIL: the mail was not parsed or extracted";
+
+/// Whether SES found a virus: the host's receipt says so, or the receiver's own header block.
+fn is_virus(input: &Input<'_>, block: &ReceiverBlock) -> bool {
+    input.receipt_virus == Some(Verdict::Fail) || block.virus
+}
+
+/// The record of a mail SES flagged as a virus: `failed` with code `virus`, never parsed.
+pub fn virus_record(source: impl Into<String>, input_bytes: u64) -> Record {
+    Record::failed(source, input_bytes, Issue::new("virus", VIRUS_MESSAGE))
 }
 
 /// What processing one email cost, beyond the record.
@@ -327,7 +425,7 @@ pub struct RouteReport {
     /// The routes it was made over.
     pub routes: Vec<Route>,
     /// The chosen route's authentication outcome.
-    pub auth: Option<Result<(), String>>,
+    pub auth: Option<Result<(), AuthFailure>>,
     /// Authentication warnings.
     pub warnings: Vec<Issue>,
 }
@@ -370,11 +468,18 @@ impl std::fmt::Display for RouteReport {
                 self.routes[*i].name,
                 self.routes[*i].policy.as_str()
             )?,
-            (Some(i), Some(Err(why))) => writeln!(
-                f,
-                "  result: unauthenticated: route `{}` {why}",
-                self.routes[*i].name
-            )?,
+            (Some(i), Some(Err(failure))) => {
+                // Name the code when it says more than the status does.
+                let code = match failure.code {
+                    "unauthenticated" => String::new(),
+                    code => format!(" ({code})"),
+                };
+                writeln!(
+                    f,
+                    "  result: unauthenticated{code}: route `{}` {}",
+                    self.routes[*i].name, failure.message
+                )?
+            }
             (Some(i), None) => writeln!(f, "  result: route `{}`", self.routes[*i].name)?,
         }
         for warning in &self.warnings {
@@ -389,6 +494,7 @@ fn build_route(
     source: &SourceFile,
     base_dir: &Path,
     cache: &mut ExtractorCache,
+    regexes: &mut RegexBudget<Regex>,
 ) -> Result<Route, ConfigError> {
     let mut problems: Vec<ConfigProblem> = Vec::new();
     let name = raw.name.get_ref().trim().to_owned();
@@ -402,7 +508,7 @@ fn build_route(
         (Some(s), None) => SenderPattern::parse(s.get_ref())
             .map_err(|m| problems.push(source.problem(s.span(), m)))
             .ok(),
-        (None, Some(r)) => compile_regex(r.get_ref(), "sender_regex")
+        (None, Some(r)) => compile_regex(regexes, r.get_ref(), "sender_regex")
             .map(SenderPattern::Regex)
             .map_err(|m| problems.push(source.problem(r.span(), m)))
             .ok(),
@@ -424,7 +530,7 @@ fn build_route(
         conditions.push(Condition::SubjectContains(s.get_ref().clone()));
     }
     if let Some(r) = &raw.subject_regex {
-        match compile_regex(r.get_ref(), "subject_regex") {
+        match compile_regex(regexes, r.get_ref(), "subject_regex") {
             Ok(re) => conditions.push(Condition::SubjectRegex(re)),
             Err(m) => problems.push(source.problem(r.span(), m)),
         }
@@ -433,7 +539,7 @@ fn build_route(
         conditions.push(Condition::HeaderPresent(h.get_ref().clone()));
     }
     if let Some(hm) = &raw.header_matches {
-        match compile_regex(hm.regex.get_ref(), "header_matches.regex") {
+        match compile_regex(regexes, hm.regex.get_ref(), "header_matches.regex") {
             Ok(re) => conditions.push(Condition::HeaderMatches(hm.name.get_ref().clone(), re)),
             Err(m) => problems.push(source.problem(hm.regex.span(), m)),
         }
@@ -452,9 +558,21 @@ fn build_route(
         }),
     };
     let spec = raw.extractor.get_ref().trim().to_owned();
-    let limits = raw.limits.unwrap_or_default();
-    // Plugins carry per-route limits, so the same wasm under other limits is another extractor.
-    let cache_key = if spec.ends_with(".wasm") {
+    let limits = raw
+        .limits
+        .as_ref()
+        .map(|l| *l.get_ref())
+        .unwrap_or_default();
+    if let Some(written) = &raw.limits {
+        problems.extend(
+            crate::loader::check_limits(&spec, written.get_ref())
+                .into_iter()
+                .map(|m| source.problem(written.span(), m)),
+        );
+    }
+    // Plugins and rule files carry per-route limits, so the same file under other limits is
+    // another extractor.
+    let cache_key = if spec.ends_with(".wasm") || spec.ends_with(".rules") {
         format!("{spec}\u{0}{limits:?}")
     } else {
         spec.clone()
@@ -487,35 +605,47 @@ fn build_route(
             extractor,
             settings: raw.settings.clone(),
             limits,
+            tests: raw.tests.as_ref().map(|dir| base_dir.join(dir.get_ref())),
         }),
         _ => Err(ConfigError::new(problems)),
     }
 }
 
-fn compile_regex(pattern: &str, what: &str) -> Result<Regex, String> {
-    regex::RegexBuilder::new(pattern)
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|e| {
-            format!(
-                "invalid regex in `{what}`: {}",
-                e.to_string().lines().last().unwrap_or("syntax error")
-            )
-        })
+/// Compiles a route's regex within the configuration's regex budget.
+fn compile_regex(
+    regexes: &mut RegexBudget<Regex>,
+    pattern: &str,
+    what: &str,
+) -> Result<Regex, String> {
+    regexes.compile(pattern).map_err(|e| match e {
+        BudgetError::Invalid(RegexError::Syntax(message)) => format!(
+            "invalid regex in `{what}`: {}",
+            message.lines().last().unwrap_or("syntax error")
+        ),
+        other => format!("regex in `{what}` not accepted: {other}"),
+    })
 }
 
-/// The domain of a (lower-cased) From address, which authentication aligns against.
-fn domain_of(address: Option<&str>) -> Option<&str> {
-    address
-        .and_then(|a| a.rsplit_once('@'))
-        .map(|(_, domain)| domain)
+/// Warnings about parts of the email's views that were left out to bound their cost, for the
+/// views the extractor used.
+fn view_warnings(email: &Email<'_>) -> Vec<Issue> {
+    use crate::html::MAX_META_TAGS;
+    let mut warnings = email.html_trimmed().warnings();
+    let omitted = email.meta_tags_omitted();
+    if omitted > 0 {
+        warnings.push(Issue::new(
+            "meta_tags_omitted",
+            format!("the HTML body has {omitted} meta tags beyond the first {MAX_META_TAGS}; they were ignored"),
+        ));
+    }
+    warnings
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// The panic's message, cut before the first quoted part: std's panic messages quote the
+/// The panic's message, redacted ([`crate::redact::redact`]): std's panic messages quote the
 /// data they choke on (`byte index 3 is not a char boundary ... of `Jane``), which may be
 /// personal data.
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -524,15 +654,5 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned());
-    redact(&message)
-}
-
-/// Keeps the part of a message before anything quoted, at most 200 characters.
-pub(crate) fn redact(message: &str) -> String {
-    let cut = message.find(['`', '\'', '"']).unwrap_or(message.len());
-    let mut kept: String = message[..cut].chars().take(200).collect();
-    if kept.len() < message.len() {
-        kept = format!("{} [details withheld]", kept.trim_end());
-    }
-    kept
+    crate::redact::redact(&message)
 }

@@ -18,9 +18,14 @@ use std::borrow::Cow;
 use ego_tree::iter::Edge;
 use scraper::Html;
 
+use crate::budget::{Budget, Exceeded};
+
 mod fast;
 
-pub use fast::{meta_tags_str, text_view_str};
+pub use fast::{meta_charset_str, meta_tags_limited, meta_tags_str, text_view_str};
+
+/// Most meta tags an email's view keeps ([`crate::Email::meta_tags`]).
+pub const MAX_META_TAGS: usize = 1_000;
 
 /// Elements whose content is not text a reader sees.
 const SKIPPED: &[&str] = &[
@@ -92,6 +97,13 @@ const PARAGRAPHS: &[&str] = &[
     "pre",
     "hr",
 ];
+
+/// Whether element `name` separates the text around it: `<br>`, a block element or a table cell.
+/// [`text_view`] starts a new line (or cell) there; [`crate::css::text`], which renders one
+/// line, puts a space.
+pub(crate) fn separates_text(name: &str) -> bool {
+    matches!(name, "br" | "td" | "th") || BLOCKS.contains(&name)
+}
 
 /// Separator between adjacent table cells.
 pub const CELL_SEPARATOR: char = '\t';
@@ -256,27 +268,247 @@ pub fn text_view(doc: &Html) -> String {
     w.out
 }
 
+/// Removes tags and comments from a piece of HTML source and decodes the common character
+/// references, keeping the source's own line breaks; `<br>` and the end of `p`, `div`, `tr` and
+/// `li` become line breaks. The rule language's `strip_tags` and the plugins' `text.strip-tags`
+/// call it.
+///
+/// ```
+/// assert_eq!(mailex_core::html::strip_tags("Tom &amp; Jerry<br><b>Hi</b>&#33;"), "Tom & Jerry\nHi!");
+/// ```
+pub fn strip_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('<') {
+        decode_into(&rest[..i], &mut out);
+        let after = &rest[i..];
+        if let Some(comment) = after.strip_prefix("<!--") {
+            rest = comment.find("-->").map(|e| &comment[e + 3..]).unwrap_or("");
+            continue;
+        }
+        let Some(end) = after.find('>') else {
+            decode_into(after, &mut out);
+            rest = "";
+            break;
+        };
+        let tag = after[1..end].trim().to_ascii_lowercase();
+        let name = tag
+            .trim_start_matches('/')
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .next()
+            .unwrap_or("");
+        if matches!(name, "br")
+            || (tag.starts_with('/') && matches!(name, "p" | "div" | "tr" | "li"))
+        {
+            out.push('\n');
+        }
+        rest = &after[end + 1..];
+    }
+    decode_into(rest, &mut out);
+    out
+}
+
+fn decode_into(s: &str, out: &mut String) {
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let end = after.find(';').filter(|&e| e <= 10);
+        let decoded = end.and_then(|e| {
+            let name = &after[..e];
+            let c = match name {
+                "nbsp" => ' ',
+                "amp" => '&',
+                "lt" => '<',
+                "gt" => '>',
+                "quot" => '"',
+                "apos" => '\'',
+                "ndash" => '–',
+                "mdash" => '—',
+                "rsquo" | "lsquo" => '\'',
+                "ldquo" | "rdquo" => '"',
+                _ => {
+                    let n = name.strip_prefix('#')?;
+                    let code = match n.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => n.parse().ok()?,
+                    };
+                    char::from_u32(code)?
+                }
+            };
+            Some((c, e))
+        });
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = &after[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+}
+
 /// Deepest element nesting [`parse_document`] lets through to the HTML parser.
 pub const MAX_NESTING: usize = 128;
 
-/// Parses an HTML document with bounded nesting: start tags that would nest deeper than
-/// [`MAX_NESTING`] (and their end tags) are removed before parsing.
+/// Most start tags [`parse_document`] lets through to the HTML parser; the document is cut
+/// before the next one. A DOM node costs a few hundred bytes, many times the `<b>` it came
+/// from; real emails have a few thousand elements.
+pub const MAX_ELEMENTS: usize = 100_000;
+
+/// Most attributes a start tag keeps in [`parse_document`] (html5ever compares every attribute
+/// with all before it, so its time grows with the square of their number).
+pub const MAX_ATTRIBUTES: usize = 256;
+
+/// Longest start tag, in bytes, whose attributes [`parse_document`] keeps (a class list of
+/// millions of names costs far more than its bytes once CSS selection splits it).
+pub const MAX_TAG_BYTES: usize = 1024 * 1024;
+
+/// What [`parse_document`] removed before parsing; all `false` for real emails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Trimmed {
+    /// Start tags nested deeper than [`MAX_NESTING`] (and their end tags) were removed.
+    pub nesting: bool,
+    /// The document was cut after [`MAX_ELEMENTS`] start tags.
+    pub elements: bool,
+    /// Start tags with more than [`MAX_ATTRIBUTES`] attributes, or longer than
+    /// [`MAX_TAG_BYTES`], lost their attributes.
+    pub attributes: bool,
+}
+
+impl Trimmed {
+    /// Whether anything was removed.
+    pub fn any(&self) -> bool {
+        self.nesting || self.elements || self.attributes
+    }
+
+    /// The record warnings that say what was removed (`html_nesting_trimmed`,
+    /// `html_elements_trimmed`, `html_attributes_trimmed`); none for real emails.
+    pub fn warnings(&self) -> Vec<crate::record::Issue> {
+        use crate::record::Issue;
+        let mut warnings = Vec::new();
+        if self.nesting {
+            warnings.push(Issue::new(
+                "html_nesting_trimmed",
+                format!("the HTML body nests elements deeper than {MAX_NESTING} levels; deeper elements were ignored"),
+            ));
+        }
+        if self.elements {
+            warnings.push(Issue::new(
+                "html_elements_trimmed",
+                format!("the HTML body has more than {MAX_ELEMENTS} elements; CSS selection saw the first {MAX_ELEMENTS} only"),
+            ));
+        }
+        if self.attributes {
+            warnings.push(Issue::new(
+                "html_attributes_trimmed",
+                format!("an HTML element has more than {MAX_ATTRIBUTES} attributes or a start tag over {MAX_TAG_BYTES} bytes; CSS selection saw it without attributes"),
+            ));
+        }
+        warnings
+    }
+}
+
+/// Parses an HTML document with bounded cost: start tags that would nest deeper than
+/// [`MAX_NESTING`] (and their end tags) are removed, the document is cut after
+/// [`MAX_ELEMENTS`] start tags, and start tags with more than [`MAX_ATTRIBUTES`] attributes
+/// or more than [`MAX_TAG_BYTES`] bytes lose their attributes, all before parsing.
 ///
 /// html5ever's tree builder scans the stack of open elements for many tags, so its time grows
 /// with the square of the nesting depth: 40 000 nested `<div>`s (200 KB) take seconds, a hostile
-/// 40 MB email would take hours. Real emails nest far less than [`MAX_NESTING`], so for them the
-/// input is parsed unchanged. The second value says whether anything was removed.
+/// 40 MB email would take hours; and every element costs a few hundred bytes of DOM. Real emails
+/// stay far below the caps, so for them the input is parsed unchanged. The second value says
+/// what was removed.
 ///
 /// ```
 /// let deep = "<div>".repeat(10_000) + "x";
 /// let (doc, trimmed) = mailex_core::html::parse_document(&deep);
-/// assert!(trimmed);
+/// assert!(trimmed.nesting);
 /// assert_eq!(mailex_core::html::text_view(&doc), "x");
 /// ```
-pub fn parse_document(html: &str) -> (Html, bool) {
-    let bounded = bound_nesting(html, MAX_NESTING);
-    let trimmed = matches!(bounded, Cow::Owned(_));
-    (Html::parse_document(&bounded), trimmed)
+pub fn parse_document(html: &str) -> (Html, Trimmed) {
+    match parse_document_within(html, &Budget::unlimited()) {
+        Ok(parsed) => parsed,
+        // An unlimited budget is never spent.
+        Err(_) => (Html::new_document(), Trimmed::default()),
+    }
+}
+
+/// Worst time [`text_view_str`] takes per byte of HTML, about (measured on hostile markup in a
+/// release build, rounded up).
+pub const TEXT_VIEW_NS_PER_BYTE: u64 = 10;
+
+/// Whether rendering `html` with [`text_view_str`] (linear, but in one go) fits `budget`: its
+/// worst-case time ([`TEXT_VIEW_NS_PER_BYTE`]) must fit the time left and the view (at most
+/// about as long as the HTML) the memory left; otherwise the budget fails before it starts.
+pub fn admit_text_view(html: &str, budget: &Budget) -> Result<(), Exceeded> {
+    budget.check()?;
+    let worst =
+        std::time::Duration::from_nanos((html.len() as u64).saturating_mul(TEXT_VIEW_NS_PER_BYTE));
+    if worst > budget.remaining_time() {
+        return Err(budget.fail(Exceeded::Time));
+    }
+    if !budget.fits(html.len() as u64) {
+        return Err(budget.fail(Exceeded::Memory));
+    }
+    budget.work(html.len() as u64)
+}
+
+/// Bytes of memory one node of a parsed document takes, about (the node, its links in the tree,
+/// its element data; text and attribute bytes are counted apart, one byte per input byte).
+/// Measured on documents of many small elements, rounded up.
+pub const DOCUMENT_NODE_BYTES: u64 = 256;
+
+/// Bytes of HTML handed to the parser between two budget checks (so a document overshoots its
+/// allowance by at most the nodes of one chunk).
+const PARSE_CHUNK: usize = 16 * 1024;
+
+/// [`parse_document`] under a budget: the document's memory ([`DOCUMENT_NODE_BYTES`] per node
+/// plus the input) is charged as retained memory as it grows, and parsing stops as soon as the
+/// budget is spent: the input is fed to the parser in chunks, with a budget check after each.
+///
+/// ```
+/// use std::time::Duration;
+/// use mailex_core::budget::{Budget, Exceeded};
+/// let html = "<div class=name>x</div>".repeat(10_000);
+/// let small = Budget::new(Duration::from_secs(10), 1 << 20);
+/// assert_eq!(mailex_core::html::parse_document_within(&html, &small).err(), Some(Exceeded::Memory));
+/// let (doc, _) = mailex_core::html::parse_document_within(&html, &Budget::unlimited()).unwrap();
+/// assert_eq!(mailex_core::css::select(&doc, "div.name").unwrap().len(), 10_000);
+/// ```
+pub fn parse_document_within(html: &str, budget: &Budget) -> Result<(Html, Trimmed), Exceeded> {
+    use html5ever::tendril::{StrTendril, TendrilSink};
+
+    budget.check()?;
+    budget.work(html.len() as u64)?;
+    let scratch = budget.scratch_mark();
+    let (bounded, trimmed) = bound_document(html, MAX_NESTING, MAX_ELEMENTS, budget)?;
+    let mut parser = html5ever::parse_document(
+        scraper::HtmlTreeSink::new(Html::new_document()),
+        Default::default(),
+    );
+    let mut charged = 0u64;
+    let mut rest: &str = &bounded;
+    while !rest.is_empty() {
+        let cut = crate::budget::floor_char_boundary(rest, PARSE_CHUNK);
+        let (chunk, tail) = rest.split_at(cut);
+        rest = tail;
+        parser.process(StrTendril::from_slice(chunk));
+        let nodes = parser.tokenizer.sink.sink.0.borrow().tree.nodes().len() as u64;
+        let size = nodes
+            .saturating_mul(DOCUMENT_NODE_BYTES)
+            .saturating_add((bounded.len() - rest.len()) as u64);
+        budget.retain(size.saturating_sub(charged))?;
+        charged = charged.max(size);
+        budget.work(chunk.len() as u64)?;
+    }
+    let document = parser.finish();
+    budget.release_scratch(scratch);
+    Ok((document, trimmed))
 }
 
 /// Elements that never have content.
@@ -293,15 +525,22 @@ const OPTIONAL_END: &[&str] = &[
 /// Elements whose content is raw text, not markup.
 const RAW_TEXT: &[&str] = &["script", "style", "textarea", "title", "xmp", "plaintext"];
 
-/// Removes start tags nested deeper than `max` (estimated from the tag stream) and as many of
-/// the end tags that follow; returns the input unchanged when nothing is too deep.
-fn bound_nesting(html: &str, max: usize) -> Cow<'_, str> {
+/// The input with the changes [`parse_document`] describes (nesting estimated from the tag
+/// stream), built only when something changes; the input itself otherwise. The scan is charged
+/// to `budget` as work, the edited copy as memory.
+fn bound_document<'h>(
+    html: &'h str,
+    max_depth: usize,
+    max_elements: usize,
+    budget: &Budget,
+) -> Result<(Cow<'h, str>, Trimmed), Exceeded> {
     let bytes = html.as_bytes();
+    let mut trimmed = Trimmed::default();
     let mut depth = 0usize;
+    let mut elements = 0usize;
     // Start tags dropped and not yet matched by a dropped end tag.
     let mut dropped = 0usize;
-    // Byte ranges to remove.
-    let mut cuts: Vec<(usize, usize)> = Vec::new();
+    let mut edits = Edits::default();
     let mut i = 0;
     while let Some(off) = memchr_lt(&bytes[i..]) {
         let start = i + off;
@@ -321,49 +560,95 @@ fn bound_nesting(html: &str, max: usize) -> Cow<'_, str> {
             continue;
         }
         let name = html[name_start..name_start + name_len].to_ascii_lowercase();
-        let end = tag_end(bytes, name_start + name_len);
+        let (end, attributes) = tag_end(bytes, name_start + name_len);
+        budget.work((end - start) as u64)?;
         let self_closing = end >= 2 && bytes[end - 2] == b'/';
         i = end;
-        if VOID.contains(&name.as_str()) || OPTIONAL_END.contains(&name.as_str()) {
-            continue;
-        }
         if is_end {
+            if VOID.contains(&name.as_str()) || OPTIONAL_END.contains(&name.as_str()) {
+                continue;
+            }
             if dropped > 0 {
                 dropped -= 1;
-                cuts.push((start, end));
+                edits.replace(html, start..end, "", budget)?;
             } else {
                 depth = depth.saturating_sub(1);
             }
             continue;
         }
-        if RAW_TEXT.contains(&name.as_str()) && !self_closing {
+        elements += 1;
+        if elements > max_elements {
+            trimmed.elements = true;
+            edits.replace(html, start..bytes.len(), "", budget)?;
+            break;
+        }
+        let raw_text = RAW_TEXT.contains(&name.as_str()) && !self_closing;
+        let nests = !(VOID.contains(&name.as_str())
+            || OPTIONAL_END.contains(&name.as_str())
+            || self_closing);
+        if nests && !raw_text && depth >= max_depth {
+            trimmed.nesting = true;
+            dropped += 1;
+            edits.replace(html, start..end, "", budget)?;
+            continue;
+        }
+        if attributes > MAX_ATTRIBUTES || end - start > MAX_TAG_BYTES {
+            trimmed.attributes = true;
+            let bare = format!("<{name}{}>", if self_closing { "/" } else { "" });
+            edits.replace(html, start..end, &bare, budget)?;
+        }
+        if !nests {
+            continue;
+        }
+        depth += 1;
+        if raw_text {
             // Skip to the matching end tag; its content is not markup.
             let close = format!("</{name}");
             i = find_ci_bytes(bytes, end, close.as_bytes()).unwrap_or(bytes.len());
-            depth += 1;
-            continue;
-        }
-        if self_closing {
-            continue;
-        }
-        if depth >= max {
-            dropped += 1;
-            cuts.push((start, end));
-        } else {
-            depth += 1;
         }
     }
-    if cuts.is_empty() {
-        return Cow::Borrowed(html);
+    Ok((edits.finish(html), trimmed))
+}
+
+/// The edited copy of a document, built only once something changes.
+#[derive(Default)]
+struct Edits {
+    out: Option<String>,
+    /// How far the input has been copied into `out`.
+    copied: usize,
+}
+
+impl Edits {
+    /// Replaces `range` of `html` (after everything replaced so far) with `with`; the copy,
+    /// made at the first change, is charged to `budget`.
+    fn replace(
+        &mut self,
+        html: &str,
+        range: std::ops::Range<usize>,
+        with: &str,
+        budget: &Budget,
+    ) -> Result<(), Exceeded> {
+        if self.out.is_none() {
+            budget.charge(html.len() as u64)?;
+        }
+        let out = self
+            .out
+            .get_or_insert_with(|| String::with_capacity(html.len()));
+        out.push_str(&html[self.copied..range.start]);
+        out.push_str(with);
+        self.copied = range.end;
+        Ok(())
     }
-    let mut out = String::with_capacity(html.len());
-    let mut last = 0;
-    for (a, b) in cuts {
-        out.push_str(&html[last..a]);
-        last = b;
+
+    fn finish(self, html: &str) -> Cow<'_, str> {
+        match self.out {
+            None => Cow::Borrowed(html),
+            Some(mut out) => {
+                out.push_str(&html[self.copied..]);
+                Cow::Owned(out)
+            }
+        }
     }
-    out.push_str(&html[last..]);
-    Cow::Owned(out)
 }
 
 fn memchr_lt(hay: &[u8]) -> Option<usize> {
@@ -384,20 +669,39 @@ fn find_ci_bytes(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
         .map(|p| from + p)
 }
 
-/// The byte after the `>` that ends the tag whose attributes start at `from` (quotes respected);
-/// the end of the input if there is none.
-fn tag_end(bytes: &[u8], from: usize) -> usize {
+/// The byte after the `>` that ends the tag whose attributes start at `from` (quotes respected;
+/// the end of the input if there is none), and an estimate of its number of attributes (words
+/// outside quotes).
+fn tag_end(bytes: &[u8], from: usize) -> (usize, usize) {
     let mut quote: Option<u8> = None;
+    let mut attributes = 0;
+    let mut in_word = false;
+    // After `=`: the next word is a value.
+    let mut value_next = false;
     for (k, &b) in bytes.iter().enumerate().skip(from) {
         match (quote, b) {
             (Some(q), _) if b == q => quote = None,
             (Some(_), _) => {}
-            (None, b'"' | b'\'') => quote = Some(b),
-            (None, b'>') => return k + 1,
-            _ => {}
+            (None, b'"' | b'\'') => {
+                quote = Some(b);
+                value_next = false;
+            }
+            (None, b'>') => return (k + 1, attributes),
+            (None, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/') => in_word = false,
+            (None, b'=') => {
+                in_word = false;
+                value_next = true;
+            }
+            (None, _) => {
+                if !in_word && !value_next {
+                    attributes += 1;
+                }
+                in_word = true;
+                value_next = false;
+            }
         }
     }
-    bytes.len()
+    (bytes.len(), attributes)
 }
 
 /// Every `<meta name="..." content="...">` of the document, in document order, with the name
@@ -492,18 +796,22 @@ mod tests {
         // Ordinary documents are parsed unchanged.
         let normal = "<html><body><div><table><tr><td><p>a<br>b</td></tr></table></div><script>if (a<b) {}</script></body></html>";
         assert!(matches!(
-            bound_nesting(normal, MAX_NESTING),
+            bound_document(normal, MAX_NESTING, MAX_ELEMENTS, &Budget::unlimited())
+                .unwrap()
+                .0,
             Cow::Borrowed(_)
         ));
         let many_li = "<ul>".to_string() + &"<li>x".repeat(10_000) + "</ul>";
         assert!(matches!(
-            bound_nesting(&many_li, MAX_NESTING),
+            bound_document(&many_li, MAX_NESTING, MAX_ELEMENTS, &Budget::unlimited())
+                .unwrap()
+                .0,
             Cow::Borrowed(_)
         ));
         // Deep nesting is cut at the limit, and what follows is still there.
         let deep = "<div>".repeat(1_000) + "deep" + &"</div>".repeat(1_000) + "<p>after</p>";
         let (doc, trimmed) = parse_document(&deep);
-        assert!(trimmed);
+        assert!(trimmed.nesting && !trimmed.elements && !trimmed.attributes);
         assert_eq!(text_view(&doc), "deep\n\nafter");
         let depth = doc
             .tree
@@ -515,7 +823,9 @@ mod tests {
         assert!(depth <= MAX_NESTING + 4, "depth {depth}");
         // Quotes and comments do not confuse the scan.
         let tricky = "<a title='>'>x</a><!-- <div><div> -->".to_string() + &"<b>".repeat(200);
-        let bounded = bound_nesting(&tricky, MAX_NESTING);
+        let bounded = bound_document(&tricky, MAX_NESTING, MAX_ELEMENTS, &Budget::unlimited())
+            .unwrap()
+            .0;
         assert_eq!(bounded.matches("<b>").count(), MAX_NESTING);
         // Unclosed and truncated markup.
         for junk in [
@@ -533,16 +843,13 @@ mod tests {
     }
 
     #[test]
-    fn bounded_parsing_is_fast() {
+    fn deep_nesting_is_trimmed_not_followed() {
+        // The trim is what keeps html5ever linear here; time itself is measured by the
+        // release-mode hostile-input run, never asserted in a test.
         let deep = "<div>".repeat(100_000) + "x";
-        let t = std::time::Instant::now();
-        let (doc, _) = parse_document(&deep);
+        let (doc, trimmed) = parse_document(&deep);
+        assert!(trimmed.nesting);
         assert_eq!(text_view(&doc), "x");
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(20),
-            "{:?}",
-            t.elapsed()
-        );
     }
 
     #[test]

@@ -32,7 +32,9 @@
 
 pub mod adf;
 pub mod auth;
+pub mod budget;
 pub mod builtin;
+mod charset;
 pub mod config;
 pub mod css;
 mod engine;
@@ -44,20 +46,24 @@ mod message;
 pub mod normalize;
 pub mod plugin;
 pub mod record;
+pub mod redact;
+pub mod regex_budget;
 pub mod routing;
 pub mod rules;
 #[cfg(test)]
 mod testing;
 pub mod textops;
 
-pub use crate::auth::{AuthPolicy, AuthSettings, AuthVerdicts};
-pub use crate::config::{PluginLimits, Settings};
-pub use crate::engine::{Engine, Input, ProcessStats, RouteReport};
+pub use crate::auth::{AuthFailure, AuthPolicy, AuthSettings, AuthVerdicts};
+pub use crate::config::{PluginLimits, RouteLimits, RuleLimits, Settings};
+pub use crate::engine::{Engine, Input, ProcessStats, RouteReport, virus_record};
 pub use crate::error::{ConfigError, ConfigProblem};
 pub use crate::extractor::{Completeness, ExtractContext, Extraction, Extractor};
-pub use crate::message::{Address, Attachment, Email, ParseError};
+pub use crate::message::{
+    Address, Attachment, Email, LimitExceeded, MAX_MIME_NESTING, MessageLimits, ParseError,
+};
 pub use crate::record::{
-    ExtractorInfo, ExtractorKind, FieldValue, Issue, Record, Status, record_schema,
+    ExtractorInfo, ExtractorKind, FieldValue, Issue, Record, Status, Verdict, record_schema,
 };
 pub use crate::routing::{Route, Router};
 

@@ -2,14 +2,17 @@
 //!
 //! - `builtin:NAME`: an extractor compiled into mailex ([`crate::builtin`]);
 //! - `*.rules`: a rule file in the mailex DSL ([`crate::rules`]), compiled once at load;
-//! - `*.wasm`: a WebAssembly component plugin ([`crate::plugin`]), precompiled and cached.
+//! - `*.wasm`: a WebAssembly component plugin ([`crate::plugin`]), precompiled and cached
+//!   (named by its path alone: `plugin:PATH` is refused with a hint to drop the prefix).
 //!
-//! Relative paths are resolved against the directory of `mailex.toml`.
+//! Relative paths are resolved against the directory of `mailex.toml`. A rule file's extractor
+//! name in records is its path as configured (`rules/zillow.rules`), and its `test` blocks are
+//! not compiled here (see [`crate::rules::TestBlocks`]).
 
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::config::PluginLimits;
+use crate::config::RouteLimits;
 use crate::extractor::Extractor;
 
 /// Why an extractor did not load.
@@ -30,11 +33,31 @@ impl LoadFailure {
     }
 }
 
-/// Loads the extractor named by `spec`.
+/// What is wrong with a route's `[route.limits]` for the extractor `spec` (one message per
+/// problem): rule files take `deadline_ms` and `memory_mib`, plugins every key, built-ins none.
+pub fn check_limits(spec: &str, limits: &RouteLimits) -> Vec<String> {
+    if spec.ends_with(".wasm") {
+        return Vec::new();
+    }
+    if spec.ends_with(".rules") {
+        return limits
+            .plugin_only_keys()
+            .into_iter()
+            .map(|key| {
+                format!("`{key}` applies to plugin routes only; a rule-file route takes `deadline_ms` and `memory_mib`")
+            })
+            .collect();
+    }
+    vec![format!(
+        "`[route.limits]` applies to plugin (`*.wasm`) and rule-file (`*.rules`) routes, not to `{spec}`"
+    )]
+}
+
+/// Loads the extractor named by `spec`, with the route's limits.
 pub fn load_extractor(
     spec: &str,
     base_dir: &Path,
-    limits: &PluginLimits,
+    limits: &RouteLimits,
 ) -> Result<Arc<dyn Extractor>, LoadFailure> {
     if let Some(name) = spec.strip_prefix("builtin:") {
         return crate::builtin::resolve(name).ok_or_else(|| {
@@ -44,17 +67,27 @@ pub fn load_extractor(
             ))
         });
     }
+    if let Some(path) = spec.strip_prefix("plugin:") {
+        return Err(LoadFailure::message(format!(
+            "unknown extractor `{spec}`: a plugin is named by its path alone, without a prefix: \
+             `extractor = \"{path}\"`"
+        )));
+    }
     let path = base_dir.join(spec);
     if spec.ends_with(".rules") {
-        return crate::rules::load_rule_file(&path)
-            .map(|rules| Arc::new(rules) as Arc<dyn Extractor>)
+        // Extraction never runs `test` blocks: their fixtures need not exist here (a deployed
+        // copy of the rule files has none); `mailex check` and `mailex test` check them.
+        return crate::rules::load_rule_file_with(&path, crate::rules::TestBlocks::Skip)
+            .map(|rules| {
+                Arc::new(rules.named(spec).with_limits(limits.for_rules())) as Arc<dyn Extractor>
+            })
             .map_err(|e| LoadFailure {
                 message: format!("rule file `{spec}` does not compile: {e}"),
                 report: Some(e.rendered()),
             });
     }
     if spec.ends_with(".wasm") {
-        return crate::plugin::load_extractor(&path, limits)
+        return crate::plugin::load_extractor(&path, &limits.for_plugin())
             .map_err(|e| LoadFailure::message(format!("plugin `{spec}` does not load: {e}")));
     }
     Err(LoadFailure::message(format!(

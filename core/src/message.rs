@@ -13,6 +13,10 @@ use mail_parser::{
     HeaderForm, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders, PartType,
 };
 
+pub(crate) mod limits;
+
+pub use limits::{LimitExceeded, MAX_MIME_NESTING, MessageLimits};
+
 /// An email address with its display name, as found in an address header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Address {
@@ -56,6 +60,19 @@ pub enum ParseError {
     /// The input has no recognisable header.
     #[error("input is not an email message (no header could be parsed)")]
     NotAMessage,
+    /// The email exceeds a structural limit ([`MessageLimits`]); it was not parsed.
+    #[error(transparent)]
+    Limit(#[from] LimitExceeded),
+}
+
+impl ParseError {
+    /// The record error for this failure, with its stable code.
+    pub fn issue(&self) -> crate::record::Issue {
+        match self {
+            ParseError::NotAMessage => crate::record::Issue::new("parse_error", self.to_string()),
+            ParseError::Limit(limit) => limit.issue(),
+        }
+    }
 }
 
 enum Owned<'m> {
@@ -74,7 +91,8 @@ pub struct Email<'m> {
     html: OnceCell<Option<String>>,
     document: OnceCell<Option<scraper::Html>>,
     meta: OnceCell<Vec<(String, String)>>,
-    html_trimmed: std::cell::Cell<bool>,
+    meta_omitted: std::cell::Cell<usize>,
+    html_trimmed: std::cell::Cell<crate::html::Trimmed>,
 }
 
 impl std::fmt::Debug for Email<'_> {
@@ -96,6 +114,16 @@ impl<'m> Email<'m> {
     /// assert!(email.text().contains("Name: Jane"));
     /// ```
     pub fn parse(raw: &'m [u8]) -> Result<Email<'m>, ParseError> {
+        Email::parse_with_limits(raw, &MessageLimits::default())
+    }
+
+    /// Parses raw RFC 5322 bytes after checking them against `limits` (and nesting against
+    /// [`MAX_MIME_NESTING`]): an email over a limit is refused before mail-parser builds it.
+    pub fn parse_with_limits(
+        raw: &'m [u8],
+        limits: &MessageLimits,
+    ) -> Result<Email<'m>, ParseError> {
+        limits::check(raw, limits)?;
         let message = MessageParser::new()
             .with_mime_headers()
             .with_date_headers()
@@ -106,6 +134,13 @@ impl<'m> Email<'m> {
             .parse(raw)
             .filter(|m| !m.headers().is_empty())
             .ok_or(ParseError::NotAMessage)?;
+        // The check above follows the parser's structure; this one holds even where they
+        // differ, so no email deeper than the cap exists (dropping one recursively could
+        // overflow the stack; this one is taken apart without recursion).
+        if limits::message_depth(&message) > limits::MAX_MIME_NESTING {
+            limits::dismantle(message);
+            return Err(LimitExceeded::TooDeep.into());
+        }
         Ok(Email::from_owned(message))
     }
 
@@ -120,7 +155,8 @@ impl<'m> Email<'m> {
             html: OnceCell::new(),
             document: OnceCell::new(),
             meta: OnceCell::new(),
-            html_trimmed: std::cell::Cell::new(false),
+            meta_omitted: std::cell::Cell::new(0),
+            html_trimmed: std::cell::Cell::new(crate::html::Trimmed::default()),
         }
     }
 
@@ -165,9 +201,15 @@ impl<'m> Email<'m> {
         self.message().headers_raw().collect()
     }
 
-    /// Addresses in `From`.
+    /// Addresses in the first `From` field. A mail with several From fields is never
+    /// authenticated; routing and extractors all read the first one.
     pub fn from(&self) -> Vec<Address> {
-        addresses(self.message().from())
+        let first = self
+            .message()
+            .header_values(mail_parser::HeaderName::From)
+            .next()
+            .and_then(HeaderValue::as_address);
+        addresses(first)
     }
 
     /// Addresses in `Reply-To`.
@@ -185,7 +227,8 @@ impl<'m> Email<'m> {
         addresses(self.message().sender())
     }
 
-    /// The first `From` address, lower-cased: what routing matches on.
+    /// The first address of the first `From` field, lower-cased: what routing matches on and
+    /// what authentication checks.
     pub fn from_address(&self) -> Option<String> {
         self.from()
             .into_iter()
@@ -217,16 +260,21 @@ impl<'m> Email<'m> {
     /// Text parts are used as they are; an HTML-only body is rendered to text that keeps line
     /// and table-cell boundaries (see [`crate::html::text_view`]; the rendering is done by the
     /// streaming [`crate::html::text_view_str`], without building the document). Several body
-    /// parts are joined with blank lines.
+    /// parts are joined with blank lines. Parts are decoded from their charset, including the
+    /// cases mail-parser alone gets wrong (see [`Email::charset_issues`]).
     pub fn text(&self) -> &str {
         self.text.get_or_init(|| {
             let message = self.message();
             let mut out = String::new();
-            for part in message.text_bodies() {
+            for (id, part) in body_parts(message, &message.text_body) {
                 let piece = match &part.body {
-                    PartType::Text(text) => Cow::Borrowed(text.as_ref()),
+                    PartType::Text(text) => {
+                        crate::charset::body_text(message, id, part, text, false).text
+                    }
                     // Rendered by the streaming scanner: no DOM is built for the text view.
-                    PartType::Html(html) => Cow::Owned(crate::html::text_view_str(html)),
+                    PartType::Html(html) => Cow::Owned(crate::html::text_view_str(
+                        &crate::charset::body_text(message, id, part, html, true).text,
+                    )),
                     _ => continue,
                 };
                 if !out.is_empty() {
@@ -242,47 +290,74 @@ impl<'m> Email<'m> {
     pub fn html(&self) -> Option<&str> {
         self.html
             .get_or_init(|| {
-                self.message()
-                    .html_bodies()
-                    .find_map(|part| match &part.body {
-                        PartType::Html(html) => Some(html.to_string()),
-                        _ => None,
-                    })
+                let message = self.message();
+                body_parts(message, &message.html_body).find_map(|(id, part)| match &part.body {
+                    PartType::Html(html) => Some(
+                        crate::charset::body_text(message, id, part, html, true)
+                            .text
+                            .into_owned(),
+                    ),
+                    _ => None,
+                })
             })
             .as_deref()
     }
 
     /// The HTML body parsed into a document, parsed once and cached.
     ///
-    /// Elements nested deeper than [`crate::html::MAX_NESTING`] are dropped before parsing
-    /// (the parser's time grows with the square of the depth); [`Email::html_was_trimmed`]
-    /// tells whether that happened.
+    /// The parser's cost is bounded before parsing ([`crate::html::parse_document`]: nesting,
+    /// number of elements, attributes); [`Email::html_trimmed`] tells what was removed.
     pub fn html_document(&self) -> Option<&scraper::Html> {
-        self.document
-            .get_or_init(|| self.html().map(|html| self.parse_html(html)))
-            .as_ref()
+        self.html_document_within(&crate::budget::Budget::unlimited())
+            .ok()
+            .flatten()
     }
 
-    fn parse_html(&self, html: &str) -> scraper::Html {
-        let (document, trimmed) = crate::html::parse_document(html);
-        if trimmed {
-            self.html_trimmed.set(true);
+    /// [`Email::html_document`] under an extractor's budget: building the document is charged
+    /// to it and stops when it is spent ([`crate::html::parse_document_within`]); nothing is
+    /// cached then.
+    pub fn html_document_within(
+        &self,
+        budget: &crate::budget::Budget,
+    ) -> Result<Option<&scraper::Html>, crate::budget::Exceeded> {
+        if let Some(document) = self.document.get() {
+            return Ok(document.as_ref());
         }
-        document
+        let document = match self.html() {
+            Some(html) => {
+                let (document, trimmed) = crate::html::parse_document_within(html, budget)?;
+                self.html_trimmed.set(trimmed);
+                Some(document)
+            }
+            None => None,
+        };
+        Ok(self.document.get_or_init(|| document).as_ref())
     }
 
-    /// Whether some HTML of this email was nested too deeply and trimmed before parsing.
-    pub fn html_was_trimmed(&self) -> bool {
+    /// What was removed from the HTML before parsing it into [`Email::html_document`]
+    /// (nothing for real emails, nor before the document is built).
+    pub fn html_trimmed(&self) -> crate::html::Trimmed {
         self.html_trimmed.get()
     }
 
-    /// Every `<meta name=... content=...>` pair of the HTML body, in document order.
+    /// Every `<meta name=... content=...>` pair of the HTML body, in document order: the first
+    /// [`crate::html::MAX_META_TAGS`]; [`Email::meta_tags_omitted`] counts the rest.
     pub fn meta_tags(&self) -> &[(String, String)] {
-        self.meta.get_or_init(|| {
-            self.html()
-                .map(crate::html::meta_tags_str)
-                .unwrap_or_default()
+        self.meta.get_or_init(|| match self.html() {
+            Some(html) => {
+                let (tags, total) =
+                    crate::html::meta_tags_limited(html, crate::html::MAX_META_TAGS);
+                self.meta_omitted.set(total - tags.len());
+                tags
+            }
+            None => Vec::new(),
         })
+    }
+
+    /// How many meta tags of the HTML body [`Email::meta_tags`] left out (0 before it is
+    /// called).
+    pub fn meta_tags_omitted(&self) -> usize {
+        self.meta_omitted.get()
     }
 
     /// The `content` of the first `<meta name="NAME">` in the HTML body (name compared
@@ -324,6 +399,22 @@ impl<'m> Email<'m> {
             .collect()
     }
 
+    /// Charset problems of this email and the emails nested in it, as record warnings:
+    /// `unknown_charset` (a label mailex does not know or cannot decode; the text was decoded by
+    /// the detector's guess, or read as UTF-8 in a header), `charset_guessed` (a body without a
+    /// usable charset declaration was decoded by what its bytes show) and
+    /// `charset_decode_errors` (bytes not valid in their charset were replaced by U+FFFD).
+    ///
+    /// ```
+    /// let raw = b"From: a@portal.example\r\nContent-Type: text/plain; charset=x-klingon\r\n\r\nName: Jane\r\n";
+    /// let email = mailex_core::Email::parse(raw).unwrap();
+    /// assert_eq!(email.charset_issues()[0].code, "unknown_charset");
+    /// assert_eq!(email.text(), "Name: Jane");
+    /// ```
+    pub fn charset_issues(&self) -> Vec<crate::record::Issue> {
+        crate::charset::issues(self.message())
+    }
+
     /// The date of the topmost `Received` header: when the receiving server got the email.
     pub fn received_date(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         let (_, value) = self
@@ -343,6 +434,15 @@ impl<'m> Email<'m> {
                     .map(|d| d.with_timezone(&chrono::Utc))
             })
     }
+}
+
+/// The parts `ids` names (a message's text or HTML body list), with their ids.
+fn body_parts<'a, 'm>(
+    message: &'a Message<'m>,
+    ids: &'a [u32],
+) -> impl Iterator<Item = (u32, &'a MessagePart<'m>)> {
+    ids.iter()
+        .filter_map(move |&id| message.part(id).map(|part| (id, part)))
 }
 
 fn header_value_text(value: &HeaderValue<'_>) -> Option<String> {
@@ -474,6 +574,194 @@ mod tests {
             email.received_date().map(|d| d.to_rfc3339()),
             Some("2026-03-03T09:14:07+00:00".to_owned())
         );
+    }
+
+    /// `text` in `encoding`, as bytes (the test inputs are built with encoding_rs's encoders).
+    fn encoded(text: &str, encoding: &'static encoding_rs::Encoding) -> Vec<u8> {
+        encoding.encode(text).0.into_owned()
+    }
+
+    /// Every byte as `=XX`: valid in a Q encoded word and in a quoted-printable body.
+    fn q(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("={b:02X}")).collect()
+    }
+
+    #[test]
+    fn multi_byte_charsets_decode_in_headers_bodies_and_attachment_names() {
+        let cases = [
+            (
+                encoding_rs::ISO_2022_JP,
+                "ISO-2022-JP",
+                "山田 太郎",
+                "お問い合わせ",
+            ),
+            (
+                encoding_rs::SHIFT_JIS,
+                "Shift_JIS",
+                "山田 太郎",
+                "電話番号：０９０",
+            ),
+            (encoding_rs::EUC_JP, "EUC-JP", "山田 太郎", "内見希望"),
+            (encoding_rs::GBK, "GB2312", "张伟", "看房日期"),
+            (encoding_rs::GB18030, "GB18030", "王䶮", "留言"),
+            (encoding_rs::BIG5, "Big5", "陳 美玲", "看屋日期"),
+            (
+                encoding_rs::EUC_KR,
+                "ks_c_5601-1987",
+                "김 민준",
+                "문의 내용",
+            ),
+        ];
+        for (encoding, label, name, body) in cases {
+            let mut raw = format!(
+                "From: =?{label}?Q?{}?= <leads@portal.example>\r\nSubject: =?{label}?Q?{}?=\r\n\
+                 Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+                 Content-Type: text/plain; charset={label}\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n{}\r\n\
+                 --b\r\nContent-Type: application/pdf\r\n\
+                 Content-Disposition: attachment; filename=\"=?{label}?Q?{}?=\"\r\n\r\n%PDF\r\n--b\r\n\
+                 Content-Type: message/rfc822\r\n\r\nFrom: inner@portal.example\r\nSubject: =?{label}?Q?{}?=\r\n\
+                 Content-Type: text/plain; charset={label}\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+                q(&encoded(name, encoding)),
+                q(&encoded(body, encoding)),
+                q(&encoded(body, encoding)),
+                q(&encoded(&format!("{name}.pdf"), encoding)),
+                q(&encoded(body, encoding)),
+            )
+            .into_bytes();
+            raw.extend(encoded(name, encoding));
+            raw.extend_from_slice(b"\r\n--b--\r\n");
+            let email = Email::parse(&raw).unwrap();
+            assert_eq!(email.from()[0].name.as_deref(), Some(name), "{label}");
+            assert_eq!(email.subject(), Some(body), "{label}");
+            assert_eq!(email.text(), body, "{label}");
+            assert_eq!(
+                email.attachments()[0].name.as_deref(),
+                Some(format!("{name}.pdf").as_str()),
+                "{label}"
+            );
+            let nested = email.nested();
+            assert_eq!(nested[0].subject(), Some(body), "{label}");
+            assert_eq!(nested[0].text(), name, "{label}");
+            assert!(
+                email.charset_issues().is_empty(),
+                "{label}: {:?}",
+                email.charset_issues()
+            );
+        }
+    }
+
+    #[test]
+    fn an_html_body_is_decoded_by_its_meta_charset_when_the_header_has_none() {
+        for meta in [
+            "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=Shift_JIS\">",
+            "<META CHARSET='shift_jis'>",
+            "<meta charset=cp932>",
+        ] {
+            let html = format!(
+                "<html><head><title>物件</title>{meta}</head><body><p>お名前：山田 太郎</p></body></html>"
+            );
+            let mut raw = b"From: a@portal.example\r\nContent-Type: text/html\r\n\r\n".to_vec();
+            raw.extend(encoded(&html, encoding_rs::SHIFT_JIS));
+            let email = Email::parse(&raw).unwrap();
+            assert_eq!(email.text(), "お名前：山田 太郎", "{meta}");
+            assert!(email.html().unwrap().contains("山田 太郎"), "{meta}");
+            assert!(email.charset_issues().is_empty(), "{meta}");
+        }
+        // Past the first 1024 bytes, a declaration is not looked for (browsers do not either).
+        let html = format!(
+            "<p>{}</p><meta charset=shift_jis><p>山田</p>",
+            "x".repeat(1100)
+        );
+        let mut raw = b"From: a@portal.example\r\nContent-Type: text/html\r\n\r\n".to_vec();
+        raw.extend(encoded(&html, encoding_rs::SHIFT_JIS));
+        let email = Email::parse(&raw).unwrap();
+        assert!(!email.text().contains("山田"));
+        assert_eq!(email.charset_issues()[0].code, "charset_guessed");
+        // The MIME header wins over the meta tag.
+        let raw = "From: a@portal.example\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<meta charset=shift_jis><p>山田</p>";
+        assert_eq!(email_text(raw), "山田");
+    }
+
+    fn email_text(raw: &str) -> String {
+        Email::parse(raw.as_bytes()).unwrap().text().to_owned()
+    }
+
+    #[test]
+    fn unknown_missing_and_broken_charsets_are_reported_and_decoded_as_well_as_possible() {
+        let body = "お問い合わせありがとうございます。担当者よりご連絡いたします。";
+        // An unknown label: the detector's guess, and a warning naming the label.
+        let mut raw =
+            b"From: a@portal.example\r\nContent-Type: text/plain; charset=x-portal-sjis\r\n\r\n"
+                .to_vec();
+        raw.extend(encoded(body, encoding_rs::SHIFT_JIS));
+        let email = Email::parse(&raw).unwrap();
+        assert_eq!(email.text(), body);
+        let issues = email.charset_issues();
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0].code, "unknown_charset");
+        assert!(
+            issues[0].message.contains("`x-portal-sjis`")
+                && issues[0].message.contains("Shift_JIS"),
+            "{}",
+            issues[0].message
+        );
+        // No charset and not UTF-8: guessed.
+        let mut raw = b"From: a@portal.example\r\n\r\n".to_vec();
+        raw.extend(encoded(body, encoding_rs::EUC_JP));
+        let email = Email::parse(&raw).unwrap();
+        assert_eq!(email.text(), body);
+        assert_eq!(email.charset_issues()[0].code, "charset_guessed");
+        // Declared us-ascii, but ISO-2022-JP.
+        let mut raw =
+            b"From: a@portal.example\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+                .to_vec();
+        raw.extend(encoded(body, encoding_rs::ISO_2022_JP));
+        let email = Email::parse(&raw).unwrap();
+        assert_eq!(email.text(), body);
+        assert_eq!(email.charset_issues()[0].code, "charset_guessed");
+        // Broken bytes in a declared charset: the rest decodes, the record is told how many.
+        let mut raw =
+            b"From: a@portal.example\r\nContent-Type: text/plain; charset=euc-kr\r\n\r\n".to_vec();
+        raw.extend(encoded("안녕하세요", encoding_rs::EUC_KR));
+        raw.extend_from_slice(b"\xff\xff");
+        let email = Email::parse(&raw).unwrap();
+        assert!(email.text().starts_with("안녕하세요"));
+        let issues = email.charset_issues();
+        assert_eq!(issues[0].code, "charset_decode_errors");
+        assert!(
+            issues[0].message.contains("`euc-kr`"),
+            "{}",
+            issues[0].message
+        );
+        // Broken UTF-8.
+        let raw = b"From: a@portal.example\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nok \xe3\x81 end\r\n";
+        let email = Email::parse(raw).unwrap();
+        assert_eq!(email.text(), "ok \u{FFFD} end");
+        assert_eq!(email.charset_issues()[0].code, "charset_decode_errors");
+        // A literal U+FFFD in valid UTF-8 is text, not an error.
+        let raw = "From: a@portal.example\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nok \u{FFFD}\r\n";
+        assert!(email_issues(raw).is_empty());
+        // Headers: an unknown label and undecodable raw bytes are reported, never the text.
+        let raw =
+            b"From: a@portal.example\r\nSubject: =?x-klingon?B?cWFwbGE=?= \xb0\xa1\r\n\r\nbody\r\n";
+        let email = Email::parse(raw).unwrap();
+        let codes: Vec<_> = email
+            .charset_issues()
+            .into_iter()
+            .map(|i| (i.code, i.message))
+            .collect();
+        assert_eq!(codes.len(), 2, "{codes:?}");
+        assert_eq!(codes[0].0, "unknown_charset");
+        assert!(codes[0].1.contains("header `Subject`") && codes[0].1.contains("`x-klingon`"));
+        assert_eq!(codes[1].0, "charset_decode_errors");
+        assert!(!codes[0].1.contains("qapla"));
+        // Plain Latin mail has nothing to report.
+        let raw = "From: =?iso-8859-1?q?Jos=E9?= <a@portal.example>\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\nStra\u{df}e\r\n";
+        assert!(email_issues(raw).is_empty());
+    }
+
+    fn email_issues(raw: &str) -> Vec<crate::record::Issue> {
+        Email::parse(raw.as_bytes()).unwrap().charset_issues()
     }
 
     #[test]

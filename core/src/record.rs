@@ -251,6 +251,11 @@ impl Default for AuthSummary {
 pub struct Record {
     /// Layout version of this record ([`RECORD_VERSION`]).
     pub record_version: u32,
+    /// The stable identity of the input mail, set by hosts that store records (the Lambda host:
+    /// SHA-256 hex of `s3://bucket/key`). The same mail always has the same id, whatever its
+    /// outcome, so a retry or replay replaces its record and consumers can deduplicate on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// What became of the email.
     pub status: Status,
     /// Name of the matched route (the advertiser), or null.
@@ -289,6 +294,7 @@ impl Record {
     pub fn new(status: Status, source: impl Into<String>, input_bytes: u64) -> Self {
         Record {
             record_version: RECORD_VERSION,
+            id: None,
             status,
             advertiser: None,
             extractor: None,
@@ -313,9 +319,66 @@ impl Record {
         record
     }
 
+    /// The `failed` record of an input of `input_bytes` bytes over the size limit `limit`: it
+    /// was not parsed (and need not have been read whole).
+    pub fn too_large(source: impl Into<String>, input_bytes: u64, limit: u64) -> Self {
+        Record::failed(
+            source,
+            input_bytes,
+            Issue::new(
+                "too_large",
+                format!(
+                    "input is {input_bytes} bytes, over the limit of {limit} bytes; it was not parsed"
+                ),
+            ),
+        )
+    }
+
     /// Whether any warning has the `degraded` code (a required field came from a fallback).
     pub fn is_degraded(&self) -> bool {
         self.warnings.iter().any(|w| w.code == "degraded")
+    }
+
+    /// Keeps at most [`MAX_ISSUES_PER_CODE`] errors and warnings of each code, in order, and
+    /// counts the rest in one `issues_omitted` issue per code, so no input can make a record
+    /// of millions of issues. The engine applies it to every record it returns.
+    pub fn limit_issues(&mut self) {
+        limit_issues(&mut self.errors, "errors");
+        limit_issues(&mut self.warnings, "warnings");
+    }
+}
+
+/// Most issues of one code a record keeps in `errors`, and in `warnings`.
+pub const MAX_ISSUES_PER_CODE: usize = 20;
+
+fn limit_issues(issues: &mut Vec<Issue>, kind: &str) {
+    if issues.len() <= MAX_ISSUES_PER_CODE {
+        return;
+    }
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    // Codes over the cap, in order of their first omitted issue.
+    let mut over: Vec<String> = Vec::new();
+    issues.retain(|issue| {
+        let count = if let Some(count) = seen.get_mut(issue.code.as_str()) {
+            *count += 1;
+            *count
+        } else {
+            seen.insert(issue.code.clone(), 1);
+            1
+        };
+        if count == MAX_ISSUES_PER_CODE + 1 {
+            over.push(issue.code.clone());
+        }
+        count <= MAX_ISSUES_PER_CODE
+    });
+    for code in over {
+        let omitted = seen.get(code.as_str()).copied().unwrap_or_default() - MAX_ISSUES_PER_CODE;
+        issues.push(Issue::new(
+            "issues_omitted",
+            format!(
+                "{omitted} more `{code}` {kind} were omitted (a record keeps {MAX_ISSUES_PER_CODE} per code)"
+            ),
+        ));
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use regex::Regex;
 
 use crate::auth::AuthPolicy;
-use crate::config::PluginLimits;
+use crate::config::RouteLimits;
 use crate::extractor::Extractor;
 use crate::message::Email;
 
@@ -88,16 +88,22 @@ impl SenderPattern {
         }
     }
 
-    /// Whether two patterns of equal rank could match the same address.
-    fn may_overlap(&self, other: &SenderPattern) -> bool {
-        match (self, other) {
-            (SenderPattern::Exact(a), SenderPattern::Exact(b)) => a == b,
-            (SenderPattern::Domain(a), SenderPattern::Domain(b)) => a == b,
-            (SenderPattern::Subdomains(a), SenderPattern::Subdomains(b)) => a == b,
-            // Two regexes: undecidable in general; assume they may.
-            (SenderPattern::Regex(_), SenderPattern::Regex(_)) => true,
-            _ => false,
+    /// What two patterns of the same kind must share to match the same address: the address
+    /// or domain, or nothing for regexes (whether two regexes overlap is undecidable in
+    /// general; assume they may).
+    fn overlap_key(&self) -> Option<&str> {
+        match self {
+            SenderPattern::Exact(s) | SenderPattern::Domain(s) | SenderPattern::Subdomains(s) => {
+                Some(s)
+            }
+            SenderPattern::Regex(_) => None,
         }
+    }
+
+    /// Whether two patterns of equal rank could match the same address.
+    #[cfg(test)]
+    fn may_overlap(&self, other: &SenderPattern) -> bool {
+        self.kind_rank() == other.kind_rank() && self.overlap_key() == other.overlap_key()
     }
 }
 
@@ -173,8 +179,13 @@ pub struct Route {
     pub extractor: Arc<dyn Extractor>,
     /// Free-form settings passed to the extractor.
     pub settings: std::collections::BTreeMap<String, String>,
-    /// Plugin limits for this route.
-    pub limits: PluginLimits,
+    /// The route's `[route.limits]` as written (see [`RouteLimits::for_plugin`] and
+    /// [`RouteLimits::for_rules`] for the values in force).
+    pub limits: RouteLimits,
+    /// The route's test directory (`tests = "DIR"`, resolved against the config's directory):
+    /// `*.eml` files with `*.expected.json` beside them, run by `mailex test --config`. Never
+    /// read to load or extract, so a deployment need not ship it.
+    pub tests: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Route {
@@ -204,7 +215,13 @@ impl Route {
 
     /// Whether this route and `other` tie: same rank and overlapping sender patterns.
     pub fn ties_with(&self, other: &Route) -> bool {
-        self.rank() == other.rank() && self.sender.may_overlap(&other.sender)
+        self.tie_key() == other.tie_key()
+    }
+
+    /// Two routes tie exactly when their tie keys are equal (the rank includes the pattern
+    /// kind), so a configuration is checked for ties with one hash lookup per route.
+    pub fn tie_key(&self) -> (Rank, Option<&str>) {
+        (self.rank(), self.sender.overlap_key())
     }
 }
 

@@ -1,16 +1,18 @@
 //! Text operations shared by the DSL and the plugin host: `after`, `before`, `between`, `line`,
 //! `lines`, and regex capture through a thread-safe cache of compiled patterns.
 //!
-//! The substring operations return slices of their input and never allocate. Their `_ci`
+//! The substring operations return slices of their input and run in linear time. Their `_ci`
 //! variants match the needle ignoring ASCII case (so byte offsets stay exact; non-ASCII letters
-//! must match exactly).
+//! must match exactly). Regex searches draw from the run's [`Budget`] ([`BudgetedRegex`]).
 //!
 //! ```
+//! use mailex_core::budget::Budget;
 //! use mailex_core::textops::{self, Group, RegexCache};
 //! let text = "Lead details\nName:  Jane Doe\nPhone: 202-555-0143\n";
 //! assert_eq!(textops::after(text, "Name:").and_then(textops::line), Some("Jane Doe"));
 //! let cache = RegexCache::new();
-//! let phone = cache.capture(r"Phone:\s*(?P<v>[\d-]+)", text, Group::Auto).unwrap();
+//! let budget = Budget::unlimited();
+//! let phone = cache.capture(r"Phone:\s*(?P<v>[\d-]+)", text, Group::Auto, &budget).unwrap();
 //! assert_eq!(phone.as_deref(), Some("202-555-0143"));
 //! ```
 
@@ -18,8 +20,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use regex::{Regex, RegexBuilder};
 use thiserror::Error;
+
+use crate::budget::{Budget, Exceeded};
+
+mod budgeted;
+
+pub use self::budgeted::{BudgetedRegex, COMPILE_BYTES_PER_MS, PIKEVM_NS_PER_STATE_BYTE};
 
 /// The text after the first occurrence of `needle`, or `None` if `needle` does not occur.
 pub fn after<'h>(hay: &'h str, needle: &str) -> Option<&'h str> {
@@ -55,7 +62,8 @@ pub fn between_ci<'h>(hay: &'h str, start: &str, end: &str) -> Option<&'h str> {
 /// Byte offset of the first ASCII-case-insensitive occurrence of `needle` in `hay`.
 ///
 /// Because only ASCII letters fold, a match has exactly `needle.len()` bytes and starts on a
-/// character boundary.
+/// character boundary. Linear time (Knuth-Morris-Pratt over case-folded bytes), whatever the
+/// needle and the haystack.
 pub fn find_ci(hay: &str, needle: &str) -> Option<usize> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     if n.is_empty() {
@@ -64,12 +72,32 @@ pub fn find_ci(hay: &str, needle: &str) -> Option<usize> {
     if n.len() > h.len() {
         return None;
     }
-    let first = n[0].to_ascii_lowercase();
-    (0..=h.len() - n.len()).find(|&i| {
-        h[i].to_ascii_lowercase() == first
-            && hay.is_char_boundary(i)
-            && h[i..i + n.len()].eq_ignore_ascii_case(n)
-    })
+    let fold = |b: u8| b.to_ascii_lowercase();
+    // fail[i]: length of the longest proper prefix of n[..=i] that is also its suffix.
+    let mut fail = vec![0usize; n.len()];
+    let mut k = 0;
+    for i in 1..n.len() {
+        while k > 0 && fold(n[i]) != fold(n[k]) {
+            k = fail[k - 1];
+        }
+        if fold(n[i]) == fold(n[k]) {
+            k += 1;
+        }
+        fail[i] = k;
+    }
+    let mut matched = 0;
+    for (i, &b) in h.iter().enumerate() {
+        while matched > 0 && fold(b) != fold(n[matched]) {
+            matched = fail[matched - 1];
+        }
+        if fold(b) == fold(n[matched]) {
+            matched += 1;
+            if matched == n.len() {
+                return Some(i + 1 - n.len());
+            }
+        }
+    }
+    None
 }
 
 /// The first line that is not blank, trimmed; `None` if every line is blank.
@@ -79,7 +107,12 @@ pub fn line(s: &str) -> Option<&str> {
 
 /// Every line that is not blank, trimmed, in order.
 pub fn lines(s: &str) -> Vec<&str> {
-    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+    lines_iter(s).collect()
+}
+
+/// [`lines`], lazily: for callers that stop early.
+pub fn lines_iter(s: &str) -> impl Iterator<Item = &str> {
+    s.lines().map(str::trim).filter(|l| !l.is_empty())
 }
 
 /// Longest regex pattern accepted, in bytes.
@@ -88,6 +121,8 @@ pub const MAX_PATTERN_LEN: usize = 4096;
 pub const REGEX_SIZE_LIMIT: usize = 2 * 1024 * 1024;
 /// Lazy-DFA cache limit for one regex (`RegexBuilder::dfa_size_limit`).
 pub const REGEX_DFA_SIZE_LIMIT: usize = 2 * 1024 * 1024;
+/// Deepest nesting of groups and repetitions in one regex (`RegexBuilder::nest_limit`).
+pub const REGEX_NEST_LIMIT: u32 = 100;
 /// Patterns kept by a [`RegexCache`] before it starts over.
 pub const REGEX_CACHE_CAPACITY: usize = 1024;
 
@@ -110,6 +145,9 @@ pub enum RegexError {
     /// The requested capture group does not exist in the pattern.
     #[error("the regular expression has no capture group `{0}`")]
     NoSuchGroup(String),
+    /// The run's budget was spent during the search.
+    #[error(transparent)]
+    Budget(#[from] Exceeded),
 }
 
 /// Which capture group [`RegexCache::capture`] returns.
@@ -127,12 +165,13 @@ pub enum Group<'a> {
 /// A thread-safe cache of compiled regexes, keyed by pattern text.
 ///
 /// Every pattern is compiled with size limits ([`REGEX_SIZE_LIMIT`], [`REGEX_DFA_SIZE_LIMIT`]) so
-/// an untrusted rule file or plugin cannot exhaust memory; the `regex` crate guarantees linear
-/// matching time. The cache holds at most [`REGEX_CACHE_CAPACITY`] patterns and is cleared when
-/// full. Cloning is cheap and shares the cache.
+/// an untrusted rule file or plugin cannot exhaust memory, and every search runs as a
+/// [`BudgetedRegex`], so it stops when the run's [`Budget`] is spent. The cache holds at most
+/// [`REGEX_CACHE_CAPACITY`] patterns and is cleared when full. Cloning is cheap and shares the
+/// cache.
 #[derive(Debug, Clone, Default)]
 pub struct RegexCache {
-    inner: Arc<Mutex<HashMap<String, Arc<Regex>>>>,
+    inner: Arc<Mutex<HashMap<String, Arc<BudgetedRegex>>>>,
 }
 
 impl RegexCache {
@@ -143,34 +182,42 @@ impl RegexCache {
 
     /// Compiles `pattern` with the crate's limits, without caching. Use it to check a pattern
     /// at load time.
-    pub fn compile(pattern: &str) -> Result<Regex, RegexError> {
-        if pattern.len() > MAX_PATTERN_LEN {
-            return Err(RegexError::PatternTooLong);
-        }
-        RegexBuilder::new(pattern)
-            .size_limit(REGEX_SIZE_LIMIT)
-            .dfa_size_limit(REGEX_DFA_SIZE_LIMIT)
-            .nest_limit(100)
-            .build()
-            .map_err(|e| match e {
-                regex::Error::CompiledTooBig(limit) => RegexError::TooBig { limit },
-                other => RegexError::Syntax(other.to_string()),
-            })
+    pub fn compile(pattern: &str) -> Result<BudgetedRegex, RegexError> {
+        BudgetedRegex::new(pattern)
     }
 
     /// The compiled regex for `pattern`, compiling and caching it on first use.
-    pub fn get(&self, pattern: &str) -> Result<Arc<Regex>, RegexError> {
+    pub fn get(&self, pattern: &str) -> Result<Arc<BudgetedRegex>, RegexError> {
         if let Some(re) = self.inner.lock().get(pattern) {
             return Ok(Arc::clone(re));
         }
         // Compile outside the lock: compilation can take milliseconds.
         let re = Arc::new(Self::compile(pattern)?);
+        self.insert(pattern, &re);
+        Ok(re)
+    }
+
+    /// [`RegexCache::get`] during a run: a pattern not cached yet is compiled under `budget`
+    /// ([`BudgetedRegex::new_within`]).
+    pub fn get_within(
+        &self,
+        pattern: &str,
+        budget: &Budget,
+    ) -> Result<Arc<BudgetedRegex>, RegexError> {
+        if let Some(re) = self.inner.lock().get(pattern) {
+            return Ok(Arc::clone(re));
+        }
+        let re = Arc::new(BudgetedRegex::new_within(pattern, budget)?);
+        self.insert(pattern, &re);
+        Ok(re)
+    }
+
+    fn insert(&self, pattern: &str, re: &Arc<BudgetedRegex>) {
         let mut map = self.inner.lock();
         if map.len() >= REGEX_CACHE_CAPACITY {
             map.clear();
         }
-        map.insert(pattern.to_owned(), Arc::clone(&re));
-        Ok(re)
+        map.insert(pattern.to_owned(), Arc::clone(re));
     }
 
     /// Number of cached patterns.
@@ -184,8 +231,8 @@ impl RegexCache {
     }
 
     /// Whether `pattern` matches anywhere in `hay`.
-    pub fn is_match(&self, pattern: &str, hay: &str) -> Result<bool, RegexError> {
-        Ok(self.get(pattern)?.is_match(hay))
+    pub fn is_match(&self, pattern: &str, hay: &str, budget: &Budget) -> Result<bool, RegexError> {
+        Ok(self.get(pattern)?.is_match(hay, budget)?)
     }
 
     /// The text of `group` in the first match of `pattern` in `hay`.
@@ -197,13 +244,13 @@ impl RegexCache {
         pattern: &str,
         hay: &str,
         group: Group<'_>,
+        budget: &Budget,
     ) -> Result<Option<String>, RegexError> {
         let re = self.get(pattern)?;
-        let index = group_index(&re, group)?;
+        let index = re.group_index(group)?;
         Ok(re
-            .captures(hay)
-            .and_then(|c| c.get(index))
-            .map(|m| m.as_str().to_owned()))
+            .capture(hay, index, budget)?
+            .map(|span| hay[span].to_owned()))
     }
 
     /// The text of `group` in every non-overlapping match, at most `limit` of them.
@@ -213,31 +260,43 @@ impl RegexCache {
         hay: &str,
         group: Group<'_>,
         limit: usize,
+        budget: &Budget,
     ) -> Result<Vec<String>, RegexError> {
         let re = self.get(pattern)?;
-        let index = group_index(&re, group)?;
-        Ok(re
-            .captures_iter(hay)
-            .filter_map(|c| c.get(index).map(|m| m.as_str().to_owned()))
-            .take(limit)
-            .collect())
-    }
-}
-
-/// Resolves `group` to an index of `re`, checking that it exists.
-pub fn group_index(re: &Regex, group: Group<'_>) -> Result<usize, RegexError> {
-    let by_name = |name: &str| re.capture_names().position(|n| n == Some(name));
-    match group {
-        Group::Auto => Ok(by_name("v").unwrap_or(if re.captures_len() > 1 { 1 } else { 0 })),
-        Group::Index(i) if i < re.captures_len() => Ok(i),
-        Group::Index(i) => Err(RegexError::NoSuchGroup(i.to_string())),
-        Group::Name(name) => by_name(name).ok_or_else(|| RegexError::NoSuchGroup(name.to_owned())),
+        let index = re.group_index(group)?;
+        let mut out = Vec::new();
+        let mut failed = None;
+        re.for_each_match(hay, budget, |m| {
+            let span = if index == 0 {
+                Some(m)
+            } else {
+                match re.groups_at(hay, m, budget) {
+                    Ok(groups) => groups.into_iter().nth(index).flatten(),
+                    Err(e) => {
+                        failed = Some(e);
+                        return false;
+                    }
+                }
+            };
+            if let Some(span) = span {
+                out.push(hay[span].to_owned());
+            }
+            out.len() < limit
+        })?;
+        match failed {
+            Some(e) => Err(e.into()),
+            None => Ok(out),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn b() -> Budget {
+        Budget::unlimited()
+    }
 
     const TEXT: &str = "New lead\n\n  Name:  Jane Doe  \nEmail: jane@example.com\nMessage:\nHi there\n----\nfooter";
 
@@ -275,53 +334,60 @@ mod tests {
         let cache = RegexCache::new();
         let re = r"(?i)e-?mail:\s*(?P<v>\S+@\S+)";
         assert_eq!(
-            cache.capture(re, TEXT, Group::Auto).unwrap().as_deref(),
+            cache
+                .capture(re, TEXT, Group::Auto, &b())
+                .unwrap()
+                .as_deref(),
             Some("jane@example.com")
         );
         assert_eq!(
             cache
-                .capture(r"Name:\s*(\w+) (\w+)", TEXT, Group::Index(2))
+                .capture(r"Name:\s*(\w+) (\w+)", TEXT, Group::Index(2), &b())
                 .unwrap()
                 .as_deref(),
             Some("Doe")
         );
         assert_eq!(
             cache
-                .capture(r"Name:\s*(\w+)", TEXT, Group::Auto)
+                .capture(r"Name:\s*(\w+)", TEXT, Group::Auto, &b())
                 .unwrap()
                 .as_deref(),
             Some("Jane")
         );
         assert_eq!(
             cache
-                .capture(r"Jane", TEXT, Group::Auto)
+                .capture(r"Jane", TEXT, Group::Auto, &b())
                 .unwrap()
                 .as_deref(),
             Some("Jane")
         );
         assert_eq!(
-            cache.capture(r"Fax: (\d+)", TEXT, Group::Auto).unwrap(),
+            cache
+                .capture(r"Fax: (\d+)", TEXT, Group::Auto, &b())
+                .unwrap(),
             None
         );
         assert_eq!(
-            cache.capture(r"(a)|(b)", "b", Group::Index(1)).unwrap(),
+            cache
+                .capture(r"(a)|(b)", "b", Group::Index(1), &b())
+                .unwrap(),
             None
         );
         assert!(matches!(
-            cache.capture(r"(a)", "a", Group::Index(2)),
+            cache.capture(r"(a)", "a", Group::Index(2), &b()),
             Err(RegexError::NoSuchGroup(_))
         ));
         assert!(matches!(
-            cache.capture(r"(a)", "a", Group::Name("v")),
+            cache.capture(r"(a)", "a", Group::Name("v"), &b()),
             Err(RegexError::NoSuchGroup(_))
         ));
         assert_eq!(
             cache
-                .capture_all(r"(\w+)@", "a@ b@ c@", Group::Auto, 2)
+                .capture_all(r"(\w+)@", "a@ b@ c@", Group::Auto, 2, &b())
                 .unwrap(),
             vec!["a", "b"]
         );
-        assert!(cache.is_match("Doe", TEXT).unwrap());
+        assert!(cache.is_match("Doe", TEXT, &b()).unwrap());
         assert_eq!(cache.len(), 9);
     }
 
@@ -340,9 +406,14 @@ mod tests {
             .map(|t| {
                 let c = cache.clone();
                 std::thread::spawn(move || {
-                    c.capture(r"(\d+)", &format!("n{t}"), Group::Auto)
-                        .ok()
-                        .flatten()
+                    c.capture(
+                        r"(\d+)",
+                        &format!("n{t}"),
+                        Group::Auto,
+                        &Budget::unlimited(),
+                    )
+                    .ok()
+                    .flatten()
                 })
             })
             .collect();
@@ -366,8 +437,97 @@ mod tests {
         assert!(cache.get(&"(".repeat(200)).is_err());
         // Linear time on pathological input.
         let hay = "a".repeat(200_000);
-        assert_eq!(cache.capture(r"(a*)*b", &hay, Group::Auto).unwrap(), None);
+        assert_eq!(
+            cache.capture(r"(a*)*b", &hay, Group::Auto, &b()).unwrap(),
+            None
+        );
         let hay = "\u{FFFD}".repeat(10_000) + "Name: X";
         assert_eq!(after_ci(&hay, "name:"), Some(" X"));
+        // Linear-time case-insensitive search on a needle that almost matches everywhere.
+        let hay = "a".repeat(1 << 20);
+        let needle = "A".repeat(4000) + "b";
+        assert_eq!(find_ci(&hay, &needle), None);
+        assert_eq!(find_ci("xxaAab", "AAB"), Some(3));
+        assert_eq!(find_ci("abababac", "ABAC"), Some(4));
+    }
+
+    /// A budgeted search gives what the `regex` crate gives: first match, captures, every
+    /// match (with its empty-match rules), over patterns and haystacks built to disagree.
+    #[test]
+    fn budgeted_searches_agree_with_the_regex_crate() {
+        const PATTERNS: &[&str] = &[
+            r"(?i)e-?mail:\s*(?P<v>\S+@\S+)",
+            r"a*",
+            r"",
+            r"\b\w+\b",
+            r"(?m)^\s*(\w+):\s*(.*)$",
+            r"(a|ab)(c|bcd)(d*)",
+            r"é|\d{2,}",
+            r"x*?y?",
+            r"(?s)<td>(.*?)</td>",
+            r"\B",
+            r"$",
+            r"(?U)a+",
+            r"[^a]",
+        ];
+        const HAYS: &[&str] = &[
+            "",
+            "abcd",
+            "Email: Jane@Example.com\nPhone: 12",
+            "ééa 12 b é3x",
+            "<td>a</td><td>é</td>",
+            "Name: Jane Doe\nEmail:\n",
+            "xxy xyé",
+            "aaa\u{FFFD}aa",
+        ];
+        let budget = Budget::unlimited();
+        for pattern in PATTERNS {
+            let ours = BudgetedRegex::new(pattern).unwrap();
+            let theirs = regex::Regex::new(pattern).unwrap();
+            for hay in HAYS {
+                let want: Vec<(usize, usize)> = theirs
+                    .find_iter(hay)
+                    .map(|m| (m.start(), m.end()))
+                    .collect();
+                let mut got = Vec::new();
+                ours.for_each_match(hay, &budget, |m| {
+                    got.push((m.start, m.end));
+                    true
+                })
+                .unwrap();
+                assert_eq!(got, want, "all matches of {pattern:?} in {hay:?}");
+                assert_eq!(
+                    ours.find(hay, &budget).unwrap(),
+                    theirs.find(hay).map(|m| m.range()),
+                    "first match of {pattern:?} in {hay:?}"
+                );
+                assert_eq!(ours.is_match(hay, &budget).unwrap(), theirs.is_match(hay));
+                let want: Option<Vec<Option<std::ops::Range<usize>>>> = theirs
+                    .captures(hay)
+                    .map(|c| c.iter().map(|g| g.map(|m| m.range())).collect());
+                assert_eq!(
+                    ours.captures(hay, &budget).unwrap(),
+                    want,
+                    "captures of {pattern:?} in {hay:?}"
+                );
+            }
+        }
+    }
+
+    /// The PikeVM-hostile case (Unicode `\b` next to non-ASCII text over a large haystack)
+    /// fails the budget at once instead of running for seconds; the lazy DFA's cases stop at
+    /// the deadline.
+    #[test]
+    fn budgeted_searches_stop_when_the_budget_is_spent() {
+        let hay = "é a".repeat(400_000);
+        let re = BudgetedRegex::new(r"(?:\b\w*){1,30}X").unwrap();
+        let budget = Budget::new(std::time::Duration::from_millis(50), u64::MAX);
+        let started = std::time::Instant::now();
+        assert_eq!(re.is_match(&hay, &budget), Err(Exceeded::Time));
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        // A search the lazy DFA runs: spent budget, checked between chunks.
+        let re = BudgetedRegex::new(r"[a-z]{1,40}[0-9]{1,40}X").unwrap();
+        let budget = Budget::new(std::time::Duration::ZERO, u64::MAX);
+        assert_eq!(re.find(&hay, &budget), Err(Exceeded::Time));
     }
 }

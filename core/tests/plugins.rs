@@ -4,31 +4,16 @@
 //! `target/plugins/`. The rental-platform fixtures are the anonymised corpus emails in
 //! `tests/fixtures/leads/`; the ADF fixtures live beside the ADF example plugin.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use common::{host, root, wasm};
 use mailex_core::plugin::{CallFailure, HostConfig, PluginError, PluginExtractor, PluginHost};
 use mailex_core::record::FieldValue;
 use mailex_core::{Completeness, Email, PluginLimits};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace root")
-        .to_owned()
-}
-
-fn wasm(name: &str) -> PathBuf {
-    let path = root().join("target/plugins").join(format!("{name}.wasm"));
-    assert!(
-        path.is_file(),
-        "{} is missing: run scripts/build-plugins.sh before cargo test",
-        path.display()
-    );
-    path
-}
 
 fn lead_fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures/leads").join(name)
@@ -36,21 +21,6 @@ fn lead_fixture(name: &str) -> PathBuf {
 
 fn adf_fixture(name: &str) -> PathBuf {
     root().join("plugins/examples/adf-cars/fixtures").join(name)
-}
-
-/// One host for the whole test binary, caching compiled plugins in a private temp dir.
-fn host() -> &'static PluginHost {
-    static HOST: OnceLock<(PluginHost, tempfile::TempDir)> = OnceLock::new();
-    &HOST
-        .get_or_init(|| {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let config = HostConfig {
-                cache_dir: Some(dir.path().join("cache")),
-                ..HostConfig::default()
-            };
-            (PluginHost::new(config).expect("plugin host"), dir)
-        })
-        .0
 }
 
 /// Limits for well-behaved plugins: the default deadline is generous in release builds, but

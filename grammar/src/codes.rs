@@ -133,6 +133,18 @@ pub const INTEGER_OUT_OF_RANGE: Code = Code::new(
     "integer literal out of range",
     Error,
 );
+/// `E007`: the rule file is larger than [`crate::limits::MAX_FILE_BYTES`]; it is not parsed.
+pub const FILE_TOO_LARGE: Code = Code::new(7, "file-too-large", "rule file too large", Error);
+/// `E008`: the rule file is not valid UTF-8; it is not parsed.
+pub const INVALID_UTF8: Code = Code::new(8, "invalid-utf8", "rule file is not UTF-8", Error);
+/// `E009`: `{ }` blocks nest deeper than [`crate::limits::MAX_NESTING`]; the file is not parsed.
+pub const NESTING_TOO_DEEP: Code =
+    Code::new(9, "nesting-too-deep", "blocks nested too deeply", Error);
+/// `E010`: a list (profiles, tests, fields, conditions, alternatives, steps, arguments,
+/// expectations, sensitive names) has more items than its limit in [`crate::limits`].
+pub const TOO_MANY_ITEMS: Code = Code::new(10, "too-many-items", "too many items", Error);
+/// `E011`: a string literal or an identifier is longer than its limit in [`crate::limits`].
+pub const TOO_LONG: Code = Code::new(11, "too-long", "literal or name too long", Error);
 
 /// `E100`: a call names a function that does not exist.
 pub const UNKNOWN_FUNCTION: Code = Code::new(100, "unknown-function", "unknown function", Error);
@@ -175,6 +187,31 @@ pub const NO_PROFILES: Code = Code::new(113, "no-profiles", "no profile", Error)
 pub const BAD_TEST: Code = Code::new(114, "bad-test", "malformed test block", Error);
 /// `E115`: a `match` condition uses an operator that needs a different literal.
 pub const BAD_CONDITION: Code = Code::new(115, "bad-condition", "invalid match condition", Error);
+/// `E116`: the file's regular expressions together exceed the compile budget (their number or
+/// their total compiled size).
+pub const REGEX_BUDGET_EXCEEDED: Code = Code::new(
+    116,
+    "regex-budget-exceeded",
+    "too many or too large regular expressions",
+    Error,
+);
+/// `E117`: a CSS selector is more complex than the selector limits allow.
+pub const SELECTOR_TOO_COMPLEX: Code = Code::new(
+    117,
+    "selector-too-complex",
+    "CSS selector too complex",
+    Error,
+);
+/// `E118`: a test's `input` path leaves the fixtures root (absolute, `..` or a symlink out).
+pub const INPUT_OUTSIDE_ROOT: Code = Code::new(
+    118,
+    "input-outside-root",
+    "test input outside the fixtures root",
+    Error,
+);
+/// `E119`: a test's `input` file is not an email (or not a regular file); it is not shown.
+pub const INPUT_NOT_MAIL: Code =
+    Code::new(119, "input-not-mail", "test input is not an email", Error);
 
 /// `E200`: a required field has no value in this email.
 pub const MISSING_REQUIRED: Code =
@@ -202,6 +239,11 @@ pub const ALL: &[Code] = &[
     UNSUPPORTED_VERSION,
     MISSING_VERSION,
     INTEGER_OUT_OF_RANGE,
+    FILE_TOO_LARGE,
+    INVALID_UTF8,
+    NESTING_TOO_DEEP,
+    TOO_MANY_ITEMS,
+    TOO_LONG,
     UNKNOWN_FUNCTION,
     BAD_ARGUMENTS,
     UNKNOWN_TYPE,
@@ -218,6 +260,10 @@ pub const ALL: &[Code] = &[
     NO_PROFILES,
     BAD_TEST,
     BAD_CONDITION,
+    REGEX_BUDGET_EXCEEDED,
+    SELECTOR_TOO_COMPLEX,
+    INPUT_OUTSIDE_ROOT,
+    INPUT_NOT_MAIL,
     MISSING_REQUIRED,
     NORMALIZE_FAILED,
     DEGRADED,

@@ -152,18 +152,37 @@ impl Diagnostic {
             let _ = writeln!(out, "{pad} |");
             let mut last_line: Option<usize> = None;
             for (line, label) in &by_line {
+                let line_start = file.line_start(*line);
+                // A long line is shown as a window around its first label, so a diagnostic
+                // never prints more than a screenful however long the line is.
+                let focus = by_line
+                    .iter()
+                    .filter(|(l, _)| l == line)
+                    .map(|(_, l)| l.span.start.saturating_sub(line_start))
+                    .min()
+                    .unwrap_or(0);
+                let (text, cut_before) = line_window(file.line_text(*line), focus);
                 if last_line != Some(*line) {
                     if let Some(prev) = last_line
                         && *line > prev + 1
                     {
                         let _ = writeln!(out, "...");
                     }
-                    let text = file.line_text(*line);
-                    let _ = writeln!(out, "{:>width$} | {}", line + 1, text);
+                    let more = if cut_before + text.len() < file.line_text(*line).len() {
+                        ELLIPSIS
+                    } else {
+                        ""
+                    };
+                    let less = if cut_before > 0 { ELLIPSIS } else { "" };
+                    let _ = writeln!(out, "{:>width$} | {less}{text}{more}", line + 1);
                 }
                 last_line = Some(*line);
-                let text = file.line_text(*line);
-                let line_start = file.line_start(*line);
+                let line_start = line_start + cut_before;
+                let lead = if cut_before > 0 {
+                    " ".repeat(ELLIPSIS.len())
+                } else {
+                    String::new()
+                };
                 let start_in_line = label.span.start.saturating_sub(line_start).min(text.len());
                 let prefix: String = text
                     .get(..start_in_line)
@@ -182,7 +201,7 @@ impl Diagnostic {
                 } else {
                     format!(" {}", label.message)
                 };
-                let _ = writeln!(out, "{pad} | {prefix}{mark}{msg}");
+                let _ = writeln!(out, "{pad} | {lead}{prefix}{mark}{msg}");
             }
         }
         if !self.notes.is_empty() {
@@ -201,13 +220,54 @@ impl Diagnostic {
     }
 }
 
+/// Lines longer than this many bytes are shown as a window of about this size.
+const MAX_SHOWN_LINE: usize = 160;
+/// How much of a long line is shown before the first label.
+const SHOWN_BEFORE_LABEL: usize = 40;
+const ELLIPSIS: &str = "...";
+
+/// The part of `line` shown for a label at byte `focus`, and how many bytes were cut before it.
+fn line_window(line: &str, focus: usize) -> (&str, usize) {
+    if line.len() <= MAX_SHOWN_LINE {
+        return (line, 0);
+    }
+    let floor = |mut i: usize| {
+        i = i.min(line.len());
+        while !line.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    // Near the start of the line, show the line from its start.
+    let start = if focus <= MAX_SHOWN_LINE / 2 {
+        0
+    } else {
+        floor(focus.saturating_sub(SHOWN_BEFORE_LABEL))
+    };
+    let end = floor(start + MAX_SHOWN_LINE);
+    (&line[start..end], start)
+}
+
+/// At most this many diagnostics are rendered by [`render_all`]; the summary counts them all.
+pub const MAX_RENDERED_DIAGNOSTICS: usize = 100;
+
 /// Renders many diagnostics separated by blank lines, followed by a summary line
-/// (`error: could not compile `a.rules` due to 2 errors; 1 warning emitted`).
+/// (`error: could not compile `a.rules` due to 2 errors; 1 warning emitted`). Only the first
+/// [`MAX_RENDERED_DIAGNOSTICS`] are rendered in full.
 pub fn render_all(diagnostics: &[Diagnostic], file: &SourceFile) -> String {
     let mut out = String::new();
-    for d in diagnostics {
+    for d in diagnostics.iter().take(MAX_RENDERED_DIAGNOSTICS) {
         out.push_str(&d.render(file));
         out.push('\n');
+    }
+    if let Some(hidden) = diagnostics.len().checked_sub(MAX_RENDERED_DIAGNOSTICS)
+        && hidden > 0
+    {
+        let _ = writeln!(
+            out,
+            "note: {hidden} more diagnostic{} not shown\n",
+            if hidden == 1 { "" } else { "s" }
+        );
     }
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;

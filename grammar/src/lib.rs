@@ -23,6 +23,7 @@ pub mod ast;
 pub mod codes;
 mod diagnostic;
 mod error;
+pub mod limits;
 mod lower;
 mod parser;
 mod span;

@@ -5,6 +5,7 @@ use pest::iterators::Pair;
 use crate::ast::*;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
+use crate::limits;
 use crate::parser::{Context, Rule, explain_bad};
 use crate::span::{Span, Spanned};
 
@@ -15,9 +16,80 @@ fn span(p: &Pair<'_, Rule>) -> Span {
     Span::new(s.start(), s.end())
 }
 
+/// Counts the items of one list against its limit. Items past the limit are reported once
+/// (`E010`, on the first of them) and left out of the tree, so later stages never see more.
+struct Quota {
+    what: &'static str,
+    container: &'static str,
+    limit: usize,
+    used: usize,
+}
+
+impl Quota {
+    fn new(what: &'static str, container: &'static str, limit: usize) -> Self {
+        Quota {
+            what,
+            container,
+            limit,
+            used: 0,
+        }
+    }
+
+    /// Whether one more item at `at` fits; reports the first item that does not.
+    fn take(&mut self, at: Span, diags: &mut Diags) -> bool {
+        self.used += 1;
+        if self.used == self.limit + 1 {
+            diags.push(
+                Diagnostic::new(
+                    codes::TOO_MANY_ITEMS,
+                    format!(
+                        "too many {} in {}: the limit is {}",
+                        self.what, self.container, self.limit
+                    ),
+                )
+                .primary(at, format!("{} number {} is over the limit", singular(self.what), self.limit + 1))
+                .help("rule files are bounded so that checking one always stays fast; split the work across profiles or rule files (see \"Limits\" in docs/dsl.md)"),
+            );
+        }
+        self.used <= self.limit
+    }
+}
+
+fn singular(what: &str) -> &str {
+    match what {
+        "alternatives" => "alternative",
+        "arguments" => "argument",
+        "condition atoms" => "atom",
+        "conditions" => "condition",
+        "expectations" => "expectation",
+        "fields" => "field",
+        "profiles" => "profile",
+        "sensitive names" => "name",
+        "steps" => "step",
+        "tests" => "test",
+        other => other,
+    }
+}
+
+/// Reports a literal or identifier longer than its limit (`E011`).
+fn check_length(kind: &str, len: usize, limit: usize, at: Span, diags: &mut Diags) {
+    if len > limit {
+        diags.push(
+            Diagnostic::new(
+                codes::TOO_LONG,
+                format!("{kind} is {len} bytes long: the limit is {limit}"),
+            )
+            .primary(at, format!("longer than {limit} bytes"))
+            .help("rule files are bounded so that checking one always stays fast (see \"Limits\" in docs/dsl.md)"),
+        );
+    }
+}
+
 pub(crate) fn file(pair: Pair<'_, Rule>, diags: &mut Diags) -> RuleFile {
     let mut out = RuleFile::default();
     let mut first_item = true;
+    let mut profiles = Quota::new("profiles", "one rule file", limits::MAX_PROFILES);
+    let mut tests = Quota::new("tests", "one rule file", limits::MAX_TESTS);
     for p in pair.into_inner() {
         match p.as_rule() {
             Rule::version_decl => {
@@ -52,8 +124,13 @@ pub(crate) fn file(pair: Pair<'_, Rule>, diags: &mut Diags) -> RuleFile {
                     out.version = Some(Spanned::new(v, int_span));
                 }
             }
-            Rule::profile => out.profiles.push(profile(p, diags)),
-            Rule::test => out.tests.push(test(p, diags)),
+            Rule::profile if profiles.take(head_span(&p), diags) => {
+                out.profiles.push(profile(p, diags));
+            }
+            Rule::test if tests.take(head_span(&p), diags) => {
+                out.tests.push(test(p, diags));
+            }
+            Rule::profile | Rule::test => {}
             Rule::bad_item => diags.push(explain_bad(
                 p.as_str(),
                 p.as_span().start(),
@@ -76,6 +153,16 @@ pub(crate) fn file(pair: Pair<'_, Rule>, diags: &mut Diags) -> RuleFile {
     out
 }
 
+/// The `profile "name"` / `test "name"` head of a block, for labels.
+fn head_span(p: &Pair<'_, Rule>) -> Span {
+    let sp = span(p);
+    p.clone()
+        .into_inner()
+        .find(|c| c.as_rule() == Rule::string)
+        .map(|name| Span::new(sp.start, span(&name).end))
+        .unwrap_or(sp)
+}
+
 fn integer(p: &Pair<'_, Rule>, diags: &mut Diags) -> Option<i64> {
     match p.as_str().parse::<i64>() {
         Ok(v) => Some(v),
@@ -94,6 +181,14 @@ fn string(p: Pair<'_, Rule>, diags: &mut Diags) -> Spanned<String> {
     let sp = span(&p);
     let raw = p.as_rule() == Rule::raw_string;
     let inner = p.into_inner().next().map(|i| i.as_str()).unwrap_or("");
+    // Escapes only shorten a literal, so its source length bounds its value.
+    check_length(
+        "string literal",
+        inner.len(),
+        limits::MAX_LITERAL_BYTES,
+        sp,
+        diags,
+    );
     if raw {
         return Spanned::new(inner.to_owned(), sp);
     }
@@ -125,8 +220,16 @@ fn string(p: Pair<'_, Rule>, diags: &mut Diags) -> Spanned<String> {
     Spanned::new(out, sp)
 }
 
-fn ident(p: Pair<'_, Rule>) -> Ident {
-    Spanned::new(p.as_str().to_owned(), span(&p))
+fn ident(p: Pair<'_, Rule>, diags: &mut Diags) -> Ident {
+    let sp = span(&p);
+    check_length(
+        "identifier",
+        p.as_str().len(),
+        limits::MAX_IDENT_BYTES,
+        sp,
+        diags,
+    );
+    Spanned::new(p.as_str().to_owned(), sp)
 }
 
 fn literal(p: Pair<'_, Rule>, diags: &mut Diags) -> Option<Literal> {
@@ -158,6 +261,9 @@ fn profile(p: Pair<'_, Rule>, diags: &mut Diags) -> Profile {
         span: sp,
         head_span: sp,
     };
+    let mut fields = Quota::new("fields", "one profile", limits::MAX_FIELDS);
+    let mut conditions = Quota::new("conditions", "one profile", limits::MAX_CONDITIONS);
+    let mut sensitive = Quota::new("sensitive names", "one profile", limits::MAX_SENSITIVE);
     for c in p.into_inner() {
         match c.as_rule() {
             Rule::string => {
@@ -173,15 +279,25 @@ fn profile(p: Pair<'_, Rule>, diags: &mut Diags) -> Profile {
             Rule::match_block => {
                 out.match_span.get_or_insert(span(&c));
                 for cond in c.into_inner() {
-                    out.conditions.push(condition(cond, diags));
+                    if conditions.take(span(&cond), diags) {
+                        out.conditions.push(condition(cond, diags));
+                    }
                 }
             }
             Rule::field => {
-                if let Some(f) = field(c, diags) {
+                if fields.take(span(&c), diags)
+                    && let Some(f) = field(c, diags)
+                {
                     out.fields.push(f);
                 }
             }
-            Rule::sensitive => out.sensitive.extend(c.into_inner().map(ident)),
+            Rule::sensitive => {
+                for name in c.into_inner() {
+                    if sensitive.take(span(&name), diags) {
+                        out.sensitive.push(ident(name, diags));
+                    }
+                }
+            }
             Rule::bad_stmt => diags.push(explain_bad(
                 c.as_str(),
                 c.as_span().start(),
@@ -196,11 +312,19 @@ fn profile(p: Pair<'_, Rule>, diags: &mut Diags) -> Profile {
 
 fn condition(p: Pair<'_, Rule>, diags: &mut Diags) -> Condition {
     let sp = span(&p);
-    let any = p
-        .into_inner()
-        .filter(|a| a.as_rule() == Rule::cond_atom)
-        .filter_map(|a| cond_atom(a, diags))
-        .collect();
+    let mut atoms = Quota::new(
+        "condition atoms",
+        "one condition",
+        limits::MAX_CONDITION_ATOMS,
+    );
+    let mut any = Vec::new();
+    for a in p.into_inner().filter(|a| a.as_rule() == Rule::cond_atom) {
+        if atoms.take(span(&a), diags)
+            && let Some(atom) = cond_atom(a, diags)
+        {
+            any.push(atom);
+        }
+    }
     Condition { any, span: sp }
 }
 
@@ -241,7 +365,7 @@ fn cond_atom(p: Pair<'_, Rule>, diags: &mut Diags) -> Option<CondAtom> {
 fn field(p: Pair<'_, Rule>, diags: &mut Diags) -> Option<Field> {
     let sp = span(&p);
     let mut inner = p.into_inner();
-    let name = ident(inner.next()?);
+    let name = ident(inner.next()?, diags);
     let ty = type_ref(inner.next()?, diags);
     let mut presence = None;
     let mut value = None;
@@ -273,7 +397,7 @@ fn type_ref(p: Pair<'_, Rule>, diags: &mut Diags) -> TypeRef {
     let mut inner = p.into_inner();
     let name = inner
         .next()
-        .map(ident)
+        .map(|n| ident(n, diags))
         .unwrap_or_else(|| Spanned::new(String::new(), sp));
     let args = inner.next().map(|a| args(a, diags)).unwrap_or_default();
     TypeRef {
@@ -284,30 +408,36 @@ fn type_ref(p: Pair<'_, Rule>, diags: &mut Diags) -> TypeRef {
 }
 
 fn args(p: Pair<'_, Rule>, diags: &mut Diags) -> Vec<Arg> {
-    p.into_inner()
-        .filter_map(|a| {
-            let sp = span(&a);
-            let mut name = None;
-            let mut value = None;
-            for c in a.into_inner() {
-                match c.as_rule() {
-                    Rule::ident => name = Some(ident(c)),
-                    _ => value = literal(c, diags),
-                }
+    let mut quota = Quota::new("arguments", "one call", limits::MAX_ARGS);
+    let mut out = Vec::new();
+    for a in p.into_inner() {
+        let sp = span(&a);
+        if !quota.take(sp, diags) {
+            continue;
+        }
+        let mut name = None;
+        let mut value = None;
+        for c in a.into_inner() {
+            match c.as_rule() {
+                Rule::ident => name = Some(ident(c, diags)),
+                _ => value = literal(c, diags),
             }
-            Some(Arg {
+        }
+        if let Some(value) = value {
+            out.push(Arg {
                 name,
-                value: value?,
+                value,
                 span: sp,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    out
 }
 
 fn call(p: Pair<'_, Rule>, piped: bool, diags: &mut Diags) -> Option<Call> {
     let sp = span(&p);
     let mut inner = p.into_inner();
-    let name = ident(inner.next()?);
+    let name = ident(inner.next()?, diags);
     let args = inner.next().map(|a| args(a, diags)).unwrap_or_default();
     Some(Call {
         name,
@@ -319,10 +449,15 @@ fn call(p: Pair<'_, Rule>, piped: bool, diags: &mut Diags) -> Option<Call> {
 
 fn expr(p: Pair<'_, Rule>, diags: &mut Diags) -> Expr {
     let sp = span(&p);
-    let alternatives = p
-        .into_inner()
-        .filter_map(|a| alternative(a, diags))
-        .collect();
+    let mut quota = Quota::new("alternatives", "one field", limits::MAX_ALTERNATIVES);
+    let mut alternatives = Vec::new();
+    for a in p.into_inner() {
+        if quota.take(span(&a), diags)
+            && let Some(alt) = alternative(a, diags)
+        {
+            alternatives.push(alt);
+        }
+    }
     Expr {
         alternatives,
         span: sp,
@@ -333,9 +468,15 @@ fn alternative(p: Pair<'_, Rule>, diags: &mut Diags) -> Option<Alternative> {
     let sp = span(&p);
     let mut inner = p.into_inner();
     let head = inner.next()?;
+    let mut steps = Quota::new("steps", "one alternative", limits::MAX_STEPS);
+    // The chain's `.` steps come first; count them before the pipes.
+    steps.used = head.clone().into_inner().count().saturating_sub(1);
     let mut pipes = Vec::new();
     for pipe in inner {
         let sp = span(&pipe);
+        if !steps.take(sp, diags) {
+            break;
+        }
         if let Some(c) = pipe.into_inner().next().and_then(|c| call(c, true, diags)) {
             pipes.push(Call { span: sp, ..c });
         }
@@ -353,7 +494,15 @@ fn chain(p: Pair<'_, Rule>, pipes: Vec<Call>, diags: &mut Diags) -> Option<Alter
         Rule::literal => Head::Literal(literal(first, diags)?),
         _ => Head::Call(call(first, false, diags)?),
     };
-    let mut steps: Vec<Call> = inner.filter_map(|c| call(c, false, diags)).collect();
+    let mut quota = Quota::new("steps", "one alternative", limits::MAX_STEPS);
+    let mut steps: Vec<Call> = Vec::new();
+    for c in inner {
+        if quota.take(span(&c), diags)
+            && let Some(step) = call(c, false, diags)
+        {
+            steps.push(step);
+        }
+    }
     steps.extend(pipes);
     Some(Alternative {
         head,
@@ -371,6 +520,7 @@ fn test(p: Pair<'_, Rule>, diags: &mut Diags) -> Test {
         span: sp,
         head_span: sp,
     };
+    let mut expectations = Quota::new("expectations", "one test", limits::MAX_EXPECTATIONS);
     for c in p.into_inner() {
         match c.as_rule() {
             Rule::string => {
@@ -385,8 +535,11 @@ fn test(p: Pair<'_, Rule>, diags: &mut Diags) -> Test {
             Rule::expect_block => {
                 for e in c.into_inner() {
                     let esp = span(&e);
+                    if !expectations.take(esp, diags) {
+                        continue;
+                    }
                     let mut inner = e.into_inner();
-                    let Some(field) = inner.next().map(ident) else {
+                    let Some(field) = inner.next().map(|f| ident(f, diags)) else {
                         continue;
                     };
                     let value = match inner.next() {

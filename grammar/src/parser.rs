@@ -9,6 +9,7 @@ use pest::error::{ErrorVariant, InputLocation};
 use crate::ast::RuleFile;
 use crate::codes;
 use crate::diagnostic::Diagnostic;
+use crate::limits;
 use crate::lower;
 use crate::span::Span;
 
@@ -33,6 +34,14 @@ impl Parsed {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+
+    /// True when the file was rejected before parsing (`E007`, `E009`): the tree is empty
+    /// because nothing was parsed, so later stages should not check it.
+    pub fn was_rejected(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.code == codes::FILE_TOO_LARGE || d.code == codes::NESTING_TOO_DEEP)
+    }
 }
 
 /// Parses a rule file.
@@ -45,7 +54,21 @@ impl Parsed {
 /// assert!(parsed.diagnostics.is_empty());
 /// assert_eq!(parsed.file.profiles[0].fields[0].name.node, "name");
 /// ```
+///
+/// A file larger than [`limits::MAX_FILE_BYTES`] (`E007`) or with blocks nested deeper than
+/// [`limits::MAX_NESTING`] (`E009`) is not parsed: the result holds that one diagnostic. The
+/// grammar itself has no unbounded recursion, so no input can exhaust the stack.
 pub fn parse(source: &str) -> Parsed {
+    let rejected = |d: Diagnostic| Parsed {
+        file: RuleFile::default(),
+        diagnostics: vec![d],
+    };
+    if source.len() > limits::MAX_FILE_BYTES {
+        return rejected(limits::file_too_large(source.len() as u64));
+    }
+    if let Some(d) = limits::check_nesting(source) {
+        return rejected(d);
+    }
     let mut diagnostics = Vec::new();
     let file = match RawParser::parse(Rule::file, source) {
         Ok(mut pairs) => match pairs.next() {
@@ -425,12 +448,18 @@ pub(crate) fn or_list(items: &[String]) -> String {
 }
 
 /// The candidate closest to `word` within a small edit distance.
+///
+/// Words and candidates longer than [`limits::MAX_IDENT_BYTES`] are never compared, and a
+/// candidate whose length differs too much is skipped before the (quadratic) distance, so one
+/// call costs at most `candidates × MAX_IDENT_BYTES²` steps.
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    if word.is_empty() {
+    if word.is_empty() || word.len() > limits::MAX_IDENT_BYTES {
         return None;
     }
     candidates
         .into_iter()
+        .filter(|c| c.len() <= limits::MAX_IDENT_BYTES)
+        .filter(|c| word.len().abs_diff(c.len()) <= (c.len() / 3).max(1))
         .filter(|c| c.chars().all(|ch| ch.is_alphanumeric() || ch == '_') && *c != word)
         .map(|c| (distance(word, c), c))
         .filter(|(d, c)| *d <= (c.len() / 3).max(1))
@@ -455,6 +484,50 @@ fn distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The grammar has no unbounded recursion: even without the nesting check in front of it,
+    /// pest parses a hundred thousand nested braces on a small stack (it would report "stack
+    /// limit reached", or overflow where its stack probe is not available, if `braced`
+    /// recursed without a bound).
+    #[test]
+    fn the_grammar_recursion_is_bounded() {
+        let deep = format!(
+            "version 1\nprofile \"p\" {{\n  oops {}{}\n}}\n",
+            "{".repeat(100_000),
+            "}".repeat(100_000)
+        );
+        let outcome = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                RawParser::parse(Rule::file, &deep)
+                    .map(|pairs| pairs.count())
+                    .map_err(|e| e.to_string())
+            })
+            .expect("spawn")
+            .join()
+            .expect("no panic");
+        if let Err(e) = outcome {
+            let tail: String = e
+                .chars()
+                .rev()
+                .take(200)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            panic!("the parser failed: ...{tail}");
+        }
+        let parsed = parse("version 1\nprofile \"p\" { x { { { { { { { { } } } } } } } } }\n");
+        assert_eq!(parsed.diagnostics.len(), 1);
+        assert_eq!(parsed.diagnostics[0].code, codes::NESTING_TOO_DEEP);
+    }
+
+    #[test]
+    fn suggestions_skip_names_over_the_length_limit() {
+        let long = "f".repeat(limits::MAX_IDENT_BYTES + 1);
+        assert_eq!(suggest(&long, [long.as_str()]), None);
+        assert_eq!(suggest("field", ["fieldxxxxxxxxxxxxxxx"]), None);
+    }
 
     #[test]
     fn suggestions_are_close() {

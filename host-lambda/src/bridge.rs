@@ -1,4 +1,5 @@
-//! The one place that calls `mailex-core`: loading an engine and running it on one input.
+//! The one place that calls `mailex-core`: loading an engine, running it on one input, and the
+//! records the host writes itself.
 //!
 //! Keeping every core call here keeps the host thin and makes a change of the core API a
 //! one-file change.
@@ -6,13 +7,29 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use mailex_core::{AuthVerdicts, Engine, Input, Issue, Record};
+use mailex_core::{AuthVerdicts, ConfigError, Engine, Input, Issue, Record, auth};
 
+use crate::error::HostError;
 use crate::event::Verdicts;
 
-/// Loads an engine from a `mailex.toml`; the error is rendered with `file:line:col` problems.
-pub fn load_engine(config: &Path) -> Result<Engine, String> {
-    Engine::load(config).map_err(|e| e.to_string())
+/// Loads an engine from a `mailex.toml` as the function does: rule files are compiled without
+/// their `test` blocks, so fixtures need not exist.
+pub fn load_engine(config: &Path) -> Result<Engine, ConfigError> {
+    Engine::load(config)
+}
+
+/// A config error for logs and Runtime API answers: every located problem (`file:line:col`, the
+/// message, the codes and positions of rule-file errors), with paths relative to `root` (the
+/// config's folder), never the rule files' source lines (which may quote personal data, e.g.
+/// `expect` values).
+pub fn describe_config_error(error: &ConfigError, root: &Path) -> String {
+    let root = format!("{}/", root.display());
+    error
+        .problems()
+        .iter()
+        .map(|p| p.to_string().replace(&root, ""))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The engine's input size cap.
@@ -21,7 +38,7 @@ pub fn max_input_bytes(engine: &Engine) -> u64 {
 }
 
 /// Runs the engine on one raw mail. `verdicts`, when present, replace header-based
-/// authentication (SES receipt).
+/// authentication (SES receipt), and their virus verdict is honoured like the header's.
 pub fn run(
     engine: &Engine,
     raw: &[u8],
@@ -34,26 +51,27 @@ pub fn run(
             v.spf.as_deref().unwrap_or(""),
             v.dkim.as_deref().unwrap_or(""),
             v.dmarc.as_deref().unwrap_or(""),
+            v.mail_from.as_deref(),
         )
     });
+    let receipt_virus = verdicts.and_then(|v| v.virus.as_deref().map(auth::parse_verdict));
     engine.process(&Input {
         raw,
         source,
         received_at,
         auth,
+        receipt_virus,
     })
+}
+
+/// The record of a mail over the engine's size cap, with its real size; it was not read.
+pub fn too_large_record(engine: &Engine, source: String, input_bytes: u64) -> Record {
+    Record::too_large(source, input_bytes, max_input_bytes(engine))
 }
 
 /// The record of a mail SES flagged as a virus: `failed`, never parsed.
 pub fn virus_record(source: String, input_bytes: u64) -> Record {
-    Record::failed(
-        source,
-        input_bytes,
-        Issue::new(
-            "virus",
-            "SES virus verdict is FAIL: the mail was not parsed or extracted",
-        ),
-    )
+    mailex_core::virus_record(source, input_bytes)
 }
 
 /// The record of an input whose processing panicked in the host's worker thread.
@@ -65,7 +83,37 @@ pub fn crashed_record(source: String, input_bytes: u64) -> Record {
     )
 }
 
-/// The lower-case status name and whether the record is degraded.
+/// The record of a stored mail that cannot be read and will not become readable: `code` is
+/// `source_missing`, `source_access_denied` or `source_archived` (see `docs/record.md`).
+pub fn unreadable_record(source: String, input_bytes: u64, code: &str, why: &str) -> Record {
+    Record::failed(
+        source,
+        input_bytes,
+        Issue::new(code, format!("the stored mail cannot be read: {why}")),
+    )
+}
+
+/// The record of a notification the host cannot decode (`source` names the SQS message or the
+/// event): it names no mail that could be read, and retrying it cannot help.
+pub fn bad_event_record(source: String, reason: &str) -> Record {
+    Record::failed(
+        source,
+        0,
+        Issue::new(
+            "bad_event",
+            format!("the notification could not be decoded: {reason}"),
+        ),
+    )
+}
+
+/// The record as stored: compact JSON in the record's field order. The function and replay
+/// both write through here, so unchanged mail gives the same bytes.
+pub fn encode(record: &Record) -> Result<Vec<u8>, HostError> {
+    serde_json::to_vec(record)
+        .map_err(|e| HostError::event(format!("the record could not be serialised: {e}")))
+}
+
+/// The lower-case status name, the advertiser and whether the record is degraded.
 pub fn summary(record: &Record) -> (&'static str, Option<&str>, bool) {
     (
         record.status.as_str(),

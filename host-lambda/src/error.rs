@@ -1,8 +1,10 @@
 //! Errors of the Lambda host.
 //!
-//! A [`HostError`] always means "this message was not processed and must be retried" (S3
-//! read/write failures) or "this event cannot be understood" (decoding). Messages never carry
-//! personal data: they name buckets, keys and operations, not mail content.
+//! A [`HostError`] is either transient, "this message was not processed and must be retried"
+//! (S3 read/write failures), or permanent: [`HostError::Unreadable`] (the mail is gone or may
+//! not be read) and [`HostError::Event`] (a payload the host does not understand), which the
+//! handler turns into a `failed` record instead of a retry. Messages never carry personal data
+//! or raw HTTP responses: they name buckets, keys, operations and S3 error codes.
 
 use std::path::PathBuf;
 
@@ -11,29 +13,43 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum HostError {
     /// The event (or an SQS/SNS message inside it) has a shape the host does not know.
+    /// Permanent: retrying the same payload cannot help.
     #[error("undecodable event: {reason}")]
     Event {
         /// What was wrong, e.g. `SQS body is not JSON`.
         reason: String,
     },
-    /// Reading an object failed (after the SDK's retries). The message must be retried.
+    /// Reading an object failed (after the SDK's retries). Transient: the message is retried.
     #[error("S3 read of s3://{bucket}/{key} failed: {message}")]
     S3Read {
         /// Bucket of the object.
         bucket: String,
         /// Key of the object.
         key: String,
-        /// The SDK's error, rendered without the object's content.
+        /// What went wrong: an S3 error code and HTTP status, a timeout, a connection failure.
         message: String,
     },
-    /// Writing a record failed (after the SDK's retries). The message must be retried.
+    /// The object cannot be read and a retry will not change that: it does not exist (deleted
+    /// before it was processed), access to it is denied, or it is archived. Permanent.
+    #[error("s3://{bucket}/{key} cannot be read: {message}")]
+    Unreadable {
+        /// Bucket of the object.
+        bucket: String,
+        /// Key of the object.
+        key: String,
+        /// The record issue code: `source_missing`, `source_access_denied`, `source_archived`.
+        code: &'static str,
+        /// The S3 error code and HTTP status.
+        message: String,
+    },
+    /// Writing an object failed (after the SDK's retries). Transient: the message is retried.
     #[error("S3 write of s3://{bucket}/{key} failed: {message}")]
     S3Write {
-        /// Bucket of the record.
+        /// Bucket of the object.
         bucket: String,
-        /// Key of the record.
+        /// Key of the object.
         key: String,
-        /// The SDK's error.
+        /// What went wrong.
         message: String,
     },
     /// Listing or deleting under a prefix failed.
@@ -45,13 +61,13 @@ pub enum HostError {
         bucket: String,
         /// Prefix or key.
         prefix: String,
-        /// The SDK's error.
+        /// What went wrong.
         message: String,
     },
     /// The host's own settings (environment variables) or the mailex config are unusable.
     #[error("configuration error: {message}")]
     Config {
-        /// What is wrong and how to fix it.
+        /// What is wrong and how to fix it (codes and locations, never rule-file text).
         message: String,
     },
     /// A local file or folder could not be read or written.
@@ -85,6 +101,30 @@ impl HostError {
         HostError::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    /// The stable `errorType` reported to the Lambda Runtime API (and in logs), one per variant:
+    /// `Mailex.EventError`, `Mailex.S3ReadError`, `Mailex.SourceUnreadable`,
+    /// `Mailex.S3WriteError`, `Mailex.S3Error`, `Mailex.ConfigError`, `Mailex.IoError`.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            HostError::Event { .. } => "Mailex.EventError",
+            HostError::S3Read { .. } => "Mailex.S3ReadError",
+            HostError::Unreadable { .. } => "Mailex.SourceUnreadable",
+            HostError::S3Write { .. } => "Mailex.S3WriteError",
+            HostError::S3Other { .. } => "Mailex.S3Error",
+            HostError::Config { .. } => "Mailex.ConfigError",
+            HostError::Io { .. } => "Mailex.IoError",
+        }
+    }
+}
+
+impl From<HostError> for lambda_runtime::Diagnostic {
+    fn from(error: HostError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: error.error_type().to_owned(),
+            error_message: error.to_string(),
         }
     }
 }

@@ -126,6 +126,8 @@ pub struct Verdicts {
     pub spam: Option<String>,
     /// `receipt.virusVerdict.status`.
     pub virus: Option<String>,
+    /// `mail.source`: the envelope sender (MAIL FROM) the SPF verdict is about.
+    pub mail_from: Option<String>,
 }
 
 impl Verdicts {
@@ -136,7 +138,7 @@ impl Verdicts {
             .is_some_and(|v| v.eq_ignore_ascii_case("FAIL"))
     }
 
-    fn from_receipt(receipt: &Value) -> Self {
+    fn from_receipt(receipt: &Value, mail: &Value) -> Self {
         let status = |name: &str| {
             receipt
                 .get(name)?
@@ -150,6 +152,10 @@ impl Verdicts {
             dmarc: status("dmarcVerdict"),
             spam: status("spamVerdict"),
             virus: status("virusVerdict"),
+            mail_from: mail
+                .get("source")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         }
     }
 }
@@ -302,7 +308,7 @@ fn decode_ses_record(record: &Value) -> Result<Unit, HostError> {
     Ok(Unit::SesReceipt(SesReceipt {
         message_id,
         timestamp: parse_time(mail.get("timestamp")),
-        verdicts: Verdicts::from_receipt(receipt),
+        verdicts: Verdicts::from_receipt(receipt, mail),
     }))
 }
 
@@ -323,7 +329,7 @@ fn decode_ses_notification(payload: &Value) -> Result<Unit, HostError> {
         .get("receipt")
         .ok_or_else(|| HostError::event("SES notification without receipt"))?;
     let message_id = ses_message_id(mail)?;
-    let verdicts = Verdicts::from_receipt(receipt);
+    let verdicts = Verdicts::from_receipt(receipt, mail);
     let timestamp = parse_time(mail.get("timestamp"));
     let action = receipt.get("action");
     if let Some(content) = payload.get("content").and_then(Value::as_str) {

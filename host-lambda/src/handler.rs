@@ -1,22 +1,30 @@
 //! The handler: event in, one record per mail out, a response that tells Lambda or SQS what
 //! to retry.
+//!
+//! Failures are sorted once: a transient one (S3 unreachable, throttled, timed out) fails the
+//! message so it is retried (`batchItemFailures` for SQS, an error answer otherwise); a
+//! permanent one (the mail is gone or unreadable, the notification cannot be decoded) becomes
+//! a `failed` record with a code saying why, and the message is done: retrying cannot help.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 use crate::bridge;
+use crate::budget::MemoryBudget;
 use crate::error::HostError;
-use crate::event::{self, Event, IgnoreReason, Unit, Verdicts};
+use crate::event::{self, Event, IgnoreReason, Unit};
 use crate::keys;
 use crate::live::LiveEngine;
+use crate::mail::{self, Body, Mail};
 use crate::metrics::Metrics;
 use crate::settings::Settings;
 use crate::store::S3Store;
+use mailex_core::Record;
 
 /// What became of one unit that did not fail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,29 +40,28 @@ pub enum Outcome {
     Ignored(IgnoreReason),
 }
 
-/// The Lambda host: settings, S3 and the engine in service.
+/// The Lambda host: settings, S3, the engine in service and the memory budget.
 #[derive(Debug)]
 pub struct Host {
     settings: Settings,
     store: S3Store,
     engine: LiveEngine,
+    budget: MemoryBudget,
 }
 
-struct Work {
-    id: String,
-    source: String,
-    event_time: Option<DateTime<Utc>>,
-    verdicts: Option<Verdicts>,
-    body: Body,
-}
-
-enum Body {
-    Fetch {
-        bucket: String,
-        key: String,
-        size: Option<u64>,
+/// One piece of work of a batch.
+enum Work {
+    /// A mail to read and extract.
+    Mail(Box<Mail>),
+    /// A notification that cannot be decoded: it gets a `bad_event` record.
+    Undecodable {
+        /// `sqs:<messageId>` or `event:sha256:<hex>`.
+        source: String,
+        /// What was wrong with it.
+        reason: String,
     },
-    Inline(Vec<u8>),
+    /// A notification without mail.
+    Ignored(IgnoreReason),
 }
 
 impl Host {
@@ -62,10 +69,12 @@ impl Host {
     pub async fn new(settings: Settings, store: S3Store) -> Result<Self, HostError> {
         let engine =
             LiveEngine::load(settings.config.clone(), settings.config_refresh, &store).await?;
+        let budget = MemoryBudget::new(settings.memory_budget_bytes);
         Ok(Host {
             settings,
             store,
             engine,
+            budget,
         })
     }
 
@@ -84,11 +93,18 @@ impl Host {
         &self.settings
     }
 
+    /// The memory budget of the mail in flight.
+    pub fn budget(&self) -> &MemoryBudget {
+        &self.budget
+    }
+
     /// Handles one invocation.
     ///
     /// - SQS batch: always `Ok({"batchItemFailures": [...]})` naming the messages to retry.
-    /// - S3, SNS: `Ok` only if every mail got its record; otherwise `Err`, so Lambda retries.
+    /// - S3, SNS: `Ok({"processed": n})` once every unit is done; `Err` when one failed
+    ///   transiently, so Lambda retries.
     /// - SES receipt (Lambda action): as S3, answered with `{"disposition": "CONTINUE"}`.
+    /// - A payload of unknown shape gets one `bad_event` record and `Ok({"processed": 1})`.
     pub async fn handle(
         self: &Arc<Self>,
         payload: Value,
@@ -100,55 +116,58 @@ impl Host {
 
     async fn handle_inner(self: &Arc<Self>, payload: Value) -> Result<Value, HostError> {
         self.engine.refresh_if_due(&self.store).await;
-        let event = event::decode(&payload)?;
-        let semaphore = Arc::new(Semaphore::new(self.settings.concurrency));
         let mut metrics = Metrics::new();
+        let event = match event::decode(&payload) {
+            Ok(event) => event,
+            Err(e) => {
+                let digest = hex::encode(Sha256::digest(payload.to_string().as_bytes()));
+                let work = Work::Undecodable {
+                    source: format!("event:sha256:{digest}"),
+                    reason: e.to_string(),
+                };
+                let result = self.process(work, &mut metrics).await;
+                metrics.emit();
+                return result.map(|_| json!({ "processed": 1 }));
+            }
+        };
+        let semaphore = Arc::new(Semaphore::new(self.settings.concurrency));
         let response = match event {
             Event::Sqs(messages) => {
-                let mut groups = Vec::with_capacity(messages.len());
-                let mut failures = Vec::new();
-                for message in messages {
+                let mut ids = Vec::with_capacity(messages.len());
+                let mut flat = Vec::new();
+                for (group, message) in messages.into_iter().enumerate() {
                     match message.units {
-                        Ok(units) => groups.push((message.message_id, units)),
+                        Ok(units) => {
+                            flat.extend(units.into_iter().map(|u| (group, self.prepare(u))));
+                        }
                         Err(reason) => {
-                            tracing::error!(sqs_message_id = %message.message_id, %reason, "undecodable SQS message");
-                            metrics.error();
-                            failures.push(message.message_id);
+                            let source = format!("sqs:{}", message.message_id);
+                            flat.push((group, Work::Undecodable { source, reason }));
                         }
                     }
+                    ids.push(message.message_id);
                 }
-                let flat: Vec<(usize, Unit)> = groups
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(i, (_, units))| units.iter().cloned().map(move |u| (i, u)))
-                    .collect();
                 let results = self.run_all(flat, &semaphore, &mut metrics).await;
-                let mut failed_groups = vec![false; groups.len()];
+                let mut failed_groups = vec![false; ids.len()];
                 for (group, result) in results {
                     if result.is_err() {
                         failed_groups[group] = true;
                     }
                 }
-                for (i, (id, _)) in groups.iter().enumerate() {
-                    if failed_groups[i] {
-                        failures.push(id.clone());
-                    }
-                }
-                json!({ "batchItemFailures": failures.iter().map(|id| json!({"itemIdentifier": id})).collect::<Vec<_>>() })
+                let failures: Vec<Value> = ids
+                    .iter()
+                    .zip(failed_groups)
+                    .filter(|(_, failed)| *failed)
+                    .map(|(id, _)| json!({ "itemIdentifier": id }))
+                    .collect();
+                json!({ "batchItemFailures": failures })
             }
             Event::Direct(units) | Event::Ses(units) => {
                 let is_ses = units.iter().any(|u| matches!(u, Unit::SesReceipt(_)));
                 let total = units.len();
-                let results = self
-                    .run_all(
-                        units.into_iter().map(|u| (0, u)).collect(),
-                        &semaphore,
-                        &mut metrics,
-                    )
-                    .await;
-                let failed: Vec<HostError> =
-                    results.into_iter().filter_map(|(_, r)| r.err()).collect();
-                if let Some(first) = failed.into_iter().next() {
+                let work = units.into_iter().map(|u| (0, self.prepare(u))).collect();
+                let results = self.run_all(work, &semaphore, &mut metrics).await;
+                if let Some(first) = results.into_iter().find_map(|(_, r)| r.err()) {
                     metrics.emit();
                     return Err(first);
                 }
@@ -165,20 +184,20 @@ impl Host {
 
     async fn run_all(
         self: &Arc<Self>,
-        units: Vec<(usize, Unit)>,
+        work: Vec<(usize, Work)>,
         semaphore: &Arc<Semaphore>,
         metrics: &mut Metrics,
     ) -> Vec<(usize, Result<Outcome, HostError>)> {
         let mut set = tokio::task::JoinSet::new();
-        let group_of: Vec<usize> = units.iter().map(|(group, _)| *group).collect();
-        for (index, (_, unit)) in units.into_iter().enumerate() {
+        let group_of: Vec<usize> = work.iter().map(|(group, _)| *group).collect();
+        for (index, (_, item)) in work.into_iter().enumerate() {
             let host = Arc::clone(self);
             let semaphore = Arc::clone(semaphore);
             set.spawn(
                 async move {
                     let _permit = semaphore.acquire_owned().await;
                     let mut local = Metrics::new();
-                    let result = host.process_unit(unit, &mut local).await;
+                    let result = host.process(item, &mut local).await;
                     (index, result, local)
                 }
                 .in_current_span(),
@@ -213,25 +232,94 @@ impl Host {
         unit: Unit,
         metrics: &mut Metrics,
     ) -> Result<Outcome, HostError> {
-        let work = match self.prepare(unit) {
-            Ok(work) => work,
-            Err(Outcome::Ignored(reason)) => {
+        self.process(self.prepare(unit), metrics).await
+    }
+
+    async fn process(&self, work: Work, metrics: &mut Metrics) -> Result<Outcome, HostError> {
+        let started = Instant::now();
+        let record = match work {
+            Work::Ignored(reason) => {
                 tracing::info!(?reason, "ignored notification");
                 return Ok(Outcome::Ignored(reason));
             }
-            Err(other) => return Ok(other),
+            Work::Undecodable { source, reason } => {
+                tracing::warn!(%source, %reason, "undecodable notification; a failed record is written instead of a retry");
+                let mut record = bridge::bad_event_record(source, &reason);
+                record.id = Some(keys::record_id(&record.source));
+                record
+            }
+            Work::Mail(mail) => match self.extract(*mail).await {
+                Ok(record) => record,
+                Err(e) => {
+                    metrics.error();
+                    tracing::error!(error_type = e.error_type(), error = %e, "message failed; it will be retried");
+                    return Err(e);
+                }
+            },
         };
-        let result = self.write_record(work, metrics).await;
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let result = self.write(&record, metrics, duration_ms).await;
         if let Err(e) = &result {
             metrics.error();
-            tracing::error!(error = %e, "message failed; it will be retried");
+            tracing::error!(error_type = e.error_type(), error = %e, "message failed; it will be retried");
         }
         result
     }
 
-    fn prepare(&self, unit: Unit) -> Result<Work, Outcome> {
+    /// Reads and extracts one mail within the memory budget.
+    async fn extract(&self, mail: Mail) -> Result<Record, HostError> {
+        if let Body::Object { bucket, .. } = &mail.body
+            && bucket.is_empty()
+        {
+            return Err(HostError::config(
+                "an SES receipt event arrived but MAILEX_SES_BUCKET is not set",
+            ));
+        }
+        let loaded = self.engine.current();
+        let cap = bridge::max_input_bytes(&loaded.engine);
+        let expected = match (&mail.body, mail.size_hint) {
+            (Body::Inline(raw), _) => raw.len() as u64,
+            // An oversized mail is never read.
+            (Body::Object { .. }, Some(size)) if size > cap => 0,
+            (Body::Object { .. }, Some(size)) => size,
+            (Body::Object { .. }, None) => cap,
+        };
+        let _reservation = self.budget.reserve(MemoryBudget::cost_of(expected)).await;
+        mail::record_of(mail, &loaded, Some(&self.store)).await
+    }
+
+    /// Writes a record at its one key.
+    async fn write(
+        &self,
+        record: &Record,
+        metrics: &mut Metrics,
+        duration_ms: f64,
+    ) -> Result<Outcome, HostError> {
+        let id = record.id.as_deref().unwrap_or_default();
+        let key = keys::record_key(&self.settings.output_prefix, id);
+        self.store
+            .put_json(&self.settings.output_bucket, &key, bridge::encode(record)?)
+            .await?;
+        let (status, advertiser, degraded) = bridge::summary(record);
+        let advertiser_dim = keys::dimension_value(advertiser);
+        metrics.record(
+            status,
+            &advertiser_dim,
+            degraded,
+            duration_ms,
+            record.input_bytes,
+        );
+        let codes: Vec<&str> = record.errors.iter().map(|i| i.code.as_str()).collect();
+        tracing::info!(record_id = %id, status, advertiser = %advertiser_dim, degraded, input_bytes = record.input_bytes, duration_ms, error_codes = ?codes, "record written");
+        Ok(Outcome::Written {
+            key,
+            status: status.to_owned(),
+        })
+    }
+
+    fn prepare(&self, unit: Unit) -> Work {
         match unit {
-            Unit::Ignored(reason) => Err(Outcome::Ignored(reason)),
+            Unit::Ignored(reason) => Work::Ignored(reason),
             Unit::Object(o) => {
                 if o.bucket == self.settings.output_bucket
                     && o.key.starts_with(&self.settings.output_prefix)
@@ -239,118 +327,47 @@ impl Host {
                     tracing::warn!(
                         "event names an object under the output prefix; ignored to avoid a loop"
                     );
-                    return Err(Outcome::Ignored(IgnoreReason::NotObjectCreated(
-                        "output prefix".into(),
-                    )));
+                    return Work::Ignored(IgnoreReason::NotObjectCreated("output prefix".into()));
                 }
-                Ok(Work {
-                    id: keys::object_id(&o.bucket, &o.key),
-                    source: format!("s3://{}/{}", o.bucket, o.key),
+                let source = keys::object_source(&o.bucket, &o.key);
+                Work::Mail(Box::new(Mail {
+                    id: keys::record_id(&source),
+                    source,
+                    size_hint: o.size,
                     event_time: o.event_time,
                     verdicts: o.verdicts,
-                    body: Body::Fetch {
+                    body: Body::Object {
                         bucket: o.bucket,
                         key: o.key,
-                        size: o.size,
                     },
-                })
+                }))
             }
             Unit::SesReceipt(r) => {
-                // Without a configured bucket the receipt cannot be resolved; the fetch below
-                // fails with a clear error and the event is retried, never dropped.
+                // Without a configured bucket the receipt cannot be resolved; `extract` fails with
+                // a clear error and the event is retried, never dropped.
                 let bucket = self.settings.ses_bucket.clone().unwrap_or_default();
                 let key = format!("{}{}", self.settings.ses_prefix, r.message_id);
-                Ok(Work {
-                    id: keys::object_id(&bucket, &key),
-                    source: format!("s3://{bucket}/{key}"),
+                let source = keys::object_source(&bucket, &key);
+                Work::Mail(Box::new(Mail {
+                    id: keys::record_id(&source),
+                    source,
+                    size_hint: None,
                     event_time: r.timestamp,
                     verdicts: Some(r.verdicts),
-                    body: Body::Fetch {
-                        bucket,
-                        key,
-                        size: None,
-                    },
-                })
+                    body: Body::Object { bucket, key },
+                }))
             }
-            Unit::Inline(m) => Ok(Work {
-                id: keys::ses_inline_id(&m.message_id),
-                source: format!("ses:{}", m.message_id),
-                event_time: m.timestamp,
-                verdicts: Some(m.verdicts),
-                body: Body::Inline(m.raw),
-            }),
+            Unit::Inline(m) => {
+                let source = format!("ses:{}", m.message_id);
+                Work::Mail(Box::new(Mail {
+                    id: keys::record_id(&source),
+                    source,
+                    size_hint: Some(m.raw.len() as u64),
+                    event_time: m.timestamp,
+                    verdicts: Some(m.verdicts),
+                    body: Body::Inline(m.raw),
+                }))
+            }
         }
-    }
-
-    async fn write_record(&self, work: Work, metrics: &mut Metrics) -> Result<Outcome, HostError> {
-        let loaded = self.engine.current();
-        let cap = bridge::max_input_bytes(&loaded.engine);
-        let virus = work.verdicts.as_ref().is_some_and(Verdicts::virus_failed);
-        let started = Instant::now();
-        let (record, input_bytes) = if virus {
-            let size = match &work.body {
-                Body::Fetch { size, .. } => size.unwrap_or(0),
-                Body::Inline(raw) => raw.len() as u64,
-            };
-            (bridge::virus_record(work.source.clone(), size), size)
-        } else {
-            let (raw, size) = match work.body {
-                Body::Inline(raw) => {
-                    let size = raw.len() as u64;
-                    (raw, size)
-                }
-                Body::Fetch { bucket, key, .. } => {
-                    if bucket.is_empty() {
-                        return Err(HostError::config(
-                            "an SES receipt event arrived but MAILEX_SES_BUCKET is not set",
-                        ));
-                    }
-                    let fetched = self.store.get_capped(&bucket, &key, cap).await?;
-                    (fetched.bytes, fetched.size)
-                }
-            };
-            let source = work.source.clone();
-            let event_time = work.event_time;
-            let verdicts = work.verdicts.clone();
-            let engine = Arc::clone(&loaded);
-            let joined = tokio::task::spawn_blocking(move || {
-                bridge::run(&engine.engine, &raw, source, event_time, verdicts.as_ref())
-            })
-            .await;
-            let mut record = match joined {
-                Ok(record) => record,
-                Err(_) => bridge::crashed_record(work.source.clone(), size),
-            };
-            record.input_bytes = size;
-            (record, size)
-        };
-        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let (status, advertiser, degraded) = bridge::summary(&record);
-        let day = record
-            .received_at
-            .as_deref()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| t.with_timezone(&Utc))
-            .or(work.event_time)
-            .unwrap_or_else(Utc::now);
-        let key = keys::record_key(
-            &self.settings.output_prefix,
-            status,
-            advertiser,
-            day,
-            &work.id,
-        );
-        let json = serde_json::to_vec(&record)
-            .map_err(|e| HostError::event(format!("record could not be serialised: {e}")))?;
-        self.store
-            .put_json(&self.settings.output_bucket, &key, json)
-            .await?;
-        let advertiser_dim = keys::partition_value(advertiser);
-        metrics.record(status, &advertiser_dim, degraded, duration_ms, input_bytes);
-        tracing::info!(record_id = %work.id, status, advertiser = %advertiser_dim, degraded, input_bytes, duration_ms, "record written");
-        Ok(Outcome::Written {
-            key,
-            status: status.to_owned(),
-        })
     }
 }

@@ -6,14 +6,15 @@
 //! - [`decode`] turns any supported payload (S3, SNS(S3), SQS(S3), SQS(SNS(S3)), the SES
 //!   receipt-rule Lambda action, the SES SNS action) into [`Unit`]s;
 //! - [`S3Store`] reads mail with a size cap and writes records, with the SDK's retries and
-//!   timeouts;
-//! - [`LiveEngine`] holds the engine in service, loaded from the package or an S3 prefix and
-//!   swapped atomically when the prefix changes;
-//! - [`Host::handle`] processes a batch with bounded concurrency, writes one record per mail
-//!   under a deterministic key ([`record_key`]) and answers with what to retry
-//!   (`batchItemFailures` for SQS);
+//!   timeouts, and sorts S3 failures into transient and permanent ones;
+//! - [`config_store`] lays out deployed configs in S3: immutable versions and a pointer written
+//!   last; [`LiveEngine`] holds the engine in service, loaded from the package or from there,
+//!   swapped atomically when the pointer moves, never replaced by a config that does not load;
+//! - [`Host::handle`] processes a batch with bounded concurrency and a [`MemoryBudget`],
+//!   writes one record per mail under its one key ([`record_key`] of the mail's [`record_id`])
+//!   and answers with what to retry (`batchItemFailures` for SQS);
 //! - [`Metrics`] prints CloudWatch Embedded Metric Format lines;
-//! - [`replay`] re-runs extraction over stored mail and summarises what changed.
+//! - [`replay`] re-runs extraction over stored mail, writes only what changed and summarises it.
 //!
 //! Only this crate knows AWS (see `ARCHITECTURE.md`).
 //!
@@ -32,16 +33,20 @@
 #![deny(missing_docs)]
 
 mod bridge;
+mod budget;
+pub mod config_store;
 mod error;
 mod event;
 mod handler;
 mod keys;
 mod live;
+mod mail;
 mod metrics;
 pub mod replay;
 mod settings;
 mod store;
 
+pub use budget::{BYTES_PER_MAIL, MemoryBudget, PEAK_BYTES_PER_MAIL_BYTE, Reservation};
 pub use error::HostError;
 pub use event::{
     Event, IgnoreReason, InlineMail, ObjectRef, SES_SETUP_OBJECT, SesReceipt, SqsMessage, Unit,
@@ -49,11 +54,12 @@ pub use event::{
 };
 pub use handler::{Host, Outcome};
 pub use keys::{
-    KeyParts, file_id, object_id, parse_record_key, partition_value, record_key, ses_inline_id,
+    dimension_value, file_id, id_of_record_key, object_id, object_source, record_id, record_key,
+    ses_inline_id,
 };
 pub use live::{LiveEngine, Loaded, Refresh};
 pub use metrics::{Metrics, NAMESPACE};
-pub use settings::{ConfigLocation, S3Settings, Settings};
+pub use settings::{ConfigLocation, RESERVED_MB, S3Settings, Settings};
 pub use store::{Fetched, Listed, S3Store};
 
 /// Installs the JSON log subscriber used by both binaries: one JSON object per line, with the

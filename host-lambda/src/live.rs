@@ -1,37 +1,53 @@
-//! The engine in service, loaded at cold start and swapped atomically when an S3 config changes.
+//! The engine in service: loaded at cold start, swapped atomically when the deployed config
+//! changes, never replaced by a config that does not load.
 //!
-//! For an S3 location (`s3://bucket/prefix/`), the prefix is listed at most once per refresh
-//! interval; the fingerprint is the SHA-256 of every `key` and `ETag`. A new fingerprint makes
-//! the host download the prefix into a fresh temporary folder and load `mailex.toml` from it.
-//! A config that fails to load is rejected with a logged error and the old engine stays in
-//! service; the rejected fingerprint is remembered so it is not reloaded on every check.
+//! For an S3 location (`s3://bucket/prefix/`, laid out by [`crate::config_store`]), the host
+//! reads the pointer `current.json` at most once per refresh interval. A new version is
+//! downloaded (each file checked against the manifest) into a fresh temporary folder and loaded;
+//! if it loads, it replaces the engine in service, otherwise it is rejected, logged (codes and
+//! locations only, never rule-file text) and remembered so it is not retried on every check.
+//!
+//! At cold start the current version is tried first, then the versions the pointer names as
+//! `previous`, newest first: a broken push never stops a cold start while a good version is
+//! still stored. Only when none loads does the cold start fail (`bootstrap` then reports the
+//! error to the Runtime API's init-error endpoint).
 
-use std::path::{Component, Path};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use mailex_core::Engine;
-use sha2::{Digest, Sha256};
 
 use crate::bridge;
+use crate::config_store;
 use crate::error::HostError;
 use crate::settings::ConfigLocation;
 use crate::store::S3Store;
-
-/// Largest single config file downloaded from S3 (plugins included).
-const MAX_CONFIG_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// One loaded configuration.
 pub struct Loaded {
     /// The engine.
     pub engine: Engine,
-    /// Fingerprint of the files it was loaded from (`file` for a packaged config).
+    /// What it was loaded from: the config version id (S3), or `file`.
     pub fingerprint: String,
     /// How long loading took (download excluded).
     pub load_time: Duration,
     /// The downloaded files; kept as long as the engine may read them.
     _dir: Option<tempfile::TempDir>,
+}
+
+impl Loaded {
+    /// Wraps an engine loaded by the caller (replay).
+    pub fn new(engine: Engine, fingerprint: impl Into<String>) -> Self {
+        Loaded {
+            engine,
+            fingerprint: fingerprint.into(),
+            load_time: Duration::ZERO,
+            _dir: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for Loaded {
@@ -47,16 +63,24 @@ impl std::fmt::Debug for Loaded {
 pub enum Refresh {
     /// Not due yet, or not an S3 config.
     Skipped,
-    /// The prefix has not changed (or changed to an already rejected state).
+    /// The pointer names the version in service (or one already rejected).
     Unchanged,
-    /// A new config is in service.
+    /// A new version is in service.
     Swapped {
-        /// Its fingerprint.
+        /// Its id.
         fingerprint: String,
     },
-    /// The new config is broken; the old one stays.
+    /// The new version does not load; the one in service stays.
     Rejected {
-        /// Why (file:line:col problems).
+        /// The rejected version.
+        version: String,
+        /// Why (codes and locations).
+        reason: String,
+    },
+    /// The check itself failed (S3 unreachable); the version in service stays and the check is
+    /// repeated at the next interval.
+    Failed {
+        /// Why.
         reason: String,
     },
 }
@@ -67,7 +91,7 @@ pub struct LiveEngine {
     location: ConfigLocation,
     refresh_every: Duration,
     last_check: Mutex<Instant>,
-    rejected: Mutex<Option<String>>,
+    rejected: Mutex<HashSet<String>>,
     reloading: tokio::sync::Mutex<()>,
 }
 
@@ -79,18 +103,27 @@ impl std::fmt::Debug for LiveEngine {
     }
 }
 
+/// Why a version could not be put in service.
+struct VersionFailure {
+    error: HostError,
+    /// Whether the version itself is at fault (it does not load, or does not match its manifest),
+    /// rather than S3 being unreachable for now.
+    permanent: bool,
+}
+
 impl LiveEngine {
-    /// Loads the config at cold start. A broken config here is fatal: there is nothing to keep.
+    /// Loads the config at cold start: a packaged file, or the newest loadable version of an S3
+    /// config. Fails only when no version loads.
     pub async fn load(
         location: ConfigLocation,
         refresh_every: Duration,
         store: &S3Store,
     ) -> Result<Self, HostError> {
+        let mut rejected = HashSet::new();
         let loaded = match &location {
-            ConfigLocation::File(path) => load_file(path.clone(), "file".to_owned(), None).await?,
+            ConfigLocation::File(path) => load_file(path.clone()).await?,
             ConfigLocation::S3 { bucket, prefix } => {
-                let (fingerprint, listing) = fingerprint(store, bucket, prefix).await?;
-                load_s3(store, bucket, prefix, &listing, fingerprint).await?
+                load_newest(store, bucket, prefix, &mut rejected).await?
             }
         };
         Ok(LiveEngine {
@@ -98,7 +131,7 @@ impl LiveEngine {
             location,
             refresh_every,
             last_check: Mutex::new(Instant::now()),
-            rejected: Mutex::new(None),
+            rejected: Mutex::new(rejected),
             reloading: tokio::sync::Mutex::new(()),
         })
     }
@@ -109,7 +142,7 @@ impl LiveEngine {
     }
 
     /// Re-checks an S3 config when the interval has passed. Errors are logged, never returned:
-    /// the old config keeps serving.
+    /// the version in service keeps serving.
     pub async fn refresh_if_due(&self, store: &S3Store) -> Refresh {
         if !matches!(self.location, ConfigLocation::S3 { .. }) {
             return Refresh::Skipped;
@@ -135,132 +168,153 @@ impl LiveEngine {
         let Ok(_guard) = self.reloading.try_lock() else {
             return Refresh::Skipped;
         };
-        let (fingerprint, listing) = match fingerprint(store, bucket, prefix).await {
-            Ok(found) => found,
+        let pointer = match config_store::read_pointer(store, bucket, prefix).await {
+            Ok(Some(pointer)) => pointer,
+            Ok(None) => {
+                let reason = format!("s3://{bucket}/{prefix}{} is gone", config_store::POINTER);
+                tracing::error!(%reason, "config check failed; keeping the config in service");
+                return Refresh::Failed { reason };
+            }
             Err(e) => {
-                tracing::error!(error = %e, "config check failed; keeping the config in service");
-                return Refresh::Rejected {
+                tracing::error!(error_type = e.error_type(), error = %e, "config check failed; keeping the config in service");
+                return Refresh::Failed {
                     reason: e.to_string(),
                 };
             }
         };
-        let rejected_before = self.rejected.lock().ok().and_then(|r| r.clone());
-        if fingerprint == self.current.load().fingerprint
-            || rejected_before.as_deref() == Some(fingerprint.as_str())
-        {
+        let version = pointer.version;
+        let known_bad = self
+            .rejected
+            .lock()
+            .is_ok_and(|r| r.contains(version.as_str()));
+        if version == self.current.load().fingerprint || known_bad {
             return Refresh::Unchanged;
         }
-        match load_s3(store, bucket, prefix, &listing, fingerprint.clone()).await {
+        match load_version(store, bucket, prefix, &version).await {
             Ok(loaded) => {
                 let load_ms = loaded.load_time.as_secs_f64() * 1000.0;
                 self.current.store(Arc::new(loaded));
-                tracing::info!(fingerprint = %fingerprint, load_ms, "new config in service");
-                Refresh::Swapped { fingerprint }
-            }
-            Err(e) => {
-                if let Ok(mut r) = self.rejected.lock() {
-                    *r = Some(fingerprint.clone());
+                tracing::info!(version = %version, load_ms, "new config in service");
+                Refresh::Swapped {
+                    fingerprint: version,
                 }
-                tracing::error!(fingerprint = %fingerprint, error = %e, "new config rejected; keeping the config in service");
-                Refresh::Rejected {
-                    reason: e.to_string(),
+            }
+            Err(failure) => {
+                let reason = failure.error.to_string();
+                if failure.permanent {
+                    if let Ok(mut r) = self.rejected.lock() {
+                        r.insert(version.clone());
+                    }
+                    tracing::error!(version = %version, error_type = failure.error.error_type(), %reason, serving = %self.current.load().fingerprint, "new config rejected; keeping the config in service");
+                    Refresh::Rejected { version, reason }
+                } else {
+                    tracing::error!(version = %version, error_type = failure.error.error_type(), %reason, "new config could not be read; keeping the config in service");
+                    Refresh::Failed { reason }
                 }
             }
         }
     }
 }
 
-type Listing = Vec<crate::store::Listed>;
-
-async fn fingerprint(
+/// The current version, else the newest previous one that loads. Versions that do not load are
+/// added to `rejected`.
+async fn load_newest(
     store: &S3Store,
     bucket: &str,
     prefix: &str,
-) -> Result<(String, Listing), HostError> {
-    let mut listing: Listing = store
-        .list(bucket, prefix)
-        .await?
-        .into_iter()
-        .filter(|o| !o.key.ends_with('/'))
-        .collect();
-    listing.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut hash = Sha256::new();
-    for object in &listing {
-        hash.update(object.key.as_bytes());
-        hash.update([0]);
-        hash.update(object.etag.as_bytes());
-        hash.update([b'\n']);
-    }
-    Ok((hex::encode(hash.finalize()), listing))
-}
-
-async fn load_s3(
-    store: &S3Store,
-    bucket: &str,
-    prefix: &str,
-    listing: &Listing,
-    fingerprint: String,
+    rejected: &mut HashSet<String>,
 ) -> Result<Loaded, HostError> {
-    let dir = tempfile::Builder::new()
-        .prefix("mailex-config-")
-        .tempdir()
-        .map_err(|e| HostError::io(std::env::temp_dir(), e))?;
-    let mut has_main = false;
-    for object in listing {
-        let relative = object.key.strip_prefix(prefix).unwrap_or(&object.key);
-        let rel_path = Path::new(relative);
-        if rel_path
-            .components()
-            .any(|c| !matches!(c, Component::Normal(_)))
-        {
-            return Err(HostError::config(format!(
-                "config object `{}` has an unsafe path",
-                object.key
-            )));
+    let location = format!("s3://{bucket}/{prefix}");
+    let no_config = |why: &str| {
+        HostError::config(format!(
+            "no config at {location}: {}{} {why}; upload one with `mailex config push`",
+            location,
+            config_store::POINTER
+        ))
+    };
+    // Without s3:ListBucket (the template grants none), S3 answers a missing key with
+    // AccessDenied: both mean "nothing usable was pushed here".
+    let pointer = match config_store::read_pointer(store, bucket, prefix).await {
+        Ok(Some(pointer)) => pointer,
+        Ok(None) => return Err(no_config("does not exist")),
+        Err(HostError::Unreadable {
+            code: "source_access_denied",
+            ..
+        }) => return Err(no_config("cannot be read (missing, or access denied)")),
+        Err(e) => return Err(e),
+    };
+    let mut reasons = Vec::new();
+    let candidates = std::iter::once(&pointer.version).chain(&pointer.previous);
+    for version in candidates {
+        match load_version(store, bucket, prefix, version).await {
+            Ok(loaded) => {
+                if *version != pointer.version {
+                    tracing::warn!(version = %version, current = %pointer.version, "serving an earlier config: the current one does not load");
+                }
+                return Ok(loaded);
+            }
+            Err(failure) => {
+                tracing::error!(version = %version, error_type = failure.error.error_type(), reason = %failure.error, "config version rejected");
+                if failure.permanent {
+                    rejected.insert(version.clone());
+                }
+                reasons.push(format!("version {version}: {}", failure.error));
+            }
         }
-        has_main |= relative == "mailex.toml";
-        let fetched = store
-            .get_capped(bucket, &object.key, MAX_CONFIG_FILE_BYTES)
-            .await?;
-        if fetched.truncated {
-            return Err(HostError::config(format!(
-                "config object `{}` is larger than 64 MiB",
-                object.key
-            )));
-        }
-        let target = dir.path().join(rel_path);
-        if let Some(parent) = target.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| HostError::io(parent, e))?;
-        }
-        tokio::fs::write(&target, &fetched.bytes)
-            .await
-            .map_err(|e| HostError::io(&target, e))?;
     }
-    if !has_main {
-        return Err(HostError::config(format!(
-            "s3://{bucket}/{prefix} holds no mailex.toml"
-        )));
-    }
-    let main = dir.path().join("mailex.toml");
-    load_file(main, fingerprint, Some(dir)).await
+    Err(HostError::config(format!(
+        "no loadable config at {location}: {}",
+        reasons.join("; ")
+    )))
 }
 
-async fn load_file(
-    path: std::path::PathBuf,
+async fn load_version(
+    store: &S3Store,
+    bucket: &str,
+    prefix: &str,
+    version: &str,
+) -> Result<Loaded, VersionFailure> {
+    let downloaded = config_store::download(store, bucket, prefix, version)
+        .await
+        .map_err(|error| VersionFailure {
+            permanent: matches!(
+                error,
+                HostError::Config { .. } | HostError::Unreadable { .. }
+            ),
+            error,
+        })?;
+    let config = downloaded.config();
+    let root = downloaded.path().to_path_buf();
+    let mut loaded = load_engine_file(config, &root, version.to_owned())
+        .await
+        .map_err(|error| VersionFailure {
+            permanent: true,
+            error,
+        })?;
+    loaded._dir = downloaded.into_temp_dir();
+    Ok(loaded)
+}
+
+async fn load_file(path: PathBuf) -> Result<Loaded, HostError> {
+    let root = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    load_engine_file(path, &root, "file".to_owned()).await
+}
+
+/// Loads an engine off the async runtime; errors name codes and locations relative to `root`.
+async fn load_engine_file(
+    config: PathBuf,
+    root: &Path,
     fingerprint: String,
-    dir: Option<tempfile::TempDir>,
 ) -> Result<Loaded, HostError> {
     let started = Instant::now();
-    let engine = tokio::task::spawn_blocking(move || bridge::load_engine(&path))
+    let engine = tokio::task::spawn_blocking(move || bridge::load_engine(&config))
         .await
-        .map_err(|e| HostError::config(format!("config loading panicked: {e}")))?
-        .map_err(HostError::config)?;
+        .map_err(|_| HostError::config("config loading panicked"))?
+        .map_err(|e| HostError::config(bridge::describe_config_error(&e, root)))?;
     Ok(Loaded {
         engine,
         fingerprint,
         load_time: started.elapsed(),
-        _dir: dir,
+        _dir: None,
     })
 }

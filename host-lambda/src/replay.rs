@@ -1,14 +1,19 @@
-//! Replay: re-run extraction over stored raw mail after a rule or plugin change, and say what
-//! changed per advertiser.
+//! Replay: re-run extraction over stored raw mail after a rule or plugin change, write only the
+//! records that changed, and say what changed per advertiser.
 //!
 //! Inputs are a local folder (every file, recursively) or an S3 bucket and prefix. Existing
-//! records (a folder or an S3 prefix, laid out as the Lambda writes them) are the baseline:
-//! each new record is compared with the old record of the same id (status, advertiser,
-//! fields). With `write`, new records replace old ones at their (possibly new) keys, and an old
-//! record whose partition changed is removed, so every input keeps exactly one record.
+//! records (a folder or an S3 prefix, laid out as the Lambda writes them: `<id>.json`) are the
+//! baseline: each new record is compared with the stored record of the same id. A record whose
+//! bytes are identical is `unchanged` and, with `write`, is not written again; any other record
+//! replaces the stored one at the same key. Records left at keys of the earlier partitioned
+//! layout (`status=/advertiser=/dt=/<id>.json`) are removed once their replacement is written, so
+//! every input keeps exactly one record.
 //!
-//! Record ids match the Lambda's: an S3 object's id is [`crate::object_id`], so replaying the
-//! inbound prefix over the output prefix updates the very records the function wrote.
+//! An S3 input is processed exactly as the function processes it (same id, same time: the
+//! object's `Last-Modified`; same code path): replaying unchanged mail under an unchanged config
+//! reproduces the function's records byte for byte. Verdicts of an SES receipt are taken from
+//! the stored record (the receipt itself is not stored), and a mail recorded as a virus is
+//! never parsed: its record is kept as it is.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -17,15 +22,21 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use chrono::{DateTime, Utc};
-use serde_json::Value;
+use mailex_core::Record;
+use mailex_core::record::Verdict;
 use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 
 use crate::bridge;
 use crate::error::HostError;
+use crate::event::Verdicts;
 use crate::keys;
+use crate::live::Loaded;
+use crate::mail::{self, Body, Mail};
 use crate::store::S3Store;
+
+/// Largest stored record replay reads back for comparison.
+const MAX_RECORD_BYTES: u64 = 64 * 1024 * 1024;
 
 /// A folder or an S3 bucket and prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +75,18 @@ impl Location {
     fn is_s3(&self) -> bool {
         matches!(self, Location::S3 { .. })
     }
+
+    /// The key prefix of records in this location: `""` for a folder, the S3 prefix as a
+    /// folder (`records` and `records/` both mean `records/`).
+    fn record_prefix(&self) -> String {
+        match self {
+            Location::Dir(_) => String::new(),
+            Location::S3 { prefix, .. } if prefix.is_empty() || prefix.ends_with('/') => {
+                prefix.clone()
+            }
+            Location::S3 { prefix, .. } => format!("{prefix}/"),
+        }
+    }
 }
 
 /// What to replay and how.
@@ -75,7 +98,7 @@ pub struct ReplayOptions {
     pub input: Location,
     /// Existing records: the baseline, and where new records go with `write`.
     pub records: Option<Location>,
-    /// Write the new records (and remove superseded ones); otherwise only compare.
+    /// Write the records that changed (and remove superseded ones); otherwise only compare.
     pub write: bool,
     /// Mails processed at once.
     pub concurrency: usize,
@@ -90,12 +113,15 @@ pub struct AdvertiserChanges {
     pub total: u64,
     /// Inputs that had no record before.
     pub new: u64,
-    /// Same status and same fields as before.
+    /// The stored record is identical, byte for byte.
     pub unchanged: u64,
     /// The status changed (same advertiser).
     pub status_changed: u64,
     /// Same status, different fields.
     pub fields_changed: u64,
+    /// Same status and fields; something else changed (warnings, provenance, the extractor's
+    /// revision, the time, ...).
+    pub other_changed: u64,
     /// Records that belonged to another advertiser before.
     pub moved_in: u64,
     /// Records of this advertiser that now belong to another one.
@@ -111,9 +137,9 @@ pub struct ReplaySummary {
     pub inputs: u64,
     /// Inputs that could not be read or whose record could not be written (listed in `errors`).
     pub io_failures: u64,
-    /// Records written.
+    /// Records written (new or changed; unchanged records are not rewritten).
     pub written: u64,
-    /// Superseded records removed.
+    /// Superseded records removed (keys of the earlier partitioned layout).
     pub removed: u64,
     /// Per advertiser.
     pub per_advertiser: BTreeMap<String, AdvertiserChanges>,
@@ -130,8 +156,16 @@ impl fmt::Display for ReplaySummary {
         )?;
         writeln!(
             f,
-            "{:<28} {:>7} {:>6} {:>9} {:>7} {:>7} {:>8} {:>9}  statuses",
-            "advertiser", "total", "new", "unchanged", "status", "fields", "moved-in", "moved-out"
+            "{:<28} {:>7} {:>6} {:>9} {:>7} {:>7} {:>6} {:>8} {:>9}  statuses",
+            "advertiser",
+            "total",
+            "new",
+            "unchanged",
+            "status",
+            "fields",
+            "other",
+            "moved-in",
+            "moved-out"
         )?;
         for (name, c) in &self.per_advertiser {
             let statuses: Vec<String> = c
@@ -141,13 +175,14 @@ impl fmt::Display for ReplaySummary {
                 .collect();
             writeln!(
                 f,
-                "{:<28} {:>7} {:>6} {:>9} {:>7} {:>7} {:>8} {:>9}  {}",
+                "{:<28} {:>7} {:>6} {:>9} {:>7} {:>7} {:>6} {:>8} {:>9}  {}",
                 name,
                 c.total,
                 c.new,
                 c.unchanged,
                 c.status_changed,
                 c.fields_changed,
+                c.other_changed,
                 c.moved_in,
                 c.moved_out,
                 statuses.join(" ")
@@ -166,14 +201,7 @@ struct InputItem {
     source: String,
     /// Local path, or S3 key.
     locator: String,
-    modified: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone)]
-struct OldRecord {
-    key: String,
-    status: String,
-    advertiser: String,
+    size: u64,
 }
 
 enum Change {
@@ -181,6 +209,7 @@ enum Change {
     Unchanged,
     Status,
     Fields,
+    Other,
     Moved { from: String },
 }
 
@@ -196,9 +225,9 @@ pub async fn replay(
     let config = options.config.clone();
     let engine = tokio::task::spawn_blocking(move || bridge::load_engine(&config))
         .await
-        .map_err(|e| HostError::config(format!("config loading panicked: {e}")))?
-        .map_err(HostError::config)?;
-    let engine = Arc::new(engine);
+        .map_err(|_| HostError::config("config loading panicked"))?
+        .map_err(|e| HostError::config(e.to_string()))?;
+    let loaded = Arc::new(Loaded::new(engine, "file"));
     let inputs = list_inputs(&options.input, store.as_ref()).await?;
     let baseline = match &options.records {
         Some(location) => list_records(location, store.as_ref()).await?,
@@ -216,8 +245,8 @@ pub async fn replay(
     let terminal = options.progress && std::io::stderr().is_terminal();
     let mut set = tokio::task::JoinSet::new();
     for item in inputs {
-        let (engine, store, options, baseline, semaphore, done) = (
-            Arc::clone(&engine),
+        let (loaded, store, options, baseline, semaphore, done) = (
+            Arc::clone(&loaded),
             store.clone(),
             Arc::clone(&options),
             Arc::clone(&baseline),
@@ -226,7 +255,7 @@ pub async fn replay(
         );
         set.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            let result = replay_one(&engine, store.as_ref(), &options, &baseline, &item).await;
+            let result = replay_one(&loaded, store.as_ref(), &options, &baseline, &item).await;
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             if options.progress {
                 show_progress(n, total, terminal);
@@ -259,13 +288,14 @@ pub async fn replay(
                     Change::Unchanged => entry.unchanged += 1,
                     Change::Status => entry.status_changed += 1,
                     Change::Fields => entry.fields_changed += 1,
+                    Change::Other => entry.other_changed += 1,
                     Change::Moved { from } => {
                         entry.moved_in += 1;
                         summary.per_advertiser.entry(from).or_default().moved_out += 1;
                     }
                 }
                 summary.written += u64::from(done.written);
-                summary.removed += u64::from(done.removed);
+                summary.removed += done.removed;
             }
         }
     }
@@ -298,104 +328,166 @@ struct Done {
     status: String,
     change: Change,
     written: bool,
-    removed: bool,
+    removed: u64,
+}
+
+/// The stored record of an input: its bytes and where they are.
+struct Stored {
+    key: String,
+    bytes: Vec<u8>,
+    record: Option<Record>,
 }
 
 async fn replay_one(
-    engine: &Arc<mailex_core::Engine>,
+    loaded: &Arc<Loaded>,
     store: Option<&S3Store>,
     options: &ReplayOptions,
-    baseline: &HashMap<String, OldRecord>,
+    baseline: &HashMap<String, Vec<String>>,
     item: &InputItem,
 ) -> Result<Done, HostError> {
-    let cap = bridge::max_input_bytes(engine);
-    let (raw, size) = match &options.input {
-        Location::Dir(_) => read_capped(Path::new(&item.locator), cap).await?,
-        Location::S3 { bucket, .. } => {
-            let store = store.ok_or_else(|| HostError::config("no S3 client"))?;
-            let fetched = store.get_capped(bucket, &item.locator, cap).await?;
-            (fetched.bytes, fetched.size)
+    let stored_keys = baseline
+        .get(&item.id)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let canonical = options
+        .records
+        .as_ref()
+        .map(|r| keys::record_key(&r.record_prefix(), &item.id));
+    // The canonical key first: it is the one the comparison and the write are about.
+    let old = match stored_keys
+        .iter()
+        .find(|k| Some(*k) == canonical.as_ref())
+        .or_else(|| stored_keys.first())
+    {
+        Some(key) => {
+            let bytes = read_record(options.records.as_ref(), store, key).await?;
+            let record = serde_json::from_slice::<Record>(&bytes).ok();
+            Some(Stored {
+                key: key.clone(),
+                bytes,
+                record,
+            })
+        }
+        None => None,
+    };
+    let old_record = old.as_ref().and_then(|o| o.record.as_ref());
+    let new_bytes = match old_record.filter(|r| r.errors.iter().any(|e| e.code == "virus")) {
+        // Never parse a mail SES flagged as a virus: its record stays as it is.
+        Some(_) => old.as_ref().map(|o| o.bytes.clone()).unwrap_or_default(),
+        None => {
+            let record = match &options.input {
+                Location::S3 { bucket, .. } => {
+                    let store = store.ok_or_else(|| HostError::config("no S3 client"))?;
+                    let mail = Mail {
+                        id: item.id.clone(),
+                        source: item.source.clone(),
+                        size_hint: Some(item.size),
+                        event_time: None,
+                        verdicts: old_record.and_then(receipt_verdicts),
+                        body: Body::Object {
+                            bucket: bucket.clone(),
+                            key: item.locator.clone(),
+                        },
+                    };
+                    mail::record_of(mail, loaded, Some(store)).await?
+                }
+                Location::Dir(_) => file_record(loaded, item).await?,
+            };
+            bridge::encode(&record)?
         }
     };
-    let (worker, source) = (Arc::clone(engine), item.source.clone());
-    let mut record =
-        tokio::task::spawn_blocking(move || bridge::run(&worker, &raw, source, None, None))
-            .await
-            .unwrap_or_else(|_| bridge::crashed_record(item.source.clone(), size));
-    record.input_bytes = size;
-    let (status, advertiser, _) = bridge::summary(&record);
-    let advertiser_part = keys::partition_value(advertiser);
-    let status = status.to_owned();
-    let day = record
-        .received_at
-        .as_deref()
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&Utc))
-        .or(item.modified)
-        .unwrap_or_else(Utc::now);
-    let new_json =
-        serde_json::to_value(&record).map_err(|e| HostError::event(format!("record: {e}")))?;
-    let old = baseline.get(&item.id);
-    let change = match old {
-        None => Change::New,
-        Some(old) if old.advertiser != advertiser_part => Change::Moved {
-            from: old.advertiser.clone(),
+    let new_record: Record =
+        serde_json::from_slice(&new_bytes).map_err(|e| HostError::event(format!("record: {e}")))?;
+    let (status, advertiser, _) = bridge::summary(&new_record);
+    let advertiser_part = keys::dimension_value(advertiser);
+    let change = match (&old, old_record) {
+        (None, _) => Change::New,
+        (Some(o), _) if o.bytes == new_bytes => Change::Unchanged,
+        (Some(_), None) => Change::Other,
+        (Some(_), Some(o)) if o.advertiser != new_record.advertiser => Change::Moved {
+            from: keys::dimension_value(o.advertiser.as_deref()),
         },
-        Some(old) if old.status != status => Change::Status,
-        Some(old) => {
-            let old_json = read_record(options.records.as_ref(), store, &old.key).await?;
-            if old_json.get("fields") == new_json.get("fields") {
-                Change::Unchanged
-            } else {
-                Change::Fields
-            }
-        }
+        (Some(_), Some(o)) if o.status != new_record.status => Change::Status,
+        (Some(_), Some(o)) if o.fields != new_record.fields => Change::Fields,
+        (Some(_), Some(_)) => Change::Other,
     };
     let mut written = false;
-    let mut removed = false;
+    let mut removed = 0;
     if options.write
-        && let Some(records) = &options.records
+        && let (Some(records), Some(canonical)) = (&options.records, &canonical)
     {
-        let prefix = match records {
-            Location::Dir(_) => String::new(),
-            Location::S3 { prefix, .. } => prefix.clone(),
-        };
-        let key = keys::record_key(&prefix, &status, advertiser, day, &item.id);
-        let bytes =
-            serde_json::to_vec(&new_json).map_err(|e| HostError::event(format!("record: {e}")))?;
-        write_record(records, store, &key, bytes).await?;
-        written = true;
-        if let Some(old) = old
-            && old.key != key
-        {
-            remove_record(records, store, &old.key).await?;
-            removed = true;
+        let same_at_canonical = old
+            .as_ref()
+            .is_some_and(|o| &o.key == canonical && o.bytes == new_bytes);
+        if !same_at_canonical {
+            write_record(records, store, canonical, new_bytes).await?;
+            written = true;
+        }
+        for key in stored_keys.iter().filter(|k| *k != canonical) {
+            remove_record(records, store, key).await?;
+            removed += 1;
         }
     }
     Ok(Done {
         advertiser: advertiser_part,
-        status,
+        status: status.to_owned(),
         change,
         written,
         removed,
     })
 }
 
-async fn read_capped(path: &Path, cap: u64) -> Result<(Vec<u8>, u64), HostError> {
+/// The SES receipt verdicts a stored record was made with, so replay authenticates the mail as
+/// the function did (the receipt is not stored anywhere else).
+fn receipt_verdicts(record: &Record) -> Option<Verdicts> {
+    if record.auth.source != "ses_receipt" {
+        return None;
+    }
+    let status = |v: Verdict| match v {
+        Verdict::Pass => Some("PASS".to_owned()),
+        Verdict::Fail => Some("FAIL".to_owned()),
+        Verdict::Other => Some("GRAY".to_owned()),
+        Verdict::Missing => None,
+    };
+    Some(Verdicts {
+        spf: status(record.auth.spf),
+        dkim: status(record.auth.dkim),
+        dmarc: status(record.auth.dmarc),
+        ..Verdicts::default()
+    })
+}
+
+/// The record of a local file: as `mailex extract` makes it (dated by its headers), with the
+/// file's id.
+async fn file_record(loaded: &Arc<Loaded>, item: &InputItem) -> Result<Record, HostError> {
+    let cap = bridge::max_input_bytes(&loaded.engine);
+    if item.size > cap {
+        let mut record = bridge::too_large_record(&loaded.engine, item.source.clone(), item.size);
+        record.id = Some(item.id.clone());
+        return Ok(record);
+    }
+    let raw = read_capped(Path::new(&item.locator), cap).await?;
+    let mail = Mail {
+        id: item.id.clone(),
+        source: item.source.clone(),
+        size_hint: Some(item.size),
+        event_time: None,
+        verdicts: None,
+        body: Body::Inline(raw),
+    };
+    mail::record_of(mail, loaded, None).await
+}
+
+async fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, HostError> {
     let file = tokio::fs::File::open(path)
         .await
         .map_err(|e| HostError::io(path, e))?;
-    let size = file
-        .metadata()
-        .await
-        .map_err(|e| HostError::io(path, e))?
-        .len();
     let mut bytes = Vec::new();
     file.take(cap.saturating_add(1))
         .read_to_end(&mut bytes)
         .await
         .map_err(|e| HostError::io(path, e))?;
-    Ok((bytes, size))
+    Ok(bytes)
 }
 
 async fn list_inputs(
@@ -411,15 +503,14 @@ async fn list_inputs(
                     .unwrap_or(&path)
                     .to_string_lossy()
                     .replace('\\', "/");
-                let modified = std::fs::metadata(&path)
-                    .ok()
-                    .and_then(|m| m.modified().ok())
-                    .map(DateTime::<Utc>::from);
+                let size = std::fs::metadata(&path)
+                    .map_err(|e| HostError::io(&path, e))?
+                    .len();
                 items.push(InputItem {
                     id: keys::file_id(&relative),
                     source: path.display().to_string(),
                     locator: path.display().to_string(),
-                    modified,
+                    size,
                 });
             }
         }
@@ -429,12 +520,11 @@ async fn list_inputs(
                 if object.key.ends_with('/') || crate::event::is_setup_object(&object.key) {
                     continue;
                 }
+                let source = keys::object_source(bucket, &object.key);
                 items.push(InputItem {
-                    id: keys::object_id(bucket, &object.key),
-                    source: format!("s3://{bucket}/{}", object.key),
-                    modified: object
-                        .last_modified
-                        .and_then(|s| DateTime::from_timestamp(s, 0)),
+                    id: keys::record_id(&source),
+                    source,
+                    size: object.size,
                     locator: object.key,
                 });
             }
@@ -467,10 +557,12 @@ fn walk(root: &Path) -> Result<Vec<PathBuf>, HostError> {
     Ok(out)
 }
 
+/// Every stored record key, by record id (one key normally; more when an earlier layout left
+/// copies).
 async fn list_records(
     location: &Location,
     store: Option<&S3Store>,
-) -> Result<HashMap<String, OldRecord>, HostError> {
+) -> Result<HashMap<String, Vec<String>>, HostError> {
     let keys_found: Vec<String> = match location {
         Location::Dir(root) => {
             if !root.exists() {
@@ -496,18 +588,14 @@ async fn list_records(
                 .collect()
         }
     };
-    let mut map = HashMap::new();
+    let mut map: HashMap<String, Vec<String>> = HashMap::new();
     for key in keys_found {
-        if let Some(parts) = keys::parse_record_key(&key) {
-            map.insert(
-                parts.id,
-                OldRecord {
-                    key,
-                    status: parts.status,
-                    advertiser: parts.advertiser,
-                },
-            );
+        if let Some(id) = keys::id_of_record_key(&key) {
+            map.entry(id.to_owned()).or_default().push(key);
         }
+    }
+    for found in map.values_mut() {
+        found.sort();
     }
     Ok(map)
 }
@@ -516,21 +604,26 @@ async fn read_record(
     location: Option<&Location>,
     store: Option<&S3Store>,
     key: &str,
-) -> Result<Value, HostError> {
-    let bytes = match location {
-        None => return Ok(Value::Null),
+) -> Result<Vec<u8>, HostError> {
+    match location {
+        None => Ok(Vec::new()),
         Some(Location::Dir(root)) => {
             let path = root.join(key);
             tokio::fs::read(&path)
                 .await
-                .map_err(|e| HostError::io(&path, e))?
+                .map_err(|e| HostError::io(&path, e))
         }
         Some(Location::S3 { bucket, .. }) => {
             let store = store.ok_or_else(|| HostError::config("no S3 client"))?;
-            store.get_capped(bucket, key, 64 * 1024 * 1024).await?.bytes
+            let fetched = store.get_capped(bucket, key, MAX_RECORD_BYTES).await?;
+            if fetched.over_cap {
+                return Err(HostError::config(format!(
+                    "s3://{bucket}/{key} is larger than {MAX_RECORD_BYTES} bytes: not a record"
+                )));
+            }
+            Ok(fetched.bytes)
         }
-    };
-    Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
 }
 
 async fn write_record(

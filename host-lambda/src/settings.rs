@@ -8,6 +8,7 @@
 //! | `MAILEX_OUTPUT_PREFIX` | prefix for records; must not overlap the inbound prefix | `records/` |
 //! | `MAILEX_SES_BUCKET`, `MAILEX_SES_PREFIX` | where the SES S3 action stores mail (for the SES Lambda action) | unset, `""` |
 //! | `MAILEX_CONCURRENCY` | messages of a batch processed at once | `8` |
+//! | `MAILEX_MEMORY_BUDGET_MB` | memory the mail in flight may take (see [`crate::MemoryBudget`]) | function memory minus [`RESERVED_MB`], at least 64 |
 //! | `MAILEX_S3_ENDPOINT` | S3 endpoint override (tests); `AWS_ENDPOINT_URL_S3` also works | unset |
 //! | `MAILEX_S3_FORCE_PATH_STYLE` | `true` for path-style addressing (local S3 servers) | `false` |
 //! | `MAILEX_S3_MAX_ATTEMPTS` | SDK attempts per request (standard retry mode, backoff for throttling and 5xx) | `4` |
@@ -17,6 +18,14 @@
 use std::time::Duration;
 
 use crate::error::HostError;
+
+/// Memory kept out of the in-flight budget for the runtime, the engine and its config (the
+/// measured idle RSS of `bootstrap` with the example config is far below this; see
+/// `docs/deploy.md`, "Sizing").
+pub const RESERVED_MB: u64 = 128;
+
+/// The in-flight budget when the function's memory size is unknown (not on Lambda).
+const DEFAULT_BUDGET_MB: u64 = 512;
 
 /// Where the mailex configuration lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +81,54 @@ pub struct S3Settings {
     pub operation_timeout: Duration,
 }
 
+impl S3Settings {
+    /// Reads the S3 client settings through `get` (the environment, or a map in tests):
+    /// `MAILEX_S3_ENDPOINT`, `MAILEX_S3_FORCE_PATH_STYLE`, `MAILEX_S3_MAX_ATTEMPTS`,
+    /// `MAILEX_S3_ATTEMPT_TIMEOUT_MS`, `MAILEX_S3_OPERATION_TIMEOUT_MS`.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, HostError> {
+        let defaults = S3Settings::default();
+        Ok(S3Settings {
+            endpoint: non_empty(&get, "MAILEX_S3_ENDPOINT"),
+            force_path_style: non_empty(&get, "MAILEX_S3_FORCE_PATH_STYLE")
+                .is_some_and(|v| v == "true" || v == "1"),
+            max_attempts: number(&get, "MAILEX_S3_MAX_ATTEMPTS", 4)?.clamp(1, 20) as u32,
+            attempt_timeout: Duration::from_millis(number(
+                &get,
+                "MAILEX_S3_ATTEMPT_TIMEOUT_MS",
+                defaults.attempt_timeout.as_millis() as u64,
+            )?),
+            operation_timeout: Duration::from_millis(number(
+                &get,
+                "MAILEX_S3_OPERATION_TIMEOUT_MS",
+                defaults.operation_timeout.as_millis() as u64,
+            )?),
+        })
+    }
+
+    /// [`S3Settings::from_lookup`] on the process environment (the command-line tools).
+    pub fn from_env() -> Result<Self, HostError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
+fn non_empty(get: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    get(name).filter(|v| !v.trim().is_empty())
+}
+
+fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: u64,
+) -> Result<u64, HostError> {
+    match non_empty(get, name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| HostError::config(format!("{name}=`{v}` is not a whole number"))),
+    }
+}
+
 impl Default for S3Settings {
     fn default() -> Self {
         S3Settings {
@@ -101,6 +158,8 @@ pub struct Settings {
     pub ses_prefix: String,
     /// Messages of a batch processed at once.
     pub concurrency: usize,
+    /// Memory the mail in flight may take, in bytes (see [`crate::MemoryBudget`]).
+    pub memory_budget_bytes: u64,
     /// S3 client settings.
     pub s3: S3Settings,
 }
@@ -116,6 +175,7 @@ impl Settings {
             ses_bucket: None,
             ses_prefix: String::new(),
             concurrency: 8,
+            memory_budget_bytes: DEFAULT_BUDGET_MB << 20,
             s3: S3Settings::default(),
         }
     }
@@ -127,11 +187,10 @@ impl Settings {
 
     /// Reads the settings through `get` (the environment, or a map in tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, HostError> {
-        let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-        let config = match non_empty("MAILEX_CONFIG") {
+        let config = match non_empty(&get, "MAILEX_CONFIG") {
             Some(text) => ConfigLocation::parse(&text)?,
             None => {
-                let root = non_empty("LAMBDA_TASK_ROOT").unwrap_or_else(|| ".".to_owned());
+                let root = non_empty(&get, "LAMBDA_TASK_ROOT").unwrap_or_else(|| ".".to_owned());
                 ConfigLocation::File(
                     std::path::Path::new(&root)
                         .join("config")
@@ -139,16 +198,7 @@ impl Settings {
                 )
             }
         };
-        let number = |name: &str, default: u64| -> Result<u64, HostError> {
-            match non_empty(name) {
-                None => Ok(default),
-                Some(v) => v
-                    .trim()
-                    .parse()
-                    .map_err(|_| HostError::config(format!("{name}=`{v}` is not a whole number"))),
-            }
-        };
-        let output_bucket = non_empty("MAILEX_OUTPUT_BUCKET").ok_or_else(|| {
+        let output_bucket = non_empty(&get, "MAILEX_OUTPUT_BUCKET").ok_or_else(|| {
             HostError::config("MAILEX_OUTPUT_BUCKET is not set; name the bucket for records")
         })?;
         let mut output_prefix =
@@ -156,7 +206,7 @@ impl Settings {
         if !output_prefix.is_empty() && !output_prefix.ends_with('/') {
             output_prefix.push('/');
         }
-        let ses_bucket = non_empty("MAILEX_SES_BUCKET");
+        let ses_bucket = non_empty(&get, "MAILEX_SES_BUCKET");
         let ses_prefix = get("MAILEX_SES_PREFIX").unwrap_or_default();
         if ses_bucket.as_deref() == Some(output_bucket.as_str())
             && ses_prefix.starts_with(&output_prefix)
@@ -165,27 +215,27 @@ impl Settings {
                 "MAILEX_SES_PREFIX lies inside MAILEX_OUTPUT_PREFIX: records would trigger the function again",
             ));
         }
-        let concurrency = number("MAILEX_CONCURRENCY", 8)?.clamp(1, 256) as usize;
-        let s3 = S3Settings {
-            endpoint: non_empty("MAILEX_S3_ENDPOINT"),
-            force_path_style: non_empty("MAILEX_S3_FORCE_PATH_STYLE")
-                .is_some_and(|v| v == "true" || v == "1"),
-            max_attempts: number("MAILEX_S3_MAX_ATTEMPTS", 4)?.clamp(1, 20) as u32,
-            attempt_timeout: Duration::from_millis(number("MAILEX_S3_ATTEMPT_TIMEOUT_MS", 10_000)?),
-            operation_timeout: Duration::from_millis(number(
-                "MAILEX_S3_OPERATION_TIMEOUT_MS",
-                30_000,
-            )?),
-        };
+        let concurrency = number(&get, "MAILEX_CONCURRENCY", 8)?.clamp(1, 256) as usize;
+        let budget_mb = match non_empty(&get, "MAILEX_MEMORY_BUDGET_MB") {
+            Some(_) => number(&get, "MAILEX_MEMORY_BUDGET_MB", DEFAULT_BUDGET_MB)?,
+            None => match non_empty(&get, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE") {
+                Some(_) => {
+                    number(&get, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 0)?.saturating_sub(RESERVED_MB)
+                }
+                None => DEFAULT_BUDGET_MB,
+            },
+        }
+        .max(64);
         Ok(Settings {
             config,
-            config_refresh: Duration::from_secs(number("MAILEX_CONFIG_REFRESH_SECS", 60)?),
+            config_refresh: Duration::from_secs(number(&get, "MAILEX_CONFIG_REFRESH_SECS", 60)?),
             output_bucket,
             output_prefix,
             ses_bucket,
             ses_prefix,
             concurrency,
-            s3,
+            memory_budget_bytes: budget_mb << 20,
+            s3: S3Settings::from_lookup(&get)?,
         })
     }
 }
@@ -235,5 +285,30 @@ mod tests {
             ]))
             .is_err()
         );
+    }
+
+    #[test]
+    fn the_memory_budget_follows_the_function_size() {
+        let budget = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("MAILEX_OUTPUT_BUCKET", "out")];
+            all.extend_from_slice(pairs);
+            Settings::from_lookup(lookup(&all))
+                .unwrap()
+                .memory_budget_bytes
+                >> 20
+        };
+        assert_eq!(
+            budget(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")]),
+            1024 - RESERVED_MB
+        );
+        assert_eq!(budget(&[("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")]), 64);
+        assert_eq!(
+            budget(&[
+                ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024"),
+                ("MAILEX_MEMORY_BUDGET_MB", "300")
+            ]),
+            300
+        );
+        assert_eq!(budget(&[]), DEFAULT_BUDGET_MB);
     }
 }

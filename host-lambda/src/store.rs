@@ -1,11 +1,18 @@
-//! S3 access: capped reads, record writes, listings. The only module that calls the S3 API.
+//! S3 access: capped reads, writes, listings. The only module that calls the S3 API.
+//!
+//! Errors are classified here, once: an object that is gone (`NoSuchKey`, `NoSuchBucket`), may
+//! not be read (`AccessDenied`) or is archived (`InvalidObjectState`) is
+//! [`HostError::Unreadable`], permanent; everything else (5xx, throttling, timeouts, broken
+//! connections) is transient. Messages name the S3 error code and HTTP status, never a raw
+//! HTTP response.
 
 use aws_config::BehaviorVersion;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
+use chrono::{DateTime, Utc};
 
 use crate::error::HostError;
 use crate::settings::S3Settings;
@@ -13,12 +20,15 @@ use crate::settings::S3Settings;
 /// An object read with a size cap.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fetched {
-    /// The bytes read: the whole object, or its first `cap + 1` bytes when it is larger.
+    /// The whole object, or nothing when it is larger than the cap (its body is not read).
     pub bytes: Vec<u8>,
-    /// The object's full size as S3 reported it.
+    /// The object's size as S3 reported it.
     pub size: u64,
-    /// Whether the object is larger than the cap (and `bytes` holds only its start).
-    pub truncated: bool,
+    /// Whether the object is larger than the cap (and `bytes` is empty).
+    pub over_cap: bool,
+    /// The object's `Last-Modified` time (second precision): when S3 stored it. For mail stored
+    /// by SES this is the time of receipt, and the record's time (see [`crate::Host`]).
+    pub last_modified: Option<DateTime<Utc>>,
 }
 
 /// One object of a listing.
@@ -102,10 +112,11 @@ impl S3Store {
         &self.client
     }
 
-    /// Reads an object, stopping after `cap + 1` bytes so an oversized mail is never held whole.
+    /// Reads an object whole if it is at most `cap` bytes. A larger object's body is not read
+    /// at all (its size comes from `Content-Length`), so an oversized mail is never held.
     ///
-    /// The whole read (request and body) is bounded by the operation timeout; any failure is a
-    /// [`HostError::S3Read`], which the caller turns into a retry.
+    /// The whole read (request and body) is bounded by the operation timeout. A transient
+    /// failure is a [`HostError::S3Read`] (retry), a permanent one [`HostError::Unreadable`].
     pub async fn get_capped(
         &self,
         bucket: &str,
@@ -125,33 +136,63 @@ impl S3Store {
                 .key(key)
                 .send()
                 .await
-                .map_err(|e| read_error(DisplayErrorContext(&e).to_string()))?;
-            let size = output.content_length().and_then(|n| u64::try_from(n).ok());
+                .map_err(|e| match permanent_read_failure(&e) {
+                    Some(code) => HostError::Unreadable {
+                        bucket: bucket.to_owned(),
+                        key: key.to_owned(),
+                        code,
+                        message: describe(&e),
+                    },
+                    None => read_error(describe(&e)),
+                })?;
+            let last_modified = output
+                .last_modified()
+                .and_then(|t| DateTime::from_timestamp(t.secs(), 0));
+            let announced = output.content_length().and_then(|n| u64::try_from(n).ok());
+            if let Some(size) = announced
+                && size > cap
+            {
+                return Ok(Fetched {
+                    bytes: Vec::new(),
+                    size,
+                    over_cap: true,
+                    last_modified,
+                });
+            }
             let limit = usize::try_from(cap.saturating_add(1)).unwrap_or(usize::MAX);
             let mut body = output.body;
-            let mut bytes =
-                Vec::with_capacity(size.map_or(8192, |s| s.min(cap.saturating_add(1)) as usize));
+            let capacity = announced.map_or(8192, |s| usize::try_from(s).unwrap_or(limit));
+            let mut bytes = Vec::with_capacity(capacity.min(limit));
             while let Some(chunk) = body.next().await {
-                let chunk =
-                    chunk.map_err(|e| read_error(format!("body: {}", DisplayErrorContext(&e))))?;
+                let chunk = chunk.map_err(|e| read_error(format!("reading the body: {e}")))?;
                 let room = limit - bytes.len();
                 bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
                 if bytes.len() >= limit {
                     break;
                 }
             }
-            let size = size.unwrap_or(bytes.len() as u64);
-            if size <= cap && (bytes.len() as u64) < size {
+            let read = bytes.len() as u64;
+            if read > cap {
+                // No Content-Length, and more than the cap arrived: the real size is unknown.
+                return Ok(Fetched {
+                    bytes: Vec::new(),
+                    size: read,
+                    over_cap: true,
+                    last_modified,
+                });
+            }
+            if let Some(size) = announced
+                && read < size
+            {
                 return Err(read_error(format!(
-                    "body ended after {} of {size} bytes",
-                    bytes.len()
+                    "the body ended after {read} of {size} bytes"
                 )));
             }
-            let truncated = bytes.len() as u64 > cap;
             Ok(Fetched {
                 bytes,
-                size,
-                truncated,
+                size: read,
+                over_cap: false,
+                last_modified,
             })
         };
         match tokio::time::timeout(self.settings.operation_timeout, work).await {
@@ -163,22 +204,33 @@ impl S3Store {
         }
     }
 
-    /// Writes a JSON record (overwriting any earlier version at the same key).
-    pub async fn put_json(&self, bucket: &str, key: &str, json: Vec<u8>) -> Result<(), HostError> {
+    /// Writes an object (overwriting any earlier version at the same key).
+    pub async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), HostError> {
         self.client
             .put_object()
             .bucket(bucket)
             .key(key)
-            .content_type("application/json")
-            .body(ByteStream::from(json))
+            .content_type(content_type)
+            .body(ByteStream::from(bytes))
             .send()
             .await
             .map(|_| ())
             .map_err(|e| HostError::S3Write {
                 bucket: bucket.to_owned(),
                 key: key.to_owned(),
-                message: DisplayErrorContext(&e).to_string(),
+                message: describe(&e),
             })
+    }
+
+    /// Writes a JSON document (a record, a config manifest or pointer).
+    pub async fn put_json(&self, bucket: &str, key: &str, json: Vec<u8>) -> Result<(), HostError> {
+        self.put(bucket, key, "application/json", json).await
     }
 
     /// Deletes an object (replay only; the Lambda never deletes).
@@ -194,7 +246,7 @@ impl S3Store {
                 operation: "delete",
                 bucket: bucket.to_owned(),
                 prefix: key.to_owned(),
-                message: DisplayErrorContext(&e).to_string(),
+                message: describe(&e),
             })
     }
 
@@ -213,7 +265,7 @@ impl S3Store {
                 operation: "list",
                 bucket: bucket.to_owned(),
                 prefix: prefix.to_owned(),
-                message: DisplayErrorContext(&e).to_string(),
+                message: describe(&e),
             })?;
             for object in page.contents() {
                 let Some(key) = object.key() else { continue };
@@ -229,5 +281,54 @@ impl S3Store {
             }
         }
         Ok(out)
+    }
+}
+
+/// The record issue code of a read failure that a retry cannot cure, or `None` when it is
+/// transient. Without `s3:ListBucket`, S3 answers a missing key with `AccessDenied` (403), which
+/// is why access denied counts as permanent: the object is gone or will stay unreadable, and the
+/// raw mail (if it exists) can be replayed once access is fixed.
+fn permanent_read_failure<E: ProvideErrorMetadata, R>(
+    error: &SdkError<E, R>,
+) -> Option<&'static str> {
+    let SdkError::ServiceError(service) = error else {
+        return None;
+    };
+    match service.err().code()? {
+        "NoSuchKey" | "NoSuchBucket" | "NotFound" => Some("source_missing"),
+        "AccessDenied" => Some("source_access_denied"),
+        "InvalidObjectState" => Some("source_archived"),
+        _ => None,
+    }
+}
+
+/// A one-line description of an SDK error: the S3 error code, its message and the HTTP status,
+/// or the kind of failure (timeout, connection). Never the raw response.
+fn describe<E: ProvideErrorMetadata>(
+    error: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> String {
+    const MAX_MESSAGE: usize = 200;
+    match error {
+        SdkError::TimeoutError(_) => "timed out".to_owned(),
+        SdkError::DispatchFailure(failure) if failure.is_timeout() => "timed out".to_owned(),
+        SdkError::DispatchFailure(failure) if failure.is_io() => "connection failed".to_owned(),
+        SdkError::DispatchFailure(_) => "the request could not be sent".to_owned(),
+        SdkError::ConstructionFailure(_) => "the request could not be built".to_owned(),
+        SdkError::ResponseError(response) => format!(
+            "unreadable response (HTTP {})",
+            response.raw().status().as_u16()
+        ),
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
+            let code = service.err().code().unwrap_or("UnknownError");
+            match service.err().message().filter(|m| !m.is_empty()) {
+                Some(message) => {
+                    let message: String = message.chars().take(MAX_MESSAGE).collect();
+                    format!("{code} (HTTP {status}): {message}")
+                }
+                None => format!("{code} (HTTP {status})"),
+            }
+        }
+        _ => "unknown S3 client error".to_owned(),
     }
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use mailex_core::auth::AuthSettings;
+use mailex_core::auth::{AuthSettings, AuthSource};
 use mailex_core::rules::RuleSet;
 use mailex_core::{Email, Engine, ExtractContext, Extractor, Input};
 
@@ -97,18 +97,23 @@ pub fn engine(data: &[u8]) {
 }
 
 /// The receiver's header block and its `Authentication-Results`, on arbitrary header text.
-/// Whatever the bytes, a header set the receiver did not vouch for yields no verdicts.
+/// Whatever the bytes, a header set with no `Received:` line the receiver wrote yields no
+/// verdicts and no virus verdict: only the receiver's own block is trusted.
 pub fn auth_results(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let _ = mailex_core::auth::parse_authentication_results(&text);
-    let headers: Vec<(&str, &str)> = text
-        .split('\n')
-        .filter_map(|line| line.split_once(':'))
-        .collect();
-    let (verdicts, _) = AuthSettings::default().verdicts_from_headers(&headers);
-    let _ = verdicts.summary();
-    if let Ok(email) = Email::parse(data) {
-        let _ = AuthSettings::default().verdicts_from_headers(&email.raw_headers());
+    if let Ok(parsed) = mailex_core::auth::results::parse(&text) {
+        let _ = format!("{parsed:?}");
+    }
+    let _ = mailex_core::auth::results::authserv_id(&text);
+    let block = AuthSettings::default().read_receiver_block(data);
+    let _ = block.verdicts.summary();
+    if !text.to_ascii_lowercase().contains("received") {
+        assert_eq!(
+            block.verdicts.source,
+            AuthSource::None,
+            "verdicts without a trusted Received line"
+        );
+        assert!(!block.virus, "a virus verdict without a trusted Received line");
     }
 }
 

@@ -11,6 +11,9 @@ pub mod fuzz;
 
 use mailex_core::{Engine, Input, Record};
 
+pub mod hostile;
+pub mod hostile_rules;
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use mailex_core::{Engine, Input, Issue, ProcessStats, Record};
+use mailex_core::{Engine, Input, ProcessStats, Record};
 use rayon::prelude::*;
 
-use crate::inputs::{self, InputSource};
+use crate::inputs::{self, Contents, InputSource};
 
 /// Arguments of `mailex extract`.
 #[derive(Debug, Args)]
@@ -41,20 +41,23 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
     let inputs = inputs::expand(&args.inputs)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
+        .stack_size(WORKER_STACK_BYTES)
         .build()
         .context("cannot start worker threads")?;
+    let mut unreadable = false;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut stats = Stats::default();
     // Chunks keep memory bounded on huge inputs while preserving input order.
     for chunk in inputs.chunks(256) {
-        let results: Vec<(Record, ProcessStats)> = pool.install(|| {
+        let results: Vec<(Record, ProcessStats, bool)> = pool.install(|| {
             chunk
                 .par_iter()
                 .map(|input| process(&engine, input))
                 .collect()
         });
-        for (record, cost) in results {
+        for (record, cost, read) in results {
+            unreadable |= !read;
             stats.add(&record, cost);
             if args.pretty {
                 serde_json::to_writer_pretty(&mut out, &record)?;
@@ -68,21 +71,27 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
     if args.stats {
         stats.print();
     }
-    Ok(0)
+    Ok(u8::from(unreadable))
 }
 
-fn process(engine: &Engine, input: &InputSource) -> (Record, ProcessStats) {
-    let limit = engine.settings().max_input_bytes;
-    match input.read(limit) {
-        Ok(raw) => engine.process_with_stats(&Input::new(&raw, input.name())),
-        Err(e) => (
-            Record::failed(
-                input.name(),
-                0,
-                Issue::new("io_error", format!("cannot read input: {}", e.kind())),
-            ),
+/// Stack of each worker thread. The engine bounds its own recursion (MIME nesting, HTML
+/// nesting, rule expressions) far below this; setting it makes the bound independent of
+/// `RUST_MIN_STACK`.
+const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
+
+/// One input's record, what it cost, and whether the input could be read at all.
+fn process(engine: &Engine, input: &InputSource) -> (Record, ProcessStats, bool) {
+    match input.read(engine.settings().max_input_bytes) {
+        Ok(Contents::Bytes(raw)) => {
+            let (record, cost) = engine.process_with_stats(&Input::new(&raw, input.name()));
+            (record, cost, true)
+        }
+        Ok(Contents::TooLarge(bytes)) => (
+            engine.too_large(&input.name(), bytes),
             ProcessStats::default(),
+            true,
         ),
+        Err(e) => (e.record(input.name()), ProcessStats::default(), false),
     }
 }
 

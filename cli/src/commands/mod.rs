@@ -1,9 +1,11 @@
 //! One module per subcommand. Each exposes an argument struct and a `run` returning the exit code.
 
 pub mod check;
+pub mod companion;
+pub mod expected;
 pub mod extract;
 pub mod plugin;
-pub mod replay;
+pub mod plugin_sdk;
 pub mod route;
 pub mod test;
 

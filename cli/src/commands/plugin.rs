@@ -1,9 +1,12 @@
 //! `mailex plugin new NAME` and `mailex plugin build [DIR]`: scaffold and build WASM
 //! extractor plugins.
 //!
-//! - `new` writes a plugin crate that builds as is: `Cargo.toml` (a `cdylib` depending on
-//!   `mailex-plugin-sdk`), `src/lib.rs` (a small working plugin), `fixtures/sample.eml`
-//!   and `.gitignore`.
+//! - `new` writes a plugin crate that builds as is, on a machine with only this binary and a
+//!   Rust toolchain: `Cargo.toml` (a `cdylib` depending on `mailex-plugin-sdk`), `Cargo.lock`
+//!   (the SDK's pinned dependencies), `vendor/` (the SDK and the contract, see
+//!   [`super::plugin_sdk`]), `src/lib.rs` (a small working plugin with unit tests),
+//!   `mailex.toml` (a route running the plugin on its sample), `fixtures/sample.eml` with
+//!   `fixtures/sample.expected.json` (the route's mail test) and `.gitignore`.
 //! - `build` runs `cargo build --release --target wasm32-wasip2` in the crate, then loads
 //!   the component exactly as `mailex extract` would (is it a component, of a contract major
 //!   version this mailex implements, do its imports link, does `info` answer) and
@@ -17,6 +20,8 @@ use std::process::Command;
 use anyhow::{Context, bail};
 use mailex_core::PluginLimits;
 use mailex_core::plugin::{HostConfig, PluginHost};
+
+use super::plugin_sdk;
 
 /// `mailex plugin ...` subcommands, for the clap tree.
 #[derive(Debug, clap::Subcommand)]
@@ -35,8 +40,8 @@ pub struct NewArgs {
     /// Directory to create the crate in (default: the current directory).
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Path of the `mailex-plugin-sdk` crate (default: `$MAILEX_PLUGIN_SDK`, else the SDK of
-    /// the mailex source tree this binary was built from).
+    /// Depend on this `mailex-plugin-sdk` crate (e.g. `plugins/sdk` of a mailex checkout)
+    /// instead of the copy of the SDK this binary writes into `vendor/`.
     #[arg(long)]
     pub sdk: Option<PathBuf>,
 }
@@ -77,31 +82,53 @@ pub fn run_new(name: &str, dir: Option<&Path>, sdk: Option<&Path>) -> anyhow::Re
         eprintln!("mailex plugin new: `{}` already exists", root.display());
         return Ok(2);
     }
-    let Some(sdk) = sdk_path(sdk) else {
-        eprintln!(
-            "mailex plugin new: cannot find mailex-plugin-sdk; pass --sdk PATH or set MAILEX_PLUGIN_SDK to the plugins/sdk directory of the mailex sources"
-        );
-        return Ok(2);
+    let sdk_path = match sdk {
+        None => plugin_sdk::VENDORED_SDK_DIR.to_owned(),
+        Some(path) if path.join("Cargo.toml").is_file() => std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.to_owned())
+            .display()
+            .to_string()
+            .replace('\\', "/"),
+        Some(path) => {
+            eprintln!(
+                "mailex plugin new: `{}` is not the mailex-plugin-sdk crate (no Cargo.toml)",
+                path.display()
+            );
+            return Ok(2);
+        }
     };
     std::fs::create_dir_all(root.join("src"))
         .with_context(|| format!("cannot create {}", root.display()))?;
     std::fs::create_dir_all(root.join("fixtures"))?;
-    let sdk_toml = sdk.display().to_string().replace('\\', "/");
-    std::fs::write(
-        root.join("Cargo.toml"),
-        CARGO_TOML
+    if sdk.is_none() {
+        plugin_sdk::vendor(&root)?;
+    }
+    let crate_file = name.replace('-', "_");
+    let fill = |template: &str| {
+        template
             .replace("{name}", name)
-            .replace("{sdk}", &sdk_toml),
-    )?;
-    std::fs::write(root.join("src/lib.rs"), LIB_RS.replace("{name}", name))?;
+            .replace("{crate_file}", &crate_file)
+            .replace("{sdk}", &sdk_path)
+    };
+    std::fs::write(root.join("Cargo.toml"), fill(CARGO_TOML))?;
+    std::fs::write(root.join("Cargo.lock"), plugin_sdk::scaffold_lock(name)?)?;
+    std::fs::write(root.join("src/lib.rs"), fill(LIB_RS))?;
+    std::fs::write(root.join("mailex.toml"), fill(MAILEX_TOML))?;
     std::fs::write(root.join("fixtures/sample.eml"), SAMPLE_EML)?;
+    std::fs::write(
+        root.join("fixtures/sample.expected.json"),
+        SAMPLE_EXPECTED_JSON,
+    )?;
     std::fs::write(root.join(".gitignore"), "/target\n")?;
     println!("created plugin `{name}` in {}", root.display());
     println!("next:");
     println!("  cd {}", root.display());
     println!(
-        "  mailex plugin build          # builds target/wasm32-wasip2/release/{}.wasm",
-        name.replace('-', "_")
+        "  mailex plugin build                                # builds target/wasm32-wasip2/release/{crate_file}.wasm"
+    );
+    println!("  mailex extract --config mailex.toml fixtures/sample.eml");
+    println!(
+        "  mailex test --config mailex.toml                   # fixtures/*.eml against *.expected.json"
     );
     Ok(0)
 }
@@ -182,19 +209,6 @@ fn valid_name(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
-fn sdk_path(explicit: Option<&Path>) -> Option<PathBuf> {
-    let candidates = [
-        explicit.map(Path::to_owned),
-        std::env::var_os("MAILEX_PLUGIN_SDK").map(PathBuf::from),
-        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/sdk")),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|p| p.join("Cargo.toml").is_file())
-        .map(|p| std::fs::canonicalize(&p).unwrap_or(p))
-}
-
 fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
@@ -273,20 +287,23 @@ codegen-units = 1
 strip = true
 panic = "abort"
 
-# A standalone crate, even when created inside another Cargo workspace.
+# A standalone crate, even when created inside another Cargo workspace. vendor/ holds the SDK
+# `mailex plugin new` wrote (a dependency, not a member).
 [workspace]
+exclude = ["vendor"]
 "#;
 
 const LIB_RS: &str = r#"//! mailex plugin `{name}`.
 //!
 //! Build:  mailex plugin build          (or: cargo build --release --target wasm32-wasip2)
-//! Run:    mailex extract --config mailex.toml fixtures/sample.eml
-//!         with a route `extractor = "target/wasm32-wasip2/release/<crate>.wasm"`
+//! Try:    mailex extract --config mailex.toml fixtures/sample.eml
+//! Test:   mailex test --config mailex.toml     (each fixtures/NAME.eml against NAME.expected.json)
+//!         cargo test                           (native unit tests of code that calls no host primitive)
 //!
-//! It reads `Name:`, `Email:` and `Phone:` lines from the text view; change it to fit the
-//! emails of your advertiser (see docs/plugins.md for the host primitives).
+//! It reads the `Name:`, `Email:` and `Phone:` lines of the text view; change it to fit the
+//! emails of your advertiser (docs/plugins.md lists the host primitives).
 
-use mailex_plugin_sdk::{Config, ExtractError, Fields, Message, Plugin, export, host};
+use mailex_plugin_sdk::{Config, ExtractError, Fields, Message, Plugin, export};
 
 struct MyPlugin;
 
@@ -296,28 +313,82 @@ impl Plugin for MyPlugin {
 
     fn extract(message: &Message, config: &Config) -> Result<Fields, ExtractError> {
         let region = config.get_or("phone_region", "US");
-        let line = |label: &str| host::regex_group(&format!(r"(?mi)^\s*{label}\s*:\s*(.+?)\s*$"), &message.text, 1);
-
         let mut fields = Fields::new();
-        if let Some(name) = line("name")? {
-            fields.name("name", &name);
+        if let Some(name) = labelled(&message.text, "name") {
+            fields.name("name", name);
         }
-        if let Some(email) = line("e-?mail")? {
-            if !fields.email("email", &email) {
+        if let Some(email) = labelled(&message.text, "email") {
+            if !fields.email("email", email) {
                 log::warn!("the Email line is not an address");
             }
         }
-        if let Some(phone) = line("phone")? {
-            fields.phone("phone", &phone, Some(region));
+        if let Some(phone) = labelled(&message.text, "phone") {
+            fields.phone("phone", phone, Some(region));
         }
         if fields.is_empty() {
             return Err(ExtractError::NotApplicable("no Name/Email/Phone lines".into()));
         }
+        log::debug!("{} fields", fields.len());
         Ok(fields)
     }
 }
 
+/// The value of the first `Label: value` line of `text` (the label compared
+/// case-insensitively), if it is not empty.
+fn labelled<'t>(text: &'t str, label: &str) -> Option<&'t str> {
+    text.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        let value = value.trim();
+        (key.trim().eq_ignore_ascii_case(label) && !value.is_empty()).then_some(value)
+    })
+}
+
 export!(MyPlugin);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_labelled_lines() {
+        let text = "New lead\nName: Jane Example\nEmail:\nPHONE : (202) 555-0143\n";
+        assert_eq!(labelled(text, "name"), Some("Jane Example"));
+        assert_eq!(labelled(text, "phone"), Some("(202) 555-0143"));
+        assert_eq!(labelled(text, "email"), None, "an empty value is no value");
+    }
+
+    /// The host primitives (normalisers, regex, CSS, ADF) exist only while the plugin runs
+    /// inside mailex. In a native test they panic, naming the primitive; `mailex test --config
+    /// mailex.toml` runs the whole plugin, host included, on fixtures/.
+    #[test]
+    #[should_panic(expected = "called outside mailex")]
+    fn host_primitives_run_inside_mailex_only() {
+        Fields::new().phone("phone", "(202) 555-0143", Some("US"));
+    }
+}
+"#;
+
+const MAILEX_TOML: &str = r#"# Runs the plugin `{name}` on its sample mail:
+#   mailex plugin build
+#   mailex extract --config mailex.toml fixtures/sample.eml
+#   mailex test --config mailex.toml
+# Paths are relative to this file. docs/plugins.md explains every key.
+
+[[route]]
+name = "{name}"
+sender = "leads@portal.example"
+# The sample mail never went through your receiving mail server, so it carries no
+# Authentication-Results header from a receiver you trust: with the default
+# require_auth = "dmarc" its record would be `unauthenticated`. "none" is for trying the
+# sample only; a route for real mail keeps "dmarc" and lists your receiver under [auth].
+require_auth = "none"
+extractor = "target/wasm32-wasip2/release/{crate_file}.wasm"
+# `mailex test --config mailex.toml` runs the plugin on every NAME.eml here and compares the
+# record with NAME.expected.json.
+tests = "fixtures"
+
+[route.settings]                 # the plugin's Config
+phone_region = "US"
 "#;
 
 const SAMPLE_EML: &str = "From: Leads <leads@portal.example>\r\n\
@@ -330,6 +401,16 @@ New lead from the portal\r\n\
 Name: Jane Example\r\n\
 Email: jane@example.com\r\n\
 Phone: (202) 555-0143\r\n";
+
+const SAMPLE_EXPECTED_JSON: &str = r#"{
+  "status": "extracted",
+  "fields": {
+    "email": "jane@example.com",
+    "name": { "full": "Jane Example", "first": "Jane", "last": "Example" },
+    "phone": "+12025550143"
+  }
+}
+"#;
 
 #[cfg(test)]
 mod tests {
@@ -348,18 +429,30 @@ mod tests {
     #[test]
     fn scaffold_files_are_written() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/sdk");
         assert_eq!(
-            run_new("my-leads", Some(dir.path()), Some(&sdk)).expect("runs"),
+            run_new("my-leads", Some(dir.path()), None).expect("runs"),
             0
         );
-        let toml =
-            std::fs::read_to_string(dir.path().join("my-leads/Cargo.toml")).expect("Cargo.toml");
-        assert!(toml.contains("name = \"my-leads\"") && toml.contains("mailex-plugin-sdk"));
-        let lib = std::fs::read_to_string(dir.path().join("my-leads/src/lib.rs")).expect("lib.rs");
+        let root = dir.path().join("my-leads");
+        let toml = std::fs::read_to_string(root.join("Cargo.toml")).expect("Cargo.toml");
+        assert!(toml.contains("name = \"my-leads\""));
+        assert!(toml.contains("mailex-plugin-sdk = { path = \"vendor/mailex-plugin-sdk\" }"));
+        let lib = std::fs::read_to_string(root.join("src/lib.rs")).expect("lib.rs");
         assert!(lib.contains("const NAME: &'static str = \"my-leads\";"));
+        let config = std::fs::read_to_string(root.join("mailex.toml")).expect("mailex.toml");
+        assert!(config.contains("extractor = \"target/wasm32-wasip2/release/my_leads.wasm\""));
+        for file in [
+            "Cargo.lock",
+            "vendor/mailex-plugin-sdk/Cargo.toml",
+            "vendor/mailex-plugin-sdk/src/lib.rs",
+            "vendor/wit/extractor.wit",
+            "fixtures/sample.eml",
+            "fixtures/sample.expected.json",
+        ] {
+            assert!(root.join(file).is_file(), "{file} missing");
+        }
         assert_eq!(
-            run_new("my-leads", Some(dir.path()), Some(&sdk)).expect("runs"),
+            run_new("my-leads", Some(dir.path()), None).expect("runs"),
             2,
             "existing dir refused"
         );

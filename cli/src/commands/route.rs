@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use mailex_core::Input;
 
-use crate::inputs;
+use crate::inputs::{self, Contents};
 
 /// Arguments of `mailex route`.
 #[derive(Debug, Args)]
@@ -26,10 +26,14 @@ pub fn run(args: RouteArgs) -> anyhow::Result<u8> {
     };
     for input in inputs::expand(&args.inputs)? {
         let name = input.name();
-        let explanation = input
-            .read(engine.settings().max_input_bytes)
-            .map_err(|e| format!("cannot read input: {}", e.kind()))
-            .and_then(|raw| engine.explain(&Input::new(&raw, name.clone())));
+        let explanation = match input.read(engine.settings().max_input_bytes) {
+            Ok(Contents::Bytes(raw)) => engine.explain(&Input::new(&raw, name.clone())),
+            Ok(Contents::TooLarge(_)) => Err(format!(
+                "input is over the limit of {} bytes",
+                engine.settings().max_input_bytes
+            )),
+            Err(e) => Err(format!("{} ({})", e.message, e.code)),
+        };
         match explanation {
             Ok(report) => print!("{report}"),
             Err(why) => println!("{name}\n  result: failed: {why}"),

@@ -1,54 +1,109 @@
-//! `mailex test`: runs the `test` blocks of rule files and shows per-field diffs.
+//! `mailex test`: runs the `test` blocks of rule files and the mail tests of routes and
+//! plugins, and shows per-field diffs.
 //!
 //! ```text
-//! mailex test examples/rules/zillow.rules          # one or more rule files
-//! mailex test --config examples/mailex.toml        # every rule file the config's routes name
+//! mailex test --fixtures-root . examples/rules/zillow.rules   # one or more rule files
+//! mailex test --config examples/mailex.toml        # every rule file the config's routes name,
+//!                                                  # and every route's `tests = "DIR"`
+//! mailex test --plugin acme.wasm fixtures/         # a plugin over mails with expected records
 //! ```
+//!
+//! Mail tests (a route's `tests` directory, `--plugin`) pair each `NAME.eml` with
+//! `NAME.expected.json`; see [`super::expected`].
+//!
+//! Test inputs of rule files are read only inside a fixtures root chosen here, never by the
+//! rule file: `--fixtures-root DIR`, else (with `--config`) the config's `[test] fixtures_root`,
+//! else the config file's directory, else each rule file's own directory.
 //!
 //! Exit codes: 0 when every test passes, 1 when a test fails or a rule file does not compile,
 //! 2 when the arguments or the config are unusable.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use mailex_core::rules::{TestReport, load_rule_file};
+use mailex_core::rules::load_rule_file;
+
+use super::expected::MailTests;
 
 /// Arguments of `mailex test`.
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// Rule files to test.
+    /// Rule files to test; with `--plugin`, the mails to run it on (directories of `*.eml`
+    /// with a `NAME.expected.json` beside each `NAME.eml`, or single `.eml` files).
     pub files: Vec<PathBuf>,
-    /// Test every rule file referenced by this configuration's routes.
-    #[arg(long, short)]
+    /// Test every rule file referenced by this configuration's routes, and every route's
+    /// `tests` directory.
+    #[arg(long, short, conflicts_with = "plugin")]
     pub config: Option<PathBuf>,
+    /// Run this plugin (`*.wasm`) over the mails given as arguments and compare each record
+    /// with its expected file.
+    #[arg(long, value_name = "PLUGIN.wasm")]
+    pub plugin: Option<PathBuf>,
+    /// A setting handed to the plugin as its `Config` (`KEY=VALUE`, repeatable; with `--plugin`).
+    #[arg(long = "setting", value_name = "KEY=VALUE", requires = "plugin")]
+    pub settings: Vec<String>,
     /// Print only failures and the summary.
     #[arg(long, short)]
     pub quiet: bool,
+    /// The directory test inputs must lie in (default: see the command's documentation).
+    #[arg(long, value_name = "DIR")]
+    pub fixtures_root: Option<PathBuf>,
 }
 
 /// Runs `mailex test` and returns the exit code.
 pub fn run(args: TestArgs) -> anyhow::Result<i32> {
-    let mut files = args.files.clone();
-    if let Some(config) = &args.config {
-        match rule_files_of(config) {
-            Ok(found) => files.extend(found),
-            Err(code) => return Ok(code),
-        }
+    if let Some(plugin) = &args.plugin {
+        return run_plugin(plugin, &args);
     }
-    if files.is_empty() {
-        eprintln!("mailex test: no rule file given (pass FILE.rules or --config mailex.toml)");
+    // Each rule file with the fixtures root its inputs must lie in.
+    let mut files: Vec<(PathBuf, PathBuf)> = args
+        .files
+        .iter()
+        .map(|f| {
+            let own_dir = f.parent().unwrap_or(Path::new(".")).to_path_buf();
+            (f.clone(), args.fixtures_root.clone().unwrap_or(own_dir))
+        })
+        .collect();
+    let mut engine = None;
+    if let Some(config) = &args.config {
+        let loaded = match mailex_core::Engine::load(config) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(2);
+            }
+        };
+        let root = args
+            .fixtures_root
+            .clone()
+            .unwrap_or_else(|| loaded.fixtures_root().to_path_buf());
+        files.extend(
+            rule_files_of(config, &loaded)
+                .into_iter()
+                .map(|f| (f, root.clone())),
+        );
+        engine = Some(loaded);
+    }
+    let routes = engine
+        .as_ref()
+        .map_or(&[][..], |engine| engine.router().routes());
+    if files.is_empty() && args.config.is_none() {
+        eprintln!(
+            "mailex test: nothing to test (pass FILE.rules, --config mailex.toml, or --plugin PLUGIN.wasm DIR)"
+        );
         return Ok(2);
     }
     let mut failed = false;
     let (mut passed_total, mut failed_total) = (0usize, 0usize);
-    for file in &files {
+    for (file, root) in &files {
         match load_rule_file(file) {
             Ok(rules) => {
                 let warnings = rules.rendered_warnings();
                 if !warnings.is_empty() {
                     eprint!("{warnings}");
                 }
-                let report = rules.run_tests();
+                let report = rules.run_tests_in(root);
                 if report.outcomes.is_empty() {
                     println!("{}: no test blocks", file.display());
                     continue;
@@ -56,7 +111,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
                 failed |= report.failed() > 0;
                 failed_total += report.failed();
                 passed_total += report.outcomes.len() - report.failed();
-                print!("{}", render(&report, args.quiet));
+                print!("{}", quiet_filter(&report.render(), args.quiet));
             }
             Err(e) => {
                 failed = true;
@@ -64,20 +119,97 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    if files.len() > 1 {
+    for route in routes {
+        let Some(dir) = &route.tests else {
+            if route.extractor_spec.ends_with(".wasm") {
+                println!(
+                    "route `{}` (plugin {}): no mail tests; add `tests = \"DIR\"` to the route, \
+                     a directory of NAME.eml files each with a NAME.expected.json",
+                    route.name, route.extractor_spec
+                );
+            }
+            continue;
+        };
+        let report = MailTests {
+            extractor: route.extractor.as_ref(),
+            route: &route.name,
+            settings: &route.settings,
+        }
+        .run(
+            std::slice::from_ref(dir),
+            format!("route `{}`, {}", route.name, dir.display()),
+        );
+        failed |= report.failed() > 0;
+        failed_total += report.failed();
+        passed_total += report.outcomes.len() - report.failed();
+        print!(
+            "{}",
+            quiet_filter(&super::expected::render(&report), args.quiet)
+        );
+    }
+    let tested_routes = routes.iter().filter(|r| r.tests.is_some()).count();
+    if let (Some(config), true) = (&args.config, files.is_empty() && tested_routes == 0) {
         println!(
-            "\ntotal: {passed_total} passed; {failed_total} failed in {} rule files",
+            "mailex test: nothing to test: the routes of {} name no rule file and declare no `tests` directory",
+            config.display()
+        );
+    }
+    if files.len() + tested_routes > 1 {
+        let routes = match tested_routes {
+            0 => String::new(),
+            n => format!(" and {n} route test directories"),
+        };
+        println!(
+            "\ntotal: {passed_total} passed; {failed_total} failed in {} rule files{routes}",
             files.len()
         );
     }
     Ok(i32::from(failed))
 }
 
-fn render(report: &TestReport, quiet: bool) -> String {
-    if !quiet {
-        return report.render();
+/// `mailex test --plugin PLUGIN.wasm DIR...`: the plugin over mails with expected records.
+fn run_plugin(plugin: &Path, args: &TestArgs) -> anyhow::Result<i32> {
+    if args.files.is_empty() {
+        eprintln!(
+            "mailex test: give --plugin the mails to run on: directories of NAME.eml files each \
+             with a NAME.expected.json, or .eml files"
+        );
+        return Ok(2);
     }
-    let full = report.render();
+    let mut settings = BTreeMap::new();
+    for setting in &args.settings {
+        let Some((key, value)) = setting.split_once('=') else {
+            eprintln!("mailex test: --setting `{setting}` is not KEY=VALUE");
+            return Ok(2);
+        };
+        settings.insert(key.trim().to_owned(), value.to_owned());
+    }
+    let extractor =
+        match mailex_core::plugin::load_extractor(plugin, &mailex_core::PluginLimits::default()) {
+            Ok(extractor) => extractor,
+            Err(e) => {
+                eprintln!("mailex test: {e}");
+                return Ok(2);
+            }
+        };
+    let report = MailTests {
+        extractor: extractor.as_ref(),
+        route: "test",
+        settings: &settings,
+    }
+    .run(&args.files, format!("plugin {}", plugin.display()));
+    print!(
+        "{}",
+        quiet_filter(&super::expected::render(&report), args.quiet)
+    );
+    Ok(i32::from(report.failed() > 0))
+}
+
+/// With `quiet`, only failed tests (with their diffs) and summaries of a rendered report.
+fn quiet_filter(full: &str, quiet: bool) -> String {
+    if !quiet {
+        return full.to_owned();
+    }
     let mut out = String::new();
     let mut keep = false;
     for line in full.lines() {
@@ -95,11 +227,7 @@ fn render(report: &TestReport, quiet: bool) -> String {
 }
 
 /// The `*.rules` files named by the routes of a config (relative to the config's directory).
-fn rule_files_of(config: &Path) -> Result<Vec<PathBuf>, i32> {
-    let engine = mailex_core::Engine::load(config).map_err(|e| {
-        eprintln!("{e}");
-        2
-    })?;
+fn rule_files_of(config: &Path, engine: &mailex_core::Engine) -> Vec<PathBuf> {
     let base = config.parent().unwrap_or(Path::new("."));
     let mut files: Vec<PathBuf> = engine
         .router()
@@ -110,5 +238,5 @@ fn rule_files_of(config: &Path) -> Result<Vec<PathBuf>, i32> {
         .collect();
     files.sort();
     files.dedup();
-    Ok(files)
+    files
 }

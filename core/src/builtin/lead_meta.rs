@@ -1,9 +1,15 @@
 //! `builtin:lead-meta`: real-estate lead metadata in `<meta name="lead_*" content="...">` tags.
 //!
 //! Every meta tag whose name starts with `lead_` (any case) becomes a field named without the
-//! prefix, lower-cased, with characters other than letters, digits and `_` replaced by `_`
-//! (`lead_Move-In` -> `move_in`). Tags are found anywhere in the HTML, body included. The first
-//! tag of a name wins; empty contents are ignored.
+//! prefix, lower-cased, with `-` replaced by `_` (`lead_Move-In` -> `move_in`). Tags are found
+//! anywhere in the HTML, body included. The first tag of a name wins; empty contents are
+//! ignored.
+//!
+//! Only plain names become fields: after `lead_`, at most 40 characters in at most 5 words of
+//! ASCII letters and digits joined by single `_` or `-`, starting with a letter. Any other name
+//! (`lead_jane.doe@example.com`, `lead_Jane Doe`) could carry the lead's data into a field
+//! name or a warning, so such tags are ignored and counted in one `odd_meta_names` warning
+//! that does not quote them.
 //!
 //! Known names are typed:
 //!
@@ -28,8 +34,10 @@ use crate::record::{ExtractorInfo, FieldValue, Issue};
 
 use super::{Options, date_or_datetime};
 
-/// Longest field name kept.
-const MAX_NAME: usize = 64;
+/// Longest field name accepted (after `lead_`).
+const MAX_NAME: usize = 40;
+/// Most words (joined by `_` or `-`) in a field name.
+const MAX_WORDS: usize = 5;
 /// Most `lead_*` fields kept.
 const MAX_FIELDS: usize = 200;
 
@@ -92,25 +100,20 @@ fn is_sensitive(field: &str) -> bool {
     .any(|p| field.contains(p))
 }
 
-fn field_name(meta_name: &str) -> Option<String> {
+/// The field a meta tag stands for: `None` when it is not a `lead_*` tag, `Some(None)` when its
+/// name is not a plain field name (see the module documentation), else the field name.
+fn field_name(meta_name: &str) -> Option<Option<String>> {
     let rest = meta_name
         .get(..5)
         .filter(|p| p.eq_ignore_ascii_case("lead_"))
         .map(|_| &meta_name[5..])?;
-    let name: String = rest
-        .trim()
-        .chars()
-        .take(MAX_NAME)
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let name = name.trim_matches('_').to_owned();
-    (!name.is_empty()).then_some(name)
+    let plain = rest.len() <= MAX_NAME
+        && rest.starts_with(|c: char| c.is_ascii_alphabetic())
+        && rest.split(['_', '-']).count() <= MAX_WORDS
+        && rest
+            .split(['_', '-'])
+            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric()));
+    Some(plain.then(|| rest.to_ascii_lowercase().replace('-', "_")))
 }
 
 fn normalise(kind: &Kind, raw: &str, opts: &Options) -> Result<FieldValue, NormalizeError> {
@@ -138,6 +141,21 @@ fn normalise(kind: &Kind, raw: &str, opts: &Options) -> Result<FieldValue, Norma
     })
 }
 
+/// The one warning that counts the `lead_*` tags with names that are not plain field names,
+/// without quoting them.
+fn odd_names_warning(count: usize) -> Option<Issue> {
+    (count > 0).then(|| {
+        Issue::new(
+            "odd_meta_names",
+            format!(
+                "{count} lead_* meta tags have names that are not plain field names (letters and \
+                 digits in at most {MAX_WORDS} words joined by _ or -, at most {MAX_NAME} \
+                 characters); they were ignored"
+            ),
+        )
+    })
+}
+
 impl Extractor for LeadMetaExtractor {
     fn info(&self) -> &ExtractorInfo {
         &self.info
@@ -145,16 +163,25 @@ impl Extractor for LeadMetaExtractor {
 
     fn extract(&self, email: &Email<'_>, ctx: &ExtractContext<'_>) -> Extraction {
         let opts = Options::from_ctx(ctx);
+        let mut odd_names = 0usize;
         let lead_tags: Vec<(String, &str)> = email
             .meta_tags()
             .iter()
-            .filter_map(|(n, c)| field_name(n).map(|f| (f, c.as_str())))
+            .filter_map(|(n, c)| match field_name(n)? {
+                Some(field) => Some((field, c.as_str())),
+                None => {
+                    odd_names += 1;
+                    None
+                }
+            })
             .collect();
         if lead_tags.is_empty() {
-            return Extraction::failed(Issue::new(
+            let mut ex = Extraction::failed(Issue::new(
                 "lead_meta_not_found",
-                "the email has no <meta name=\"lead_*\"> tags (or no HTML body)",
+                "the email has no <meta name=\"lead_*\"> tags with a plain field name (or no HTML body)",
             ));
+            ex.warnings.extend(odd_names_warning(odd_names));
+            return ex;
         }
         let mut ex = Extraction::new();
         let mut skipped = 0usize;
@@ -189,6 +216,7 @@ impl Extractor for LeadMetaExtractor {
                 )),
             }
         }
+        ex.warnings.extend(odd_names_warning(odd_names));
         if skipped > 0 {
             ex.warnings.push(Issue::new(
                 "too_many_fields",

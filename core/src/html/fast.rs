@@ -56,10 +56,72 @@ pub fn text_view_str(html: &str) -> String {
 /// );
 /// ```
 pub fn meta_tags_str(html: &str) -> Vec<(String, String)> {
+    meta_tags_limited(html, usize::MAX).0
+}
+
+/// The first `max` meta tags [`meta_tags_str`] finds, and how many it finds in all: a million
+/// tags cost only their count.
+///
+/// ```
+/// let html = "<meta name=a content=1><meta name=b content=2><meta name=c content=3>";
+/// let (tags, total) = mailex_core::html::meta_tags_limited(html, 2);
+/// assert_eq!((tags.len(), total), (2, 3));
+/// ```
+pub fn meta_tags_limited(html: &str, max: usize) -> (Vec<(String, String)>, usize) {
     let mut b = Builder::new(false);
     b.metas = Some(Vec::new());
+    b.metas_max = max;
     run(html, &mut b);
-    b.metas.unwrap_or_default()
+    (b.metas.unwrap_or_default(), b.metas_found)
+}
+
+/// The charset the first `<meta charset="...">` or `<meta http-equiv="Content-Type"
+/// content="...; charset=...">` of `html` declares, trimmed, as written (a label, not yet
+/// resolved to an encoding).
+///
+/// Browsers only look at the first 1024 bytes for this declaration; callers pass that prefix.
+///
+/// ```
+/// let html = r#"<html><head><meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">"#;
+/// assert_eq!(mailex_core::html::meta_charset_str(html).as_deref(), Some("Shift_JIS"));
+/// assert_eq!(mailex_core::html::meta_charset_str("<meta charset='euc-kr'>").as_deref(), Some("euc-kr"));
+/// assert_eq!(mailex_core::html::meta_charset_str("<p>no declaration</p>"), None);
+/// ```
+pub fn meta_charset_str(html: &str) -> Option<String> {
+    let mut b = Builder::new(false);
+    b.charset = Some(None);
+    run(html, &mut b);
+    b.charset.flatten()
+}
+
+/// The charset of a `Content-Type` value given in an `http-equiv` meta tag, as the HTML
+/// standard extracts it: after `charset`, optional spaces and `=`, a quoted or bare value.
+fn charset_in_content_type(content: &str) -> Option<&str> {
+    let lower = content.to_ascii_lowercase();
+    let mut from = 0;
+    while let Some(at) = lower.get(from..)?.find("charset") {
+        let mut rest = content.get(from + at + "charset".len()..)?;
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        let Some(value) = rest.strip_prefix('=') else {
+            from += at + "charset".len();
+            continue;
+        };
+        let value = value.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        let value = match value.chars().next() {
+            Some(q @ ('"' | '\'')) => value
+                .get(1..)
+                .unwrap_or_default()
+                .split(q)
+                .next()
+                .unwrap_or_default(),
+            _ => value
+                .split(|c: char| c.is_ascii_whitespace() || c == ';')
+                .next()
+                .unwrap_or_default(),
+        };
+        return Some(value.trim()).filter(|v| !v.is_empty());
+    }
+    None
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -457,6 +519,10 @@ enum Raw {
 struct Attrs {
     name: Option<String>,
     content: Option<String>,
+    /// `<meta charset>`.
+    charset: Option<String>,
+    /// `<meta http-equiv>`.
+    http_equiv: Option<String>,
     /// `<font>` with color, face or size breaks out of foreign content.
     font_breakout: bool,
     /// `<input type=hidden>` stays inside a table.
@@ -489,6 +555,12 @@ struct Builder {
     /// (head content).
     raw_outside: bool,
     metas: Option<Vec<(String, String)>>,
+    /// The first charset a meta tag declares, when asked for (`Some(None)` until found).
+    charset: Option<Option<String>>,
+    /// Most meta tags kept in `metas`.
+    metas_max: usize,
+    /// Meta tags found, kept or not.
+    metas_found: usize,
     /// Per open table: the output length and pending writer state just before it opened, so
     /// text foster-parented before a table that has not rendered anything yet lands where
     /// the parser puts it.
@@ -536,6 +608,9 @@ impl Builder {
             integration: 0,
             raw_outside: false,
             metas: None,
+            charset: None,
+            metas_max: usize::MAX,
+            metas_found: 0,
             tables: Vec::new(),
         }
     }
@@ -759,12 +834,28 @@ impl Builder {
     }
 
     fn meta(&mut self, attrs: &mut Attrs) {
+        if let Some(slot @ None) = self.charset.as_mut() {
+            let declared = match attrs.charset.take() {
+                Some(charset) => Some(charset.trim().to_owned()).filter(|c| !c.is_empty()),
+                None => attrs
+                    .http_equiv
+                    .as_deref()
+                    .filter(|h| h.trim().eq_ignore_ascii_case("content-type"))
+                    .and(attrs.content.as_deref())
+                    .and_then(charset_in_content_type)
+                    .map(str::to_owned),
+            };
+            *slot = declared;
+        }
         if let Some(metas) = self.metas.as_mut()
             && let (Some(name), Some(content)) = (attrs.name.take(), attrs.content.take())
         {
             let name = name.trim();
             if !name.is_empty() {
-                metas.push((name.to_owned(), content.trim().to_owned()));
+                self.metas_found += 1;
+                if metas.len() < self.metas_max {
+                    metas.push((name.to_owned(), content.trim().to_owned()));
+                }
             }
         }
     }
@@ -1886,6 +1977,8 @@ fn skip_attributes(
     let mut j = from;
     let mut seen_name = false;
     let mut seen_content = false;
+    let mut seen_charset = false;
+    let mut seen_http_equiv = false;
     let mut seen_type = false;
     loop {
         while bytes.get(j).is_some_and(|&c| is_ascii_ws_byte(c)) {
@@ -1956,6 +2049,14 @@ fn skip_attributes(
                         && !std::mem::replace(&mut seen_content, true)
                     {
                         attrs.content = Some(decoded_attr(value));
+                    } else if name.eq_ignore_ascii_case("charset")
+                        && !std::mem::replace(&mut seen_charset, true)
+                    {
+                        attrs.charset = Some(decoded_attr(value));
+                    } else if name.eq_ignore_ascii_case("http-equiv")
+                        && !std::mem::replace(&mut seen_http_equiv, true)
+                    {
+                        attrs.http_equiv = Some(decoded_attr(value));
                     }
                 }
                 AttrWant::Font => {

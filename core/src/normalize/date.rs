@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset,
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::{NormalizeError, collapse_ws, prepare};
+use super::{NormalizeError, collapse_ws, prepare_folded};
 
 /// Which of two small numbers is the month in an all-numeric date such as `09-07-2018`.
 ///
@@ -60,6 +60,13 @@ static DAY_FIRST_WORDS: LazyLock<Option<Regex>> = LazyLock::new(|| {
     ))
     .ok()
 });
+// Chinese, Japanese and Korean: "2026年3月5日", "2026年3月5日(木) 14:30", "2026년 3월 5일".
+static CJK: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?i)^(?P<y>[0-9]{{4}})\s*[年년]\s*(?P<a>[0-9]{{1,2}})\s*[月월]\s*(?P<b>[0-9]{{1,2}})\s*[日일号號]?(?:\s*\([^)]{{1,12}}\))?(?:(?:\s+|\s*,\s*)(?:{TIME}))?$"
+    ))
+    .ok()
+});
 // ctime / JavaScript Date.toString(): "Thu Aug 30 2018 14:05:00 GMT-0500 (Central Daylight Time)"
 static JS: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(&format!(
@@ -82,7 +89,9 @@ struct Parsed {
 /// - numeric `08/30/2018`, `8/30/18`, `30.08.2018`, `09-07-2018` (ambiguous ones use `order`);
 /// - words `August 30, 2018`, `Aug. 30th 2018`, `Thursday, August 30, 2018`, `30 August 2018`,
 ///   `30-Aug-2018`, `1st of May 2019`;
-/// - RFC 2822 `Thu, 30 Aug 2018 14:05:00 -0500`.
+/// - RFC 2822 `Thu, 30 Aug 2018 14:05:00 -0500`;
+/// - Chinese, Japanese and Korean `2026年3月5日`, `2026年3月5日(木) 14:30`, `2026년 3월 5일`,
+///   also in full-width digits (`２０２６年３月５日`).
 ///
 /// Two-digit years are 2000-2069 for `00`-`69` and 1970-1999 otherwise.
 ///
@@ -134,8 +143,8 @@ pub fn datetime_with_offset(
 }
 
 fn parse(input: &str, order: DateOrder) -> Result<Parsed, NormalizeError> {
-    let s = prepare(input, 128)?;
-    let s = collapse_ws(s);
+    let s = prepare_folded(input, 128)?;
+    let s = collapse_ws(&s);
     let s = s.as_str();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(Parsed {
@@ -151,7 +160,10 @@ fn parse(input: &str, order: DateOrder) -> Result<Parsed, NormalizeError> {
             offset: Some(*t.offset()),
         });
     }
-    if let Some(c) = caps(s, &ISO).or_else(|| caps(s, &YMD)) {
+    if let Some(c) = caps(s, &ISO)
+        .or_else(|| caps(s, &YMD))
+        .or_else(|| caps(s, &CJK))
+    {
         let y = num(&c, "y")?;
         let date = ymd(y, num(&c, "a")?, num(&c, "b")?)?;
         return finish(date, &c);

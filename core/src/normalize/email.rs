@@ -1,6 +1,6 @@
 //! `email`: trim, strip `mailto:` and angle brackets, lower-case, validate.
 
-use super::{NormalizeError, prepare};
+use super::{NormalizeError, prepare_folded};
 
 /// Longest address accepted (RFC 5321 path limit).
 const MAX_LEN: usize = 254;
@@ -23,7 +23,8 @@ fn err(reason: &'static str) -> NormalizeError {
 /// assert!(email("jane.example.com").is_err());
 /// ```
 pub fn email(input: &str) -> Result<String, NormalizeError> {
-    let mut s = prepare(input, 1024)?;
+    let folded = prepare_folded(input, 1024)?;
+    let mut s: &str = &folded;
     // "Name <addr>" or "<addr>": take what is inside the last pair of angle brackets.
     if let (Some(open), Some(close)) = (s.rfind('<'), s.rfind('>'))
         && open < close

@@ -17,6 +17,10 @@
 //! | `decimal`     | [`decimal()`]                | canonical decimal string                 |
 //! | `enum(...)`   | [`enum_value()`]             | the matching allowed value               |
 //!
+//! The normalisers that read digits and punctuation (phone, int, decimal, money, email, date)
+//! first fold full-width forms to ASCII with [`fold_width`] (`１３８`, `＋`, `＠`, the ideographic
+//! space), as CJK forms write them.
+//!
 //! Errors never contain the input: values found in lead emails are personal data. A
 //! [`NormalizeError`] says *what* was wrong ("no `@`", "not a valid number for region US"), and the
 //! caller adds *where* (the field name).
@@ -29,6 +33,8 @@
 //! assert_eq!(d.to_string(), "2018-07-09");
 //! ```
 
+use std::borrow::Cow;
+
 mod date;
 mod email;
 mod enum_value;
@@ -38,6 +44,7 @@ mod number;
 mod person_name;
 mod phone;
 mod url;
+mod width;
 
 pub use self::date::{DateOrder, date, datetime, datetime_with_offset};
 pub use self::email::email;
@@ -48,6 +55,7 @@ pub use self::number::{decimal, int};
 pub use self::person_name::{person_name, person_name_from_parts};
 pub use self::phone::{DEFAULT_REGION, phone};
 pub use self::url::{url, url_with_base};
+pub use self::width::fold_width;
 pub use crate::record::{Money, PersonName};
 
 /// Longest input any normaliser accepts, in bytes. Longer input is rejected with
@@ -66,6 +74,12 @@ fn prepare(input: &str, max: usize) -> Result<&str, NormalizeError> {
     Ok(s)
 }
 
+/// [`prepare`], then [`fold_width`]: for the normalisers that read digits and punctuation
+/// (phone, int, decimal, money, email, date), so `１３８－００００` reads like `138-0000`.
+fn prepare_folded(input: &str, max: usize) -> Result<Cow<'_, str>, NormalizeError> {
+    prepare(input, max).map(fold_width)
+}
+
 /// Zero-width and formatting characters that HTML emails sprinkle into values.
 pub(crate) fn is_invisible(c: char) -> bool {
     matches!(
@@ -75,7 +89,8 @@ pub(crate) fn is_invisible(c: char) -> bool {
 }
 
 /// Collapses every whitespace run (including no-break spaces) into one ASCII space, drops
-/// zero-width characters, and trims.
+/// zero-width characters, and trims. The rule language's `collapse` and the plugins'
+/// `text.collapse-whitespace` call it.
 pub(crate) fn collapse_ws(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending = false;

@@ -1,7 +1,7 @@
 //! `money`: an amount as a decimal string plus an ISO 4217 currency.
 
 use super::number::parse_decimal;
-use super::{NormalizeError, prepare};
+use super::{NormalizeError, prepare_folded};
 use crate::record::Money;
 
 /// Currency codes recognised when written out (`USD 100`, `100 eur`).
@@ -53,7 +53,7 @@ fn err(reason: &'static str) -> NormalizeError {
 /// assert_eq!((m.amount.as_str(), m.currency.as_str()), ("1234.50", "EUR"));
 /// ```
 pub fn money(input: &str, default_currency: Option<&str>) -> Result<Money, NormalizeError> {
-    let s = prepare(input, 128)?;
+    let s = prepare_folded(input, 128)?;
     let default = default_currency
         .map(|c| c.trim().to_ascii_uppercase())
         .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()));

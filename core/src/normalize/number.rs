@@ -1,6 +1,6 @@
 //! `int` and `decimal`: numbers as written by people, with thousands separators.
 
-use super::{NormalizeError, prepare};
+use super::{NormalizeError, prepare_folded};
 
 /// Normalises an integer: `1,234`, `+42`, `-7`, `1 000`, `1.234.567`, `42.0`.
 ///
@@ -11,7 +11,7 @@ use super::{NormalizeError, prepare};
 /// ```
 pub fn int(input: &str) -> Result<i64, NormalizeError> {
     let err = |reason| NormalizeError::Int { reason };
-    let d = parse_decimal(prepare(input, 64)?).map_err(err)?;
+    let d = parse_decimal(&prepare_folded(input, 64)?).map_err(err)?;
     let (whole, frac) = d.split_once('.').unwrap_or((&d, ""));
     if frac.chars().any(|c| c != '0') {
         return Err(err("has a fractional part"));
@@ -33,7 +33,7 @@ pub fn int(input: &str) -> Result<i64, NormalizeError> {
 /// assert_eq!(decimal("-0,5").unwrap(), "-0.5");
 /// ```
 pub fn decimal(input: &str) -> Result<String, NormalizeError> {
-    parse_decimal(prepare(input, 64)?).map_err(|reason| NormalizeError::Decimal { reason })
+    parse_decimal(&prepare_folded(input, 64)?).map_err(|reason| NormalizeError::Decimal { reason })
 }
 
 /// Shared decimal parser; `s` is trimmed and non-empty.

@@ -23,13 +23,18 @@ fn bare(token: &str) -> String {
 /// Whitespace is collapsed and surrounding quotes removed. `"Doe, Jane"` (exactly one comma, and
 /// what follows is not a suffix such as `Jr.`) is read as last-name-first. The first name is the
 /// first word after any honorific (`Mr.`, `Dr.`); the last name is the last word before any suffix
-/// (`Jr.`, `III`). A single word is a first name only. The case is kept as written.
+/// (`Jr.`, `III`). A single word is a first name only. The case is kept as written. A name
+/// written only in Han, kana or Hangul is read family name first (`山田 太郎`: last name `山田`,
+/// first name `太郎`); written without a space it cannot be split and is a first name only.
 ///
 /// ```
 /// use mailex_core::normalize::person_name;
 /// let n = person_name("Doe,  Jane").unwrap();
 /// assert_eq!(n.full, "Jane Doe");
 /// assert_eq!((n.first.as_deref(), n.last.as_deref()), (Some("Jane"), Some("Doe")));
+/// let n = person_name("山田\u{3000}太郎").unwrap();
+/// assert_eq!(n.full, "山田 太郎");
+/// assert_eq!((n.first.as_deref(), n.last.as_deref()), (Some("太郎"), Some("山田")));
 /// ```
 pub fn person_name(input: &str) -> Result<PersonName, NormalizeError> {
     let s = collapse_ws(prepare(input, 256)?);
@@ -86,9 +91,25 @@ pub fn person_name(input: &str) -> Result<PersonName, NormalizeError> {
     let (first, last) = match core {
         [] => (None, None),
         [one] => (Some((*one).to_string()), None),
+        // Chinese, Japanese and Korean names are written family name first.
+        [family, .., given] if is_cjk_name(&full) => {
+            (Some((*given).to_string()), Some((*family).to_string()))
+        }
         [first, .., last] => (Some((*first).to_string()), Some((*last).to_string())),
     };
     Ok(PersonName { full, first, last })
+}
+
+/// Whether every letter of `name` is Han, kana or Hangul: a name written family name first.
+fn is_cjk_name(name: &str) -> bool {
+    name.chars().filter(|c| c.is_alphabetic()).all(|c| {
+        matches!(c,
+            '\u{3005}' // 々
+            | '\u{3040}'..='\u{30FF}' // hiragana, katakana
+            | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' // Han
+            | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}' | '\u{AC00}'..='\u{D7AF}' // Hangul
+        )
+    })
 }
 
 /// Builds a name from separate first and last parts (as ADF's `name part="first"` and

@@ -4,7 +4,7 @@ use std::str::FromStr;
 
 use phonenumber::{Mode, country};
 
-use super::{NormalizeError, prepare};
+use super::{NormalizeError, prepare_folded};
 
 /// The region used when the configuration names none.
 pub const DEFAULT_REGION: &str = "US";
@@ -33,8 +33,8 @@ pub fn phone(input: &str, region: &str) -> Result<String, NormalizeError> {
         region: region_id.as_ref().to_string(),
         reason,
     };
-    let s = prepare(input, 64)?;
-    let s = strip_extension(s);
+    let s = prepare_folded(input, 64)?;
+    let s = strip_extension(&s);
     let digits = s.chars().filter(char::is_ascii_digit).count();
     if digits < 7 {
         return Err(err("too few digits"));

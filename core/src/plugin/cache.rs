@@ -167,13 +167,17 @@ fn write_artefact(path: &Path, wasm_sha256: &[u8; 32], payload: &[u8]) -> Result
         source,
     };
     let dir = path.parent().unwrap_or(Path::new("."));
-    // Write to a temporary file and rename, so a reader never sees half an artefact.
+    // Write to a temporary file and rename, so a reader never sees half an artefact. The name
+    // is unique per write (process and counter): two threads loading the same plugin at once
+    // must not write (and rename) the same temporary file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let tmp = dir.join(format!(
-        ".{}.{}.tmp",
+        ".{}.{}.{}.tmp",
         path.file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("artefact"),
-        std::process::id()
+        std::process::id(),
+        WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let mut file = std::fs::File::create(&tmp).map_err(cache_err)?;
     file.write_all(MAGIC).map_err(cache_err)?;

@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 
 use crate::message::{Address, Email};
+use crate::normalize::{self, DateOrder, NormalizeError};
 use crate::plugin::bindings::types;
-use crate::record::{FieldValue, Money, PersonName};
+use crate::record::FieldValue;
+use crate::rules::FieldType;
 
 /// The contract's view of `email`.
 pub(crate) fn message(email: &Email<'_>) -> types::Message {
@@ -111,25 +113,81 @@ pub(crate) fn is_sensitive(name: &str, value: &types::Value) -> bool {
     .any(|p| name.contains(p))
 }
 
-/// The record's value for a contract value.
-pub(crate) fn field_value(value: types::Value) -> FieldValue {
+/// The record's value for a contract value, validated by the normaliser a rule file's field of
+/// the same type uses ([`FieldType::normalize`]: one mapping from type to normaliser for both),
+/// so a plugin cannot record what a rule file would reject (`email = "NOT AN EMAIL"`, a
+/// `javascript:` URL, a `NaN` decimal). The error names what is wrong, never the value.
+///
+/// | contract value | rule-file type |
+/// |---|---|
+/// | `text`, each item of `texts` | `text` (trimmed; blank items of `texts` dropped) |
+/// | `email`, `phone`, `url` | `email`, `phone(region: "US")`, `url` |
+/// | `date`, `datetime` | `date`, `datetime` (month first; datetimes in UTC) |
+/// | `decimal` | `decimal` (finite numbers only) |
+/// | `money` | `money(currency: <its currency>)` on the amount |
+/// | `name` | `person_name` on the full name (the plugin's first and last are kept) |
+/// | `integer`, `boolean` | as given |
+pub(crate) fn field_value(value: types::Value) -> Result<FieldValue, NormalizeError> {
     use types::Value as V;
     match value {
-        V::Text(s) | V::Email(s) | V::Phone(s) | V::Url(s) | V::Date(s) | V::Datetime(s) => {
-            FieldValue::Text(s)
+        V::Text(s) => FieldType::Text.normalize(&s),
+        V::Email(s) => FieldType::Email.normalize(&s),
+        V::Phone(s) => FieldType::Phone {
+            region: normalize::DEFAULT_REGION.to_owned(),
         }
-        V::Integer(i) => FieldValue::Int(i),
-        V::Decimal(d) => FieldValue::Text(d.to_string()),
-        V::Boolean(b) => FieldValue::Bool(b),
-        V::Money(m) => FieldValue::Money(Money {
-            amount: m.amount,
-            currency: m.currency,
+        .normalize(&s),
+        V::Url(s) => FieldType::Url.normalize(&s),
+        V::Date(s) => FieldType::Date {
+            order: DateOrder::default(),
+        }
+        .normalize(&s),
+        V::Datetime(s) => FieldType::Datetime {
+            order: DateOrder::default(),
+        }
+        .normalize(&s),
+        V::Integer(i) => Ok(FieldValue::Int(i)),
+        V::Decimal(d) if d.is_finite() => FieldType::Decimal.normalize(&d.to_string()),
+        V::Decimal(_) => Err(NormalizeError::Decimal {
+            reason: "not a finite number",
         }),
-        V::Name(n) => FieldValue::Name(PersonName {
-            full: n.full,
-            first: n.first,
-            last: n.last,
-        }),
-        V::Texts(items) => FieldValue::List(items.into_iter().map(FieldValue::Text).collect()),
+        V::Boolean(b) => Ok(FieldValue::Bool(b)),
+        V::Money(m) => {
+            let currency = m.currency.trim().to_ascii_uppercase();
+            if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(NormalizeError::Money {
+                    reason: "the currency is not an ISO 4217 code",
+                });
+            }
+            FieldType::Money {
+                currency: Some(currency),
+            }
+            .normalize(&m.amount)
+        }
+        V::Name(n) => {
+            let FieldValue::Name(mut name) = FieldType::PersonName.normalize(&n.full)? else {
+                return Err(NormalizeError::Empty);
+            };
+            let part = |p: Option<String>| {
+                p.map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty() && p.len() <= name.full.len())
+            };
+            if let Some(first) = part(n.first) {
+                name.first = Some(first);
+            }
+            if let Some(last) = part(n.last) {
+                name.last = Some(last);
+            }
+            Ok(FieldValue::Name(name))
+        }
+        V::Texts(items) => {
+            let items: Vec<FieldValue> = items
+                .iter()
+                .filter_map(|item| FieldType::Text.normalize(item).ok())
+                .collect();
+            if items.is_empty() {
+                return Err(NormalizeError::Empty);
+            }
+            Ok(FieldValue::List(items))
+        }
     }
 }

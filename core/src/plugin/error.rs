@@ -77,24 +77,30 @@ pub enum CallFailure {
     Plugin {
         /// `not_applicable`, `invalid_input`, `config` or `internal`.
         kind: &'static str,
-        /// The plugin's message (truncated).
+        /// The plugin's message (redacted: see [`crate::redact`]).
         message: String,
     },
-    /// The call ran past its wall-clock deadline.
+    /// The call ran past its wall-clock deadline (in the plugin's code, or in a host call made
+    /// for it).
     Deadline {
         /// The deadline in milliseconds.
         deadline_ms: u64,
+        /// The host call that was running when the deadline passed, if one was.
+        host_call: Option<&'static str>,
     },
-    /// The plugin tried to grow its memory past the cap.
+    /// The call needed more memory than its cap: the plugin's linear memory together with what
+    /// the host holds for it (the HTML document, host-call arguments and results).
     Memory {
         /// The cap in MiB.
         limit_mib: u64,
+        /// The host call whose allocation did not fit, if the cap was hit in one.
+        host_call: Option<&'static str>,
     },
     /// The plugin overflowed the wasm stack (runaway recursion).
     StackOverflow,
     /// The plugin panicked; the SDK's hook reported the message.
     Panic {
-        /// The panic message (truncated).
+        /// The panic message (redacted: see [`crate::redact`]).
         message: String,
     },
     /// The plugin returned more output than allowed.
@@ -154,16 +160,24 @@ impl fmt::Display for CallFailure {
             CallFailure::Plugin { kind, message } => {
                 write!(f, "the plugin reported {kind}: {message}")
             }
-            CallFailure::Deadline { deadline_ms } => {
+            CallFailure::Deadline {
+                deadline_ms,
+                host_call,
+            } => {
                 write!(
                     f,
-                    "the plugin ran past its {deadline_ms} ms deadline and was stopped"
+                    "the plugin ran past its {deadline_ms} ms deadline{} and was stopped",
+                    during(*host_call)
                 )
             }
-            CallFailure::Memory { limit_mib } => {
+            CallFailure::Memory {
+                limit_mib,
+                host_call,
+            } => {
                 write!(
                     f,
-                    "the plugin tried to use more than its {limit_mib} MiB memory cap and was stopped"
+                    "the plugin tried to use more than its {limit_mib} MiB memory cap{} and was stopped",
+                    during(*host_call)
                 )
             }
             CallFailure::StackOverflow => {
@@ -188,6 +202,13 @@ impl fmt::Display for CallFailure {
             }
         }
     }
+}
+
+/// ` (in host call `name`)`, or nothing.
+fn during(host_call: Option<&'static str>) -> String {
+    host_call
+        .map(|name| format!(" (in host call `{name}`)"))
+        .unwrap_or_default()
 }
 
 /// Cut `s` to at most `max` bytes on a character boundary, marking the cut.

@@ -193,6 +193,7 @@ impl PluginExtractor {
         let failure = outcome.result.as_ref().err().cloned();
         let mut extraction = to_extraction(&plugin, outcome.result, outcome.log_dropped);
         extraction.peak_memory_bytes = Some(outcome.memory_peak);
+        extraction.warnings.extend(outcome.html_trimmed.warnings());
         RunReport {
             plugin: plugin.name.clone(),
             version: plugin.version.clone(),
@@ -218,7 +219,8 @@ pub struct RunReport {
     pub failure: Option<CallFailure>,
     /// Wall-clock time of the call (instantiation included).
     pub elapsed: std::time::Duration,
-    /// Peak linear memory of the instance, in bytes.
+    /// Peak memory of the call, in bytes: the instance's linear memory together with what the
+    /// host held for it (the HTML document, host-call arguments and results).
     pub memory_peak_bytes: u64,
     /// Log lines the plugin wrote (kept ones).
     pub log_lines: u32,
@@ -239,20 +241,34 @@ fn to_extraction(
         }
         Ok(fields) => {
             let mut extraction = Extraction::new();
+            let returned = fields.len();
             for field in fields {
-                if convert::is_sensitive(&field.name, &field.value)
-                    && !extraction.sensitive.contains(&field.name)
-                {
+                let sensitive = convert::is_sensitive(&field.name, &field.value);
+                let value = match convert::field_value(field.value) {
+                    Ok(value) => value,
+                    Err(why) => {
+                        // As a rule file treats a value its type rejects: the field is missing.
+                        extraction.completeness = Completeness::Partial;
+                        extraction.errors.push(Issue::for_field(
+                            "invalid_value",
+                            field.name.clone(),
+                            format!(
+                                "plugin `{}`: field `{}` is not a valid value of its type: {why}",
+                                plugin.name, field.name
+                            ),
+                        ));
+                        continue;
+                    }
+                };
+                if sensitive && !extraction.sensitive.contains(&field.name) {
                     extraction.sensitive.push(field.name.clone());
                 }
                 extraction
                     .provenance
                     .insert(field.name.clone(), format!("plugin {}", plugin.name));
-                extraction
-                    .fields
-                    .insert(field.name, convert::field_value(field.value));
+                extraction.fields.insert(field.name, value);
             }
-            if extraction.fields.is_empty() {
+            if returned == 0 {
                 extraction.completeness = Completeness::Partial;
                 extraction.errors.push(Issue::new(
                     "plugin_no_fields",

@@ -10,11 +10,12 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
+use crate::budget::{Budget, Exceeded};
 use crate::message::Email;
 use crate::plugin::bindings::{CONTRACT_PACKAGE, CONTRACT_VERSION, Plugin, PluginPre, types};
 use crate::plugin::cache::{AotCache, CompileSource, first_line};
 use crate::plugin::error::{CallFailure, PluginError, truncate};
-use crate::plugin::state::{CallInput, CallLimits, HostState, with_email_document};
+use crate::plugin::state::{CallDocument, CallInput, CallLimits, HostState, with_call_document};
 use crate::textops::RegexCache;
 
 /// Settings of the plugin host (the process-wide part; per-route limits are [`CallLimits`]).
@@ -22,7 +23,9 @@ use crate::textops::RegexCache;
 pub struct HostConfig {
     /// Directory for compiled `.cwasm` artefacts; `None` compiles in memory at every load.
     pub cache_dir: Option<PathBuf>,
-    /// Instances that can run at the same time (slots of the pooling allocator).
+    /// Instances that can run at the same time (slots of the pooling allocator). A call
+    /// beyond them waits for a slot to free up (back-pressure); the wait does not count
+    /// against its deadline.
     pub max_instances: u32,
     /// Ceiling for any route's memory cap, in MiB (the pool reserves slots this large).
     pub max_memory_mib: u64,
@@ -85,7 +88,47 @@ pub(crate) struct HostInner {
     linker: Linker<HostState>,
     regex: RegexCache,
     cache: AotCache,
+    slots: InstanceSlots,
     pub(crate) config: HostConfig,
+}
+
+/// The instance slots of the pool as a counting semaphore (as in wasmtime's
+/// `fast_instantiation` example): a call takes a slot before it instantiates and gives it back
+/// when its store is gone, so calls beyond the pool wait instead of failing.
+struct InstanceSlots {
+    free: parking_lot::Mutex<u32>,
+    freed: parking_lot::Condvar,
+}
+
+impl InstanceSlots {
+    fn new(slots: u32) -> Self {
+        InstanceSlots {
+            free: parking_lot::Mutex::new(slots),
+            freed: parking_lot::Condvar::new(),
+        }
+    }
+
+    /// Waits for a free slot and takes it.
+    fn acquire(&self) -> SlotGuard<'_> {
+        let mut free = self.free.lock();
+        while *free == 0 {
+            self.freed.wait(&mut free);
+        }
+        *free -= 1;
+        SlotGuard { slots: self }
+    }
+}
+
+/// A taken slot; dropping it (after the call's store) gives it back.
+struct SlotGuard<'s> {
+    slots: &'s InstanceSlots,
+}
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        *self.slots.free.lock() += 1;
+        self.slots.freed.notify_one();
+    }
 }
 
 impl std::fmt::Debug for PluginHost {
@@ -134,6 +177,7 @@ impl PluginHost {
                 linker,
                 regex: RegexCache::new(),
                 cache,
+                slots: InstanceSlots::new(slots),
                 config,
             }),
         })
@@ -218,12 +262,21 @@ impl PluginHost {
         Ok(loaded)
     }
 
-    fn new_store(&self, plugin: &str, limits: CallLimits, input: CallInput) -> Store<HostState> {
-        let state = HostState::new(plugin, limits, self.inner.regex.clone(), input);
+    /// A fresh store for one call: the call's budget (which started at `budget`'s creation)
+    /// and an epoch deadline for the time it has left.
+    fn new_store(
+        &self,
+        plugin: &str,
+        limits: CallLimits,
+        budget: Budget,
+        input: CallInput,
+    ) -> Store<HostState> {
+        let remaining = budget.remaining_time();
+        let state = HostState::new(plugin, limits, budget, self.inner.regex.clone(), input);
         let mut store = Store::new(&self.inner.engine, state);
-        store.limiter(|s| &mut s.memory);
+        store.limiter(|s| &mut s.limiter);
         let tick = self.inner.config.epoch_tick.as_nanos().max(1);
-        let ticks = limits.deadline.as_nanos().div_ceil(tick).max(1);
+        let ticks = remaining.as_nanos().div_ceil(tick).max(1);
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         store.epoch_deadline_trap();
         store
@@ -235,14 +288,12 @@ impl PluginHost {
             deadline: Duration::from_secs(5),
             ..CallLimits::default()
         };
-        let mut store = self.new_store("(loading)", limits, CallInput::default());
-        let instance =
-            plugin
-                .pre
-                .instantiate(&mut store)
-                .map_err(|e| CallFailure::Instantiate {
-                    message: first_line(&e),
-                })?;
+        let _slot = self.inner.slots.acquire();
+        let mut store = self.new_store("(loading)", limits, limits.budget(), CallInput::default());
+        let instance = plugin
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| instantiate_failure(&e, &store, limits))?;
         instance
             .mailex_extractor_extractor()
             .call_info(&mut store)
@@ -250,6 +301,11 @@ impl PluginHost {
     }
 
     /// Run `extract` on `email` in a fresh store and instance.
+    ///
+    /// The call first waits for an instance slot (back-pressure; the wait counts against
+    /// nothing). Its budget starts when it has the slot: preparing what the plugin imports
+    /// (the ADF document, attachment copies, the HTML for CSS), the plugin's own code and every
+    /// host call it makes all draw from the route's deadline and memory cap.
     pub(crate) fn call_extract(
         &self,
         plugin: &LoadedPlugin,
@@ -257,40 +313,29 @@ impl PluginHost {
         settings: &std::collections::BTreeMap<String, String>,
         limits: CallLimits,
     ) -> CallOutcome {
-        let started = Instant::now();
-        let input = CallInput {
-            adf: if plugin.imports.adf {
-                crate::plugin::host::find_adf(email)
-            } else {
-                None
-            },
-            attachments: if plugin.imports.attachments {
-                email
-                    .attachments()
-                    .into_iter()
-                    .map(|a| a.bytes.to_vec())
-                    .collect()
-            } else {
-                Vec::new()
-            },
-        };
         let message = crate::plugin::convert::message(email);
         let config = crate::plugin::convert::config(settings);
-        let document = if plugin.imports.html {
-            email.html_document()
-        } else {
-            None
+        let _slot = self.inner.slots.acquire();
+        let started = Instant::now();
+        let budget = limits.budget();
+        let prepared = prepare_input(plugin, email, &budget);
+        let (input, document) = match prepared {
+            Ok(prepared) => prepared,
+            Err(spent) => {
+                return CallOutcome {
+                    result: Err(budget_failure(spent, limits, Some("(preparing the call)"))),
+                    log_lines: 0,
+                    log_dropped: 0,
+                    memory_peak: budget.peak_bytes(),
+                    html_trimmed: crate::html::Trimmed::default(),
+                    elapsed: started.elapsed(),
+                };
+            }
         };
 
-        let mut store = self.new_store(&plugin.name, limits, input);
-        let result = with_email_document(document, || match plugin.pre.instantiate(&mut store) {
-            Err(e) => Err(if is_trap(&e) {
-                classify_trap(&e, &store, limits)
-            } else {
-                CallFailure::Instantiate {
-                    message: first_line(&e),
-                }
-            }),
+        let mut store = self.new_store(&plugin.name, limits, budget, input);
+        let result = with_call_document(&document, || match plugin.pre.instantiate(&mut store) {
+            Err(e) => Err(instantiate_failure(&e, &store, limits)),
             Ok(instance) => {
                 match instance
                     .mailex_extractor_extractor()
@@ -312,15 +357,46 @@ impl PluginHost {
                 }
             }
         });
-        let log = &store.data().log;
+        let state = store.data();
         CallOutcome {
             result,
-            log_lines: log.lines,
-            log_dropped: log.dropped,
-            memory_peak: store.data().memory.peak(),
+            log_lines: state.log.lines,
+            log_dropped: state.log.dropped,
+            memory_peak: state.budget().peak_bytes(),
+            html_trimmed: document.was_trimmed(),
             elapsed: started.elapsed(),
         }
     }
+}
+
+/// What the call's store holds of the email, prepared under the call's budget: the ADF document
+/// (if the plugin imports `adf`), attachment copies (`attachments`) and the HTML (`html`), each
+/// charged to the budget.
+fn prepare_input(
+    plugin: &LoadedPlugin,
+    email: &Email<'_>,
+    budget: &Budget,
+) -> Result<(CallInput, CallDocument), Exceeded> {
+    let adf = if plugin.imports.adf {
+        crate::plugin::host::find_adf(email, budget)?
+    } else {
+        None
+    };
+    let mut attachments = Vec::new();
+    if plugin.imports.attachments {
+        for attachment in email.attachments() {
+            budget.retain(attachment.bytes.len() as u64)?;
+            attachments.push(attachment.bytes.to_vec());
+        }
+    }
+    let document = if plugin.imports.html {
+        let document = CallDocument::new(email.html());
+        budget.retain(document.html_len() as u64)?;
+        document
+    } else {
+        CallDocument::default()
+    };
+    Ok((CallInput { adf, attachments }, document))
 }
 
 /// The result of one call, with its accounting.
@@ -328,7 +404,10 @@ pub(crate) struct CallOutcome {
     pub(crate) result: Result<Vec<types::Field>, CallFailure>,
     pub(crate) log_lines: u32,
     pub(crate) log_dropped: u64,
+    /// Peak memory of the call: the plugin's linear memory and what the host held for it.
     pub(crate) memory_peak: u64,
+    /// Whether building the HTML document dropped elements nested too deeply.
+    pub(crate) html_trimmed: crate::html::Trimmed,
     pub(crate) elapsed: Duration,
 }
 
@@ -475,22 +554,50 @@ fn is_trap(e: &wasmtime::Error) -> bool {
     e.downcast_ref::<Trap>().is_some()
 }
 
+/// The failure of a call whose budget was spent, `during` a host call if one was running.
+fn budget_failure(
+    spent: Exceeded,
+    limits: CallLimits,
+    during: Option<&'static str>,
+) -> CallFailure {
+    match spent {
+        Exceeded::Time => CallFailure::Deadline {
+            deadline_ms: u64::try_from(limits.deadline.as_millis()).unwrap_or(u64::MAX),
+            host_call: during,
+        },
+        Exceeded::Memory => CallFailure::Memory {
+            limit_mib: limits.memory_bytes / (1024 * 1024),
+            host_call: during,
+        },
+    }
+}
+
+/// Why instantiation failed: a trap or a spent budget (memory the instance asked for at start),
+/// else wasmtime's own reason.
+fn instantiate_failure(
+    e: &wasmtime::Error,
+    store: &Store<HostState>,
+    limits: CallLimits,
+) -> CallFailure {
+    if is_trap(e) || store.data().budget().exceeded().is_some() {
+        classify_trap(e, store, limits)
+    } else {
+        CallFailure::Instantiate {
+            message: first_line(e),
+        }
+    }
+}
+
 /// Name the cause of a trap from what the store recorded and the trap code.
 fn classify_trap(e: &wasmtime::Error, store: &Store<HostState>, limits: CallLimits) -> CallFailure {
     let state = store.data();
     match e.downcast_ref::<Trap>() {
-        Some(Trap::Interrupt) => {
-            return CallFailure::Deadline {
-                deadline_ms: u64::try_from(limits.deadline.as_millis()).unwrap_or(u64::MAX),
-            };
-        }
+        Some(Trap::Interrupt) => return budget_failure(Exceeded::Time, limits, None),
         Some(Trap::StackOverflow) => return CallFailure::StackOverflow,
         _ => {}
     }
-    if state.memory.hit {
-        return CallFailure::Memory {
-            limit_mib: limits.memory_bytes / (1024 * 1024),
-        };
+    if let Some(spent) = state.budget().exceeded() {
+        return budget_failure(spent, limits, state.spent_in);
     }
     if state.log.flooded {
         return CallFailure::LogFlood {
@@ -509,6 +616,8 @@ fn classify_trap(e: &wasmtime::Error, store: &Store<HostState>, limits: CallLimi
     CallFailure::Trap { message }
 }
 
+/// The plugin's own error, its message redacted ([`crate::redact::redact`]): a plugin may
+/// quote what it read.
 fn plugin_error(error: types::ExtractError) -> CallFailure {
     use types::ExtractError as E;
     let (kind, message) = match error {
@@ -519,7 +628,7 @@ fn plugin_error(error: types::ExtractError) -> CallFailure {
     };
     CallFailure::Plugin {
         kind,
-        message: truncate(&message, 300),
+        message: crate::redact::redact(&truncate(&message, 300)),
     }
 }
 
@@ -555,11 +664,19 @@ mod tests {
     #[test]
     fn call_failures_have_stable_codes() {
         assert_eq!(
-            CallFailure::Deadline { deadline_ms: 100 }.code(),
+            CallFailure::Deadline {
+                deadline_ms: 100,
+                host_call: None
+            }
+            .code(),
             "plugin_deadline"
         );
         assert_eq!(
-            CallFailure::Memory { limit_mib: 64 }.code(),
+            CallFailure::Memory {
+                limit_mib: 64,
+                host_call: Some("css-select")
+            }
+            .code(),
             "plugin_memory"
         );
         let own = CallFailure::Plugin {

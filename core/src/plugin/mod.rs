@@ -11,8 +11,13 @@
 //!   `.cwasm` cache (keyed by the wasm's SHA-256 and the engine's compatibility hash; only
 //!   artefacts mailex wrote are deserialized), pre-instantiates it and calls `info`;
 //! - runs every email in a fresh `Store` with the route's [`CallLimits`] (deadline, memory,
-//!   output, log lines); traps, panics and limits become `failed` extractions that name the
-//!   plugin and the cause ([`CallFailure`]), kept apart from the plugin's own errors;
+//!   output, log lines), after waiting for one of the pool's instance slots; the deadline and
+//!   the memory cap are one [`crate::budget::Budget`] that the plugin's code (epoch
+//!   interruption, the memory limiter) and every host call draw from; traps, panics and limits
+//!   become `failed` extractions that name the plugin and the cause ([`CallFailure`]), kept
+//!   apart from the plugin's own errors; panic messages, error text and log lines are
+//!   redacted ([`crate::redact`]) and returned values validated by the rule types'
+//!   normalisers;
 //! - swaps in a changed plugin file atomically (hot reload).
 //!
 //! Host primitives (regex, CSS, meta, ADF paths, normalisers) call the same functions as
@@ -46,8 +51,10 @@ pub use self::extractor::{PluginExtractor, RunReport};
 pub use self::host_engine::{HostConfig, PluginHost, default_cache_dir};
 pub use self::state::CallLimits;
 
-/// The contract version this host implements (`mailex:extractor@1.0.0`).
-pub const CONTRACT_VERSION: &str = "1.0.0";
+/// The contract version this host implements (`mailex:extractor@1.1.0`). Plugins built for
+/// any 1.x version load: minor versions only add imports, and wasmtime resolves a plugin's
+/// `@1.0.0` imports and exports to the host's `@1.1.0` ones.
+pub const CONTRACT_VERSION: &str = "1.1.0";
 
 /// Load a plugin as a shared [`crate::Extractor`] with the process-wide host: what the
 /// config loader calls for an `extractor = "path/to/plugin.wasm"` route.

@@ -3,12 +3,14 @@
 //! A fresh [`HostState`] (and a fresh `Store`) is made for every email, so nothing a plugin
 //! does to its memory, its globals or the host's view can leak into the next email.
 
+use std::cell::{Cell, OnceCell};
 use std::convert::Infallible;
 use std::time::Duration;
 
 use wasmtime::ResourceLimiter;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use crate::budget::{Budget, Exceeded};
 use crate::textops::RegexCache;
 
 /// Per-call limits, resolved from the route's [`crate::PluginLimits`].
@@ -16,7 +18,8 @@ use crate::textops::RegexCache;
 pub struct CallLimits {
     /// Wall-clock deadline of one call.
     pub deadline: Duration,
-    /// Cap on the plugin's linear memory, in bytes (all memories together).
+    /// Cap on the memory of one call, in bytes: the plugin's linear memories together with
+    /// what the host holds for it (the HTML document, host-call arguments and results).
     pub memory_bytes: u64,
     /// Cap on the size of the returned fields, in bytes.
     pub max_output_bytes: u64,
@@ -41,6 +44,16 @@ impl Default for CallLimits {
         CallLimits::from_config(&crate::PluginLimits::default())
     }
 }
+
+impl CallLimits {
+    /// A fresh budget of this call's deadline and memory, starting now.
+    pub(crate) fn budget(&self) -> Budget {
+        Budget::new(self.deadline, self.memory_bytes)
+    }
+}
+
+/// Work units one host call counts for, besides what its primitive counts.
+const HOST_CALL_UNITS: u64 = 64;
 
 /// Dropped log lines past which a plugin counts as flooding and is stopped.
 pub(crate) const LOG_FLOOD_FACTOR: u64 = 100;
@@ -73,8 +86,8 @@ pub(crate) struct LogBudget {
 pub(crate) struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
-    /// Memory accounting for the `ResourceLimiter`.
-    pub memory: MemoryLimiter,
+    /// The call's budget, which also limits the plugin's linear memory.
+    pub limiter: SandboxLimiter,
     /// The host's shared cache of compiled regexes.
     pub regex: RegexCache,
     /// The email, as far as this plugin needs it.
@@ -85,29 +98,63 @@ pub(crate) struct HostState {
     pub log: LogBudget,
     /// The plugin's name, for log lines.
     pub plugin: String,
-    /// The message the SDK's panic hook reported, if the plugin panicked.
+    /// The message the SDK's panic hook reported (redacted), if the plugin panicked.
     pub panic_message: Option<String>,
+    /// The host call during which the budget was spent, if it was spent in one.
+    pub spent_in: Option<&'static str>,
 }
 
 impl HostState {
-    /// A fresh state for one call.
+    /// A fresh state for one call, with the call's budget.
     pub(crate) fn new(
         plugin: &str,
         limits: CallLimits,
+        budget: Budget,
         regex: RegexCache,
         input: CallInput,
     ) -> Self {
         HostState {
             wasi: sandboxed_wasi(),
             table: ResourceTable::new(),
-            memory: MemoryLimiter::new(limits.memory_bytes),
+            limiter: SandboxLimiter::new(budget),
             regex,
             input,
             limits,
             log: LogBudget::default(),
             plugin: plugin.to_owned(),
             panic_message: None,
+            spent_in: None,
         }
+    }
+
+    /// The call's budget.
+    pub(crate) fn budget(&self) -> &Budget {
+        &self.limiter.budget
+    }
+
+    /// Runs one host call under the call's budget: the call counts as work (so the deadline is
+    /// read at least every few hundred calls; the primitives read it as they work), the arguments
+    /// (`arg_bytes`, already copied out of the guest) and whatever `call` charges are held as
+    /// scratch memory until it returns (its results then move into the guest's memory, which
+    /// the limiter charges as it grows). A spent budget becomes a trap that stops the plugin;
+    /// the record names the host call.
+    pub(crate) fn host_call<R>(
+        &mut self,
+        name: &'static str,
+        arg_bytes: usize,
+        call: impl FnOnce(&mut HostState) -> Result<R, Exceeded>,
+    ) -> wasmtime::Result<R> {
+        let mark = self.budget().scratch_mark();
+        let outcome = self
+            .budget()
+            .charge(arg_bytes as u64)
+            .and_then(|()| self.budget().work(HOST_CALL_UNITS))
+            .and_then(|()| call(self));
+        self.budget().release_scratch(mark);
+        outcome.map_err(|spent| {
+            self.spent_in.get_or_insert(name);
+            wasmtime::Error::msg(format!("{spent} in host call `{name}`"))
+        })
     }
 }
 
@@ -193,47 +240,34 @@ impl rand_core::TryRng for FixedRng {
     }
 }
 
-/// Caps the plugin's linear memories (all together) and tables.
+/// Charges the plugin's linear memories (all together) to the call's budget, and caps tables.
 #[derive(Debug)]
-pub(crate) struct MemoryLimiter {
-    limit: u64,
-    used: u64,
-    /// Set when a growth was refused, so the resulting trap is reported as a memory limit.
-    pub hit: bool,
+pub(crate) struct SandboxLimiter {
+    /// The call's budget.
+    pub budget: Budget,
 }
 
-impl MemoryLimiter {
-    fn new(limit: u64) -> Self {
-        MemoryLimiter {
-            limit,
-            used: 0,
-            hit: false,
-        }
-    }
-
-    /// Linear memory in use (wasm memories never shrink, so this is also the peak).
-    pub(crate) fn peak(&self) -> u64 {
-        self.used
+impl SandboxLimiter {
+    fn new(budget: Budget) -> Self {
+        SandboxLimiter { budget }
     }
 }
 
 /// Most table elements a plugin may have (function tables of Rust components are small).
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
-impl ResourceLimiter for MemoryLimiter {
+impl ResourceLimiter for SandboxLimiter {
     fn memory_growing(
         &mut self,
         current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
+        // A refused growth makes the guest's allocator fail (a trap); the spent budget tells
+        // the record it was the memory cap.
+        // Wasm memories never shrink: growth is retained for the rest of the call.
         let grow = (desired as u64).saturating_sub(current as u64);
-        if self.used.saturating_add(grow) > self.limit {
-            self.hit = true;
-            return Ok(false);
-        }
-        self.used += grow;
-        Ok(true)
+        Ok(self.budget.retain(grow).is_ok())
     }
 
     fn table_growing(
@@ -246,28 +280,84 @@ impl ResourceLimiter for MemoryLimiter {
     }
 }
 
-scoped_tls::scoped_thread_local!(
-    /// The parsed HTML document of the email whose call is running on this thread: the
-    /// email's own cached document ([`crate::Email::html_document`]), shared with every
-    /// other extractor, not a copy. `scraper::Html` is not `Send` and is borrowed from the
-    /// email, so it cannot live in the (`'static`, `Send`) store state; host calls run
-    /// synchronously on the calling thread, inside [`with_email_document`].
-    static DOCUMENT: scraper::Html
-);
+/// The message HTML of the running call, and what the `html` host functions build from it on
+/// first use, under the call's budget: the document for CSS selectors, and the meta tags.
+///
+/// The HTML is a copy (a `Store` must be `'static`); it is charged to the call's budget when the
+/// call starts. `scraper::Html` is not `Send`, so this lives in a thread-local scope around the
+/// call rather than in the store state; host calls run synchronously on the calling thread,
+/// inside [`with_call_document`].
+#[derive(Debug, Default)]
+pub(crate) struct CallDocument {
+    html: Option<String>,
+    document: OnceCell<Option<scraper::Html>>,
+    meta: OnceCell<Vec<(String, String)>>,
+    trimmed: Cell<crate::html::Trimmed>,
+}
 
-/// Run `call` with `document` visible to the `html` host functions of this thread.
-pub(crate) fn with_email_document<R>(
-    document: Option<&scraper::Html>,
-    call: impl FnOnce() -> R,
-) -> R {
-    match document {
-        Some(doc) => DOCUMENT.set(doc, call),
-        None => call(),
+impl CallDocument {
+    /// The call's view of `html` (the email's HTML body).
+    pub(crate) fn new(html: Option<&str>) -> Self {
+        CallDocument {
+            html: html.map(str::to_owned),
+            ..CallDocument::default()
+        }
+    }
+
+    /// Bytes of HTML held.
+    pub(crate) fn html_len(&self) -> usize {
+        self.html.as_ref().map_or(0, String::len)
+    }
+
+    /// The document, built on first use under `budget` (and charged to it); `None` when the
+    /// email has no HTML.
+    pub(crate) fn document(&self, budget: &Budget) -> Result<Option<&scraper::Html>, Exceeded> {
+        if let Some(document) = self.document.get() {
+            return Ok(document.as_ref());
+        }
+        let document = match &self.html {
+            Some(html) => {
+                let (document, trimmed) = crate::html::parse_document_within(html, budget)?;
+                self.trimmed.set(trimmed);
+                Some(document)
+            }
+            None => None,
+        };
+        Ok(self.document.get_or_init(|| document).as_ref())
+    }
+
+    /// The `<meta name content>` pairs of the HTML (as [`crate::Email::meta_tags`] reads them),
+    /// read on first use and charged to `budget`.
+    pub(crate) fn meta_tags(&self, budget: &Budget) -> Result<&[(String, String)], Exceeded> {
+        if let Some(tags) = self.meta.get() {
+            return Ok(tags);
+        }
+        let html = self.html.as_deref().unwrap_or_default();
+        budget.work(html.len() as u64)?;
+        let tags = crate::html::meta_tags_str(html);
+        let bytes: usize = tags.iter().map(|(n, c)| n.len() + c.len() + 48).sum();
+        budget.retain(bytes as u64)?;
+        Ok(self.meta.get_or_init(|| tags))
+    }
+
+    /// Whether building the document dropped elements nested too deeply.
+    pub(crate) fn was_trimmed(&self) -> crate::html::Trimmed {
+        self.trimmed.get()
     }
 }
 
-/// Run `f` on the HTML document of the running call, or `None` when the email has no HTML.
-pub(crate) fn with_document<R>(f: impl FnOnce(&scraper::Html) -> R) -> Option<R> {
+scoped_tls::scoped_thread_local!(
+    /// The [`CallDocument`] of the call running on this thread.
+    static DOCUMENT: CallDocument
+);
+
+/// Run `call` with `document` visible to the `html` host functions of this thread.
+pub(crate) fn with_call_document<R>(document: &CallDocument, call: impl FnOnce() -> R) -> R {
+    DOCUMENT.set(document, call)
+}
+
+/// Run `f` on the [`CallDocument`] of the running call (none outside a call).
+pub(crate) fn with_document<R>(f: impl FnOnce(&CallDocument) -> R) -> Option<R> {
     if DOCUMENT.is_set() {
         Some(DOCUMENT.with(f))
     } else {

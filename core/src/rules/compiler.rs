@@ -3,14 +3,16 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use ::regex::Regex;
 use mailex_grammar::ast::{self, CondOp, Head, LiteralValue, Presence};
 use mailex_grammar::{Diagnostic, Span, codes, suggest};
 
-use super::functions::{self, ArgError, Args, Step, Ty};
+use super::functions::{self, ArgError, Args, ParamKind, Prepared, Step, Ty};
+use super::limits;
 use super::types::FieldType;
-use crate::textops::RegexCache;
+use crate::regex_budget::{BudgetError, RegexBudget};
+use crate::textops::BudgetedRegex;
 
 /// A compiled rule file.
 pub(crate) struct Program {
@@ -31,7 +33,7 @@ pub(crate) struct CAtom {
     pub(crate) subject: CAlt,
     pub(crate) op: CondOp,
     pub(crate) value: String,
-    pub(crate) regex: Option<Regex>,
+    pub(crate) regex: Option<Arc<BudgetedRegex>>,
 }
 
 pub(crate) struct CField {
@@ -57,6 +59,12 @@ pub(crate) enum CHead {
 #[derive(Debug, Clone)]
 pub(crate) struct CTest {
     pub(crate) name: String,
+    /// The input path as written (relative to the rule file's directory).
+    pub(crate) written: String,
+    /// Where the input path is written, for diagnostics.
+    pub(crate) input_span: Span,
+    /// The input path joined to the rule file's directory (not yet confined; see
+    /// [`super::runner::resolve_input`]).
     pub(crate) input: PathBuf,
     pub(crate) expects: Vec<(String, Option<String>)>,
 }
@@ -64,14 +72,22 @@ pub(crate) struct CTest {
 /// Names an `expect` block may use besides fields.
 pub(crate) const SPECIAL_EXPECTATIONS: &[&str] = &["profile", "status"];
 
-/// Compiles a parsed file. `base` is the directory test inputs are relative to.
+/// Compiles a parsed file. With `tests = Some(base)`, the `test` blocks are compiled too and
+/// their inputs resolved against `base`; with `None` they are skipped: extraction never needs
+/// them, and a deployed copy of the rule files has no fixtures.
 pub(crate) fn compile(
     file: &ast::RuleFile,
     source: &str,
-    base: &Path,
+    tests: Option<&Path>,
     diags: &mut Vec<Diagnostic>,
 ) -> Program {
-    let mut c = Compiler { source, diags };
+    let mut c = Compiler {
+        source,
+        diags,
+        regexes: RegexBudget::new(limits::MAX_REGEXES, limits::MAX_REGEX_BYTES),
+        regex_budget_reported: false,
+        suggestions_left: limits::MAX_SUGGESTION_COMPARISONS,
+    };
     let mut profiles = Vec::new();
     let mut seen_profiles: HashMap<&str, Span> = HashMap::new();
     for p in &file.profiles {
@@ -101,6 +117,12 @@ pub(crate) fn compile(
         .iter()
         .flat_map(|p| p.fields.iter().map(|f| f.name.node.as_str()))
         .collect();
+    let Some(base) = tests else {
+        return Program {
+            profiles,
+            tests: Vec::new(),
+        };
+    };
     let mut tests = Vec::new();
     let mut seen_tests: HashMap<&str, Span> = HashMap::new();
     for t in &file.tests {
@@ -125,9 +147,91 @@ pub(crate) fn compile(
 struct Compiler<'a> {
     source: &'a str,
     diags: &'a mut Vec<Diagnostic>,
+    regexes: RegexBudget<Arc<BudgetedRegex>>,
+    /// `E116` is reported once per file, at the first pattern over the budget.
+    regex_budget_reported: bool,
+    suggestions_left: usize,
 }
 
 impl Compiler<'_> {
+    /// [`suggest`] within the file's [`limits::MAX_SUGGESTION_COMPARISONS`].
+    fn suggest_bounded<'c>(
+        &mut self,
+        word: &str,
+        candidates: impl IntoIterator<Item = &'c str>,
+    ) -> Option<&'c str> {
+        let left = &mut self.suggestions_left;
+        let budgeted = candidates
+            .into_iter()
+            .take(*left)
+            .inspect(|_| *left = left.saturating_sub(1));
+        suggest(word, budgeted)
+    }
+
+    /// Compiles a pattern within the file's regex budget; reports `E104` or `E116` at `span`.
+    fn regex(&mut self, pattern: &str, span: Span) -> Option<Arc<BudgetedRegex>> {
+        match self.regexes.compile(pattern) {
+            Ok(re) => Some(re),
+            Err(BudgetError::Invalid(e)) => {
+                let err = functions::regex_error(e, 0);
+                self.diags.push(
+                    Diagnostic::new(err.code, "invalid regular expression")
+                        .primary(span, err.message)
+                        .help(err.help.unwrap_or_default()),
+                );
+                None
+            }
+            Err(e) => {
+                if !self.regex_budget_reported {
+                    self.regex_budget_reported = true;
+                    self.diags.push(
+                        Diagnostic::new(codes::REGEX_BUDGET_EXCEEDED, e.to_string())
+                            .primary(span, "this pattern is over the file's regex budget")
+                            .note(format!(
+                                "a rule file may hold {} distinct patterns, compiling to {} MiB in total; this and later patterns were not compiled",
+                                limits::MAX_REGEXES,
+                                limits::MAX_REGEX_BYTES >> 20
+                            ))
+                            .help("reuse patterns (the same pattern text is compiled once), prefer `after`/`between`/`line` to regexes, and avoid large counted repetitions such as `\\w{500}`"),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    /// Checks a selector's complexity and parses it; reports `E117` or `E106` at `span`.
+    fn selector(&mut self, selector: &str, span: Span) -> Option<scraper::Selector> {
+        if let Err(why) = limits::selector_complexity(selector) {
+            self.diags.push(
+                Diagnostic::new(codes::SELECTOR_TOO_COMPLEX, "CSS selector too complex")
+                    .primary(span, why)
+                    .help(format!(
+                        "a selector may list {} selectors of {} compound parts in total, nested {} deep; select the element more directly, e.g. by its class",
+                        limits::MAX_SELECTOR_LIST,
+                        limits::MAX_SELECTOR_COMPOUNDS,
+                        limits::MAX_SELECTOR_NESTING
+                    )),
+            );
+            return None;
+        }
+        match crate::css::parse_selector(selector) {
+            Ok(sel) => Some(sel),
+            Err(e) => {
+                let reason = match &e {
+                    crate::css::CssError::Syntax { reason, .. } => reason.clone(),
+                    other => other.to_string(),
+                };
+                self.diags.push(
+                    Diagnostic::new(codes::INVALID_SELECTOR, "invalid CSS selector")
+                        .primary(span, reason)
+                        .help("selectors follow CSS level 3, e.g. `td.name`, `table#lead td:nth-child(2)`, `a[href*=\"listing\"]`"),
+                );
+                None
+            }
+        }
+    }
+
     fn text(&self, span: Span) -> String {
         self.source
             .get(span.start..span.end)
@@ -224,19 +328,8 @@ impl Compiler<'_> {
             },
         };
         let regex = if a.op.node == CondOp::Matches {
-            match RegexCache::compile(&value) {
-                Ok(re) => Some(re),
-                Err(e) => {
-                    let err = functions::regex_error(e, 0);
-                    let span = a.value.as_ref().map(|v| v.span).unwrap_or(a.span);
-                    self.diags.push(
-                        Diagnostic::new(err.code, "invalid regular expression")
-                            .primary(span, err.message)
-                            .help(err.help.unwrap_or_default()),
-                    );
-                    return None;
-                }
-            }
+            let span = a.value.as_ref().map(|v| v.span).unwrap_or(a.span);
+            Some(self.regex(&value, span)?)
         } else {
             None
         };
@@ -442,6 +535,7 @@ impl Compiler<'_> {
 
     fn args(&mut self, f: &functions::Function, call: &ast::Call) -> Option<Args> {
         let mut values: Vec<Option<LiteralValue>> = vec![None; f.params.len()];
+        let mut spans: Vec<Option<Span>> = vec![None; f.params.len()];
         let mut ok = true;
         let mut named_seen = false;
         for (i, a) in call.args.iter().enumerate() {
@@ -500,9 +594,11 @@ impl Compiler<'_> {
             let p = &f.params[index];
             let kind_ok = matches!(
                 (&a.value.value, p.kind),
-                (LiteralValue::Str(_), functions::ParamKind::Str)
-                    | (LiteralValue::Int(_), functions::ParamKind::Int)
-                    | (LiteralValue::Bool(_), functions::ParamKind::Bool)
+                (
+                    LiteralValue::Str(_),
+                    ParamKind::Str | ParamKind::Regex | ParamKind::Selector
+                ) | (LiteralValue::Int(_), ParamKind::Int)
+                    | (LiteralValue::Bool(_), ParamKind::Bool)
             );
             if !kind_ok {
                 self.diags.push(
@@ -534,6 +630,7 @@ impl Compiler<'_> {
                 continue;
             }
             values[index] = Some(a.value.value.clone());
+            spans[index] = Some(a.value.span);
         }
         for (i, p) in f.params.iter().enumerate() {
             if p.required && values[i].is_none() && ok {
@@ -548,34 +645,61 @@ impl Compiler<'_> {
                 ok = false;
             }
         }
-        ok.then_some(Args { values })
+        if !ok {
+            return None;
+        }
+        // Regexes and selectors are compiled here, within the file's budgets, so that the
+        // functions' own compile hooks never compile a pattern themselves.
+        let mut prepared: Vec<Option<Prepared>> = Vec::with_capacity(f.params.len());
+        for (i, p) in f.params.iter().enumerate() {
+            let (Some(LiteralValue::Str(text)), Some(span)) = (&values[i], spans[i]) else {
+                prepared.push(None);
+                continue;
+            };
+            prepared.push(match p.kind {
+                ParamKind::Regex => Some(Prepared::Regex(self.regex(text, span)?)),
+                ParamKind::Selector => Some(Prepared::Selector(self.selector(text, span)?)),
+                _ => None,
+            });
+        }
+        Some(Args { values, prepared })
     }
 
     /// A profile is unreachable when an earlier winner matches whenever it does.
+    ///
+    /// Each profile's conditions are interned once (as sorted ids of their normalised text),
+    /// so the pairwise check costs `profiles² × conditions` integer comparisons; both counts
+    /// are capped by the parser ([`limits::MAX_PROFILES`], [`limits::MAX_CONDITIONS`]).
     fn unreachable(&mut self, file: &ast::RuleFile) {
-        let source = self.source;
-        let conds = |p: &ast::Profile| -> BTreeSet<String> {
-            p.conditions
-                .iter()
-                .map(|c| {
-                    source
-                        .get(c.span.start..c.span.end)
-                        .unwrap_or("")
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                })
-                .collect()
+        let mut ids: HashMap<String, usize> = HashMap::new();
+        let sets: Vec<Vec<usize>> = file
+            .profiles
+            .iter()
+            .map(|p| {
+                let mut set: Vec<usize> = p
+                    .conditions
+                    .iter()
+                    .map(|c| {
+                        let next = ids.len();
+                        *ids.entry(self.text(c.span)).or_insert(next)
+                    })
+                    .collect();
+                set.sort_unstable();
+                set.dedup();
+                set
+            })
+            .collect();
+        let is_subset = |a: &[usize], b: &[usize]| {
+            a.len() <= b.len() && a.iter().all(|x| b.binary_search(x).is_ok())
         };
         let prio = |p: &ast::Profile| p.priority.as_ref().map(|p| p.node).unwrap_or(0);
         for (j, b) in file.profiles.iter().enumerate() {
-            let cb = conds(b);
             for (i, a) in file.profiles.iter().enumerate() {
                 if i == j {
                     continue;
                 }
                 let a_wins = prio(a) > prio(b) || (prio(a) == prio(b) && i < j);
-                if a_wins && conds(a).is_subset(&cb) {
+                if a_wins && is_subset(&sets[i], &sets[j]) {
                     let why = if a.conditions.is_empty() {
                         "it has no `match` conditions, so it matches every email".to_owned()
                     } else {
@@ -612,7 +736,8 @@ impl Compiler<'_> {
                 .push(d.help("a test runs exactly one email: `input \"fixtures/lead.eml\"`"));
             ok = false;
         }
-        let input = t.inputs.first().map(|i| base.join(&i.node));
+        let written = t.inputs.first();
+        let input = written.map(|i| base.join(&i.node));
         if let (Some(path), Some(i)) = (&input, t.inputs.first())
             && !path.is_file()
         {
@@ -643,7 +768,7 @@ impl Compiler<'_> {
                     format!("test expects unknown field `{name}`"),
                 )
                 .primary(e.field.span, "no profile declares this field");
-                if let Some(s) = suggest(
+                if let Some(s) = self.suggest_bounded(
                     name,
                     fields
                         .iter()
@@ -661,8 +786,11 @@ impl Compiler<'_> {
         if !ok {
             return None;
         }
+        let written = written?;
         Some(CTest {
             name: t.name.node.clone(),
+            written: written.node.clone(),
+            input_span: written.span,
             input: input?,
             expects,
         })

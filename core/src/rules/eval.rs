@@ -5,12 +5,14 @@ use std::borrow::Cow;
 use mailex_grammar::ast::CondOp;
 use mailex_grammar::codes;
 
-use super::compiler::{CAlt, CAtom, CHead, CProfile, Program};
+use super::compiler::{CAlt, CAtom, CField, CHead, CProfile, Program};
 use super::functions::{Cx, Value};
 use super::value::MAX_FIELD_LEN;
+use crate::budget::{Budget, Exceeded};
 use crate::extractor::{Completeness, Extraction};
 use crate::message::Email;
-use crate::record::Issue;
+use crate::normalize::NormalizeError;
+use crate::record::{FieldValue, Issue};
 use crate::textops::find_ci;
 
 fn issue_code(code: mailex_grammar::Code) -> String {
@@ -22,16 +24,62 @@ fn field_issue(code: mailex_grammar::Code, field: &str, detail: String) -> Issue
     Issue::for_field(issue_code(code), field, format!("{code}: {detail}"))
 }
 
-/// Evaluates one alternative to a value.
+/// Evaluates one alternative to a value. Every intermediate value is charged to the budget
+/// (the caller releases the charge when the alternative is done); a spent budget ends the
+/// alternative with no value, and the caller sees [`crate::budget::Budget::exceeded`].
 fn eval_alt<'c>(alt: &CAlt, cx: &'c Cx<'c>) -> Option<Value<'c>> {
     let mut v = match &alt.head {
         CHead::Literal(s) => Value::Text(Cow::Owned(s.clone())),
         CHead::Call(step) => step.apply(Value::Message(cx.root), cx)?,
     };
+    cx.budget.charge(v.owned_bytes()).ok()?;
     for step in &alt.steps {
         v = step.apply(v, cx)?;
+        cx.budget.charge(v.owned_bytes().max(1)).ok()?;
     }
     Some(v)
+}
+
+/// Normalises the value of one alternative to the field's type (`None` when the value is not a
+/// text); a value longer than [`MAX_FIELD_LEN`] is cut first, with a warning.
+fn normalize_alternative(
+    field: &CField,
+    value: &Value<'_>,
+    out: &mut Extraction,
+) -> Option<Result<FieldValue, NormalizeError>> {
+    let mut raw = value.as_text()?;
+    if raw.len() > MAX_FIELD_LEN {
+        raw = &raw[..crate::budget::floor_char_boundary(raw, MAX_FIELD_LEN)];
+        out.warnings.push(field_issue(
+            codes::VALUE_TRUNCATED,
+            &field.name,
+            format!(
+                "field `{}` was longer than {MAX_FIELD_LEN} bytes and was cut",
+                field.name
+            ),
+        ));
+    }
+    Some(field.ty.normalize(raw))
+}
+
+/// The failed extraction of a run whose budget was spent, naming what was being evaluated.
+fn budget_spent(cx: &Cx<'_>, what: Exceeded, during: &str) -> Extraction {
+    let budget = &cx.budget;
+    let message = match what {
+        Exceeded::Time => format!(
+            "the rule file ran past its {} ms deadline ({}) and was stopped",
+            budget.time_limit().as_millis(),
+            during
+        ),
+        Exceeded::Memory => format!(
+            "the rule file needed more than its {} MiB memory budget ({}) and was stopped",
+            budget.memory_limit() / (1024 * 1024),
+            during
+        ),
+    };
+    let mut out = Extraction::failed(Issue::new(what.code(), message));
+    out.peak_memory_bytes = Some(budget.peak_bytes());
+    out
 }
 
 fn atom_holds<'c>(a: &CAtom, cx: &'c Cx<'c>) -> bool {
@@ -46,7 +94,7 @@ fn holds_inner<'c>(a: &CAtom, cx: &'c Cx<'c>) -> bool {
         return true;
     }
     let needle = a.value.as_str();
-    v.texts().iter().any(|t| match a.op {
+    v.texts(&cx.budget).iter().any(|t| match a.op {
         CondOp::Contains => find_ci(t, needle).is_some(),
         CondOp::Equals => {
             t.trim().eq_ignore_ascii_case(needle.trim())
@@ -63,7 +111,10 @@ fn holds_inner<'c>(a: &CAtom, cx: &'c Cx<'c>) -> bool {
                 && t.is_char_boundary(t.len() - needle.len())
                 && t[t.len() - needle.len()..].eq_ignore_ascii_case(needle)
         }
-        CondOp::Matches => a.regex.as_ref().is_some_and(|re| re.is_match(t)),
+        CondOp::Matches => a
+            .regex
+            .as_ref()
+            .is_some_and(|re| re.is_match(t, &cx.budget).unwrap_or(false)),
         CondOp::Exists => true,
     })
 }
@@ -75,17 +126,37 @@ pub(crate) fn select<'p, 'c>(
     cx: &'c Cx<'c>,
 ) -> Option<&'p CProfile> {
     order.iter().map(|&i| &program.profiles[i]).find(|p| {
-        p.conditions
-            .iter()
-            .all(|any| any.iter().any(|a| atom_holds(a, cx)))
+        p.conditions.iter().all(|any| {
+            any.iter().any(|a| {
+                let mark = cx.budget.scratch_mark();
+                let holds = atom_holds(a, cx);
+                cx.budget.release_scratch(mark);
+                holds
+            })
+        }) && cx.budget.exceeded().is_none()
     })
 }
 
-/// Runs the program on an email.
-pub(crate) fn extract(program: &Program, order: &[usize], email: &Email<'_>) -> Extraction {
-    let cx = Cx::new(email);
+/// Runs the program on an email, within `budget`.
+pub(crate) fn extract(
+    program: &Program,
+    order: &[usize],
+    email: &Email<'_>,
+    budget: Budget,
+) -> Extraction {
+    let cx = Cx::new(email, budget);
+    let mut out = evaluate(program, order, &cx);
+    out.peak_memory_bytes = Some(cx.budget.peak_bytes());
+    out
+}
+
+fn evaluate<'c>(program: &Program, order: &[usize], cx: &'c Cx<'c>) -> Extraction {
     let mut out = Extraction::new();
-    let Some(profile) = select(program, order, &cx) else {
+    let selected = select(program, order, cx);
+    if let Some(what) = cx.budget.exceeded() {
+        return budget_spent(cx, what, "while choosing the profile");
+    }
+    let Some(profile) = selected else {
         out.completeness = Completeness::Failed;
         out.errors.push(Issue::new(
             issue_code(codes::NO_PROFILE_MATCHED),
@@ -100,32 +171,31 @@ pub(crate) fn extract(program: &Program, order: &[usize], email: &Email<'_>) -> 
         let mut rejected: Vec<(usize, String)> = Vec::new();
         let mut found = None;
         for (i, alt) in field.alternatives.iter().enumerate() {
-            let Some(v) = eval_alt(alt, &cx) else {
-                continue;
-            };
-            let Some(raw) = v.as_text() else { continue };
-            let mut raw = raw;
-            if raw.len() > MAX_FIELD_LEN {
-                let mut end = MAX_FIELD_LEN;
-                while !raw.is_char_boundary(end) {
-                    end -= 1;
-                }
-                raw = &raw[..end];
-                out.warnings.push(field_issue(
-                    codes::VALUE_TRUNCATED,
-                    &field.name,
-                    format!(
-                        "field `{}` was longer than {MAX_FIELD_LEN} bytes and was cut",
-                        field.name
+            let mark = cx.budget.scratch_mark();
+            let value = eval_alt(alt, cx);
+            if let Some(what) = cx.budget.exceeded() {
+                return budget_spent(
+                    cx,
+                    what,
+                    &format!(
+                        "while evaluating field `{}`, alternative {}/{n}",
+                        field.name,
+                        i + 1
                     ),
-                ));
+                );
             }
-            match field.ty.normalize(raw) {
-                Ok(value) => {
+            let normalized = value
+                .as_ref()
+                .and_then(|v| normalize_alternative(field, v, &mut out));
+            drop(value);
+            cx.budget.release_scratch(mark);
+            match normalized {
+                Some(Ok(value)) => {
                     found = Some((i, value));
                     break;
                 }
-                Err(e) => rejected.push((i, e.to_string())),
+                Some(Err(e)) => rejected.push((i, e.to_string())),
+                None => {}
             }
         }
         for (i, why) in &rejected {

@@ -125,6 +125,39 @@ fn every_mailex_block_in_the_docs_compiles() {
     assert!(count >= 3, "docs/dsl.md should have ```mailex examples");
 }
 
+/// A golden file whose first line is `# golden: pad-to N` is padded with comment lines to at
+/// least `N` bytes, so the file-size limit has a golden file without a large file in the
+/// repository.
+fn padded(text: &str) -> String {
+    let target = text
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("# golden: pad-to "))
+        .and_then(|n| n.trim().parse::<usize>().ok());
+    let mut out = text.to_owned();
+    if let Some(target) = target {
+        while out.len() < target {
+            out.push_str("# padding to exceed the file-size limit\n");
+        }
+    }
+    out
+}
+
+/// Compares (or with `MAILEX_BLESS`, writes) the `.stderr` file beside a golden `.rules` file.
+fn compare_golden(path: &Path, name: &str, actual: &str, failures: &mut Vec<String>) {
+    let expected_path = path.with_extension("stderr");
+    if bless() {
+        std::fs::write(&expected_path, actual).expect("writable");
+        return;
+    }
+    let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+    if expected != actual {
+        failures.push(format!(
+            "--- {name}\n=== expected\n{expected}\n=== actual\n{actual}"
+        ));
+    }
+}
+
 /// Golden files for the semantic and runtime codes: `diagnostics/*.rules` beside this file.
 #[test]
 fn golden_semantic_and_runtime_diagnostics() {
@@ -138,12 +171,23 @@ fn golden_semantic_and_runtime_diagnostics() {
     let mut failures = Vec::new();
     let mut covered = String::new();
     for path in files {
-        let text = std::fs::read_to_string(&path).expect("readable");
+        let bytes = std::fs::read(&path).expect("readable");
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let (_, diags) = build(&text, &dir);
+        let text = match mailex_grammar::limits::decode(&bytes) {
+            Ok(text) => padded(text),
+            Err(d) => {
+                let lossy = String::from_utf8_lossy(&bytes).into_owned();
+                let actual = render_all(&[d], &SourceFile::new(name.clone(), lossy));
+                covered.push_str(&actual);
+                compare_golden(&path, &name, &actual, &mut failures);
+                continue;
+            }
+        };
+        let (program, mut diags) = build(&text, Some(&dir));
+        diags.extend(runner::check_inputs(&program.tests, &dir, &dir));
         let mut actual = render_all(&diags, &SourceFile::new(name.clone(), text.clone()));
         if !diags.iter().any(|d| d.is_error())
             && let Ok(set) = RuleSet::compile(&name, &text, &dir)
@@ -155,6 +199,9 @@ fn golden_semantic_and_runtime_diagnostics() {
                     o.name,
                     if o.passed() { "ok" } else { "FAILED" }
                 );
+                if let Some(e) = &o.error {
+                    let _ = writeln!(actual, "  error: {e}");
+                }
                 for i in &o.issues {
                     let _ = writeln!(actual, "  {i}");
                 }
@@ -163,17 +210,7 @@ fn golden_semantic_and_runtime_diagnostics() {
         // Diagnostics may name resolved paths; keep golden files independent of the checkout.
         let actual = actual.replace(&dir.display().to_string(), "$DIR");
         covered.push_str(&actual);
-        let expected_path = path.with_extension("stderr");
-        if bless() {
-            std::fs::write(&expected_path, &actual).expect("writable");
-            continue;
-        }
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
-        if expected != actual {
-            failures.push(format!(
-                "--- {name}\n=== expected\n{expected}\n=== actual\n{actual}"
-            ));
-        }
+        compare_golden(&path, &name, &actual, &mut failures);
     }
     assert!(
         failures.is_empty(),
@@ -213,7 +250,9 @@ fn example_rule_files_pass_their_tests() {
         match load_rule_file(&f) {
             Ok(set) => {
                 assert!(set.warnings().is_empty(), "{}", set.rendered_warnings());
-                let r = set.run_tests();
+                // The examples test against the repository's fixtures (`examples/mailex.toml`
+                // sets the same root).
+                let r = set.run_tests_in(&workspace());
                 assert!(!r.outcomes.is_empty(), "{} has no tests", f.display());
                 failed |= r.failed() > 0;
                 report.push_str(&r.render());
@@ -348,4 +387,271 @@ fn functions_do_not_panic_on_odd_input() {
             let _ = eval_expr(odd, e.expr);
         }
     }
+}
+
+#[test]
+fn loading_for_extraction_needs_no_test_fixtures() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let rules = dir.path().join("rules");
+    std::fs::create_dir_all(&rules).expect("mkdir");
+    std::fs::write(
+        rules.join("portal.rules"),
+        "version 1\nprofile \"p\" {\n  field name: text required = meta(\"lead_name\")\n}\n\ntest \"t\" {\n  input \"../../fixtures/missing.eml\"\n  expect {\n    name = \"Jane Private\"\n  }\n}\n",
+    )
+    .expect("write");
+    let path = rules.join("portal.rules");
+    // Authoring checks the test blocks: the fixture is missing.
+    let err = load_rule_file(&path).expect_err("E110 with tests");
+    assert!(err.rendered().contains("error[E110]"), "{}", err.rendered());
+    assert!(check_rule_file(&path).has_errors());
+    // Loading for extraction skips them.
+    let set = load_rule_file_with(&path, TestBlocks::Skip).expect("loads without fixtures");
+    assert!(set.run_tests().outcomes.is_empty());
+
+    // The engine loads a copied config without fixtures, and names the rule file as configured.
+    std::fs::write(
+        dir.path().join("mailex.toml"),
+        "[[route]]\nname = \"portal\"\nsender = \"*@portal.example\"\nrequire_auth = \"none\"\nextractor = \"rules/portal.rules\"\n",
+    )
+    .expect("write");
+    let engine = crate::Engine::load(&dir.path().join("mailex.toml")).expect("engine loads");
+    let raw = b"From: leads@portal.example\r\nContent-Type: text/html\r\n\r\n<html><head><meta name=\"lead_name\" content=\"Test Person\"></head></html>\r\n";
+    let record = engine.process(&crate::Input::new(raw, "m.eml"));
+    assert_eq!(record.status, crate::Status::Extracted, "{record:?}");
+    let extractor = record.extractor.expect("extractor");
+    assert_eq!(extractor.name, "rules/portal.rules");
+}
+
+#[test]
+fn a_load_error_names_codes_and_positions_but_no_source_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.rules");
+    std::fs::write(
+        &path,
+        "version 1\nprofile \"p\" {\n  field a: text = meta(\"x\") ?? \"jane.secret@example.com\" ??\n}\n",
+    )
+    .expect("write");
+    let err = load_rule_file_with(&path, TestBlocks::Skip).expect_err("does not compile");
+    let line = err.to_string();
+    assert!(line.contains(" at 3:"), "{line}");
+    assert!(line.contains("E0"), "{line}");
+    assert!(!line.contains("jane.secret"), "{line}");
+    assert!(
+        err.rendered().contains("jane.secret"),
+        "the full report shows the source"
+    );
+}
+
+/// The grammar and the compiler never panic, and stay bounded, on arbitrary input: random
+/// documents of the language's tokens (valid UTF-8, NUL included), random bytes through the
+/// reader's decoder, a 1 MB single line and deep nesting. Runs `MAILEX_FUZZ_ITERS` documents
+/// per generator when set.
+#[test]
+fn parsing_and_compiling_arbitrary_input_never_panics() {
+    const PIECES: &[&str] = &[
+        "version 1\n",
+        "profile \"p\" ",
+        "profile \"q\" priority 3 ",
+        "test \"t\" ",
+        "{",
+        "}",
+        "{\n",
+        "}\n",
+        "match { ",
+        "subject contains \"x\"",
+        " or ",
+        "not ",
+        " exists",
+        "matches r\"(a|b)+\"",
+        "field a: text = ",
+        "field b: email required = ",
+        "field c: phone(region: \"US\") optional = ",
+        "field d: enum(\"a\", \"b\") = ",
+        "text",
+        "subject",
+        "css(\"td.x > a\")",
+        "css(\"td[\")",
+        ".after(\"Name:\")",
+        ".line",
+        ".regex(r\"(?P<v>\\w+)\")",
+        ".regex(r\"(\")",
+        ".nth(0)",
+        "| trim",
+        " ?? ",
+        "??",
+        "|",
+        ".",
+        "(",
+        ")",
+        ",",
+        ":",
+        "=",
+        "\"",
+        "r\"",
+        "\"\\q\"",
+        "\\",
+        "#",
+        "// c\n",
+        "\n",
+        " ",
+        "\t",
+        "\r\n",
+        "\u{0}",
+        "\u{FFFD}",
+        "é",
+        "99999999999999999999",
+        "-1",
+        "input \"lead.eml\"\n",
+        "input \"/etc/passwd\"\n",
+        "expect { a = \"x\" b = none }",
+        "sensitive a, b, zz\n",
+    ];
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules/diagnostics");
+    for doc in crate::testing::random_documents(0x0005_eed5, PIECES, 120, 600) {
+        let (program, diags) = build(&doc, Some(&dir));
+        let _ = runner::check_inputs(&program.tests, &dir, &dir);
+        let _ = render_all(&diags, &SourceFile::new("fuzz.rules", doc.as_str()));
+    }
+    // Random bytes through the decoder, as `mailex check` reads a file.
+    let bytes: Vec<&str> = (0u8..=255)
+        .map(|b| &*Box::leak(format!("{}", b as char).into_boxed_str()))
+        .collect();
+    let mut rejected = 0;
+    for doc in crate::testing::random_documents(0xb17e5, &bytes, 400, 300) {
+        let raw: Vec<u8> = doc.chars().map(|c| c as u32 as u8).collect();
+        match mailex_grammar::limits::decode(&raw) {
+            Ok(text) => {
+                let (_, diags) = build(text, Some(&dir));
+                let _ = render_all(&diags, &SourceFile::new("fuzz.rules", text));
+            }
+            Err(d) => {
+                assert!(d.code == codes::INVALID_UTF8, "{d:?}");
+                rejected += 1;
+            }
+        }
+    }
+    assert!(
+        rejected > 0,
+        "the byte generator should produce invalid UTF-8"
+    );
+    // One 1 MB line, NUL bytes, and deep nesting: each is rejected with its code.
+    let long_line = format!(
+        "version 1 profile \"p\" {{ field a: text = {} }}",
+        "subject ?? ".repeat(100_000)
+    );
+    let (_, diags) = build(&long_line, Some(&dir));
+    assert!(diags.iter().any(|d| d.code == codes::FILE_TOO_LARGE));
+    let long_line = format!(
+        "version 1 profile \"p\" {{ field a: text = {} subject }}",
+        "subject ?? ".repeat(20_000)
+    );
+    let (_, diags) = build(&long_line, Some(&dir));
+    assert!(diags.iter().any(|d| d.code == codes::TOO_MANY_ITEMS));
+    let rendered = render_all(&diags, &SourceFile::new("long.rules", long_line.as_str()));
+    assert!(rendered.len() < 4096, "{}", rendered.len());
+    let nul = format!("version 1\n{}", "\u{0}".repeat(200_000));
+    let (_, diags) = build(&nul, Some(&dir));
+    assert!(
+        diags.iter().any(|d| d.code == codes::SYNTAX_ERROR),
+        "{diags:?}"
+    );
+    let deep = format!("version 1\nprofile \"p\" {{ x {} }}", "{".repeat(50_000));
+    let (_, diags) = build(&deep, Some(&dir));
+    assert!(
+        diags.iter().any(|d| d.code == codes::NESTING_TOO_DEEP),
+        "{diags:?}"
+    );
+}
+
+#[test]
+fn test_inputs_stay_inside_the_fixtures_root() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let outside = tempfile::tempdir().expect("tempdir");
+    let rules_dir = root.path().join("rules");
+    std::fs::create_dir_all(&rules_dir).expect("mkdir");
+    let lead =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules/diagnostics/lead.eml"))
+            .expect("lead.eml");
+    std::fs::write(rules_dir.join("lead.eml"), &lead).expect("write");
+    std::fs::write(root.path().join("shared.eml"), &lead).expect("write");
+    std::fs::write(outside.path().join("secret.eml"), &lead).expect("write");
+    std::fs::write(rules_dir.join("notes.txt"), "password=hunter2\n").expect("write");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.eml"),
+            rules_dir.join("link.eml"),
+        )
+        .expect("symlink");
+        std::os::unix::fs::symlink(rules_dir.join("lead.eml"), rules_dir.join("inner.eml"))
+            .expect("symlink");
+    }
+    let secret = outside.path().join("secret.eml");
+    let text = format!(
+        r#"version 1
+profile "p" {{ field name: text optional = reply_to.name }}
+test "same directory" {{ input "lead.eml" expect {{ name = "Jane Doe" }} }}
+test "dot-dot inside the root" {{ input "../shared.eml" expect {{ name = "Jane Doe" }} }}
+test "absolute" {{ input "{}" expect {{ name = "Jane Doe" }} }}
+test "dot-dot out of the root" {{ input "../../{}/secret.eml" expect {{ name = "Jane Doe" }} }}
+test "not mail" {{ input "notes.txt" expect {{ name = "hunter2" }} }}
+test "symlink out" {{ input "link.eml" expect {{ name = "Jane Doe" }} }}
+test "symlink in" {{ input "inner.eml" expect {{ name = "Jane Doe" }} }}
+"#,
+        secret.display(),
+        outside
+            .path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    );
+    let path = rules_dir.join("t.rules");
+    std::fs::write(&path, &text).expect("write");
+    let set = load_rule_file(&path).expect("compiles");
+    let outcome = |report: &TestReport, name: &str| {
+        report
+            .outcomes
+            .iter()
+            .find(|o| o.name == name)
+            .map(|o| (o.passed(), o.error.clone().unwrap_or_default()))
+            .unwrap_or_default()
+    };
+    // Root: the repository-like parent directory, chosen by the caller.
+    let report = set.run_tests_in(root.path());
+    assert_eq!(outcome(&report, "same directory"), (true, String::new()));
+    assert_eq!(
+        outcome(&report, "dot-dot inside the root"),
+        (true, String::new())
+    );
+    for name in ["absolute", "dot-dot out of the root"] {
+        let (passed, error) = outcome(&report, name);
+        assert!(!passed && error.starts_with("E118:"), "{name}: {error}");
+    }
+    let (passed, error) = outcome(&report, "not mail");
+    assert!(!passed && error.starts_with("E119:"), "{error}");
+    let rendered = report.render();
+    assert!(!rendered.contains("password"), "{rendered}");
+    #[cfg(unix)]
+    {
+        let (passed, error) = outcome(&report, "symlink out");
+        assert!(!passed && error.starts_with("E118:"), "{error}");
+        assert_eq!(outcome(&report, "symlink in"), (true, String::new()));
+    }
+    // Default root: the rule file's own directory, so `../shared.eml` is outside.
+    let report = set.run_tests();
+    let (passed, error) = outcome(&report, "dot-dot inside the root");
+    assert!(!passed && error.starts_with("E118:"), "{error}");
+    // `mailex check` reports the same, without reading any input.
+    let checked = check_rule_file_in(&path, root.path());
+    assert!(checked.has_errors());
+    assert_eq!(
+        checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == codes::INPUT_OUTSIDE_ROOT)
+            .count(),
+        if cfg!(unix) { 3 } else { 2 },
+        "{}",
+        checked.rendered
+    );
 }

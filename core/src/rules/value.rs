@@ -6,6 +6,7 @@ use std::cell::OnceCell;
 use scraper::ElementRef;
 
 use crate::adf::AdfDocument;
+use crate::budget::Budget;
 use crate::message::{Address, Email};
 
 /// Longest text a single step may produce, in bytes; longer text is cut (on a char boundary).
@@ -107,6 +108,29 @@ impl<'c> Value<'c> {
         }
     }
 
+    /// Heap bytes the value owns (borrowed text costs nothing), for the budget.
+    pub(crate) fn owned_bytes(&self) -> u64 {
+        let cow = |s: &Cow<'_, str>| match s {
+            Cow::Borrowed(_) => 0,
+            Cow::Owned(o) => o.len() as u64,
+        };
+        let item = std::mem::size_of::<Cow<'_, str>>() as u64;
+        match self {
+            Value::Message(_) => 0,
+            Value::Text(t) => cow(t),
+            Value::List(items) => items.iter().map(|s| cow(s) + item).sum(),
+            Value::Nodes(nodes) => (nodes.len() * std::mem::size_of::<ElementRef<'_>>()) as u64,
+            Value::Addresses(list) => list
+                .iter()
+                .map(|a| {
+                    (std::mem::size_of::<Address>()
+                        + a.name.as_ref().map_or(0, String::len)
+                        + a.email.as_ref().map_or(0, String::len)) as u64
+                })
+                .sum(),
+        }
+    }
+
     /// The text of a text value.
     pub(crate) fn as_text(&self) -> Option<&str> {
         match self {
@@ -116,12 +140,18 @@ impl<'c> Value<'c> {
     }
 
     /// Every text a match condition looks at (all items of a list, each address, each node).
-    pub(crate) fn texts(&self) -> Vec<Cow<'_, str>> {
+    /// Element texts are read under `budget` (each at most [`MAX_TEXT_LEN`] bytes); when it is
+    /// spent, the texts read so far are returned.
+    pub(crate) fn texts(&self, budget: &Budget) -> Vec<Cow<'_, str>> {
         match self {
             Value::Message(m) => vec![Cow::Borrowed(m.text())],
             Value::Text(t) => vec![Cow::Borrowed(t.as_ref())],
             Value::List(l) => l.iter().map(|s| Cow::Borrowed(s.as_ref())).collect(),
-            Value::Nodes(n) => n.iter().map(|e| Cow::Owned(crate::css::text(e))).collect(),
+            Value::Nodes(n) => n
+                .iter()
+                .map_while(|e| crate::css::text_within(e, MAX_TEXT_LEN, budget).ok())
+                .map(Cow::Owned)
+                .collect(),
             Value::Addresses(a) => a
                 .iter()
                 .filter_map(|a| a.email.as_deref().map(Cow::Borrowed))
@@ -147,18 +177,21 @@ fn cap(s: Cow<'_, str>) -> Cow<'_, str> {
     }
 }
 
-/// Per-email evaluation state: views computed at most once per email.
+/// Per-email evaluation state: views computed at most once per email, and the run's budget.
 pub(crate) struct Cx<'c> {
     pub(crate) root: &'c Email<'c>,
+    /// What this run may spend; every step draws from it and stops when it is spent.
+    pub(crate) budget: Budget,
     nested: OnceCell<Vec<Email<'c>>>,
     adf: OnceCell<Option<AdfDocument>>,
     html_text: OnceCell<Option<String>>,
 }
 
 impl<'c> Cx<'c> {
-    pub(crate) fn new(root: &'c Email<'c>) -> Self {
+    pub(crate) fn new(root: &'c Email<'c>, budget: Budget) -> Self {
         Cx {
             root,
+            budget,
             nested: OnceCell::new(),
             adf: OnceCell::new(),
             html_text: OnceCell::new(),
@@ -171,24 +204,42 @@ impl<'c> Cx<'c> {
     }
 
     /// The text view of an email's HTML body (the same rendering as [`Email::text`] gives an
-    /// HTML-only email), computed once for the root email. No DOM is built.
+    /// HTML-only email), computed once for the root email. No DOM is built. The rendering is
+    /// linear but runs in one go, so it starts only if it fits the budget
+    /// ([`crate::html::admit_text_view`]).
     pub(crate) fn html_text(&'c self, email: &'c Email<'c>) -> Option<Cow<'c, str>> {
+        let render = |html: &str| -> Option<String> {
+            crate::html::admit_text_view(html, &self.budget).ok()?;
+            let view = crate::html::text_view_str(html);
+            self.budget.retain(view.len() as u64).ok()?;
+            Some(view)
+        };
         if std::ptr::eq(email, self.root) {
-            let cached = self
+            if let Some(cached) = self.html_text.get() {
+                return cached.as_deref().map(Cow::Borrowed);
+            }
+            let view = match self.root.html() {
+                Some(html) => Some(render(html)?),
+                None => None,
+            };
+            return self
                 .html_text
-                .get_or_init(|| self.root.html().map(crate::html::text_view_str));
-            return cached.as_deref().map(Cow::Borrowed);
+                .get_or_init(|| view)
+                .as_deref()
+                .map(Cow::Borrowed);
         }
-        email
-            .html()
-            .map(|html| Cow::Owned(crate::html::text_view_str(html)))
+        email.html().and_then(render).map(Cow::Owned)
     }
 
     /// The ADF document of the root email, found as `builtin:adf` finds it
     /// ([`crate::adf::find_in_email`]: attachments, bodies, HTML, forwarded messages).
     pub(crate) fn adf(&'c self) -> Option<&'c AdfDocument> {
-        self.adf
-            .get_or_init(|| crate::adf::find_in_email(self.root).map(|(doc, _origin)| doc))
-            .as_ref()
+        if let Some(cached) = self.adf.get() {
+            return cached.as_ref();
+        }
+        let found = crate::adf::find_in_email_within(self.root, &self.budget)
+            .ok()?
+            .map(|(doc, _origin)| doc);
+        self.adf.get_or_init(|| found).as_ref()
     }
 }

@@ -64,13 +64,12 @@ async fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let settings = S3Settings {
-        endpoint: std::env::var("MAILEX_S3_ENDPOINT")
-            .ok()
-            .filter(|v| !v.is_empty()),
-        force_path_style: std::env::var("MAILEX_S3_FORCE_PATH_STYLE")
-            .is_ok_and(|v| v == "true" || v == "1"),
-        ..S3Settings::default()
+    let settings = match S3Settings::from_env() {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("mailex-replay: {e}");
+            return ExitCode::from(2);
+        }
     };
     let uses_s3 = matches!(options.input, Location::S3 { .. })
         || matches!(options.records, Some(Location::S3 { .. }));

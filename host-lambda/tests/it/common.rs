@@ -289,6 +289,8 @@ pub struct Faults {
     pub put_503: u32,
     /// Answer this many GETs with 500.
     pub get_500: u32,
+    /// Answer this many GETs with 403 AccessDenied.
+    pub get_403: u32,
     /// Delay the response of this many GETs by `delay`.
     pub get_delay: u32,
     /// Forward this many PUTs, then delay the response by `delay` (the write is applied, the
@@ -375,6 +377,9 @@ fn serve_proxy_connection(
                     } else if f.get_500 > 0 {
                         f.get_500 -= 1;
                         Action::Error(500)
+                    } else if f.get_403 > 0 {
+                        f.get_403 -= 1;
+                        Action::Error(403)
                     } else if f.get_delay > 0 {
                         f.get_delay -= 1;
                         Action::DelayBefore(f.delay)
@@ -399,10 +404,10 @@ fn serve_proxy_connection(
         };
         match action {
             Action::Error(code) => {
-                let (reason, s3code) = if code == 503 {
-                    ("Service Unavailable", "SlowDown")
-                } else {
-                    ("Internal Server Error", "InternalError")
+                let (reason, s3code) = match code {
+                    503 => ("Service Unavailable", "SlowDown"),
+                    403 => ("Forbidden", "AccessDenied"),
+                    _ => ("Internal Server Error", "InternalError"),
                 };
                 let body = format!(
                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{s3code}</Code><Message>injected</Message></Error>"
@@ -498,6 +503,24 @@ impl RuntimeApi {
             .queue
             .push_back((request_id.to_owned(), payload.to_string()));
         cvar.notify_all();
+    }
+
+    /// What the function posted to the init-error endpoint, if anything (waits up to
+    /// `timeout`).
+    pub fn wait_init_error(&self, timeout: Duration) -> Option<String> {
+        let (lock, cvar) = &*self.state;
+        let deadline = std::time::Instant::now() + timeout;
+        let mut state = lock.lock().expect("state");
+        loop {
+            if let Some(e) = &state.init_error {
+                return Some(e.clone());
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return None;
+            }
+            state = cvar.wait_timeout(state, deadline - now).expect("wait").0;
+        }
     }
 
     /// Waits for the answer to `request_id`.
@@ -597,6 +620,182 @@ fn serve_runtime_connection(
         writer.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n")?;
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configs in S3 and the `bootstrap` binary.
+
+/// Stages and pushes the config at `config` to `s3://bucket/prefix` as `mailex config push`
+/// does; returns the version id.
+pub async fn push_config(store: &S3Store, bucket: &str, prefix: &str, config: &Path) -> String {
+    create_bucket(store, bucket).await;
+    let staged = mailex_lambda::config_store::stage(config, None).expect("config stages");
+    mailex_lambda::config_store::push(store, bucket, prefix, &staged)
+        .await
+        .expect("push");
+    staged.version().to_owned()
+}
+
+/// Writes a config folder (`mailex.toml` plus `(path, text)` files) and returns its
+/// `mailex.toml`.
+pub fn config_dir(dir: &Path, toml: &str, files: &[(&str, &str)]) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    for (path, text) in files {
+        let target = dir.join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, text).unwrap();
+    }
+    let config = dir.join("mailex.toml");
+    std::fs::write(&config, toml).unwrap();
+    config
+}
+
+/// Uploads a version under `s3://bucket/prefix` WITHOUT validating it, and points
+/// `current.json` at it (with `previous`): what a broken upload by hand, or a config written
+/// for a newer mailex, looks like to the function.
+pub async fn force_version(
+    store: &S3Store,
+    bucket: &str,
+    prefix: &str,
+    files: &[(&str, &str)],
+    previous: &[&str],
+) -> String {
+    use mailex_lambda::config_store::{Manifest, ManifestFile, Pointer, version_id};
+    use sha2::Digest;
+    let listed: Vec<ManifestFile> = files
+        .iter()
+        .map(|(path, text)| ManifestFile {
+            path: (*path).to_owned(),
+            sha256: hex::encode(sha2::Sha256::digest(text.as_bytes())),
+            bytes: text.len() as u64,
+        })
+        .collect();
+    let version = version_id(&listed);
+    for (path, text) in files {
+        put(
+            store,
+            bucket,
+            &format!("{prefix}versions/{version}/{path}"),
+            text.as_bytes().to_vec(),
+        )
+        .await;
+    }
+    let manifest = Manifest {
+        version: version.clone(),
+        files: listed,
+    };
+    put(
+        store,
+        bucket,
+        &format!("{prefix}versions/{version}/manifest.json"),
+        serde_json::to_vec(&manifest).unwrap(),
+    )
+    .await;
+    let pointer = Pointer {
+        version: version.clone(),
+        previous: previous.iter().map(|v| (*v).to_owned()).collect(),
+        pushed_at: None,
+    };
+    put(
+        store,
+        bucket,
+        &format!("{prefix}current.json"),
+        serde_json::to_vec(&pointer).unwrap(),
+    )
+    .await;
+    version
+}
+
+/// The `bootstrap` binary with a clean Lambda-like environment, talking to `api` and to S3 at
+/// `s3_endpoint`; `extra` adds or overrides variables.
+pub fn bootstrap(
+    api: &RuntimeApi,
+    s3_endpoint: &str,
+    extra: &[(&str, &str)],
+) -> std::process::Child {
+    bootstrap_at(None, api, s3_endpoint, extra)
+}
+
+/// [`bootstrap`] with another binary (e.g. a release build for measurements).
+pub fn bootstrap_at(
+    binary: Option<&str>,
+    api: &RuntimeApi,
+    s3_endpoint: &str,
+    extra: &[(&str, &str)],
+) -> std::process::Child {
+    let binary = binary.unwrap_or(env!("CARGO_BIN_EXE_bootstrap"));
+    let mut command = std::process::Command::new(binary);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "mailex")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/mailex")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("MAILEX_S3_ENDPOINT", s3_endpoint)
+        .env("MAILEX_S3_FORCE_PATH_STYLE", "true")
+        .env(
+            "MAILEX_PLUGIN_CACHE",
+            std::env::temp_dir().join("mailex-test-plugin-cache"),
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (name, value) in extra {
+        command.env(name, value);
+    }
+    command.spawn().expect("bootstrap starts")
+}
+
+/// Stops a `bootstrap` child (if it still runs) and returns its stdout and stderr.
+pub fn finish(mut child: std::process::Child) -> (String, String, Option<i32>) {
+    let _ = child.kill();
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    if let Some(mut out) = child.stdout.take() {
+        let _ = out.read_to_string(&mut stdout);
+    }
+    if let Some(mut err) = child.stderr.take() {
+        let _ = err.read_to_string(&mut stderr);
+    }
+    let code = child.wait().ok().and_then(|s| s.code());
+    (stdout, stderr, code)
+}
+
+/// Waits for the answers to `ids` off the async runtime.
+pub async fn answers(api: RuntimeApi, ids: &[&str]) -> (RuntimeApi, Vec<Option<Answer>>) {
+    let ids: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let answers = ids
+            .iter()
+            .map(|id| api.wait_answer(id, Duration::from_secs(60)))
+            .collect();
+        (api, answers)
+    })
+    .await
+    .expect("join")
+}
+
+/// An S3 `ObjectCreated:Put` event for one object.
+pub fn s3_event(bucket: &str, key: &str) -> serde_json::Value {
+    serde_json::json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+        "eventTime": "2026-11-26T10:00:00Z",
+        "s3": {"bucket": {"name": bucket}, "object": {"key": key}}}]})
+}
+
+/// An SQS batch of one message per event, with message ids `m-0`, `m-1`, ...
+pub fn sqs_batch(events: &[serde_json::Value]) -> serde_json::Value {
+    let records: Vec<serde_json::Value> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| serde_json::json!({"eventSource": "aws:sqs", "messageId": format!("m-{i}"), "body": e.to_string()}))
+        .collect();
+    serde_json::json!({ "Records": records })
 }
 
 /// Asserts that a record was routed to `advertiser` and extracted. While core's built-in

@@ -163,3 +163,94 @@ async fn sqs_batch_with_write_faults_reports_the_message_for_retry() {
     assert_eq!(response, json!({"batchItemFailures": []}));
     assert_eq!(keys(&s.direct, &s.output, "").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_deleted_object_gets_one_failed_record_and_no_retry() {
+    let endpoint = s3_or_skip!();
+    let s = setup(&endpoint).await;
+    let host = proxied_host(&s).await;
+    let input = s.event["Records"][0]["s3"]["bucket"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let gone = s3_event(&input, "mail/deleted-before-processing.eml");
+    let batch = sqs_batch(std::slice::from_ref(&gone));
+    for _ in 0..2 {
+        // The first delivery and a redelivery: no retry is asked for, and one record stays.
+        let response = host
+            .handle(batch.clone(), "req")
+            .await
+            .expect("SQS answers");
+        assert_eq!(response, json!({"batchItemFailures": []}));
+    }
+    assert_eq!(
+        host.handle(gone, "req").await.unwrap(),
+        json!({"processed": 1})
+    );
+    let written = keys(&s.direct, &s.output, "").await;
+    assert_eq!(written.len(), 1, "{written:?}");
+    let record = read_json(&s.direct, &s.output, &written[0]).await;
+    assert_eq!(record["status"], "failed");
+    assert_eq!(record["errors"][0]["code"], "source_missing", "{record}");
+    assert_eq!(
+        record["source"],
+        format!("s3://{input}/mail/deleted-before-processing.eml")
+    );
+    assert_eq!(
+        record["received_at"], "2026-11-26T10:00:00Z",
+        "without an object, the event time dates the record"
+    );
+}
+
+#[tokio::test]
+async fn access_denied_is_permanent_and_recorded() {
+    let endpoint = s3_or_skip!();
+    let s = setup(&endpoint).await;
+    let host = proxied_host(&s).await;
+    s.proxy.set(Faults {
+        get_403: 1,
+        ..Faults::default()
+    });
+    let response = host
+        .handle(sqs_batch(std::slice::from_ref(&s.event)), "req")
+        .await
+        .expect("SQS answers");
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    assert_eq!(
+        s.proxy.get().seen_get,
+        1,
+        "a 403 is not retried by the SDK either"
+    );
+    let written = keys(&s.direct, &s.output, "").await;
+    let record = read_json(&s.direct, &s.output, &written[0]).await;
+    assert_eq!(
+        record["errors"][0]["code"], "source_access_denied",
+        "{record}"
+    );
+    assert!(
+        record["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("AccessDenied (HTTP 403)"),
+        "{record}"
+    );
+}
+
+#[tokio::test]
+async fn undecodable_sqs_messages_get_a_bad_event_record_and_no_retry() {
+    let endpoint = s3_or_skip!();
+    let s = setup(&endpoint).await;
+    let host = proxied_host(&s).await;
+    let batch = json!({"Records": [
+        {"eventSource": "aws:sqs", "messageId": "garbage", "body": "not json"},
+        {"eventSource": "aws:sqs", "messageId": "good", "body": s.event.to_string()}
+    ]});
+    let response = host.handle(batch, "req").await.expect("SQS answers");
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    let written = keys(&s.direct, &s.output, "").await;
+    assert_eq!(written.len(), 2, "{written:?}");
+    let id = mailex_lambda::record_id("sqs:garbage");
+    let record = read_json(&s.direct, &s.output, &format!("records/{id}.json")).await;
+    assert_eq!(record["errors"][0]["code"], "bad_event", "{record}");
+    assert_eq!(record["source"], "sqs:garbage");
+}

@@ -3,8 +3,11 @@
 pub mod common;
 mod config_reload;
 mod decode;
+mod deploy_docs;
 mod end_to_end;
 mod events;
 mod faults;
+mod memory;
 mod perf;
+mod records;
 mod replay;

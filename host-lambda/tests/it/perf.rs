@@ -73,11 +73,12 @@ async fn init_from_an_s3_config_prefix_with_20_routes() {
     let endpoint = s3_or_skip!();
     let s = store(&endpoint).await;
     let config_bucket = unique_bucket("cfg");
-    put(
+    let dir = tempfile::tempdir().unwrap();
+    push_config(
         &s,
         &config_bucket,
-        "config/mailex.toml",
-        twenty_routes().into_bytes(),
+        "config/",
+        &config_dir(dir.path(), &twenty_routes(), &[]),
     )
     .await;
     let started = Instant::now();
@@ -91,7 +92,7 @@ async fn init_from_an_s3_config_prefix_with_20_routes() {
     let host = host(&endpoint, settings).await;
     let init = started.elapsed();
     eprintln!(
-        "PERF init_from_s3_prefix_20_routes_ms={:.1} (list + download + load; load alone {:.1} ms)",
+        "PERF init_from_s3_prefix_20_routes_ms={:.1} (pointer + manifest + download + load; load alone {:.1} ms)",
         init.as_secs_f64() * 1000.0,
         host.engine().current().load_time.as_secs_f64() * 1000.0
     );

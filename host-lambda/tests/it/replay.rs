@@ -1,4 +1,5 @@
-//! Replay over a folder and over an S3 prefix, with a summary per advertiser.
+//! Replay over a folder and over an S3 prefix: what changed per advertiser, unchanged mail
+//! rewritten never, one record per mail always.
 
 use mailex_lambda::replay::{Location, ReplayOptions, replay};
 
@@ -32,17 +33,24 @@ async fn replay_folder_to_folder_reports_changes() {
     assert_eq!(first.inputs, 2);
     assert_eq!(first.per_advertiser["portal"].new, 1);
     assert_eq!(first.per_advertiser["_none"].new, 1);
+    assert_eq!(first.written, 2);
+
+    let again = replay(options("v1.toml"), None)
+        .await
+        .expect("replay v1 again");
+    assert_eq!(again.per_advertiser["portal"].unchanged, 1, "{again}");
+    assert_eq!(again.per_advertiser["_none"].unchanged, 1, "{again}");
+    assert_eq!(again.written, 0, "unchanged records are not rewritten");
 
     let second = replay(options("v2.toml"), None).await.expect("replay v2");
     assert_eq!(second.per_advertiser["portal"].unchanged, 1);
     assert_eq!(second.per_advertiser["unknown-co"].moved_in, 1);
     assert_eq!(second.per_advertiser["_none"].moved_out, 1);
-    assert_eq!(second.removed, 1);
+    assert_eq!(second.written, 1);
     let text = second.to_string();
     assert!(text.contains("unknown-co"), "{text}");
     // Still exactly one record per input.
-    let count = walk_count(&records);
-    assert_eq!(count, 2);
+    assert_eq!(walk_count(&records), 2);
 }
 
 fn walk_count(dir: &std::path::Path) -> usize {
@@ -58,10 +66,9 @@ fn walk_count(dir: &std::path::Path) -> usize {
     n
 }
 
-#[tokio::test]
-async fn replay_s3_prefix_updates_the_lambdas_records() {
-    let endpoint = s3_or_skip!();
-    let s = store(&endpoint).await;
+/// Writes the Lambda's records for `inbound/a` (portal) and `inbound/b` (unknown sender).
+async fn lambda_records(endpoint: &str) -> (mailex_lambda::S3Store, String, String) {
+    let s = store(endpoint).await;
     let (input, output) = (unique_bucket("in"), unique_bucket("out"));
     create_bucket(&s, &output).await;
     put(&s, &input, "inbound/a", mail("portal-lead.eml")).await;
@@ -73,13 +80,65 @@ async fn replay_s3_prefix_updates_the_lambdas_records() {
         b"setup".to_vec(),
     )
     .await;
-    // The Lambda's records first.
-    let host = host(&endpoint, settings(&output, "unused")).await;
+    let host = host(endpoint, settings(&output, "unused")).await;
     for key in ["inbound/a", "inbound/b"] {
-        let event = serde_json::json!({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-            "eventTime": "2026-11-26T10:00:00Z", "s3": {"bucket": {"name": input}, "object": {"key": key}}}]});
-        host.handle(event, "req").await.expect("handled");
+        host.handle(s3_event(&input, key), "req")
+            .await
+            .expect("handled");
     }
+    (s, input, output)
+}
+
+#[tokio::test]
+async fn replay_of_unchanged_mail_rewrites_nothing() {
+    let endpoint = s3_or_skip!();
+    let (s, input, output) = lambda_records(&endpoint).await;
+    let mut before = Vec::new();
+    for key in keys(&s, &output, "records/").await {
+        let bytes = s.get_capped(&output, &key, 1 << 20).await.unwrap().bytes;
+        before.push((key, bytes));
+    }
+    // Replay through a proxy that counts writes, with the function's own config.
+    let proxy = FaultProxy::start(&endpoint);
+    let counted = store(&proxy.endpoint).await;
+    let summary = replay(
+        ReplayOptions {
+            config: data("mailex.toml"),
+            input: Location::parse(&format!("s3://{input}/inbound/")).unwrap(),
+            records: Some(Location::parse(&format!("s3://{output}/records/")).unwrap()),
+            write: true,
+            concurrency: 4,
+            progress: false,
+        },
+        Some(counted),
+    )
+    .await
+    .expect("replay");
+    assert_eq!(summary.inputs, 2, "{summary}");
+    assert_eq!(summary.per_advertiser["portal"].unchanged, 1, "{summary}");
+    assert_eq!(summary.per_advertiser["_none"].unchanged, 1, "{summary}");
+    assert_eq!((summary.written, summary.removed), (0, 0), "{summary}");
+    assert_eq!(proxy.get().seen_put, 0, "no write reached S3");
+    for (key, bytes) in before {
+        let now = s.get_capped(&output, &key, 1 << 20).await.unwrap().bytes;
+        assert_eq!(now, bytes, "{key} changed");
+    }
+}
+
+#[tokio::test]
+async fn replay_after_a_change_keeps_one_record_per_mail_and_removes_old_layout_keys() {
+    let endpoint = s3_or_skip!();
+    let (s, input, output) = lambda_records(&endpoint).await;
+    // A copy left by the earlier partitioned layout, for mail `b`.
+    let id_b = mailex_lambda::object_id(&input, "inbound/b");
+    let current = s
+        .get_capped(&output, &format!("records/{id_b}.json"), 1 << 20)
+        .await
+        .unwrap()
+        .bytes;
+    let legacy = format!("records/status=unmatched/advertiser=_none/dt=2017-09-29/{id_b}.json");
+    put(&s, &output, &legacy, current).await;
+
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("v2.toml"), V2).unwrap();
     let summary = replay(
@@ -101,7 +160,16 @@ async fn replay_s3_prefix_updates_the_lambdas_records() {
         summary.per_advertiser["unknown-co"].moved_in, 1,
         "{summary}"
     );
-    let written = keys(&s, &output, "records/").await;
-    assert_eq!(written.len(), 2, "{written:?}");
-    assert!(written.iter().any(|k| k.contains("advertiser=unknown-co/")));
+    assert_eq!((summary.written, summary.removed), (1, 1), "{summary}");
+    let mut written = keys(&s, &output, "records/").await;
+    written.sort();
+    let id_a = mailex_lambda::object_id(&input, "inbound/a");
+    let mut expected = vec![
+        format!("records/{id_a}.json"),
+        format!("records/{id_b}.json"),
+    ];
+    expected.sort();
+    assert_eq!(written, expected);
+    let moved = read_json(&s, &output, &format!("records/{id_b}.json")).await;
+    assert_eq!(moved["advertiser"], "unknown-co");
 }

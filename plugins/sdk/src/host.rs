@@ -1,12 +1,13 @@
 //! Safe wrappers over the host primitives.
 //!
 //! Each function calls the host's implementation, the same one the rule DSL uses. They
-//! only work inside mailex (a plugin instance); on any other host the component would not
-//! link.
+//! only work inside mailex (a plugin instance): in a native `cargo test` of a plugin, a call
+//! panics (an ordinary panic the test harness reports, naming the host function), and
+//! `mailex test --plugin PLUGIN.wasm DIR` runs the whole plugin on real mail instead.
 
-use crate::bindings::mailex::extractor::{
+use crate::imports::{
     adf as raw_adf, attachments as raw_att, html as raw_html, normalize as raw_norm,
-    regex as raw_re,
+    regex as raw_re, text as raw_text,
 };
 use crate::{ExtractError, Money, PersonName};
 use std::fmt;
@@ -124,6 +125,20 @@ pub fn adf_count(path: &str) -> u32 {
 /// The decoded bytes of attachment `index`.
 pub fn attachment_bytes(index: u32) -> Option<Vec<u8>> {
     raw_att::attachment_bytes(index)
+}
+
+/// `html` (a piece of HTML source) without its tags and comments, character references
+/// decoded, the source's line breaks kept; `<br>` and the end of `p`, `div`, `tr` and `li`
+/// become line breaks. The rule language's `strip_tags` (contract 1.1).
+pub fn strip_tags(html: &str) -> String {
+    raw_text::strip_tags(html)
+}
+
+/// `text` on one line: every whitespace run (no-break spaces included) collapsed into one
+/// space, zero-width characters dropped, trimmed. The rule language's `collapse`
+/// (contract 1.1).
+pub fn collapse_whitespace(text: &str) -> String {
+    raw_text::collapse_whitespace(text)
 }
 
 /// The host normalisers (the same ones the rule DSL uses).

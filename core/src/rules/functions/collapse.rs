@@ -4,7 +4,8 @@ use super::*;
 
 pub(crate) const FUNCTION: Function = Function {
     name: "collapse",
-    summary: "Joins all lines and collapses every whitespace run into one space, trimmed.",
+    summary: "Joins all lines and collapses every whitespace run into one space (zero-width \
+              characters dropped), trimmed.",
     sigs: TEXT_TO_TEXT,
     params: &[],
     examples: &[Example {
@@ -15,7 +16,7 @@ pub(crate) const FUNCTION: Function = Function {
     }],
     compile: |_, _| {
         Ok(Box::new(MapText(Box::new(|s| {
-            Some(s.split_whitespace().collect::<Vec<_>>().join(" "))
+            Some(crate::normalize::collapse_ws(s))
         }))))
     },
 };

@@ -14,7 +14,7 @@ pub(crate) const FUNCTION: Function = Function {
     }],
     params: &[Param {
         name: "selector",
-        kind: ParamKind::Str,
+        kind: ParamKind::Selector,
         required: true,
         doc: "a CSS selector",
     }],
@@ -38,30 +38,26 @@ pub(crate) const FUNCTION: Function = Function {
             result: None,
         },
     ],
-    compile: |_, args| match crate::css::parse_selector(&args.req_str(0)) {
-        Ok(sel) => Ok(Box::new(CssStep(sel))),
-        Err(e) => {
-            let reason = match &e {
-                crate::css::CssError::Syntax { reason, .. } => reason.clone(),
-                other => other.to_string(),
-            };
-            Err(ArgError::new(mailex_grammar::codes::INVALID_SELECTOR, 0, reason)
-                .help("selectors follow CSS level 3, e.g. `td.name`, `table#lead td:nth-child(2)`, `a[href*=\"listing\"]`"))
-        }
-    },
+    compile: |_, args| Ok(Box::new(CssStep(args.selector(0)?.clone()))),
 };
 
 struct CssStep(Selector);
 
 impl Step for CssStep {
-    fn apply<'c>(&self, input: Value<'c>, _cx: &'c Cx<'c>) -> Option<Value<'c>> {
+    fn apply<'c>(&self, input: Value<'c>, cx: &'c Cx<'c>) -> Option<Value<'c>> {
         match input {
             Value::Message(m) => {
-                let doc = m.html_document()?;
-                let nodes: Vec<_> = doc
-                    .select(&self.0)
-                    .take(super::super::value::MAX_LIST_LEN)
-                    .collect();
+                let doc = m.html_document_within(&cx.budget).ok()??;
+                let mark = cx.budget.scratch_mark();
+                let nodes = crate::css::select_within(
+                    doc,
+                    &self.0,
+                    super::super::value::MAX_LIST_LEN,
+                    &cx.budget,
+                )
+                .ok()?;
+                // The evaluator charges the node list it gets back.
+                cx.budget.release_scratch(mark);
                 if nodes.is_empty() {
                     None
                 } else {

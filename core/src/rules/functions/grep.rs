@@ -1,9 +1,9 @@
 //! `grep(pattern)`: the items of a list that match a regular expression.
 
 use super::*;
-use ::regex::Regex;
 
-use crate::textops::RegexCache;
+use crate::textops::BudgetedRegex;
+use std::sync::Arc;
 
 pub(crate) const FUNCTION: Function = Function {
     name: "grep",
@@ -21,7 +21,7 @@ pub(crate) const FUNCTION: Function = Function {
     ],
     params: &[Param {
         name: "pattern",
-        kind: ParamKind::Str,
+        kind: ParamKind::Regex,
         required: true,
         doc: "the regular expression",
     }],
@@ -39,30 +39,34 @@ pub(crate) const FUNCTION: Function = Function {
             result: Some("I'd like a tour."),
         },
     ],
-    compile: |_, args| {
-        let re =
-            RegexCache::compile(&args.req_str(0)).map_err(|e| super::regex::regex_error(e, 0))?;
-        Ok(Box::new(GrepStep(re)))
-    },
+    compile: |_, args| Ok(Box::new(GrepStep(args.regex(0)?.clone()))),
 };
 
-struct GrepStep(Regex);
+struct GrepStep(Arc<BudgetedRegex>);
 
 impl Step for GrepStep {
-    fn apply<'c>(&self, input: Value<'c>, _cx: &'c Cx<'c>) -> Option<Value<'c>> {
+    fn apply<'c>(&self, input: Value<'c>, cx: &'c Cx<'c>) -> Option<Value<'c>> {
+        // A spent budget ends the scan (`map_while`); the evaluator then stops the run.
+        let keep = |s: &str| self.0.is_match(s, &cx.budget).ok();
         match input {
-            Value::List(items) => Value::list(items.into_iter().filter(|s| self.0.is_match(s))),
-            Value::Text(std::borrow::Cow::Borrowed(s)) => Value::list(
-                crate::textops::lines(s)
+            Value::List(items) => Value::list(
+                items
                     .into_iter()
-                    .filter(|l| self.0.is_match(l))
-                    .map(std::borrow::Cow::Borrowed),
+                    .map_while(|s| Some((keep(&s)?, s)))
+                    .filter(|(k, _)| *k)
+                    .map(|(_, s)| s),
+            ),
+            Value::Text(std::borrow::Cow::Borrowed(s)) => Value::list(
+                crate::textops::lines_iter(s)
+                    .map_while(|l| Some((keep(l)?, l)))
+                    .filter(|(k, _)| *k)
+                    .map(|(_, l)| std::borrow::Cow::Borrowed(l)),
             ),
             Value::Text(std::borrow::Cow::Owned(s)) => Value::list(
-                crate::textops::lines(&s)
-                    .into_iter()
-                    .filter(|l| self.0.is_match(l))
-                    .map(|l| std::borrow::Cow::Owned(l.to_owned())),
+                crate::textops::lines_iter(&s)
+                    .map_while(|l| Some((keep(l)?, l)))
+                    .filter(|(k, _)| *k)
+                    .map(|(_, l)| std::borrow::Cow::Owned(l.to_owned())),
             ),
             _ => None,
         }

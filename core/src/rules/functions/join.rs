@@ -2,6 +2,9 @@
 
 use super::*;
 
+use super::super::value::MAX_TEXT_LEN;
+use crate::budget::CappedString;
+
 pub(crate) const FUNCTION: Function = Function {
     name: "join",
     summary: "Joins the items of a list with `sep` (default `\", \"`).",
@@ -24,10 +27,25 @@ pub(crate) const FUNCTION: Function = Function {
 struct JoinStep(String);
 
 impl Step for JoinStep {
-    fn apply<'c>(&self, input: Value<'c>, _cx: &'c Cx<'c>) -> Option<Value<'c>> {
-        match input {
-            Value::List(items) => Value::text(items.join(&self.0)),
-            _ => None,
+    fn apply<'c>(&self, input: Value<'c>, cx: &'c Cx<'c>) -> Option<Value<'c>> {
+        let Value::List(items) = input else {
+            return None;
+        };
+        // Built up to the text cap, charged as it grows (a thousand long items must not make
+        // one huge string first).
+        let mark = cx.budget.scratch_mark();
+        let mut out = CappedString::new(&cx.budget, MAX_TEXT_LEN);
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push_str(&self.0).ok()?;
+            }
+            out.push_str(item).ok()?;
+            if out.is_full() {
+                break;
+            }
         }
+        let text = out.into_string();
+        cx.budget.release_scratch(mark);
+        Value::text(text)
     }
 }

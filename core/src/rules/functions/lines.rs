@@ -34,14 +34,10 @@ struct LinesStep;
 impl Step for LinesStep {
     fn apply<'c>(&self, input: Value<'c>, _cx: &'c Cx<'c>) -> Option<Value<'c>> {
         match input {
-            Value::Text(Cow::Borrowed(s)) => {
-                Value::list(textops::lines(s).into_iter().map(Cow::Borrowed))
+            Value::Text(Cow::Borrowed(s)) => Value::list(textops::lines_iter(s).map(Cow::Borrowed)),
+            Value::Text(Cow::Owned(s)) => {
+                Value::list(textops::lines_iter(&s).map(|l| Cow::Owned(l.to_owned())))
             }
-            Value::Text(Cow::Owned(s)) => Value::list(
-                textops::lines(&s)
-                    .into_iter()
-                    .map(|l| Cow::Owned(l.to_owned())),
-            ),
             _ => None,
         }
     }

@@ -123,13 +123,19 @@ pub enum ParamKind {
     Int,
     /// `true` or `false`.
     Bool,
+    /// A string holding a regular expression: the compiler compiles it within the file's
+    /// regex budget and hands it over as [`Args::regex`].
+    Regex,
+    /// A string holding a CSS selector: the compiler checks its complexity, parses it and
+    /// hands it over as [`Args::selector`].
+    Selector,
 }
 
 impl ParamKind {
     /// The kind's name in messages and the reference.
     pub fn name(self) -> &'static str {
         match self {
-            ParamKind::Str => "string",
+            ParamKind::Str | ParamKind::Regex | ParamKind::Selector => "string",
             ParamKind::Int => "integer",
             ParamKind::Bool => "boolean",
         }
@@ -195,6 +201,17 @@ impl ArgError {
 #[derive(Debug, Default)]
 pub struct Args {
     pub(crate) values: Vec<Option<LiteralValue>>,
+    /// Regular expressions and selectors the compiler prepared, by parameter.
+    pub(crate) prepared: Vec<Option<Prepared>>,
+}
+
+/// An argument the compiler compiled before the function's own compile hook runs.
+#[derive(Debug)]
+pub(crate) enum Prepared {
+    /// A [`ParamKind::Regex`] argument.
+    Regex(std::sync::Arc<crate::textops::BudgetedRegex>),
+    /// A [`ParamKind::Selector`] argument.
+    Selector(scraper::Selector),
 }
 
 impl Args {
@@ -226,6 +243,35 @@ impl Args {
     pub(crate) fn req_str(&self, i: usize) -> String {
         self.str(i).unwrap_or_default().to_owned()
     }
+
+    /// The compiled regular expression of a [`ParamKind::Regex`] parameter.
+    pub(crate) fn regex(
+        &self,
+        i: usize,
+    ) -> Result<&std::sync::Arc<crate::textops::BudgetedRegex>, ArgError> {
+        match self.prepared.get(i) {
+            Some(Some(Prepared::Regex(re))) => Ok(re),
+            _ => Err(not_prepared(i)),
+        }
+    }
+
+    /// The parsed selector of a [`ParamKind::Selector`] parameter.
+    pub(crate) fn selector(&self, i: usize) -> Result<&scraper::Selector, ArgError> {
+        match self.prepared.get(i) {
+            Some(Some(Prepared::Selector(s))) => Ok(s),
+            _ => Err(not_prepared(i)),
+        }
+    }
+}
+
+/// The compiler prepares every regex and selector argument; reaching this is a bug, reported
+/// as a diagnostic rather than a panic.
+fn not_prepared(param: usize) -> ArgError {
+    ArgError::new(
+        mailex_grammar::codes::BAD_ARGUMENTS,
+        param,
+        "internal error: this argument was not compiled",
+    )
 }
 
 /// A compiled call, applied to a value during evaluation.

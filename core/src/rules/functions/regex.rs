@@ -3,10 +3,9 @@
 use super::*;
 use std::sync::Arc;
 
-use ::regex::Regex;
 use mailex_grammar::codes;
 
-use crate::textops::{Group, RegexCache, RegexError, group_index};
+use crate::textops::{BudgetedRegex, Group, RegexError};
 
 pub(crate) const FUNCTION: Function = Function {
     name: "regex",
@@ -18,7 +17,7 @@ pub(crate) const FUNCTION: Function = Function {
     params: &[
         Param {
             name: "pattern",
-            kind: ParamKind::Str,
+            kind: ParamKind::Regex,
             required: true,
             doc: "the regular expression",
         },
@@ -50,10 +49,9 @@ pub(crate) const FUNCTION: Function = Function {
         },
     ],
     compile: |_, args| {
-        let pattern = args.req_str(0);
-        let re = RegexCache::compile(&pattern).map_err(|e| regex_error(e, 0))?;
+        let re = args.regex(0)?.clone();
         let index = match args.str(1) {
-            Some(name) => group_index(&re, Group::Name(name)).map_err(|_| {
+            Some(name) => re.group_index(Group::Name(name)).map_err(|_| {
                 let names: Vec<String> = re
                     .capture_names()
                     .flatten()
@@ -71,12 +69,9 @@ pub(crate) const FUNCTION: Function = Function {
                 )
                 .help(help)
             })?,
-            None => group_index(&re, Group::Auto).unwrap_or(0),
+            None => re.group_index(Group::Auto).unwrap_or(0),
         };
-        Ok(Box::new(RegexStep {
-            re: Arc::new(re),
-            index,
-        }))
+        Ok(Box::new(RegexStep { re, index }))
     },
 };
 
@@ -97,17 +92,17 @@ pub(crate) fn regex_error(e: RegexError, param: usize) -> ArgError {
 }
 
 struct RegexStep {
-    re: Arc<Regex>,
+    re: Arc<BudgetedRegex>,
     index: usize,
 }
 
 impl Step for RegexStep {
-    fn apply<'c>(&self, input: Value<'c>, _cx: &'c Cx<'c>) -> Option<Value<'c>> {
+    fn apply<'c>(&self, input: Value<'c>, cx: &'c Cx<'c>) -> Option<Value<'c>> {
         let Value::Text(t) = input else { return None };
-        let m = self.re.captures(&t)?.get(self.index)?;
+        let span = self.re.capture(&t, self.index, &cx.budget).ok()??;
         match t {
-            std::borrow::Cow::Borrowed(s) => Value::text(&s[m.range()]),
-            std::borrow::Cow::Owned(_) => Value::text(m.as_str().to_owned()),
+            std::borrow::Cow::Borrowed(s) => Value::text(&s[span]),
+            std::borrow::Cow::Owned(s) => Value::text(s[span].to_owned()),
         }
     }
 }

@@ -45,10 +45,20 @@ pub(crate) const FUNCTION: Function = Function {
 struct TextStep;
 
 impl Step for TextStep {
-    fn apply<'c>(&self, input: Value<'c>, _cx: &'c Cx<'c>) -> Option<Value<'c>> {
+    fn apply<'c>(&self, input: Value<'c>, cx: &'c Cx<'c>) -> Option<Value<'c>> {
         match input {
             Value::Message(m) => Value::text(Cow::Borrowed(m.text())),
-            Value::Nodes(n) => Value::text(crate::css::text(n.first()?)),
+            Value::Nodes(n) => {
+                let mark = cx.budget.scratch_mark();
+                let text = crate::css::text_within(
+                    n.first()?,
+                    super::super::value::MAX_TEXT_LEN,
+                    &cx.budget,
+                )
+                .ok()?;
+                cx.budget.release_scratch(mark);
+                Value::text(text)
+            }
             _ => None,
         }
     }

@@ -2,7 +2,19 @@
 // the guide's code block and this file identical (below this comment).
 //
 // Build: scripts/build-plugins.sh   (-> target/plugins/acme_leads.wasm)
-// Run:   see the route in docs/plugins.md, "6. Deploy"; fixture: fixtures/lead-card.eml
+// Run:   mailex extract --config mailex.toml plugins/examples/acme-leads/fixtures/lead-card.eml
+//        from the repository root, with this route in its mailex.toml (docs/plugins.md,
+//        "6. Deploy", has the deployed version):
+//
+// ```toml
+// [[route]]
+// name = "acme"
+// sender = "*@leads.acme.example"
+// # The fixture was not received by your mail server (no Authentication-Results of
+// # a receiver you trust); for real mail keep the default "dmarc" and set up [auth].
+// require_auth = "none"
+// extractor = "target/plugins/acme_leads.wasm"    # relative to mailex.toml
+// ```
 
 use mailex_plugin_sdk::{Config, ExtractError, Fields, Message, Plugin, export, host};
 

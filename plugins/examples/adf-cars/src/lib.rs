@@ -4,7 +4,20 @@
 //! Build:  cd plugins && cargo build --release --target wasm32-wasip2 -p adf-cars
 //!         (or `scripts/build-plugins.sh`, which copies it to `target/plugins/adf_cars.wasm`)
 //! Run:    mailex extract --config mailex.toml plugins/examples/adf-cars/fixtures/trade-in-vehicle.eml
-//!         with a route `extractor = "plugin:target/plugins/adf_cars.wasm"`
+//!         from the repository root, with this route in its mailex.toml:
+//!
+//! ```toml
+//! [[route]]
+//! name = "carmarket"
+//! sender = "*@carmarket.example"
+//! # The fixture was not received by your mail server (no Authentication-Results of
+//! # a receiver you trust); for real mail keep the default "dmarc" and set up [auth].
+//! require_auth = "none"
+//! extractor = "target/plugins/adf_cars.wasm"    # relative to mailex.toml
+//!
+//! [route.settings]
+//! phone_region = "US"
+//! ```
 //!
 //! The host finds and parses the ADF document (an XML attachment or an ADF body, with
 //! the usual real-world faults repaired); the plugin reads it with `host::adf` paths.

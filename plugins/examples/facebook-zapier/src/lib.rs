@@ -5,7 +5,20 @@
 //! Build:  cd plugins && cargo build --release --target wasm32-wasip2 -p facebook-zapier
 //!         (or `scripts/build-plugins.sh`, which copies it to `target/plugins/facebook_zapier.wasm`)
 //! Run:    mailex extract --config mailex.toml tests/fixtures/leads/zapiermail.eml
-//!         with a route `extractor = "plugin:target/plugins/facebook_zapier.wasm"`
+//!         from the repository root, with this route in its mailex.toml:
+//!
+//! ```toml
+//! [[route]]
+//! name = "facebook-leads"
+//! sender = "*@zapiermail.com"
+//! # The fixture was not received by your mail server (no Authentication-Results of
+//! # a receiver you trust); for real mail keep the default "dmarc" and set up [auth].
+//! require_auth = "none"
+//! extractor = "target/plugins/facebook_zapier.wasm"    # relative to mailex.toml
+//!
+//! [route.settings]
+//! phone_region = "US"
+//! ```
 //!
 //! The body is a fixed greeting, then one value per line: first name, last name, then the
 //! email address and the phone number in either order (both layouts occur). The HTML part
@@ -54,7 +67,8 @@ impl Plugin for FacebookZapier {
                 continue;
             }
             if names.len() < 2 && !looks_like_phone {
-                names.push(*line);
+                // A name typed with a double or no-break space reads as one space.
+                names.push(host::collapse_whitespace(line));
             }
         }
 

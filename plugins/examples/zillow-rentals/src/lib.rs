@@ -4,7 +4,20 @@
 //! Build:  cd plugins && cargo build --release --target wasm32-wasip2 -p zillow-rentals
 //!         (or `scripts/build-plugins.sh`, which copies it to `target/plugins/zillow_rentals.wasm`)
 //! Run:    mailex extract --config mailex.toml tests/fixtures/leads/zillow.eml
-//!         with a route `extractor = "plugin:target/plugins/zillow_rentals.wasm"`
+//!         from the repository root, with this route in its mailex.toml:
+//!
+//! ```toml
+//! [[route]]
+//! name = "zillow-rentals"
+//! sender = "*@zillowrentals.com"
+//! # The fixture was not received by your mail server (no Authentication-Results of
+//! # a receiver you trust); for real mail keep the default "dmarc" and set up [auth].
+//! require_auth = "none"
+//! extractor = "target/plugins/zillow_rentals.wasm"    # relative to mailex.toml
+//!
+//! [route.settings]
+//! phone_region = "US"
+//! ```
 //!
 //! The HTML marks the lead with microformat classes (`h-card`, `p-name`, `p-email`,
 //! `p-tel`); the quoted message is the first cell of the card that starts with a quote;
