@@ -7,6 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod fuzz;
+
 use mailex_core::{Engine, Input, Record};
 
 pub mod hostile;

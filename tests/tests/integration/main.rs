@@ -3,6 +3,7 @@
 mod corpus;
 mod docs;
 mod examples;
+mod fuzz_seeds;
 mod hostile;
 mod hostile_rules;
 mod leads;
