@@ -65,10 +65,7 @@ pub fn target(name: &str) -> Option<Target> {
 /// The committed regression inputs of a target (`fuzz/regressions/<name>/`): inputs the fuzzer
 /// once crashed on, kept so the fix stays fixed.
 pub fn regressions(name: &str) -> Vec<PathBuf> {
-    files_below(
-        &workspace_root().join("fuzz/regressions").join(name),
-        &[],
-    )
+    files_below(&workspace_root().join("fuzz/regressions").join(name), &[])
 }
 
 /// The example configuration plus a catch-all rule-file route, so that any sender reaches an
@@ -113,7 +110,10 @@ pub fn auth_results(data: &[u8]) {
             AuthSource::None,
             "verdicts without a trusted Received line"
         );
-        assert!(!block.virus, "a virus verdict without a trusted Received line");
+        assert!(
+            !block.virus,
+            "a virus verdict without a trusted Received line"
+        );
     }
 }
 
@@ -130,7 +130,8 @@ pub fn rules_compiler(data: &[u8]) {
         return;
     };
     // Test inputs resolve against a folder with nothing in it: the fuzzer must not read files.
-    let Ok(rules) = RuleSet::compile("fuzz.rules", text, Path::new("/nonexistent-fuzz-base")) else {
+    let Ok(rules) = RuleSet::compile("fuzz.rules", text, Path::new("/nonexistent-fuzz-base"))
+    else {
         return;
     };
     let settings = BTreeMap::new();
@@ -148,7 +149,11 @@ pub fn rules_compiler(data: &[u8]) {
 /// The tolerant ADF/XML parser, and path lookups on what it returns.
 pub fn adf(data: &[u8]) {
     if let Ok(doc) = mailex_core::adf::AdfDocument::parse_bytes(data) {
-        for path in ["prospect/customer/contact/name", "prospect/vehicle/year", "prospect"] {
+        for path in [
+            "prospect/customer/contact/name",
+            "prospect/vehicle/year",
+            "prospect",
+        ] {
             let _ = doc.values(path);
         }
     }
@@ -174,7 +179,10 @@ fn read_all(paths: Vec<PathBuf>) -> Vec<Vec<u8>> {
 
 fn fixture_mails() -> Vec<PathBuf> {
     let mut paths = files_below(&fixture(""), &[".eml"]);
-    paths.extend(files_below(&workspace_root().join("examples/inbox"), &[".eml"]));
+    paths.extend(files_below(
+        &workspace_root().join("examples/inbox"),
+        &[".eml"],
+    ));
     paths
 }
 
@@ -211,10 +219,10 @@ fn adf_seeds() -> Vec<Vec<u8>> {
     // ADF carried in mails: the part between <?adf / <adf> and </adf>.
     for raw in read_all(files_below(&fixture("adf"), &[".eml"])) {
         let text = String::from_utf8_lossy(&raw);
-        if let (Some(start), Some(end)) = (text.find("<?"), text.rfind("</adf>")) {
-            if start < end {
-                seeds.push(text[start..end + "</adf>".len()].as_bytes().to_vec());
-            }
+        if let (Some(start), Some(end)) = (text.find("<?"), text.rfind("</adf>"))
+            && start < end
+        {
+            seeds.push(text[start..end + "</adf>".len()].as_bytes().to_vec());
         }
     }
     seeds

@@ -299,7 +299,10 @@ async fn sqs_batch_records_permanent_failures_instead_of_retrying_them() {
     let mut codes = Vec::new();
     for key in &written {
         let record = read_json(&store, &output, key).await;
-        let code = record["errors"][0]["code"].as_str().unwrap_or("").to_owned();
+        let code = record["errors"][0]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
         codes.push((record["status"].as_str().unwrap_or("").to_owned(), code));
     }
     codes.sort();

@@ -29,8 +29,8 @@ fn every_target_has_a_cargo_fuzz_binary() {
     let root = mailex_tests::workspace_root().join("fuzz/fuzz_targets");
     for target in TARGETS {
         let path = root.join(format!("{}.rs", target.name));
-        let source = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let source =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(
             source.contains(&format!("fuzz::{}(", target.name))
                 || source.contains(&format!("\"{}\"", target.name)),
