@@ -216,15 +216,26 @@ fn rules_compiler_seeds() -> Vec<Vec<u8>> {
 
 fn adf_seeds() -> Vec<Vec<u8>> {
     let mut seeds = read_all(files_below(&fixture("adf"), &[".xml", ".adf"]));
-    // ADF carried in mails: the part between <?adf / <adf> and </adf>.
+    // ADF carried in mails: the document between `<?xml` or `<adf` and `</adf>`, found in the
+    // raw mail (plain parts) and in its decoded text and HTML (encoded or escaped parts).
     for raw in read_all(files_below(&fixture("adf"), &[".eml"])) {
-        let text = String::from_utf8_lossy(&raw);
-        if let (Some(start), Some(end)) = (text.find("<?"), text.rfind("</adf>"))
-            && start < end
-        {
-            seeds.push(text[start..end + "</adf>".len()].as_bytes().to_vec());
+        let mut texts = vec![String::from_utf8_lossy(&raw).into_owned()];
+        if let Ok(email) = Email::parse(&raw) {
+            texts.push(email.text().to_string());
+            texts.extend(email.html().map(str::to_owned));
+        }
+        for text in texts {
+            let lower = text.to_ascii_lowercase();
+            let start = lower.find("<?xml").or_else(|| lower.find("<adf"));
+            if let (Some(start), Some(end)) = (start, lower.rfind("</adf>"))
+                && start < end
+            {
+                seeds.push(text[start..end + "</adf>".len()].as_bytes().to_vec());
+            }
         }
     }
+    seeds.sort();
+    seeds.dedup();
     seeds
 }
 
