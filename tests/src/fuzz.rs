@@ -230,7 +230,7 @@ fn adf_seeds() -> Vec<Vec<u8>> {
             if let (Some(start), Some(end)) = (start, lower.rfind("</adf>"))
                 && start < end
             {
-                seeds.push(text[start..end + "</adf>".len()].as_bytes().to_vec());
+                seeds.push(text.as_bytes()[start..end + "</adf>".len()].to_vec());
             }
         }
     }
