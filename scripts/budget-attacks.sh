@@ -9,7 +9,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-cargo build --release --locked -p mailex-cli >&2
+cargo build --release --locked -p mailex-cli -p mailex-tests >&2
 [[ -f target/plugins/acme_leads.wasm && -f target/plugins/hostile_host_loop.wasm ]] || bash scripts/build-plugins.sh >&2
 mailex="$root/target/release/mailex"
 work="$(mktemp -d)"
