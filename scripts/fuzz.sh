@@ -29,8 +29,11 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked >&2
 fi
 
-# Seeds from the fixtures (stable toolchain, the project's own binary).
-cargo run --quiet --locked -p mailex-tests --bin fuzz-seeds -- "$root/fuzz/corpus"
+# Seeds from the fixtures (stable toolchain, the project's own binary). Built with the whole
+# workspace's features, as the test suite builds it: `-p mailex-tests` alone would resolve other
+# features and rebuild the engine's dependencies.
+cargo build --quiet --locked --workspace --bins
+"$root/target/debug/fuzz-seeds" "$root/fuzz/corpus"
 
 # Build every target once (release, debug assertions on, no sanitizer: the targets are safe Rust,
 # and the resource limits must measure mailex, not ASan's shadow memory).
