@@ -32,7 +32,7 @@ fi
 # Seeds from the fixtures (stable toolchain, the project's own binary). Built with the whole
 # workspace's features, as the test suite builds it: `-p mailex-tests` alone would resolve other
 # features and rebuild the engine's dependencies.
-cargo build --quiet --locked --workspace --bins
+cargo test --quiet --locked --workspace --no-run
 "$root/target/debug/fuzz-seeds" "$root/fuzz/corpus"
 
 # Build every target once (release, debug assertions on, no sanitizer: the targets are safe Rust,
