@@ -17,7 +17,6 @@
 //! the extractor, not of the sender config (`mailex route` explains routing).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use mailex_core::rules::{FieldDiff, TestOutcome, TestReport};
@@ -241,38 +240,11 @@ fn show(value: &Value) -> String {
 }
 
 /// The report of mail tests: one line per mail, and under a failure each differing field with
-/// its expected and actual value as JSON (`none`: absent), then the extraction's issues.
-/// Values are printed: this is a developer tool run on fixtures.
+/// its expected and actual value as JSON (`none`: absent), then the extraction's issues; the
+/// layout of the rule files' test report. Values are printed: this is a developer tool run on
+/// fixtures.
 pub fn render(report: &TestReport) -> String {
-    let mut out = String::new();
-    for o in &report.outcomes {
-        let verdict = if o.passed() { "ok" } else { "FAILED" };
-        let _ = writeln!(out, "test {} ... {verdict}", o.name);
-        if let Some(e) = &o.error {
-            let _ = writeln!(out, "    error: {e}");
-        }
-        for d in &o.diffs {
-            let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".to_owned());
-            let _ = writeln!(out, "    field `{}`:", d.field);
-            let _ = writeln!(out, "      - expected: {}", show(&d.expected));
-            let _ = writeln!(out, "      + actual:   {}", show(&d.actual));
-        }
-        if !o.passed() {
-            for i in &o.issues {
-                let _ = writeln!(out, "    note: {i}");
-            }
-        }
-    }
-    let failed = report.failed();
-    let _ = writeln!(
-        out,
-        "\n{}: {} passed; {} failed ({})",
-        if failed == 0 { "ok" } else { "FAILED" },
-        report.outcomes.len() - failed,
-        failed,
-        report.file
-    );
-    out
+    report.render_values_with(str::to_owned)
 }
 
 #[cfg(test)]

@@ -280,10 +280,18 @@ impl TestReport {
         self.outcomes.iter().filter(|o| !o.passed()).count()
     }
 
-    /// A human-readable report: one line per test, and a per-field diff under each failure.
-    /// Values are printed: this is a developer tool run on fixtures.
+    /// A human-readable report: one line per test, and a per-field diff under each failure,
+    /// values quoted (`"Jane Doe"`). Values are printed: this is a developer tool run on
+    /// fixtures.
     pub fn render(&self) -> String {
+        self.render_values_with(|value| format!("{value:?}"))
+    }
+
+    /// [`TestReport::render`], with each expected and actual value shown by `show` (`none` for
+    /// an absent one): callers whose values are JSON already show them as they are.
+    pub fn render_values_with(&self, show: impl Fn(&str) -> String) -> String {
         let mut out = String::new();
+        let show = |v: &Option<String>| v.as_deref().map_or_else(|| "none".to_owned(), &show);
         for o in &self.outcomes {
             let _ = writeln!(
                 out,
@@ -295,11 +303,6 @@ impl TestReport {
                 let _ = writeln!(out, "    error: {e}");
             }
             for d in &o.diffs {
-                let show = |v: &Option<String>| {
-                    v.as_ref()
-                        .map(|s| format!("{s:?}"))
-                        .unwrap_or_else(|| "none".to_owned())
-                };
                 let _ = writeln!(out, "    field `{}`:", d.field);
                 let _ = writeln!(out, "      - expected: {}", show(&d.expected));
                 let _ = writeln!(out, "      + actual:   {}", show(&d.actual));
