@@ -64,16 +64,6 @@ pub fn run(
     })
 }
 
-/// The record of a mail over the engine's size cap, with its real size; it was not read.
-pub fn too_large_record(engine: &Engine, source: String, input_bytes: u64) -> Record {
-    Record::too_large(source, input_bytes, max_input_bytes(engine))
-}
-
-/// The record of a mail SES flagged as a virus: `failed`, never parsed.
-pub fn virus_record(source: String, input_bytes: u64) -> Record {
-    mailex_core::virus_record(source, input_bytes)
-}
-
 /// The record of an input whose processing panicked in the host's worker thread.
 pub fn crashed_record(source: String, input_bytes: u64) -> Record {
     Record::failed(

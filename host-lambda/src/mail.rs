@@ -70,7 +70,7 @@ pub(crate) async fn record_of(
             Body::Inline(raw) => raw.len() as u64,
             Body::Object { .. } => size_hint.unwrap_or(0),
         };
-        dated(bridge::virus_record(source, size), event_time)
+        dated(mailex_core::virus_record(source, size), event_time)
     } else {
         let (raw, received_at) = match body {
             Body::Inline(raw) => (raw, event_time),
@@ -79,7 +79,7 @@ pub(crate) async fn record_of(
                 let cap = bridge::max_input_bytes(&loaded.engine);
                 match store.get_capped(&bucket, &key, cap).await {
                     Ok(fetched) if fetched.over_cap => {
-                        let record = bridge::too_large_record(&loaded.engine, source, fetched.size);
+                        let record = loaded.engine.too_large(&source, fetched.size);
                         let mut record = dated(record, fetched.last_modified.or(event_time));
                         record.id = Some(id);
                         return Ok(record);

@@ -462,7 +462,7 @@ fn receipt_verdicts(record: &Record) -> Option<Verdicts> {
 async fn file_record(loaded: &Arc<Loaded>, item: &InputItem) -> Result<Record, HostError> {
     let cap = bridge::max_input_bytes(&loaded.engine);
     if item.size > cap {
-        let mut record = bridge::too_large_record(&loaded.engine, item.source.clone(), item.size);
+        let mut record = loaded.engine.too_large(&item.source, item.size);
         record.id = Some(item.id.clone());
         return Ok(record);
     }
