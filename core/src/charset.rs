@@ -540,6 +540,9 @@ fn header_issues(message: &Message<'_>, prefix: &str, out: &mut Vec<Issue>) {
             let value = raw
                 .get(header.offset_start() as usize..header.offset_end() as usize)
                 .unwrap_or_default();
+            if is_plain_ascii_header(value) {
+                continue;
+            }
             let value_text = String::from_utf8_lossy(value);
             for label in declared_labels(&value_text) {
                 let why = match resolve(label) {
@@ -621,6 +624,16 @@ fn for_each_text(value: &HeaderValue<'_>, f: &mut dyn FnMut(&str)) {
 /// language tags stripped) and of RFC 2231 extended parameters (`name*=label'lang'...`).
 /// Raw bytes that are not UTF-8 do not hide the labels around them (the caller reads the value
 /// lossily).
+/// Whether a raw header value can hold no charset problem: ASCII (so valid UTF-8) without an
+/// escape byte, an encoded word (`=?`) or an RFC 2231 parameter (`*=`). Most header fields
+/// are; the check is a few vectorised scans, so they cost nothing more.
+fn is_plain_ascii_header(value: &[u8]) -> bool {
+    value.is_ascii()
+        && memchr::memchr(0x1b, value).is_none()
+        && memchr::memmem::find(value, b"=?").is_none()
+        && memchr::memmem::find(value, b"*=").is_none()
+}
+
 fn declared_labels(text: &str) -> Vec<&str> {
     let mut labels = Vec::new();
     let mut rest = text;

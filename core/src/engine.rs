@@ -15,6 +15,7 @@ use crate::auth::{AuthFailure, AuthSettings, AuthVerdicts, ReceiverBlock};
 use crate::config::{self, RawRoute, Settings, SourceFile};
 use crate::error::{ConfigError, ConfigProblem};
 use crate::extractor::{Completeness, ExtractContext, Extractor};
+use crate::loader::LoadOptions;
 use crate::message::Email;
 use crate::record::{Issue, Record, Status, Verdict};
 use crate::regex_budget::{BudgetError, RegexBudget};
@@ -68,15 +69,32 @@ pub struct Engine {
 type ExtractorCache = HashMap<String, Arc<dyn Extractor>>;
 
 impl Engine {
-    /// Loads `mailex.toml` and everything it references.
+    /// Loads `mailex.toml` and everything it references, with [`LoadOptions::default`] (plugin
+    /// routes get a host of their own, without a compile cache on disk).
     pub fn load(path: &Path) -> Result<Engine, ConfigError> {
+        Engine::load_with(path, &LoadOptions::default())
+    }
+
+    /// Loads `mailex.toml` and everything it references; plugins are loaded into the host
+    /// `options` give.
+    pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Engine, ConfigError> {
         let text = config::read_config_text(path)?;
-        Engine::from_toml_str(&text, path, &config::base_dir(path))
+        Engine::from_toml_str_with(&text, path, &config::base_dir(path), options)
     }
 
     /// Loads a configuration from its text. `path` names it in errors; relative extractor paths
     /// are resolved against `base_dir`.
     pub fn from_toml_str(text: &str, path: &Path, base_dir: &Path) -> Result<Engine, ConfigError> {
+        Engine::from_toml_str_with(text, path, base_dir, &LoadOptions::default())
+    }
+
+    /// [`Engine::from_toml_str`] with the plugin host `options` give.
+    pub fn from_toml_str_with(
+        text: &str,
+        path: &Path,
+        base_dir: &Path,
+        options: &LoadOptions,
+    ) -> Result<Engine, ConfigError> {
         if text.len() > config::MAX_CONFIG_BYTES {
             return Err(ConfigError::whole_file(
                 path,
@@ -108,7 +126,14 @@ impl Engine {
         let mut routes: Vec<(Route, std::ops::Range<usize>)> = Vec::new();
         let mut names: HashMap<String, usize> = HashMap::new();
         for raw_route in raw.routes.iter().take(config::MAX_ROUTES) {
-            match build_route(raw_route, &source, base_dir, &mut cache, &mut regexes) {
+            match build_route(
+                raw_route,
+                &source,
+                base_dir,
+                &mut cache,
+                &options.plugins,
+                &mut regexes,
+            ) {
                 Ok(route) => {
                     if names.insert(route.name.clone(), routes.len()).is_some() {
                         errors.extend(ConfigError::new(vec![source.problem(
@@ -302,10 +327,10 @@ impl Engine {
             }
         };
         stats.peak_memory_bytes = extraction.peak_memory_bytes;
-        info.profile = extraction.profile.clone();
-        if extraction.version.is_some() {
-            info.version = extraction.version.clone();
+        if let Some(ran) = &extraction.ran {
+            info = ran.clone();
         }
+        info.profile = extraction.profile.clone();
         record.extractor = Some(info);
         record.status = match extraction.completeness {
             Completeness::Complete => Status::Extracted,
@@ -494,6 +519,7 @@ fn build_route(
     source: &SourceFile,
     base_dir: &Path,
     cache: &mut ExtractorCache,
+    plugins: &crate::plugin::LazyPluginHost,
     regexes: &mut RegexBudget<Regex>,
 ) -> Result<Route, ConfigError> {
     let mut problems: Vec<ConfigProblem> = Vec::new();
@@ -579,7 +605,7 @@ fn build_route(
     };
     let extractor = match cache.get(&cache_key) {
         Some(e) => Some(e.clone()),
-        None => match crate::loader::load_extractor(&spec, base_dir, &limits) {
+        None => match crate::loader::load_extractor(&spec, base_dir, &limits, plugins) {
             Ok(e) => {
                 cache.insert(cache_key, e.clone());
                 Some(e)

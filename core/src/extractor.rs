@@ -46,8 +46,10 @@ pub struct Extraction {
     pub warnings: Vec<Issue>,
     /// The rule-file profile that matched, if any.
     pub profile: Option<String>,
-    /// The version the extractor reports for itself at run time (plugins), if any.
-    pub version: Option<String>,
+    /// The extractor that produced this extraction, when it can differ from what
+    /// [`Extractor::info`] said at load: a plugin swapped by a hot reload names its new
+    /// name, version and SHA-256 here, so the record names exactly the artefact that ran.
+    pub ran: Option<crate::record::ExtractorInfo>,
     /// Peak memory the extractor used for this email, where it can tell (plugins: the peak
     /// linear memory of the instance). Reported by `mailex extract --stats`, not recorded.
     pub peak_memory_bytes: Option<u64>,
@@ -64,7 +66,7 @@ impl Extraction {
             errors: Vec::new(),
             warnings: Vec::new(),
             profile: None,
-            version: None,
+            ran: None,
             peak_memory_bytes: None,
         }
     }

@@ -446,16 +446,22 @@ pub const TEXT_VIEW_NS_PER_BYTE: u64 = 10;
 /// worst-case time ([`TEXT_VIEW_NS_PER_BYTE`]) must fit the time left and the view (at most
 /// about as long as the HTML) the memory left; otherwise the budget fails before it starts.
 pub fn admit_text_view(html: &str, budget: &Budget) -> Result<(), Exceeded> {
+    admit_text_view_of(html.len(), budget)
+}
+
+/// [`admit_text_view`] for `bytes` of HTML not at hand yet (the HTML parts of an email whose
+/// text view is rendered on first use).
+pub(crate) fn admit_text_view_of(bytes: usize, budget: &Budget) -> Result<(), Exceeded> {
     budget.check()?;
-    let worst =
-        std::time::Duration::from_nanos((html.len() as u64).saturating_mul(TEXT_VIEW_NS_PER_BYTE));
+    let bytes = bytes as u64;
+    let worst = std::time::Duration::from_nanos(bytes.saturating_mul(TEXT_VIEW_NS_PER_BYTE));
     if worst > budget.remaining_time() {
         return Err(budget.fail(Exceeded::Time));
     }
-    if !budget.fits(html.len() as u64) {
+    if !budget.fits(bytes) {
         return Err(budget.fail(Exceeded::Memory));
     }
-    budget.work(html.len() as u64)
+    budget.work(bytes)
 }
 
 /// Bytes of memory one node of a parsed document takes, about (the node, its links in the tree,

@@ -59,6 +59,7 @@ pub use crate::config::{PluginLimits, RouteLimits, RuleLimits, Settings};
 pub use crate::engine::{Engine, Input, ProcessStats, RouteReport, virus_record};
 pub use crate::error::{ConfigError, ConfigProblem};
 pub use crate::extractor::{Completeness, ExtractContext, Extraction, Extractor};
+pub use crate::loader::LoadOptions;
 pub use crate::message::{
     Address, Attachment, Email, LimitExceeded, MAX_MIME_NESTING, MessageLimits, ParseError,
 };

@@ -14,6 +14,18 @@ use std::sync::Arc;
 
 use crate::config::RouteLimits;
 use crate::extractor::Extractor;
+use crate::plugin::LazyPluginHost;
+
+/// What loading a configuration takes besides its files: where plugins run.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The plugin host `*.wasm` routes load into, created when the first plugin route loads
+    /// (a config without plugins never creates one) and shared by every load given a clone of
+    /// it (the Lambda host swaps configs in one process). The default has no compile cache
+    /// on disk; binaries set one from their environment
+    /// ([`crate::plugin::cache_dir_from_env`]): core reads no environment.
+    pub plugins: LazyPluginHost,
+}
 
 /// Why an extractor did not load.
 #[derive(Debug, Clone)]
@@ -54,10 +66,11 @@ pub fn check_limits(spec: &str, limits: &RouteLimits) -> Vec<String> {
 }
 
 /// Loads the extractor named by `spec`, with the route's limits.
-pub fn load_extractor(
+pub(crate) fn load_extractor(
     spec: &str,
     base_dir: &Path,
     limits: &RouteLimits,
+    plugins: &LazyPluginHost,
 ) -> Result<Arc<dyn Extractor>, LoadFailure> {
     if let Some(name) = spec.strip_prefix("builtin:") {
         return crate::builtin::resolve(name).ok_or_else(|| {
@@ -87,7 +100,9 @@ pub fn load_extractor(
             });
     }
     if spec.ends_with(".wasm") {
-        return crate::plugin::load_extractor(&path, &limits.for_plugin())
+        return plugins
+            .get()
+            .and_then(|host| crate::plugin::load_extractor(host, &path, &limits.for_plugin()))
             .map_err(|e| LoadFailure::message(format!("plugin `{spec}` does not load: {e}")));
     }
     Err(LoadFailure::message(format!(

@@ -286,6 +286,28 @@ impl<'m> Email<'m> {
         })
     }
 
+    /// [`Email::text`] under an extractor's budget: when the view still has to be rendered from
+    /// HTML parts, the rendering starts only if its worst case fits the budget
+    /// ([`crate::html::admit_text_view`]); a view already rendered costs nothing.
+    pub fn text_within(
+        &self,
+        budget: &crate::budget::Budget,
+    ) -> Result<&str, crate::budget::Exceeded> {
+        if self.text.get().is_none() {
+            let message = self.message();
+            let html_bytes: usize = body_parts(message, &message.text_body)
+                .map(|(_, part)| match &part.body {
+                    PartType::Html(html) => html.len(),
+                    _ => 0,
+                })
+                .sum();
+            if html_bytes > 0 {
+                crate::html::admit_text_view_of(html_bytes, budget)?;
+            }
+        }
+        Ok(self.text())
+    }
+
     /// The HTML body (the first `text/html` body part), if the email has one.
     pub fn html(&self) -> Option<&str> {
         self.html

@@ -136,11 +136,6 @@ fn assert_stopped_then(
         report.memory_peak_bytes / (1024 * 1024),
         plugin.limits().memory_bytes / (1024 * 1024),
     );
-    assert!(
-        report.elapsed < deadline * 10,
-        "{what}: returned after {:?}",
-        report.elapsed
-    );
     assert!(report.memory_peak_bytes <= plugin.limits().memory_bytes);
     let next = run(plugin, next, &BTreeMap::new());
     assert!(
@@ -154,8 +149,18 @@ fn assert_stopped_then(
 
 #[test]
 fn the_guide_plugin_on_nested_divs_stops_at_the_route_limits() {
-    let plugin = load("acme_leads", attack_limits());
-    let raw = mail("New lead", "", &nested_divs(4 << 20));
+    // A short text part, so that the HTML is read only by the plugin's `css-select` calls;
+    // a deadline long enough for a debug build on a busy machine, so that the document's
+    // memory (about 64 MiB of nodes) is what stops it, inside the host call.
+    let plugin = load(
+        "acme_leads",
+        PluginLimits {
+            deadline_ms: 10_000,
+            memory_mib: 32,
+            ..PluginLimits::default()
+        },
+    );
+    let raw = mail("New lead", "New lead", &nested_divs(4 << 20));
     let report = run(&plugin, &raw, &BTreeMap::new());
     let failure = report.failure.clone().expect("stopped");
     assert!(
@@ -167,9 +172,47 @@ fn the_guide_plugin_on_nested_divs_stops_at_the_route_limits() {
     assert_stopped_then(
         &plugin,
         &report,
-        &["plugin_memory", "plugin_deadline"],
+        &["plugin_memory"],
         "acme-leads on 4 MB of nested divs",
         &fixture,
+    );
+}
+
+#[test]
+fn converting_the_message_counts_against_the_plugin_limits() {
+    // An HTML-only mail of 12 MB: its text view (which the plugin's message carries) cannot be
+    // rendered within 100 ms in the worst case, so the call is refused before any work.
+    let plugin = load(
+        "acme_leads",
+        PluginLimits {
+            deadline_ms: 100,
+            ..PluginLimits::default()
+        },
+    );
+    let raw = mail("New lead", "", &nested_divs(12 << 20));
+    let report = run(&plugin, &raw, &BTreeMap::new());
+    let failure = report.failure.clone().expect("stopped");
+    assert_eq!(failure.code(), "plugin_deadline", "{failure}");
+    assert!(
+        failure.to_string().contains("(preparing the call)"),
+        "{failure}"
+    );
+
+    // A message that cannot fit the plugin's memory twice (the host's copy and the plugin's)
+    // is refused before it is copied.
+    let plugin = load("acme_leads", memory_limits());
+    let raw = mail("New lead", &long_text(9 << 20), "");
+    let report = run(&plugin, &raw, &BTreeMap::new());
+    let failure = report.failure.clone().expect("stopped");
+    assert_eq!(failure.code(), "plugin_memory", "{failure}");
+    assert!(
+        failure.to_string().contains("(preparing the call)"),
+        "{failure}"
+    );
+    assert!(
+        report.memory_peak_bytes < 1 << 20,
+        "{}",
+        report.memory_peak_bytes
     );
 }
 
@@ -463,10 +506,6 @@ fn assert_rules_stopped(set: &RuleSet, raw: &[u8], codes: &[&str], what: &str) {
         x.errors
     );
     assert!(codes.contains(&code), "{what}: {code}");
-    assert!(
-        elapsed < deadline * 10,
-        "{what}: returned after {elapsed:?}"
-    );
     let fine = mail("New lead", "", "<div class=name>Jane Doe</div>");
     let email = Email::parse(&fine).expect("email");
     let x = set.extract(&email, &ctx);

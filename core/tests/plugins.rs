@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{host, root, wasm};
 use mailex_core::plugin::{CallFailure, HostConfig, PluginError, PluginExtractor, PluginHost};
@@ -185,22 +185,17 @@ fn adf_plugin_drops_a_trade_in_that_is_the_wanted_car() {
 const BEHAVE: &[u8] = b"From: tests@example.com\r\nSubject: behave\r\n\r\nok\r\n";
 const MISBEHAVE: &[u8] = b"From: tests@example.com\r\nSubject: misbehave\r\n\r\nok\r\n";
 
-/// The hostile plugin fails with `code` within `within`, and the next email extracts.
-fn assert_contained(name: &str, code: &str, within: Duration) -> CallFailure {
+/// The hostile plugin fails with `code` (never hangs: those that loop are ended only by a
+/// limit), and the next email extracts.
+fn assert_contained(name: &str, code: &str) -> CallFailure {
     let plugin = load(name);
-    let started = Instant::now();
     let report = run_raw(&plugin, MISBEHAVE);
-    let elapsed = started.elapsed();
     let failure = report
         .failure
         .clone()
         .unwrap_or_else(|| panic!("{name} did not fail"));
     assert_eq!(failure.code(), code, "{name}: {failure}");
     assert!(!failure.is_plugin_error());
-    assert!(
-        elapsed < within,
-        "{name} took {elapsed:?}, limit {within:?}"
-    );
     assert_eq!(report.extraction.completeness, Completeness::Failed);
     let message = &report.extraction.errors[0].message;
     assert!(
@@ -223,54 +218,34 @@ fn assert_contained(name: &str, code: &str, within: Duration) -> CallFailure {
 
 #[test]
 fn hostile_infinite_loop_hits_the_deadline() {
-    let failure = assert_contained(
-        "hostile_infinite_loop",
-        "plugin_deadline",
-        Duration::from_secs(2),
-    );
+    let failure = assert_contained("hostile_infinite_loop", "plugin_deadline");
     assert!(failure.to_string().contains("100 ms"), "{failure}");
 }
 
 #[test]
 fn hostile_memory_bomb_hits_the_memory_cap() {
-    let failure = assert_contained(
-        "hostile_memory_bomb",
-        "plugin_memory",
-        Duration::from_secs(2),
-    );
+    let failure = assert_contained("hostile_memory_bomb", "plugin_memory");
     assert!(failure.to_string().contains("64 MiB"), "{failure}");
 }
 
 #[test]
 fn hostile_deep_recursion_overflows_the_stack() {
-    assert_contained(
-        "hostile_deep_recursion",
-        "plugin_stack_overflow",
-        Duration::from_secs(2),
-    );
+    assert_contained("hostile_deep_recursion", "plugin_stack_overflow");
 }
 
 #[test]
 fn hostile_huge_output_hits_the_output_cap() {
-    assert_contained(
-        "hostile_huge_output",
-        "plugin_output_limit",
-        Duration::from_secs(2),
-    );
+    assert_contained("hostile_huge_output", "plugin_output_limit");
 }
 
 #[test]
 fn hostile_log_flood_is_stopped() {
-    assert_contained(
-        "hostile_log_flood",
-        "plugin_log_flood",
-        Duration::from_secs(2),
-    );
+    assert_contained("hostile_log_flood", "plugin_log_flood");
 }
 
 #[test]
 fn hostile_panic_reports_its_message() {
-    let failure = assert_contained("hostile_panic", "plugin_panic", Duration::from_secs(2));
+    let failure = assert_contained("hostile_panic", "plugin_panic");
     assert!(
         failure.to_string().contains("deliberate panic"),
         "{failure}"
@@ -307,10 +282,12 @@ fn routes_can_tighten_the_limits() {
     let plugin = host()
         .load(&wasm("hostile_infinite_loop"), &limits)
         .expect("loads");
-    let started = Instant::now();
+    // The plugin loops forever: only the route's 20 ms deadline (not the default one) ends it,
+    // and the failure says so.
     let report = run_raw(&plugin, MISBEHAVE);
-    assert_eq!(report.failure.map(|f| f.code()), Some("plugin_deadline"));
-    assert!(started.elapsed() < Duration::from_millis(1500));
+    let failure = report.failure.expect("stopped");
+    assert_eq!(failure.code(), "plugin_deadline");
+    assert!(failure.to_string().contains("20 ms"), "{failure}");
 }
 
 #[test]
@@ -378,6 +355,21 @@ fn a_changed_plugin_file_is_swapped_in() {
         "the next call runs the new file"
     );
     assert!(report.failure.is_none(), "{:?}", report.failure);
+    // The extraction names the artefact that ran (what the record carries), not the one
+    // loaded first.
+    let ran = report.extraction.ran.expect("a plugin names what ran");
+    assert_eq!(ran.name, "zillow-rentals");
+    assert_eq!(ran.hash.as_deref(), Some(plugin.sha256().as_str()));
+    let new_file = std::fs::read(wasm("zillow_rentals")).expect("wasm");
+    assert_eq!(ran.hash, Some(hex_sha256(&new_file)));
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[test]

@@ -7,15 +7,33 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use mailex_core::{AuthVerdicts, ConfigError, Engine, Input, Issue, Record, auth};
+use mailex_core::plugin::{self, HostConfig, LazyPluginHost};
+use mailex_core::{AuthVerdicts, ConfigError, Engine, Input, Issue, LoadOptions, Record, auth};
 
 use crate::error::HostError;
 use crate::event::Verdicts;
 
 /// Loads an engine from a `mailex.toml` as the function does: rule files are compiled without
-/// their `test` blocks, so fixtures need not exist.
+/// their `test` blocks, so fixtures need not exist; plugins load into the process's one
+/// plugin host, so a config swap reuses its compiled code and instance pool.
 pub fn load_engine(config: &Path) -> Result<Engine, ConfigError> {
-    Engine::load(config)
+    let options = LoadOptions {
+        plugins: process_plugin_host().clone(),
+    };
+    Engine::load_with(config, &options)
+}
+
+/// The function's plugin host, created when the first config with a plugin route loads,
+/// with the compile cache its environment names (`MAILEX_PLUGIN_CACHE`;
+/// `/tmp/mailex-plugin-cache` in the template).
+fn process_plugin_host() -> &'static LazyPluginHost {
+    static HOST: std::sync::OnceLock<LazyPluginHost> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        LazyPluginHost::new(HostConfig {
+            cache_dir: plugin::cache_dir_from_env(|name| std::env::var_os(name)),
+            ..HostConfig::default()
+        })
+    })
 }
 
 /// A config error for logs and Runtime API answers: every located problem (`file:line:col`, the

@@ -28,6 +28,25 @@ pub enum Expect {
     Warning(&'static str),
     /// This status, whatever the issues.
     Status(&'static str),
+    /// Any of these: an attack that trips several caps shows the one that fires first, which
+    /// can depend on its size and the build (a 40 MB address list passes the header-bytes cap
+    /// before the address count; a rule-file route's memory budget, or in a debug build its
+    /// deadline, can stop a document before its element cap trims it). Each is a refusal
+    /// with a clear code.
+    OneOf(&'static [Expect]),
+}
+
+impl Expect {
+    /// Whether a record with `status`, error codes `errors` and warning codes `warnings`
+    /// shows this expectation.
+    pub fn shown_by(&self, status: &str, errors: &[&str], warnings: &[&str]) -> bool {
+        match *self {
+            Expect::Failed(code) => status == "failed" && errors.contains(&code),
+            Expect::Warning(code) => status != "failed" && warnings.contains(&code),
+            Expect::Status(expected) => status == expected,
+            Expect::OneOf(options) => options.iter().any(|e| e.shown_by(status, errors, warnings)),
+        }
+    }
 }
 
 /// One hostile email.
@@ -89,14 +108,20 @@ pub fn attacks() -> Vec<Attack> {
             description: "a To list of millions of addresses",
             build: many_addresses,
             test_size: 200_000,
-            expect: Expect::Failed("too_many_addresses"),
+            expect: Expect::OneOf(&[
+                Expect::Failed("too_many_addresses"),
+                Expect::Failed("headers_too_large"),
+            ]),
         },
         Attack {
             name: "many-reply-to",
             description: "a folded Reply-To list of millions of named addresses",
             build: many_reply_to,
             test_size: 200_000,
-            expect: Expect::Failed("too_many_addresses"),
+            expect: Expect::OneOf(&[
+                Expect::Failed("too_many_addresses"),
+                Expect::Failed("headers_too_large"),
+            ]),
         },
         Attack {
             name: "long-subject",
@@ -166,7 +191,11 @@ pub fn attacks() -> Vec<Attack> {
             description: "millions of tiny HTML elements, selected with CSS",
             build: html_many_elements,
             test_size: 3_000_000,
-            expect: Expect::Warning("html_elements_trimmed"),
+            expect: Expect::OneOf(&[
+                Expect::Warning("html_elements_trimmed"),
+                Expect::Failed("budget_memory"),
+                Expect::Failed("budget_time"),
+            ]),
         },
         Attack {
             name: "html-deep",

@@ -36,7 +36,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             vec![OsString::from("check"), OsString::from(location)],
         );
     }
-    let engine = match mailex_core::Engine::load(&args.config) {
+    let engine = match mailex_core::Engine::load_with(&args.config, &super::load_options()) {
         Ok(engine) => engine,
         Err(e) => {
             eprintln!("{e}");

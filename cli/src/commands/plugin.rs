@@ -164,7 +164,7 @@ pub fn run_build(dir: Option<&Path>, cache_dir: Option<&Path>) -> anyhow::Result
     let config = HostConfig {
         cache_dir: cache_dir
             .map(Path::to_owned)
-            .or_else(mailex_core::plugin::default_cache_dir),
+            .or_else(|| super::plugin_host_config().cache_dir),
         max_instances: 4,
         reload_interval: None,
         ..HostConfig::default()

@@ -67,7 +67,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
         .collect();
     let mut engine = None;
     if let Some(config) = &args.config {
-        let loaded = match mailex_core::Engine::load(config) {
+        let loaded = match mailex_core::Engine::load_with(config, &super::load_options()) {
             Ok(loaded) => loaded,
             Err(e) => {
                 eprintln!("{e}");
@@ -184,14 +184,21 @@ fn run_plugin(plugin: &Path, args: &TestArgs) -> anyhow::Result<i32> {
         };
         settings.insert(key.trim().to_owned(), value.to_owned());
     }
-    let extractor =
-        match mailex_core::plugin::load_extractor(plugin, &mailex_core::PluginLimits::default()) {
-            Ok(extractor) => extractor,
-            Err(e) => {
-                eprintln!("mailex test: {e}");
-                return Ok(2);
-            }
-        };
+    let loaded =
+        mailex_core::plugin::PluginHost::new(super::plugin_host_config()).and_then(|host| {
+            mailex_core::plugin::load_extractor(
+                &host,
+                plugin,
+                &mailex_core::PluginLimits::default(),
+            )
+        });
+    let extractor = match loaded {
+        Ok(extractor) => extractor,
+        Err(e) => {
+            eprintln!("mailex test: {e}");
+            return Ok(2);
+        }
+    };
     let report = MailTests {
         extractor: extractor.as_ref(),
         route: "test",

@@ -3,11 +3,63 @@
 
 use std::collections::BTreeMap;
 
+use crate::budget::{Budget, Exceeded};
 use crate::message::{Address, Email};
 use crate::normalize::{self, DateOrder, NormalizeError};
 use crate::plugin::bindings::types;
 use crate::record::FieldValue;
 use crate::rules::FieldType;
+
+/// The contract's view of `email`, built under the call's budget: rendering the text view
+/// (when it is not rendered yet) is admitted by its worst case, and the copy handed to the
+/// plugin is charged as retained memory. The plugin needs a second copy in its own memory
+/// (charged when it grows), so a message larger than half of what is left is refused before
+/// it is copied at all.
+pub(crate) fn message_within(
+    email: &Email<'_>,
+    budget: &Budget,
+) -> Result<types::Message, Exceeded> {
+    let text_len = email.text_within(budget)?.len();
+    let html_len = email.html().map_or(0, str::len);
+    let estimate = (text_len as u64).saturating_add(html_len as u64);
+    if !budget.fits(estimate.saturating_mul(2)) {
+        return Err(budget.fail(Exceeded::Memory));
+    }
+    let message = message(email);
+    budget.retain(message_size(&message))?;
+    budget.check()?;
+    Ok(message)
+}
+
+/// Bytes of the strings a message holds (what crosses into the plugin's memory).
+fn message_size(message: &types::Message) -> u64 {
+    let text = |s: &str| s.len() as u64;
+    let opt = |s: &Option<String>| s.as_deref().map_or(0, text);
+    let address = |a: &types::Address| opt(&a.name) + opt(&a.email);
+    [
+        opt(&message.subject),
+        message.from.as_ref().map_or(0, address),
+        message.reply_to.iter().map(address).sum(),
+        message.to.iter().map(address).sum(),
+        message.sender.as_ref().map_or(0, address),
+        opt(&message.message_id),
+        opt(&message.date),
+        message
+            .headers
+            .iter()
+            .map(|h| text(&h.name) + text(&h.value))
+            .sum(),
+        text(&message.text),
+        opt(&message.html),
+        message
+            .attachments
+            .iter()
+            .map(|a| opt(&a.name) + text(&a.content_type))
+            .sum(),
+    ]
+    .into_iter()
+    .fold(0u64, u64::saturating_add)
+}
 
 /// The contract's view of `email`.
 pub(crate) fn message(email: &Email<'_>) -> types::Message {

@@ -77,13 +77,7 @@ impl PluginHost {
             tracing::warn!(plugin = %loaded.name, "route memory cap is above the host ceiling; using the ceiling");
             limits.memory_bytes = ceiling;
         }
-        let info = ExtractorInfo {
-            kind: ExtractorKind::Plugin,
-            name: loaded.name.clone(),
-            version: Some(loaded.version.clone()),
-            hash: Some(hex::encode(loaded.sha256)),
-            profile: None,
-        };
+        let info = loaded.info();
         Ok(PluginExtractor {
             host: self.clone(),
             path: path.to_owned(),
@@ -99,11 +93,6 @@ impl PluginHost {
 }
 
 impl PluginExtractor {
-    /// Load with the process-wide host ([`PluginHost::shared`]).
-    pub fn load(path: &Path, limits: &PluginLimits) -> Result<Self, PluginError> {
-        PluginHost::shared()?.load(path, limits)
-    }
-
     /// The plugin's own name (from its `info` export), as currently loaded.
     pub fn plugin_name(&self) -> String {
         self.current.load().name.clone()
@@ -206,6 +195,20 @@ impl PluginExtractor {
     }
 }
 
+impl LoadedPlugin {
+    /// What a record says of this artefact: its own name and version, and the SHA-256 of
+    /// the file that was loaded.
+    fn info(&self) -> ExtractorInfo {
+        ExtractorInfo {
+            kind: ExtractorKind::Plugin,
+            name: self.name.clone(),
+            version: Some(self.version.clone()),
+            hash: Some(hex::encode(self.sha256)),
+            profile: None,
+        }
+    }
+}
+
 /// One plugin call, with its accounting (for `--stats`, tests and benchmarks).
 #[derive(Debug, Clone)]
 pub struct RunReport {
@@ -287,7 +290,7 @@ fn to_extraction(
             ),
         ));
     }
-    extraction.version = Some(plugin.version.clone());
+    extraction.ran = Some(plugin.info());
     extraction
 }
 

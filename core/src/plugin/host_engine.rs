@@ -2,6 +2,7 @@
 //! [`Linker`] with WASI and the contract's imports, and the code that loads a plugin and
 //! runs one call in a fresh [`Store`].
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,9 +39,13 @@ pub struct HostConfig {
 }
 
 impl Default for HostConfig {
+    /// No compile cache on disk (every load compiles in memory), 64 instances of at most
+    /// 256 MiB, a 5 ms epoch, hot reload checked every second, 512 KiB of wasm stack. Nothing
+    /// here comes from the environment: the binaries choose the cache directory
+    /// ([`cache_dir_from_env`]).
     fn default() -> Self {
         HostConfig {
-            cache_dir: default_cache_dir(),
+            cache_dir: None,
             max_instances: 64,
             max_memory_mib: 256,
             epoch_tick: Duration::from_millis(5),
@@ -50,21 +55,70 @@ impl Default for HostConfig {
     }
 }
 
-/// `$MAILEX_PLUGIN_CACHE`, else `$XDG_CACHE_HOME/mailex/plugins`, else
-/// `$HOME/.cache/mailex/plugins`, else none.
-pub fn default_cache_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("MAILEX_PLUGIN_CACHE") {
+/// The compile cache directory the binaries use, from the environment variables `var` reads:
+/// `MAILEX_PLUGIN_CACHE`, else `XDG_CACHE_HOME/mailex/plugins`, else
+/// `HOME/.cache/mailex/plugins`, else none. Core never reads the environment itself: a binary
+/// passes `std::env::var_os`, a test a map.
+///
+/// ```
+/// use std::ffi::OsString;
+/// let env = |name: &str| (name == "HOME").then(|| OsString::from("/home/ada"));
+/// assert_eq!(
+///     mailex_core::plugin::cache_dir_from_env(env),
+///     Some("/home/ada/.cache/mailex/plugins".into())
+/// );
+/// ```
+pub fn cache_dir_from_env(var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    if let Some(dir) = var("MAILEX_PLUGIN_CACHE") {
         return Some(PathBuf::from(dir));
     }
-    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+    if let Some(dir) = var("XDG_CACHE_HOME") {
         return Some(PathBuf::from(dir).join("mailex").join("plugins"));
     }
-    std::env::var_os("HOME").map(|h| {
+    var("HOME").map(|h| {
         PathBuf::from(h)
             .join(".cache")
             .join("mailex")
             .join("plugins")
     })
+}
+
+/// A [`PluginHost`] created on first use and shared by every clone: what
+/// [`crate::LoadOptions`] carries, so loading a config without plugin routes never starts
+/// wasmtime, and reloading one reuses the host.
+#[derive(Clone, Default)]
+pub struct LazyPluginHost {
+    config: HostConfig,
+    host: Arc<std::sync::OnceLock<PluginHost>>,
+}
+
+impl std::fmt::Debug for LazyPluginHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyPluginHost")
+            .field("config", &self.config)
+            .field("created", &self.host.get().is_some())
+            .finish()
+    }
+}
+
+impl LazyPluginHost {
+    /// A host with `config`, not created yet.
+    pub fn new(config: HostConfig) -> Self {
+        LazyPluginHost {
+            config,
+            host: Arc::default(),
+        }
+    }
+
+    /// The host, created now if it was not (a failure is returned, not kept: the next call
+    /// tries again).
+    pub fn get(&self) -> Result<&PluginHost, PluginError> {
+        if let Some(host) = self.host.get() {
+            return Ok(host);
+        }
+        let host = PluginHost::new(self.config.clone())?;
+        Ok(self.host.get_or_init(|| host))
+    }
 }
 
 /// The plugin host. Cheap to clone (all clones share one engine, linker and caches).
@@ -183,15 +237,6 @@ impl PluginHost {
         })
     }
 
-    /// The process-wide host with [`HostConfig::default`], created on first use.
-    pub fn shared() -> Result<PluginHost, PluginError> {
-        static SHARED: std::sync::OnceLock<Result<PluginHost, String>> = std::sync::OnceLock::new();
-        SHARED
-            .get_or_init(|| PluginHost::new(HostConfig::default()).map_err(|e| e.to_string()))
-            .clone()
-            .map_err(PluginError::Engine)
-    }
-
     /// The wasmtime engine (for tools that precompile or inspect components).
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
@@ -303,9 +348,11 @@ impl PluginHost {
     /// Run `extract` on `email` in a fresh store and instance.
     ///
     /// The call first waits for an instance slot (back-pressure; the wait counts against
-    /// nothing). Its budget starts when it has the slot: preparing what the plugin imports
-    /// (the ADF document, attachment copies, the HTML for CSS), the plugin's own code and every
-    /// host call it makes all draw from the route's deadline and memory cap.
+    /// nothing). Its budget starts when it has the slot: converting the email into the
+    /// contract's message (and rendering its text view if nobody has), preparing what the
+    /// plugin imports (the ADF document, attachment copies, the HTML for CSS), copying the
+    /// message into the instance, the plugin's own code and every host call it makes all draw
+    /// from the route's deadline and memory cap.
     pub(crate) fn call_extract(
         &self,
         plugin: &LoadedPlugin,
@@ -313,13 +360,15 @@ impl PluginHost {
         settings: &std::collections::BTreeMap<String, String>,
         limits: CallLimits,
     ) -> CallOutcome {
-        let message = crate::plugin::convert::message(email);
         let config = crate::plugin::convert::config(settings);
         let _slot = self.inner.slots.acquire();
         let started = Instant::now();
         let budget = limits.budget();
-        let prepared = prepare_input(plugin, email, &budget);
-        let (input, document) = match prepared {
+        let prepared = crate::plugin::convert::message_within(email, &budget).and_then(|message| {
+            let (input, document) = prepare_input(plugin, email, &budget)?;
+            Ok((message, input, document))
+        });
+        let (message, input, document) = match prepared {
             Ok(prepared) => prepared,
             Err(spent) => {
                 return CallOutcome {

@@ -24,10 +24,11 @@
 //! the rule DSL; see `host/`, one file per WIT interface.
 //!
 //! ```no_run
-//! use mailex_core::plugin::PluginExtractor;
+//! use mailex_core::plugin::{HostConfig, PluginHost};
 //! use mailex_core::{Email, Extractor, ExtractContext, PluginLimits};
 //!
-//! let plugin = PluginExtractor::load("target/plugins/facebook_zapier.wasm".as_ref(), &PluginLimits::default())?;
+//! let host = PluginHost::new(HostConfig::default())?;
+//! let plugin = host.load("target/plugins/facebook_zapier.wasm".as_ref(), &PluginLimits::default())?;
 //! let raw = std::fs::read("tests/fixtures/leads/zapiermail.eml").expect("fixture");
 //! let email = Email::parse(&raw).expect("an email");
 //! let settings = Default::default();
@@ -48,7 +49,7 @@ mod state;
 pub use self::cache::CompileSource;
 pub use self::error::{CallFailure, PluginError};
 pub use self::extractor::{PluginExtractor, RunReport};
-pub use self::host_engine::{HostConfig, PluginHost, default_cache_dir};
+pub use self::host_engine::{HostConfig, LazyPluginHost, PluginHost, cache_dir_from_env};
 pub use self::state::CallLimits;
 
 /// The contract version this host implements (`mailex:extractor@1.1.0`). Plugins built for
@@ -56,11 +57,12 @@ pub use self::state::CallLimits;
 /// `@1.0.0` imports and exports to the host's `@1.1.0` ones.
 pub const CONTRACT_VERSION: &str = "1.1.0";
 
-/// Load a plugin as a shared [`crate::Extractor`] with the process-wide host: what the
-/// config loader calls for an `extractor = "path/to/plugin.wasm"` route.
+/// Load a plugin into `host` as a shared [`crate::Extractor`]: what the config loader does
+/// for an `extractor = "path/to/plugin.wasm"` route.
 pub fn load_extractor(
+    host: &PluginHost,
     path: &std::path::Path,
     limits: &crate::PluginLimits,
 ) -> Result<std::sync::Arc<dyn crate::Extractor>, PluginError> {
-    Ok(std::sync::Arc::new(PluginExtractor::load(path, limits)?))
+    Ok(std::sync::Arc::new(host.load(path, limits)?))
 }

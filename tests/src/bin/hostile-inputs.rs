@@ -185,6 +185,10 @@ fn wait(mut child: std::process::Child) -> std::io::Result<(Option<i32>, u64)> {
 
 /// The record's status, its error code (or the expected warning), and whether it shows
 /// `expect`.
+fn as_strs(codes: &[String]) -> Vec<&str> {
+    codes.iter().map(String::as_str).collect()
+}
+
 fn summary(records: &[serde_json::Value], expect: Expect) -> (String, String, bool) {
     let Some(record) = records.first() else {
         return ("-".to_owned(), "-".to_owned(), false);
@@ -202,17 +206,15 @@ fn summary(records: &[serde_json::Value], expect: Expect) -> (String, String, bo
             .unwrap_or_default()
     };
     let (errors, warnings) = (codes("errors"), codes("warnings"));
-    let shown = match expect {
-        Expect::Failed(code) => status == "failed" && errors.iter().any(|c| c == code),
-        Expect::Warning(code) => status != "failed" && warnings.iter().any(|c| c == code),
-        Expect::Status(expected) => status == expected,
-    };
-    let code = match expect {
-        Expect::Warning(code) if shown => format!("warning `{code}`"),
-        _ => errors
-            .first()
-            .map(|c| format!("`{c}`"))
-            .unwrap_or_else(|| "-".to_owned()),
+    let shown = expect.shown_by(&status, &as_strs(&errors), &as_strs(&warnings));
+    // The warning that shows the expectation, if a warning is what it asks for.
+    let shown_warning = warnings.iter().find(|w| {
+        !expect.shown_by(&status, &[], &[]) && expect.shown_by(&status, &[], &[w.as_str()])
+    });
+    let code = match (shown_warning, errors.first()) {
+        (Some(warning), _) => format!("warning `{warning}`"),
+        (None, Some(error)) => format!("`{error}`"),
+        (None, None) => "-".to_owned(),
     };
     (status, code, shown)
 }

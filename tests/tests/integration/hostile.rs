@@ -27,20 +27,17 @@ fn process_on_small_stack(engine: &Engine, raw: &[u8], source: &str) -> Record {
     })
 }
 
+fn codes(issues: &[mailex_core::Issue]) -> Vec<&str> {
+    issues.iter().map(|i| i.code.as_str()).collect()
+}
+
 /// Whether `record` shows `expect`; the differences otherwise.
 fn shows(record: &Record, expect: Expect) -> Result<(), String> {
-    let codes = |issues: &[mailex_core::Issue]| -> Vec<String> {
-        issues.iter().map(|i| i.code.clone()).collect()
-    };
-    let ok = match expect {
-        Expect::Failed(code) => {
-            record.status == Status::Failed && record.errors.iter().any(|e| e.code == code)
-        }
-        Expect::Warning(code) => {
-            record.status != Status::Failed && record.warnings.iter().any(|w| w.code == code)
-        }
-        Expect::Status(status) => record.status.as_str() == status,
-    };
+    let ok = expect.shown_by(
+        record.status.as_str(),
+        &codes(&record.errors),
+        &codes(&record.warnings),
+    );
     if ok {
         Ok(())
     } else {

@@ -1,5 +1,6 @@
 //! Workspace-level integration tests, compiled into one binary (one module per area).
 
+mod architecture;
 mod corpus;
 mod docs;
 mod examples;

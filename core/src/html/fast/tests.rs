@@ -181,6 +181,38 @@ fn whitespace() {
 }
 
 #[test]
+fn deep_nesting_keeps_the_open_element_stack_bounded() {
+    // 300 000 nested divs (and svg groups): the stack stores at most MAX_OPEN of them, the
+    // rest are counted; the text and the meta tags after them are still found.
+    let depth = 300_000;
+    let deep = format!(
+        "{}<meta name=lead_name content=Jane>x{}<p>after</p>",
+        "<div>".repeat(depth),
+        "</div>".repeat(depth)
+    );
+    let mut b = Builder::new(true);
+    b.metas = Some(Vec::new());
+    run(&deep, &mut b);
+    assert!(b.stack.capacity() <= 2 * MAX_OPEN, "{}", b.stack.capacity());
+    assert_eq!(b.overflow, 0, "every counted element was closed");
+    assert_eq!(
+        b.metas.as_deref(),
+        Some(&[("lead_name".into(), "Jane".into())][..])
+    );
+    let shallow = "<div><meta name=lead_name content=Jane>x</div><p>after</p>";
+    assert_eq!(text_view_str(&deep), text_view_str(shallow));
+
+    let svg = format!("<svg>{}", "<g>".repeat(depth));
+    let mut b = Builder::new(true);
+    run(&svg, &mut b);
+    assert!(
+        b.foreign.capacity() <= 2 * MAX_OPEN,
+        "{}",
+        b.foreign.capacity()
+    );
+}
+
+#[test]
 fn hostile_input_is_handled_and_never_panics() {
     // Time is not asserted here (a loaded machine would make it flaky); the release-mode
     // hostile-input measurement and the fuzzer's 2 s limit hold the scanner to linear time.
