@@ -28,6 +28,8 @@ trap 'kill "$MAILEX_TEST_S3_PID" 2>/dev/null || true' EXIT
 
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The engine and rule language without the plugin host (no wasmtime): what embedding the DSL takes.
+cargo clippy -p mailex-core --no-default-features --locked -- -D warnings
 (cd plugins && cargo fmt --all --check && cargo clippy --workspace --target wasm32-wasip2 --locked -- -D warnings)
 # The SDK's native tests (outside wasm, host primitives panic catchably instead of aborting).
 (cd plugins && cargo test -p mailex-plugin-sdk --locked --target "$(rustc -vV | sed -n 's/^host: //p')")

@@ -131,7 +131,7 @@ impl Engine {
                 &source,
                 base_dir,
                 &mut cache,
-                &options.plugins,
+                options,
                 &mut regexes,
             ) {
                 Ok(route) => {
@@ -519,7 +519,7 @@ fn build_route(
     source: &SourceFile,
     base_dir: &Path,
     cache: &mut ExtractorCache,
-    plugins: &crate::plugin::LazyPluginHost,
+    options: &LoadOptions,
     regexes: &mut RegexBudget<Regex>,
 ) -> Result<Route, ConfigError> {
     let mut problems: Vec<ConfigProblem> = Vec::new();
@@ -605,7 +605,7 @@ fn build_route(
     };
     let extractor = match cache.get(&cache_key) {
         Some(e) => Some(e.clone()),
-        None => match crate::loader::load_extractor(&spec, base_dir, &limits, plugins) {
+        None => match crate::loader::load_extractor(&spec, base_dir, &limits, options) {
             Ok(e) => {
                 cache.insert(cache_key, e.clone());
                 Some(e)

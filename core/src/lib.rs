@@ -44,6 +44,7 @@ pub mod html;
 pub mod loader;
 mod message;
 pub mod normalize;
+#[cfg(feature = "plugins")]
 pub mod plugin;
 pub mod record;
 pub mod redact;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use crate::config::RouteLimits;
 use crate::extractor::Extractor;
+#[cfg(feature = "plugins")]
 use crate::plugin::LazyPluginHost;
 
 /// What loading a configuration takes besides its files: where plugins run.
@@ -24,6 +25,7 @@ pub struct LoadOptions {
     /// it (the Lambda host swaps configs in one process). The default has no compile cache
     /// on disk; binaries set one from their environment
     /// ([`crate::plugin::cache_dir_from_env`]): core reads no environment.
+    #[cfg(feature = "plugins")]
     pub plugins: LazyPluginHost,
 }
 
@@ -70,7 +72,7 @@ pub(crate) fn load_extractor(
     spec: &str,
     base_dir: &Path,
     limits: &RouteLimits,
-    plugins: &LazyPluginHost,
+    options: &LoadOptions,
 ) -> Result<Arc<dyn Extractor>, LoadFailure> {
     if let Some(name) = spec.strip_prefix("builtin:") {
         return crate::builtin::resolve(name).ok_or_else(|| {
@@ -100,12 +102,35 @@ pub(crate) fn load_extractor(
             });
     }
     if spec.ends_with(".wasm") {
-        return plugins
-            .get()
-            .and_then(|host| crate::plugin::load_extractor(host, &path, &limits.for_plugin()))
-            .map_err(|e| LoadFailure::message(format!("plugin `{spec}` does not load: {e}")));
+        return load_plugin(spec, &path, limits, options);
     }
     Err(LoadFailure::message(format!(
         "unknown extractor `{spec}`: expected `builtin:NAME`, a rule file (`*.rules`) or a plugin (`*.wasm`)"
+    )))
+}
+
+#[cfg(feature = "plugins")]
+fn load_plugin(
+    spec: &str,
+    path: &Path,
+    limits: &RouteLimits,
+    options: &LoadOptions,
+) -> Result<Arc<dyn Extractor>, LoadFailure> {
+    options
+        .plugins
+        .get()
+        .and_then(|host| crate::plugin::load_extractor(host, path, &limits.for_plugin()))
+        .map_err(|e| LoadFailure::message(format!("plugin `{spec}` does not load: {e}")))
+}
+
+#[cfg(not(feature = "plugins"))]
+fn load_plugin(
+    spec: &str,
+    _path: &Path,
+    _limits: &RouteLimits,
+    _options: &LoadOptions,
+) -> Result<Arc<dyn Extractor>, LoadFailure> {
+    Err(LoadFailure::message(format!(
+        "plugin `{spec}` cannot load: this build of mailex-core has no plugin host (cargo feature `plugins`)"
     )))
 }

@@ -60,6 +60,43 @@ fn crates_depend_only_on_what_their_job_needs() {
     }
 }
 
+#[test]
+fn the_rule_language_builds_without_the_plugin_host() {
+    // `mailex-core` without its default `plugins` feature is the engine and the DSL: no
+    // wasmtime, no cranelift (`scripts/test.sh` also lints that build).
+    let output = std::process::Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "-p",
+            "mailex-core",
+            "--no-default-features",
+            "-e",
+            "normal",
+        ])
+        .args(["--prefix", "none", "--locked", "--offline"])
+        .current_dir(workspace_root())
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tree = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        tree.contains("regex"),
+        "cargo tree lists the dependencies: {tree}"
+    );
+    let engines: Vec<&str> = tree
+        .lines()
+        .filter(|l| l.starts_with("wasmtime") || l.starts_with("cranelift"))
+        .collect();
+    assert!(
+        engines.is_empty(),
+        "without `plugins`, core still depends on {engines:?}"
+    );
+}
+
 /// Rust sources under `dir`, recursively.
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
