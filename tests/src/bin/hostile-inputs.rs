@@ -29,6 +29,9 @@ fn main() -> std::process::ExitCode {
         .unwrap_or_else(|| PathBuf::from("mailex"));
     let mut names = Vec::new();
     let mut args = std::env::args().skip(1);
+    if std::env::args().nth(1).as_deref() == Some(WRITE) {
+        return write_attack(args.skip(1).collect());
+    }
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--size" => match args.next().and_then(|s| s.parse().ok()) {
@@ -62,12 +65,19 @@ fn main() -> std::process::ExitCode {
     let mut missed = 0;
     for attack in attacks {
         let file = dir.join(format!("{}.eml", attack.name));
-        let raw = (attack.build)(size);
-        let bytes = raw.len();
-        if let Err(e) = std::fs::write(&file, raw) {
-            eprintln!("cannot write {}: {e}", file.display());
+        // Built by a child process: the peak RSS of a child counts its parent's memory at the
+        // time it was spawned, so this process never holds an attack itself.
+        let written = std::env::current_exe().and_then(|exe| {
+            Command::new(exe)
+                .args([WRITE, attack.name, &size.to_string()])
+                .arg(&file)
+                .status()
+        });
+        if !written.is_ok_and(|status| status.success()) {
+            eprintln!("cannot write {}", file.display());
             return std::process::ExitCode::from(2);
         }
+        let bytes = std::fs::metadata(&file).map_or(0, |m| m.len());
         let run = match measure(&mailex, &root, &file) {
             Ok(run) => run,
             Err(e) => {
@@ -105,6 +115,28 @@ fn main() -> std::process::ExitCode {
         std::process::ExitCode::from(1)
     } else {
         std::process::ExitCode::SUCCESS
+    }
+}
+
+/// The internal mode that writes one attack: `hostile-inputs --write NAME SIZE PATH`.
+const WRITE: &str = "--write";
+
+fn write_attack(args: Vec<String>) -> std::process::ExitCode {
+    let [name, size, path] = args.as_slice() else {
+        return usage("--write takes NAME SIZE PATH");
+    };
+    let Some(attack) = hostile::attacks().into_iter().find(|a| a.name == name) else {
+        return usage("no attack of that name");
+    };
+    let Ok(size) = size.parse() else {
+        return usage("--write needs a number of bytes");
+    };
+    match std::fs::write(path, (attack.build)(size)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cannot write {path}: {e}");
+            std::process::ExitCode::from(2)
+        }
     }
 }
 
@@ -183,12 +215,12 @@ fn wait(mut child: std::process::Child) -> std::io::Result<(Option<i32>, u64)> {
     Ok((status.code(), 0))
 }
 
-/// The record's status, its error code (or the expected warning), and whether it shows
-/// `expect`.
 fn as_strs(codes: &[String]) -> Vec<&str> {
     codes.iter().map(String::as_str).collect()
 }
 
+/// The record's status, its error code (or the expected warning), and whether it shows
+/// `expect`.
 fn summary(records: &[serde_json::Value], expect: Expect) -> (String, String, bool) {
     let Some(record) = records.first() else {
         return ("-".to_owned(), "-".to_owned(), false);
