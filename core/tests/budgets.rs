@@ -214,6 +214,30 @@ fn converting_the_message_counts_against_the_plugin_limits() {
         "{}",
         report.memory_peak_bytes
     );
+
+    // Nor is a message whose hand-over (about 4 ns a byte) would outlast the deadline: 26 MB of
+    // text fits 256 MiB twice but not 100 ms.
+    let plugin = load(
+        "acme_leads",
+        PluginLimits {
+            deadline_ms: 100,
+            memory_mib: 256,
+            ..PluginLimits::default()
+        },
+    );
+    let raw = mail("New lead", &long_text(26 << 20), "");
+    let report = run(&plugin, &raw, &BTreeMap::new());
+    let failure = report.failure.clone().expect("stopped");
+    assert_eq!(failure.code(), "plugin_deadline", "{failure}");
+    assert!(
+        failure.to_string().contains("(preparing the call)"),
+        "{failure}"
+    );
+    assert!(
+        report.memory_peak_bytes < 1 << 20,
+        "nothing was copied: {}",
+        report.memory_peak_bytes
+    );
 }
 
 #[test]
