@@ -214,6 +214,34 @@ fn guess(bytes: &[u8]) -> &'static Encoding {
 }
 
 /// Whether `text` holds an ISO-2022-JP escape sequence (JIS X 0208 or JIS X 0201 Roman).
+/// What one scan of a decoded text finds: an escape byte (ISO-2022-JP text read as UTF-8
+/// keeps its escapes) and the replacement character (bytes that did not decode).
+#[derive(Debug, Clone, Copy, Default)]
+struct Marks {
+    escape: bool,
+    replacement: bool,
+}
+
+impl Marks {
+    /// One vectorised pass for ESC and U+FFFD (`EF BF BD` in UTF-8) together, where two
+    /// `contains` calls would read the text twice; it stops when both are found.
+    fn of(text: &str) -> Marks {
+        let bytes = text.as_bytes();
+        let mut marks = Marks::default();
+        for at in memchr::memchr2_iter(0x1b, 0xef, bytes) {
+            if bytes[at] == 0x1b {
+                marks.escape = true;
+            } else if bytes.get(at + 1..at + 3) == Some(&[0xbf, 0xbd][..]) {
+                marks.replacement = true;
+            }
+            if marks.escape && marks.replacement {
+                break;
+            }
+        }
+        marks
+    }
+}
+
 fn has_iso2022jp_escapes(text: &str) -> bool {
     text.contains('\u{1b}')
         && ["\u{1b}$B", "\u{1b}$@", "\u{1b}(J", "\u{1b}(I"]
@@ -416,7 +444,8 @@ fn undeclared_text<'a>(
     declared: Option<&str>,
 ) -> Decoded<'a> {
     let says_utf8 = declared.is_some_and(|label| matches!(resolve(label), Charset::Utf8));
-    if !says_utf8 && has_iso2022jp_escapes(text) {
+    let marks = Marks::of(text);
+    if !says_utf8 && marks.escape && has_iso2022jp_escapes(text) {
         let bytes = part_bytes(message, part);
         let (decoded, errors) = decode_counting(encoding_rs::ISO_2022_JP, &bytes);
         let declares = match declared {
@@ -441,7 +470,7 @@ fn undeclared_text<'a>(
         // US-ASCII: mail-parser's windows-1252 reading never fails.
         return Decoded::clean(Cow::Borrowed(text));
     }
-    if !text.contains('\u{FFFD}') {
+    if !marks.replacement {
         return Decoded::clean(Cow::Borrowed(text));
     }
     let bytes = part_bytes(message, part);
@@ -475,15 +504,25 @@ fn undeclared_text<'a>(
 }
 
 /// Every charset issue of `message` and of the messages nested in it, at most [`MAX_ISSUES`].
-pub(crate) fn issues(message: &Message<'_>) -> Vec<Issue> {
+///
+/// `clean` receives the ids of the message's own body parts whose text is mail-parser's as it
+/// stands (no issue, nothing decoded again), so the text and HTML views can use those parts
+/// without checking them a second time.
+pub(crate) fn issues(message: &Message<'_>, clean: &mut Vec<u32>) -> Vec<Issue> {
     let mut out = Vec::new();
-    collect(message, "", 0, &mut out);
+    collect(message, "", 0, &mut out, clean);
     out.dedup();
     out.truncate(MAX_ISSUES);
     out
 }
 
-fn collect(message: &Message<'_>, prefix: &str, depth: usize, out: &mut Vec<Issue>) {
+fn collect(
+    message: &Message<'_>,
+    prefix: &str,
+    depth: usize,
+    out: &mut Vec<Issue>,
+    clean: &mut Vec<u32>,
+) {
     header_issues(message, prefix, out);
     let mut seen: Vec<u32> = Vec::new();
     for &id in message.text_body.iter().chain(&message.html_body) {
@@ -502,9 +541,13 @@ fn collect(message: &Message<'_>, prefix: &str, depth: usize, out: &mut Vec<Issu
             PartType::Html(html) => body_text(message, id, part, html, true),
             _ => continue,
         };
-        if let Some(mut issue) = decoded.issue {
-            issue.message.insert_str(0, prefix);
-            out.push(issue);
+        match decoded.issue {
+            Some(mut issue) => {
+                issue.message.insert_str(0, prefix);
+                out.push(issue);
+            }
+            None if depth == 0 && matches!(decoded.text, Cow::Borrowed(_)) => clean.push(id),
+            None => {}
         }
     }
     if depth >= MAX_NESTED_DEPTH {
@@ -516,7 +559,7 @@ fn collect(message: &Message<'_>, prefix: &str, depth: usize, out: &mut Vec<Issu
     });
     for (n, nested) in nested.enumerate() {
         let prefix = format!("{prefix}in nested message {}: ", n + 1);
-        collect(nested, &prefix, depth + 1, out);
+        collect(nested, &prefix, depth + 1, out, &mut Vec::new());
     }
 }
 
@@ -674,6 +717,24 @@ fn declared_labels(text: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_scan_finds_escapes_and_replacement_characters() {
+        let marks = |t: &str| {
+            let m = Marks::of(t);
+            (m.escape, m.replacement)
+        };
+        assert_eq!(marks("plain ASCII text"), (false, false));
+        assert_eq!(marks("caf\u{e9} \u{fe0f} \u{ffef}"), (false, false)); // EF lead bytes, not FFFD
+        assert_eq!(marks("end \u{FFFD}"), (false, true));
+        assert_eq!(marks("\u{1b}$B text"), (true, false));
+        assert_eq!(marks("\u{FFFD} and \u{1b}(J"), (true, true));
+        for text in ["", "\u{1b}", "\u{FFFD}", "x\u{ef}"] {
+            let m = Marks::of(text);
+            assert_eq!(m.escape, text.contains('\u{1b}'), "{text:?}");
+            assert_eq!(m.replacement, text.contains('\u{FFFD}'), "{text:?}");
+        }
+    }
 
     #[test]
     fn labels_resolve_through_mail_parser_the_standard_and_the_aliases() {

@@ -92,6 +92,8 @@ pub struct Email<'m> {
     document: OnceCell<Option<scraper::Html>>,
     meta: OnceCell<Vec<(String, String)>>,
     meta_omitted: std::cell::Cell<usize>,
+    /// Body parts [`Email::charset_issues`] found clean (set when it runs).
+    clean_parts: OnceCell<Vec<u32>>,
     html_trimmed: std::cell::Cell<crate::html::Trimmed>,
 }
 
@@ -156,6 +158,7 @@ impl<'m> Email<'m> {
             document: OnceCell::new(),
             meta: OnceCell::new(),
             meta_omitted: std::cell::Cell::new(0),
+            clean_parts: OnceCell::new(),
             html_trimmed: std::cell::Cell::new(crate::html::Trimmed::default()),
         }
     }
@@ -268,12 +271,10 @@ impl<'m> Email<'m> {
             let mut out = String::new();
             for (id, part) in body_parts(message, &message.text_body) {
                 let piece = match &part.body {
-                    PartType::Text(text) => {
-                        crate::charset::body_text(message, id, part, text, false).text
-                    }
+                    PartType::Text(text) => self.part_text(id, part, text, false),
                     // Rendered by the streaming scanner: no DOM is built for the text view.
                     PartType::Html(html) => Cow::Owned(crate::html::text_view_str(
-                        &crate::charset::body_text(message, id, part, html, true).text,
+                        &self.part_text(id, part, html, true),
                     )),
                     _ => continue,
                 };
@@ -314,11 +315,7 @@ impl<'m> Email<'m> {
             .get_or_init(|| {
                 let message = self.message();
                 body_parts(message, &message.html_body).find_map(|(id, part)| match &part.body {
-                    PartType::Html(html) => Some(
-                        crate::charset::body_text(message, id, part, html, true)
-                            .text
-                            .into_owned(),
-                    ),
+                    PartType::Html(html) => Some(self.part_text(id, part, html, true).into_owned()),
                     _ => None,
                 })
             })
@@ -434,7 +431,31 @@ impl<'m> Email<'m> {
     /// assert_eq!(email.text(), "Name: Jane");
     /// ```
     pub fn charset_issues(&self) -> Vec<crate::record::Issue> {
-        crate::charset::issues(self.message())
+        let mut clean = Vec::new();
+        let issues = crate::charset::issues(self.message(), &mut clean);
+        let _ = self.clean_parts.set(clean);
+        issues
+    }
+
+    /// Whether [`Email::charset_issues`] found body part `id` needing nothing beyond
+    /// mail-parser's decoding (so the views need not check it again).
+    fn is_clean_part(&self, id: u32) -> bool {
+        self.clean_parts.get().is_some_and(|ids| ids.contains(&id))
+    }
+
+    /// The text of body part `id` as the views show it: mail-parser's text when the part is
+    /// known clean, else decoded again where its charset needs it ([`crate::charset`]).
+    fn part_text<'a>(
+        &'a self,
+        id: u32,
+        part: &'a mail_parser::MessagePart<'m>,
+        text: &'a str,
+        is_html: bool,
+    ) -> Cow<'a, str> {
+        if self.is_clean_part(id) {
+            return Cow::Borrowed(text);
+        }
+        crate::charset::body_text(self.message(), id, part, text, is_html).text
     }
 
     /// The date of the topmost `Received` header: when the receiving server got the email.
