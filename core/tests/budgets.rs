@@ -215,7 +215,7 @@ fn converting_the_message_counts_against_the_plugin_limits() {
         report.memory_peak_bytes
     );
 
-    // Nor is a message whose hand-over (about 4 ns a byte) would outlast the deadline: 26 MB of
+    // Nor is a message whose hand-over (about 6 ns a byte) would outlast the deadline: 26 MB of
     // text fits 256 MiB twice but not 100 ms.
     let plugin = load(
         "acme_leads",

@@ -14,8 +14,10 @@ use crate::rules::FieldType;
 /// the copy into the instance's memory (growing it, page by page) and the guest taking it
 /// apart. Measured on the 2-core development machine (release build, 2026-11-30): a plugin
 /// that barely reads its message (acme-leads) took 3.7 to 4.0 ns per byte for 5 to 39 MB of
-/// text. None of it can stop half-way, so a call is admitted only if it fits the deadline.
-pub(crate) const MESSAGE_NS_PER_BYTE: u64 = 4;
+/// ASCII text; with 4 ns admitted, a call over 18 MB of non-ASCII text still ended 19% past a
+/// 100 ms deadline, so the estimate is 6. None of it can stop half-way, so a call is
+/// admitted only if it fits the deadline.
+pub(crate) const MESSAGE_NS_PER_BYTE: u64 = 6;
 
 /// The contract's view of `email`, built under the call's budget: rendering the text view
 /// (when it is not rendered yet) is admitted by its worst case, and the copy handed to the
