@@ -669,12 +669,14 @@ fn for_each_text(value: &HeaderValue<'_>, f: &mut dyn FnMut(&str)) {
 /// lossily).
 /// Whether a raw header value can hold no charset problem: ASCII (so valid UTF-8) without an
 /// escape byte, an encoded word (`=?`) or an RFC 2231 parameter (`*=`). Most header fields
-/// are; the check is a few vectorised scans, so they cost nothing more.
+/// are; the check is two vectorised scans, so they cost next to nothing.
 fn is_plain_ascii_header(value: &[u8]) -> bool {
     value.is_ascii()
-        && memchr::memchr(0x1b, value).is_none()
-        && memchr::memmem::find(value, b"=?").is_none()
-        && memchr::memmem::find(value, b"*=").is_none()
+        && memchr::memchr2_iter(b'=', 0x1b, value).all(|at| {
+            value[at] == b'='
+                && value.get(at + 1) != Some(&b'?')
+                && (at == 0 || value[at - 1] != b'*')
+        })
 }
 
 fn declared_labels(text: &str) -> Vec<&str> {
@@ -717,6 +719,27 @@ fn declared_labels(text: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_ascii_headers_are_told_apart_in_one_scan() {
+        for plain in [
+            &b"Jane <jane@example.com>"[..],
+            b"v=1; a=rsa-sha256; d=x",
+            b"",
+            b"=",
+        ] {
+            assert!(is_plain_ascii_header(plain), "{plain:?}");
+        }
+        for not_plain in [
+            &b"=?utf-8?q?Jane?="[..],
+            b"attachment; filename*=utf-8''x",
+            b"\x1b$B",
+            "Ren\u{e9}".as_bytes(),
+            b"trailing =?",
+        ] {
+            assert!(!is_plain_ascii_header(not_plain), "{not_plain:?}");
+        }
+    }
 
     #[test]
     fn one_scan_finds_escapes_and_replacement_characters() {
