@@ -7,6 +7,7 @@ pub mod extract;
 pub mod plugin;
 pub mod plugin_sdk;
 pub mod route;
+pub mod show;
 pub mod test;
 
 /// `mailex schema`: prints the JSON Schema of records.
