@@ -223,5 +223,6 @@ fn draft_from_one_sample_reads_the_platforms_other_emails() {
     assert!(share >= DRAFT_FLOOR, "{share} < {DRAFT_FLOOR}\n{report}");
 }
 
-/// The share measured when the test was written, rounded down (see docs/cli.md).
-const DRAFT_FLOOR: f64 = 0.0;
+/// The share measured when the test was written (153/275 = 55.6%), rounded down (see
+/// docs/cli.md).
+const DRAFT_FLOOR: f64 = 0.55;

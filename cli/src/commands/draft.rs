@@ -21,7 +21,7 @@
 //! 3. Every candidate is compiled and run by core's rule engine on every sample, as a field of
 //!    the wanted type. A candidate counts when it yields exactly the wanted value; among those,
 //!    the ones right on more samples win, then the more robust kind (meta tag, ADF path, label,
-//!    CSS class or id, header, CSS position), then the shorter expression. The best two of
+//!    CSS class or id, text around the value, header, CSS position), then the shorter expression. The best two of
 //!    different kinds become the field's `??` chain.
 //! 4. The rule file (a profile matching the samples' sender domain, the fields, one `test`
 //!    block per sample with its expected values) is compiled and run once more on every
@@ -96,8 +96,8 @@ enum Kind {
     Adf,
     Label,
     Css,
-    Header,
     Around,
+    Header,
     CssPosition,
 }
 
@@ -130,9 +130,16 @@ pub fn run(args: DraftArgs) -> anyhow::Result<u8> {
                 .with_context(|| format!("{} is not an email", s.path.display()))
         })
         .collect::<anyhow::Result<_>>()?;
+    let data = data_strings(&wanted);
     let mut drafted = Vec::new();
     for field in &wanted {
-        let candidates = candidates_for(field, &emails);
+        let mut candidates = candidates_for(field, &emails, &data);
+        // A marker made of the lead's own data (another field's value) holds on no other
+        // email, and would write personal data into the rule file.
+        candidates.retain(|c| {
+            let expr = c.expr.to_lowercase();
+            !data.iter().any(|d| expr.contains(d.as_str()))
+        });
         drafted.push(choose(field, &candidates, &emails));
     }
     let base = args
@@ -410,13 +417,35 @@ fn extract(rules: &RuleSet, email: &Email<'_>) -> BTreeMap<String, FieldValue> {
         .fields
 }
 
+/// The wanted values as they may be written, lower-cased, that no marker may contain: each
+/// word of a name, an address or a phone number, a short one-line value.
+fn data_strings(wanted: &[Wanted]) -> Vec<String> {
+    let mut data = BTreeSet::new();
+    for field in wanted {
+        for value in field.raw.iter().chain(&field.values).flatten() {
+            let value = value.trim().to_lowercase();
+            if field.ty == "person_name" {
+                data.extend(
+                    value
+                        .split_whitespace()
+                        .filter(|w| w.chars().count() >= 3)
+                        .map(str::to_owned),
+                );
+            } else if (3..=60).contains(&value.chars().count()) && !value.contains('\n') {
+                data.insert(value);
+            }
+        }
+    }
+    data.into_iter().collect()
+}
+
 /// Most labels taken from one email's text view.
 const MAX_LABELS: usize = 400;
 
 /// Longest label or marker taken from an email.
 const MAX_MARKER_CHARS: usize = 60;
 
-fn candidates_for(field: &Wanted, emails: &[Email<'_>]) -> Vec<Candidate> {
+fn candidates_for(field: &Wanted, emails: &[Email<'_>], data: &[String]) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
     let mut push = |kind: Kind, expr: String| out.push(Candidate { kind, expr });
     for (i, email) in emails.iter().enumerate() {
@@ -427,10 +456,9 @@ fn candidates_for(field: &Wanted, emails: &[Email<'_>]) -> Vec<Candidate> {
             let quoted = rule_literal(marker);
             push(Kind::Label, format!("text.after({quoted}).line"));
             if let Some((_, next)) = labels.iter().find(|(j, _)| j > at) {
-                push(
-                    Kind::Label,
-                    format!("text.after({quoted}).until({}) | trim", rule_literal(next)),
-                );
+                let until = format!("text.after({quoted}).until({})", rule_literal(next));
+                push(Kind::Label, format!("{until} | trim"));
+                push(Kind::Label, format!("{until}.lines.join(\"\\n\")"));
             }
         }
         for (name, _) in email.meta_tags() {
@@ -444,6 +472,7 @@ fn candidates_for(field: &Wanted, emails: &[Email<'_>]) -> Vec<Candidate> {
         for header in [
             "reply_to.address",
             "reply_to.name",
+            "from.address",
             "from.name",
             "to.address",
             "subject",
@@ -454,11 +483,11 @@ fn candidates_for(field: &Wanted, emails: &[Email<'_>]) -> Vec<Candidate> {
             continue;
         };
         for occurrence in occurrences(text, raw, &field.ty) {
-            around(text, &occurrence, "text", &mut push);
+            around(text, &occurrence, "text", data, &mut push);
         }
         if let Some(subject) = email.subject() {
             for occurrence in occurrences(subject, raw, &field.ty) {
-                around(subject, &occurrence, "subject", &mut push);
+                around(subject, &occurrence, "subject", data, &mut push);
             }
         }
         css_candidates(email, raw, &mut push);
@@ -522,6 +551,17 @@ fn occurrences(haystack: &str, raw: &str, ty: &str) -> Vec<std::ops::Range<usize
             .take(8)
             .collect();
     }
+    if ty == "person_name" {
+        let words: Vec<String> = raw.split_whitespace().map(regex::escape).collect();
+        let Ok(pattern) = regex::Regex::new(&format!("(?i){}", words.join(r"\s+"))) else {
+            return Vec::new();
+        };
+        return pattern
+            .find_iter(haystack)
+            .map(|m| m.range())
+            .take(8)
+            .collect();
+    }
     let lower_haystack = haystack.to_lowercase();
     let needle = raw.to_lowercase();
     if lower_haystack.len() != haystack.len() {
@@ -544,14 +584,17 @@ fn around(
     haystack: &str,
     at: &std::ops::Range<usize>,
     source: &str,
+    data: &[String],
     push: &mut impl FnMut(Kind, String),
 ) {
     let line_start = haystack[..at.start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = haystack[at.end..]
         .find('\n')
         .map_or(haystack.len(), |i| at.end + i);
-    let before = haystack[line_start..at.start].trim();
-    let after = haystack[at.end..line_end].trim();
+    // The text beside the value on its line, without other values of the lead in it: what
+    // follows the last one before, what precedes the first one after.
+    let before = without_data(&haystack[line_start..at.start], data, true);
+    let after = without_data(&haystack[at.end..line_end], data, false);
     let short = |s: &str| -> String {
         let chars: Vec<char> = s.chars().collect();
         chars[chars.len().saturating_sub(MAX_MARKER_CHARS)..]
@@ -595,6 +638,30 @@ fn around(
             .lines()
             .map(str::trim)
             .find(|l| !l.is_empty());
+        // The n-th line below each of the lines above it (blank lines do not count).
+        let value_lines = haystack[at.start..at.end].lines().count().max(1);
+        let mut nth = 0;
+        for line in haystack[..line_start].lines().rev().map(str::trim) {
+            if line.is_empty() {
+                continue;
+            }
+            nth += 1;
+            if nth > 6 {
+                break;
+            }
+            let marker = rule_literal(&short(line));
+            if value_lines == 1 {
+                push(
+                    Kind::Around,
+                    format!("{source}.after({marker}).lines.nth({nth})"),
+                );
+            } else if nth == 1 {
+                push(
+                    Kind::Around,
+                    format!("{source}.after({marker}).lines.take({value_lines}).join(\" \")"),
+                );
+            }
+        }
         if let Some(above) = above {
             let marker = rule_literal(&short(above));
             push(Kind::Around, format!("{source}.after({marker}).line"));
@@ -609,6 +676,26 @@ fn around(
             }
         }
     }
+}
+
+/// `text` cut at the values of `data` it holds: what follows the last one (`keep_end`), or what
+/// precedes the first one; trimmed.
+fn without_data<'t>(text: &'t str, data: &[String], keep_end: bool) -> &'t str {
+    let lower = text.to_lowercase();
+    if lower.len() != text.len() {
+        return text.trim();
+    }
+    let mut cut = text;
+    for d in data {
+        if keep_end {
+            if let Some(i) = cut.to_lowercase().rfind(d.as_str()) {
+                cut = &cut[i + d.len()..];
+            }
+        } else if let Some(i) = cut.to_lowercase().find(d.as_str()) {
+            cut = &cut[..i];
+        }
+    }
+    cut.trim()
 }
 
 /// CSS candidates: the elements whose text is the value, selected by id, by class, and by
