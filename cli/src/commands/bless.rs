@@ -15,7 +15,9 @@ use std::ops::Range;
 use std::path::Path;
 
 use mailex_core::rules::RuleSet;
-use mailex_core::{Completeness, Email, ExtractContext, Extractor, FieldValue, Settings};
+use mailex_core::{
+    Completeness, Email, ExtractContext, Extraction, Extractor, FieldValue, Settings,
+};
 use serde_json::Value;
 
 use crate::inputs::{Contents, InputSource};
@@ -79,14 +81,7 @@ fn actual_values(rules: &RuleSet, input: &Path) -> Result<BTreeMap<String, Strin
         Err(e) => return Err(format!("cannot read {}: {e}", input.display())),
     };
     let email = Email::parse(&raw).map_err(|e| format!("{}: {e}", input.display()))?;
-    let settings = BTreeMap::new();
-    let extraction = rules.extract(
-        &email,
-        &ExtractContext {
-            route: "test",
-            settings: &settings,
-        },
-    );
+    let extraction = run_rules(rules, &email);
     let mut values: BTreeMap<String, String> = extraction
         .fields
         .iter()
@@ -99,6 +94,17 @@ fn actual_values(rules: &RuleSet, input: &Path) -> Result<BTreeMap<String, Strin
         .entry("status".to_owned())
         .or_insert_with(|| status_name(extraction.completeness).to_owned());
     Ok(values)
+}
+
+/// Runs a rule set on one email as `mailex test` does: route `test`, no settings.
+pub fn run_rules(rules: &RuleSet, email: &Email<'_>) -> Extraction {
+    rules.extract(
+        email,
+        &ExtractContext {
+            route: "test",
+            settings: &BTreeMap::new(),
+        },
+    )
 }
 
 /// The status a completeness shows as in tests and records.

@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 use mailex_core::rules::RuleSet;
-use mailex_core::{Email, ExtractContext, Extractor, FieldValue, Settings};
+use mailex_core::{Email, FieldValue, Settings};
 use serde_json::Value;
 
 use super::bless::rule_literal;
@@ -405,16 +405,7 @@ fn normalise(ty: &str, raw: &[Option<String>]) -> Option<Vec<Option<String>>> {
 }
 
 fn extract(rules: &RuleSet, email: &Email<'_>) -> BTreeMap<String, FieldValue> {
-    let settings = BTreeMap::new();
-    rules
-        .extract(
-            email,
-            &ExtractContext {
-                route: "draft",
-                settings: &settings,
-            },
-        )
-        .fields
+    super::bless::run_rules(rules, email).fields
 }
 
 /// The wanted values as they may be written, lower-cased, that no marker may contain: each
