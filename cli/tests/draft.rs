@@ -226,3 +226,46 @@ fn draft_from_one_sample_reads_the_platforms_other_emails() {
 /// The share measured when the test was written (153/275 = 55.6%), rounded down (see
 /// docs/cli.md).
 const DRAFT_FLOOR: f64 = 0.55;
+
+/// Text whose lower-case form has other byte offsets (`İ` grows when lower-cased) never makes
+/// the draft slice inside a character; values are found and checked as usual.
+#[test]
+fn draft_handles_text_whose_case_changes_its_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let mail = dir.path().join("istanbul.eml");
+    std::fs::write(
+        &mail,
+        "From: leads@portal.example\r\nSubject: İİİ new lead\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nİİ Name: İlkay Şahin İİ\r\nCity: İstanbul\r\nPhone: +90 212 555 0101\r\n",
+    )
+    .unwrap();
+    let text = draft(
+        dir.path(),
+        &[
+            "--set",
+            "name=İlkay Şahin",
+            "--set",
+            "city=İstanbul",
+            "--type",
+            "phone=phone(region: \"TR\")",
+            "--set",
+            "phone=+90 212 555 0101",
+            mail.to_str().unwrap(),
+        ],
+    );
+    let rules = RuleSet::compile("draft.rules", &text, dir.path()).unwrap();
+    let fields = extract(
+        &rules,
+        &Email::parse(&std::fs::read(&mail).unwrap()).unwrap(),
+    );
+    assert_eq!(fields["city"], "İstanbul", "{text}");
+    assert_eq!(fields["phone"], "+902125550101", "{text}");
+    assert_eq!(fields["name"], "İlkay Şahin", "{text}");
+
+    // Not an email: a clear error naming the file, nothing of its content.
+    let noise = dir.path().join("noise.eml");
+    std::fs::write(&noise, "secret-token-1234").unwrap();
+    let output = mailex(&["draft", "--set", "a=b", noise.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("noise.eml"), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("secret-token"));
+}

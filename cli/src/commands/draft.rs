@@ -126,8 +126,15 @@ pub fn run(args: DraftArgs) -> anyhow::Result<u8> {
     let emails: Vec<Email<'_>> = samples
         .iter()
         .map(|s| {
-            Email::parse_with_limits(&s.raw, &Settings::default().message_limits())
-                .with_context(|| format!("{} is not an email", s.path.display()))
+            let email = Email::parse_with_limits(&s.raw, &Settings::default().message_limits())
+                .with_context(|| format!("{} is not an email", s.path.display()))?;
+            if email.from_address().is_none() {
+                bail!(
+                    "{} is not an email a rule file can route (no From address)",
+                    s.path.display()
+                );
+            }
+            Ok(email)
         })
         .collect::<anyhow::Result<_>>()?;
     let data = data_strings(&wanted);
@@ -430,6 +437,9 @@ fn data_strings(wanted: &[Wanted]) -> Vec<String> {
     data.into_iter().collect()
 }
 
+/// Most candidates tried per field (each sample's labels, meta tags, ADF values, ...).
+const MAX_CANDIDATES: usize = 3000;
+
 /// Most labels taken from one email's text view.
 const MAX_LABELS: usize = 400;
 
@@ -485,6 +495,7 @@ fn candidates_for(field: &Wanted, emails: &[Email<'_>], data: &[String]) -> Vec<
     }
     let mut seen = BTreeSet::new();
     out.retain(|c| seen.insert(c.expr.clone()));
+    out.truncate(MAX_CANDIDATES);
     out
 }
 
@@ -565,6 +576,7 @@ fn occurrences(haystack: &str, raw: &str, ty: &str) -> Vec<std::ops::Range<usize
     lower_haystack
         .match_indices(&needle)
         .map(|(i, m)| i..i + m.len())
+        .filter(|r| haystack.is_char_boundary(r.start) && haystack.is_char_boundary(r.end))
         .take(8)
         .collect()
 }
@@ -678,12 +690,21 @@ fn without_data<'t>(text: &'t str, data: &[String], keep_end: bool) -> &'t str {
     }
     let mut cut = text;
     for d in data {
+        // Offsets of the lower-cased text are used only where they are offsets of `cut`.
         if keep_end {
-            if let Some(i) = cut.to_lowercase().rfind(d.as_str()) {
-                cut = &cut[i + d.len()..];
+            if let Some(rest) = cut
+                .to_lowercase()
+                .rfind(d.as_str())
+                .and_then(|i| cut.get(i + d.len()..))
+            {
+                cut = rest;
             }
-        } else if let Some(i) = cut.to_lowercase().find(d.as_str()) {
-            cut = &cut[..i];
+        } else if let Some(head) = cut
+            .to_lowercase()
+            .find(d.as_str())
+            .and_then(|i| cut.get(..i))
+        {
+            cut = head;
         }
     }
     cut.trim()

@@ -193,24 +193,30 @@ pub fn adf_values(document: &AdfDocument) -> Vec<(String, String)> {
 }
 
 fn children_with_paths(node: &AdfNode) -> Vec<(String, &AdfNode)> {
+    use std::collections::HashMap;
+    // How many children have each name, and each (name, attribute, value).
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    let mut attrs: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    for child in &node.children {
+        *names.entry(child.name.as_str()).or_default() += 1;
+        for (k, v) in &child.attrs {
+            *attrs
+                .entry((child.name.as_str(), k.as_str(), v.as_str()))
+                .or_default() += 1;
+        }
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
     node.children
         .iter()
-        .enumerate()
-        .map(|(i, child)| {
-            let same_name: Vec<&AdfNode> = node
-                .children
-                .iter()
-                .filter(|c| c.name == child.name)
-                .collect();
+        .map(|child| {
+            let name = child.name.as_str();
+            let n = seen.entry(name).or_default();
+            *n += 1;
             let mut step = child.name.clone();
-            if same_name.len() > 1 {
+            if names.get(name).copied().unwrap_or(0) > 1 {
                 match child.attrs.first() {
                     Some((k, v))
-                        if same_name
-                            .iter()
-                            .filter(|c| c.attr(k) == Some(v.as_str()))
-                            .count()
-                            == 1
+                        if attrs.get(&(name, k.as_str(), v.as_str())) == Some(&1)
                             && !v.is_empty()
                             && v.chars()
                                 .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.')) =>
@@ -218,10 +224,6 @@ fn children_with_paths(node: &AdfNode) -> Vec<(String, &AdfNode)> {
                         let _ = write!(step, "[{k}={v}]");
                     }
                     _ => {
-                        let n = node.children[..=i]
-                            .iter()
-                            .filter(|c| c.name == child.name)
-                            .count();
                         let _ = write!(step, "#{n}");
                     }
                 }
