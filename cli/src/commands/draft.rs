@@ -610,22 +610,23 @@ fn around(
         if after.is_empty() {
             push(Kind::Around, format!("{source}.after({marker}).line"));
         } else {
-            push(
-                Kind::Around,
-                format!(
-                    "{source}.after({marker}).line.before({}) | trim",
-                    rule_literal(&head(after))
-                ),
-            );
+            for end in [head(after), first_token(after)] {
+                push(
+                    Kind::Around,
+                    format!(
+                        "{source}.after({marker}).line.before({}) | trim",
+                        rule_literal(&end)
+                    ),
+                );
+            }
         }
     } else if !after.is_empty() {
-        push(
-            Kind::Around,
-            format!(
-                "{source}.before({}).lines.last | trim",
-                rule_literal(&head(after))
-            ),
-        );
+        for end in [head(after), first_token(after)] {
+            push(
+                Kind::Around,
+                format!("{source}.before({}).lines.last | trim", rule_literal(&end)),
+            );
+        }
     } else {
         // The value stands on its own lines: the line above it is the marker, the next line
         // after it the end.
@@ -678,6 +679,20 @@ fn around(
                 );
             }
         }
+    }
+}
+
+/// The start of the text after a value that is most likely the same on other emails: a run
+/// of punctuation (`(` of `(16 days away!)`, `,` of `, CA`), else the first word.
+fn first_token(after: &str) -> String {
+    let punctuation: String = after
+        .chars()
+        .take_while(|c| !c.is_alphanumeric() && !c.is_whitespace())
+        .collect();
+    if punctuation.is_empty() {
+        after.split_whitespace().next().unwrap_or("").to_owned()
+    } else {
+        punctuation
     }
 }
 
