@@ -223,9 +223,9 @@ fn draft_from_one_sample_reads_the_platforms_other_emails() {
     assert!(share >= DRAFT_FLOOR, "{share} < {DRAFT_FLOOR}\n{report}");
 }
 
-/// The share measured when the test was written (165/275 = 60.0%), rounded down (see
+/// The share measured when the test was written (166/275 = 60.4%), rounded down (see
 /// docs/cli.md).
-const DRAFT_FLOOR: f64 = 0.59;
+const DRAFT_FLOOR: f64 = 0.60;
 
 /// Text whose lower-case form has other byte offsets (`İ` grows when lower-cased) never makes
 /// the draft slice inside a character; values are found and checked as usual.

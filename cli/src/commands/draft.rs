@@ -515,6 +515,12 @@ fn label_lines(lines: &[&str]) -> Vec<(usize, String)> {
                 && !marker.contains("http")
             {
                 labels.push((i, marker.to_owned()));
+                // Without decoration (`*Phone:`, `- Email:`): the same label where another
+                // template writes it plainly.
+                let plain = marker.trim_start_matches(|c: char| !c.is_alphanumeric());
+                if plain.len() != marker.len() && plain.chars().count() >= 2 {
+                    labels.push((i, plain.to_owned()));
+                }
                 continue;
             }
         }
