@@ -36,6 +36,13 @@ enum Command {
     Extract(commands::extract::ExtractArgs),
     /// Explain which route each email matches, and why.
     Route(commands::route::RouteArgs),
+    /// Show what extractors see in one email: decoded headers, the text view, the HTML, meta
+    /// tags, ADF, attachments, nested messages, charset issues, and (with `--config`) the route
+    /// and its authentication verdict.
+    Show(commands::show::ShowArgs),
+    /// Draft a rule file from sample emails of one layout and the values wanted from them
+    /// (`--set NAME=VALUE`, `--expected FILE.json`), verified on the samples.
+    Draft(commands::draft::DraftArgs),
     /// Load and validate a config and everything it references.
     Check(commands::check::CheckArgs),
     /// Run tests: rule files' `test` blocks, routes' mail tests (`tests = "DIR"`), or a
@@ -82,6 +89,8 @@ fn run() -> u8 {
     let result = match cli.command {
         Command::Extract(args) => commands::extract::run(args),
         Command::Route(args) => commands::route::run(args),
+        Command::Show(args) => commands::show::run(args),
+        Command::Draft(args) => commands::draft::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Test(args) => {
             commands::test::run(args).map(|code| u8::try_from(code).unwrap_or(1))

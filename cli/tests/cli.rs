@@ -1,22 +1,11 @@
 //! End-to-end tests of the `mailex` binary: real process, real files, real exit codes.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn mailex(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mailex"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("mailex runs")
-}
+use common::{mailex, root, sh_commands};
 
 fn records(output: &Output) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(&output.stdout)
@@ -393,37 +382,6 @@ fn succeed(command: &mut Command, what: &str) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
-}
-
-/// The ```sh blocks of `section` (from its `## ` heading to the next) of a Markdown file, as
-/// commands: continuation lines joined, comments and blank lines dropped.
-fn sh_commands(markdown: &str, section: &str) -> Vec<String> {
-    let start = markdown
-        .find(&format!("\n## {section}"))
-        .unwrap_or_else(|| panic!("no section `{section}`"));
-    let rest = &markdown[start + 1..];
-    let body = &rest[..rest[3..].find("\n## ").map_or(rest.len(), |e| e + 3)];
-    let mut commands = Vec::new();
-    let mut in_block = false;
-    let mut pending = String::new();
-    for line in body.lines() {
-        match line.trim() {
-            "```sh" => in_block = true,
-            "```" => in_block = false,
-            text if in_block && !text.is_empty() => {
-                let code = text.split(" # ").next().unwrap_or(text).trim_end();
-                match code.strip_suffix('\\') {
-                    Some(head) => pending.push_str(head),
-                    None => {
-                        pending.push_str(code);
-                        commands.push(std::mem::take(&mut pending));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    commands
 }
 
 /// The plugin author's loop on a fresh scaffold, with nothing but the `mailex` binary and

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use mailex_core::rules::{FieldDiff, TestOutcome, TestReport};
-use mailex_core::{Completeness, Email, ExtractContext, Extractor, FieldValue, Settings};
+use mailex_core::{Email, ExtractContext, Extractor, FieldValue, Settings};
 use serde_json::Value;
 
 use crate::inputs::{Contents, InputSource};
@@ -39,6 +39,11 @@ pub struct MailTests<'a> {
     pub route: &'a str,
     /// The route's settings (a plugin's `Config`).
     pub settings: &'a BTreeMap<String, String>,
+    /// `--filter`: run only the mails whose path contains it (all of them when the report's
+    /// label does).
+    pub filter: Option<&'a str>,
+    /// `--bless`: write the actual values into the expected file of each mail that differs.
+    pub bless: bool,
 }
 
 impl MailTests<'_> {
@@ -52,7 +57,12 @@ impl MailTests<'_> {
                     input,
                     format!("no *.eml in {}", input.display()),
                 )),
-                Ok(mails) => outcomes.extend(mails.iter().map(|mail| self.run_one(mail))),
+                Ok(mails) => outcomes.extend(
+                    mails
+                        .iter()
+                        .filter(|mail| self.selected(&label, mail))
+                        .map(|mail| self.run_one(mail)),
+                ),
                 Err(e) => outcomes.push(failed_outcome(input, e)),
             }
         }
@@ -62,10 +72,21 @@ impl MailTests<'_> {
         }
     }
 
+    /// Whether `--filter` selects `mail` of the report `label`.
+    fn selected(&self, label: &str, mail: &Path) -> bool {
+        self.filter
+            .is_none_or(|f| label.contains(f) || mail.to_string_lossy().contains(f))
+    }
+
     fn run_one(&self, mail: &Path) -> TestOutcome {
         let expected_path = expected_path(mail);
         let expected = match read_expected(&expected_path) {
             Ok(expected) => expected,
+            // Blessing creates the expected file of a new mail.
+            Err(_) if self.bless && !expected_path.exists() => Expected {
+                status: None,
+                fields: serde_json::Map::new(),
+            },
             Err(e) => return failed_outcome(mail, e),
         };
         let limit = Settings::default().max_input_bytes;
@@ -92,11 +113,7 @@ impl MailTests<'_> {
         );
         let mut diffs = Vec::new();
         if let Some(status) = &expected.status {
-            let actual = match extraction.completeness {
-                Completeness::Complete => "extracted",
-                Completeness::Partial => "partial",
-                Completeness::Failed => "failed",
-            };
+            let actual = super::bless::status_name(extraction.completeness);
             if status != actual {
                 diffs.push(FieldDiff {
                     field: "status".to_owned(),
@@ -106,11 +123,25 @@ impl MailTests<'_> {
             }
         }
         diffs.extend(field_diffs(&expected.fields, &extraction.fields));
+        let mut error = None;
+        if self.bless && !diffs.is_empty() {
+            match super::bless::bless_expected(
+                &expected_path,
+                &extraction.fields,
+                extraction.completeness,
+            ) {
+                Ok(()) => {
+                    println!("blessed {}", expected_path.display());
+                    diffs.clear();
+                }
+                Err(e) => error = Some(e),
+            }
+        }
         TestOutcome {
             name: test_name(mail),
             input: mail.to_owned(),
             diffs,
-            error: None,
+            error,
             issues: extraction
                 .errors
                 .iter()

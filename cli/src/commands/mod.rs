@@ -1,12 +1,15 @@
 //! One module per subcommand. Each exposes an argument struct and a `run` returning the exit code.
 
+pub mod bless;
 pub mod check;
 pub mod companion;
+pub mod draft;
 pub mod expected;
 pub mod extract;
 pub mod plugin;
 pub mod plugin_sdk;
 pub mod route;
+pub mod show;
 pub mod test;
 
 /// `mailex schema`: prints the JSON Schema of records.

@@ -6,7 +6,15 @@
 //! mailex test --config examples/mailex.toml        # every rule file the config's routes name,
 //!                                                  # and every route's `tests = "DIR"`
 //! mailex test --plugin acme.wasm fixtures/         # a plugin over mails with expected records
+//! mailex test --filter zillow --config examples/mailex.toml   # only tests whose name or file
+//!                                                  # contains `zillow`
+//! mailex test --bless FILE.rules                   # write the actual values into the tests
 //! ```
+//!
+//! `--bless` rewrites the `expect` block of every failing test of a rule file with the values
+//! the rule extracts (and adds the extracted fields the block does not list), and the
+//! `NAME.expected.json` of every failing mail test; the rest of each file stays byte for byte
+//! as it was ([`super::bless`]). Review the change with `git diff`.
 //!
 //! Mail tests (a route's `tests` directory, `--plugin`) pair each `NAME.eml` with
 //! `NAME.expected.json`; see [`super::expected`].
@@ -22,7 +30,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use mailex_core::rules::load_rule_file;
+use mailex_core::rules::{TestReport, load_rule_file};
 
 use super::expected::MailTests;
 
@@ -49,6 +57,23 @@ pub struct TestArgs {
     /// The directory test inputs must lie in (default: see the command's documentation).
     #[arg(long, value_name = "DIR")]
     pub fixtures_root: Option<PathBuf>,
+    /// Run only the tests whose name, rule file or mail path contains NAME (exit 1 when none
+    /// does).
+    #[arg(long, value_name = "NAME")]
+    pub filter: Option<String>,
+    /// Write the actual values into the failing tests: a rule file's `expect` blocks, a mail
+    /// test's `NAME.expected.json` (created when missing); the rest of each file is kept.
+    #[arg(long)]
+    pub bless: bool,
+}
+
+impl TestArgs {
+    /// Whether `--filter` selects the test `name` of `file` reading `input`.
+    fn selects(&self, file: &str, name: &str, input: &Path) -> bool {
+        self.filter.as_deref().is_none_or(|f| {
+            file.contains(f) || name.contains(f) || input.to_string_lossy().contains(f)
+        })
+    }
 }
 
 /// Runs `mailex test` and returns the exit code.
@@ -103,15 +128,26 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
                 if !warnings.is_empty() {
                     eprint!("{warnings}");
                 }
-                let report = rules.run_tests_in(root);
+                let mut report = rules.run_tests_in(root);
                 if report.outcomes.is_empty() {
-                    println!("{}: no test blocks", file.display());
+                    if args.filter.is_none() {
+                        println!("{}: no test blocks", file.display());
+                    }
                     continue;
+                }
+                report
+                    .outcomes
+                    .retain(|o| args.selects(&report.file, &o.name, &o.input));
+                if report.outcomes.is_empty() {
+                    continue;
+                }
+                print!("{}", quiet_filter(&report.render(), args.quiet));
+                if args.bless {
+                    bless_rules(file, &rules, &mut report);
                 }
                 failed |= report.failed() > 0;
                 failed_total += report.failed();
                 passed_total += report.outcomes.len() - report.failed();
-                print!("{}", quiet_filter(&report.render(), args.quiet));
             }
             Err(e) => {
                 failed = true;
@@ -119,8 +155,12 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
             }
         }
     }
+    let mut ran_route_tests = 0usize;
     for route in routes {
         let Some(dir) = &route.tests else {
+            if args.filter.is_some() {
+                continue;
+            }
             if route.extractor_spec.ends_with(".wasm") {
                 println!(
                     "route `{}` (plugin {}): no mail tests; add `tests = \"DIR\"` to the route, \
@@ -134,11 +174,17 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
             extractor: route.extractor.as_ref(),
             route: &route.name,
             settings: &route.settings,
+            filter: args.filter.as_deref(),
+            bless: args.bless,
         }
         .run(
             std::slice::from_ref(dir),
             format!("route `{}`, {}", route.name, dir.display()),
         );
+        if report.outcomes.is_empty() {
+            continue;
+        }
+        ran_route_tests += 1;
         failed |= report.failed() > 0;
         failed_total += report.failed();
         passed_total += report.outcomes.len() - report.failed();
@@ -147,7 +193,13 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
             quiet_filter(&super::expected::render(&report), args.quiet)
         );
     }
-    let tested_routes = routes.iter().filter(|r| r.tests.is_some()).count();
+    let tested_routes = ran_route_tests;
+    if let Some(filter) = &args.filter
+        && passed_total + failed_total == 0
+    {
+        println!("mailex test: no test matches `{filter}`");
+        return Ok(1);
+    }
     if let (Some(config), true) = (&args.config, files.is_empty() && tested_routes == 0) {
         println!(
             "mailex test: nothing to test: the routes of {} name no rule file and declare no `tests` directory",
@@ -203,6 +255,8 @@ fn run_plugin(plugin: &Path, args: &TestArgs) -> anyhow::Result<i32> {
         extractor: extractor.as_ref(),
         route: "test",
         settings: &settings,
+        filter: args.filter.as_deref(),
+        bless: args.bless,
     }
     .run(&args.files, format!("plugin {}", plugin.display()));
     print!(
@@ -210,6 +264,35 @@ fn run_plugin(plugin: &Path, args: &TestArgs) -> anyhow::Result<i32> {
         quiet_filter(&super::expected::render(&report), args.quiet)
     );
     Ok(i32::from(report.failed() > 0))
+}
+
+/// `--bless` for one rule file: writes the actual values of its failing tests into their
+/// `expect` blocks; the tests blessed count as passed from then on.
+fn bless_rules(file: &Path, rules: &mailex_core::rules::RuleSet, report: &mut TestReport) {
+    let blessable: Vec<(String, PathBuf)> = report
+        .outcomes
+        .iter()
+        .filter(|o| !o.diffs.is_empty() && o.error.is_none())
+        .map(|o| (o.name.clone(), o.input.clone()))
+        .collect();
+    if blessable.is_empty() {
+        return;
+    }
+    match super::bless::bless_rule_file(file, rules, &blessable) {
+        Ok(count) => {
+            println!(
+                "blessed {count} value{} in {}",
+                if count == 1 { "" } else { "s" },
+                file.display()
+            );
+            for outcome in &mut report.outcomes {
+                if outcome.error.is_none() {
+                    outcome.diffs.clear();
+                }
+            }
+        }
+        Err(e) => eprintln!("mailex test: --bless: {e}"),
+    }
 }
 
 /// With `quiet`, only failed tests (with their diffs) and summaries of a rendered report.

@@ -1,0 +1,115 @@
+//! Helpers shared by the CLI's integration tests (each test binary uses some of them).
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use mailex_core::rules::RuleSet;
+use mailex_core::{Email, ExtractContext, Extractor};
+
+/// The repository's root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The ```sh blocks of `section` (from its `## ` heading to the next) of a Markdown file, as
+/// commands: continuation lines joined, comments and blank lines dropped.
+pub fn sh_commands(markdown: &str, section: &str) -> Vec<String> {
+    let start = markdown
+        .find(&format!("\n## {section}"))
+        .unwrap_or_else(|| panic!("no section `{section}`"));
+    let rest = &markdown[start + 1..];
+    let body = &rest[..rest[3..].find("\n## ").map_or(rest.len(), |e| e + 3)];
+    let mut commands = Vec::new();
+    let mut in_block = false;
+    let mut pending = String::new();
+    for line in body.lines() {
+        match line.trim() {
+            "```sh" => in_block = true,
+            "```" => in_block = false,
+            text if in_block && !text.is_empty() => {
+                let code = text.split(" # ").next().unwrap_or(text).trim_end();
+                match code.strip_suffix('\\') {
+                    Some(head) => pending.push_str(head),
+                    None => {
+                        pending.push_str(code);
+                        commands.push(std::mem::take(&mut pending));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    commands
+}
+
+/// Runs the built `mailex` in `dir`.
+pub fn mailex_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mailex"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("mailex runs")
+}
+
+/// Runs the built `mailex` in the repository's root.
+pub fn mailex(args: &[&str]) -> Output {
+    mailex_in(&root(), args)
+}
+
+/// Its stdout.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Its stderr.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Asserts the command succeeded.
+pub fn ok(output: Output) -> Output {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        stdout(&output),
+        stderr(&output)
+    );
+    output
+}
+
+/// The fields a rule set extracts from `email`, as displayed.
+pub fn extract(rules: &RuleSet, email: &Email<'_>) -> BTreeMap<String, String> {
+    let settings = BTreeMap::new();
+    rules
+        .extract(
+            email,
+            &ExtractContext {
+                route: "t",
+                settings: &settings,
+            },
+        )
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_display_string()))
+        .collect()
+}
+
+/// Copies a directory tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
