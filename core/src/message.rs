@@ -58,7 +58,9 @@ impl Attachment<'_> {
 #[non_exhaustive]
 pub enum ParseError {
     /// The input does not start with a header field, or has no recognisable header.
-    #[error("input is not an email message (it does not start with a header field such as `From:`)")]
+    #[error(
+        "input is not an email message (it does not start with a header field such as `From:`)"
+    )]
     NotAMessage,
     /// The email exceeds a structural limit ([`MessageLimits`]); it was not parsed.
     #[error(transparent)]

@@ -336,15 +336,29 @@ mod tests {
         assert_eq!(after(form, "email:").and_then(line), None);
         assert_eq!(after(form, "phone:").and_then(line), None);
         // A label alone on its line still reads the value below it.
-        assert_eq!(after(form, "note:").and_then(line), Some("Call me at 3:00 PM"));
+        assert_eq!(
+            after(form, "note:").and_then(line),
+            Some("Call me at 3:00 PM")
+        );
         assert_eq!(
             after(form, "qualification_numBedrooms:").and_then(line),
             Some("2")
         );
-        for label in ["Phone:", "Move-in date: 09/01", "qualification_numBedrooms:", "E-mail (work): x"] {
+        for label in [
+            "Phone:",
+            "Move-in date: 09/01",
+            "qualification_numBedrooms:",
+            "E-mail (work): x",
+        ] {
             assert!(looks_like_label(label), "{label}");
         }
-        for value in ["3:00 PM", "https://x.example", "Hello, I'd like a tour.", "a b c d e f: g", ":"] {
+        for value in [
+            "3:00 PM",
+            "https://x.example",
+            "Hello, I'd like a tour.",
+            "a b c d e f: g",
+            ":",
+        ] {
             assert!(!looks_like_label(value), "{value}");
         }
     }

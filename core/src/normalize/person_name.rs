@@ -17,9 +17,9 @@ const SUFFIXES: &[&str] = &[
 /// Words that belong to the last name when they come before it (`van der Berg`, `de la Cruz`,
 /// `bin Salman`), compared ignoring case.
 const PARTICLES: &[&str] = &[
-    "af", "al", "bin", "binti", "bint", "da", "das", "de", "degli", "dei", "del", "della",
-    "der", "des", "di", "dos", "du", "el", "ibn", "la", "le", "les", "st", "ten", "ter", "van",
-    "von", "zu",
+    "af", "al", "bin", "binti", "bint", "da", "das", "de", "degli", "dei", "del", "della", "der",
+    "des", "di", "dos", "du", "el", "ibn", "la", "le", "les", "st", "ten", "ter", "van", "von",
+    "zu",
 ];
 
 /// The last name from the words after the first name: the last word, with the particles

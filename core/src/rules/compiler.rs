@@ -260,7 +260,9 @@ impl Compiler<'_> {
                 currency_from: Some(source),
                 ..
             }) = compiled.as_ref().map(|cf| &cf.ty)
-                && !fields.iter().any(|earlier: &CField| &earlier.name == source)
+                && !fields
+                    .iter()
+                    .any(|earlier: &CField| &earlier.name == source)
             {
                 self.diags.push(
                     Diagnostic::new(

@@ -7,8 +7,8 @@ use mailex_grammar::codes;
 
 use super::compiler::{CAlt, CAtom, CField, CHead, CProfile, Program};
 use super::functions::{Cx, Value};
-use super::value::MAX_FIELD_LEN;
 use super::types::FieldType;
+use super::value::MAX_FIELD_LEN;
 use crate::budget::{Budget, Exceeded};
 use crate::extractor::{Completeness, Extraction};
 use crate::message::Email;
@@ -71,9 +71,7 @@ fn normalize_alternative(
             .map(|c| c.trim().to_ascii_uppercase())
             .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()))
             .or_else(|| currency.clone());
-        return Some(
-            crate::normalize::money(raw, currency.as_deref()).map(FieldValue::Money),
-        );
+        return Some(crate::normalize::money(raw, currency.as_deref()).map(FieldValue::Money));
     }
     Some(field.ty.normalize(raw))
 }

@@ -17,18 +17,23 @@ fn bless() -> bool {
     std::env::var_os("MAILEX_BLESS").is_some()
 }
 
-fn eval_expr(email: &str, expr: &str) -> Result<Option<String>, String> {
-    let src = format!("version 1\nprofile \"example\" {{\n  field v: text optional = {expr}\n}}\n");
-    let set = RuleSet::compile("example.rules", &src, Path::new(".")).map_err(|e| e.rendered())?;
-    let email = Email::parse(email.as_bytes()).map_err(|e| e.to_string())?;
+/// Runs `set` on `email` under a route without settings.
+fn extract_with(set: &RuleSet, email: &Email<'_>) -> crate::extractor::Extraction {
     let settings = Default::default();
-    let x = set.extract(
-        &email,
+    set.extract(
+        email,
         &ExtractContext {
             route: "t",
             settings: &settings,
         },
-    );
+    )
+}
+
+fn eval_expr(email: &str, expr: &str) -> Result<Option<String>, String> {
+    let src = format!("version 1\nprofile \"example\" {{\n  field v: text optional = {expr}\n}}\n");
+    let set = RuleSet::compile("example.rules", &src, Path::new(".")).map_err(|e| e.rendered())?;
+    let email = Email::parse(email.as_bytes()).map_err(|e| e.to_string())?;
+    let x = extract_with(&set, &email);
     Ok(x.fields.get("v").map(|v| v.to_display_string()))
 }
 
@@ -669,14 +674,7 @@ profile "p" {
     let set = RuleSet::compile("p.rules", src, Path::new(".")).expect("compiles");
     let email =
         Email::parse(b"From: a@b.example\r\n\r\nName#: Jane Doe\r\nPhone: 555\r\n").unwrap();
-    let settings = Default::default();
-    let x = set.extract(
-        &email,
-        &ExtractContext {
-            route: "r",
-            settings: &settings,
-        },
-    );
+    let x = extract_with(&set, &email);
     assert_eq!(x.provenance["name"], r#"1/1: text.after("Name#:").line"#);
     assert_eq!(x.provenance["phone"], r#"2/2: text.after("Phone:").line"#);
 }
@@ -693,15 +691,8 @@ profile "p" {
     let run = |body: &str| {
         let raw = format!("From: a@b.example\r\n\r\n{body}");
         let email = Email::parse(raw.as_bytes()).unwrap();
-        let settings = Default::default();
-        let x = set.extract(
-            &email,
-            &ExtractContext {
-                route: "r",
-                settings: &settings,
-            },
-        );
-        x.fields
+        extract_with(&set, &email)
+            .fields
             .iter()
             .map(|(k, v)| format!("{k}={}", v.to_display_string()))
             .collect::<Vec<_>>()
@@ -725,5 +716,8 @@ profile "p" {
 }"#;
     let err = RuleSet::compile("p.rules", bad, Path::new(".")).unwrap_err();
     assert!(err.rendered().contains("error[E112]"), "{}", err.rendered());
-    assert!(err.rendered().contains("not a field declared before `price`"));
+    assert!(
+        err.rendered()
+            .contains("not a field declared before `price`")
+    );
 }

@@ -99,16 +99,7 @@ fn random_bytes_are_a_parse_error_not_an_unmatched_email() {
 
 #[test]
 fn the_committed_schema_is_current() {
-    let path = mailex_tests::workspace_root().join("docs/record.schema.json");
-    let current = serde_json::to_string_pretty(&mailex_core::record_schema()).unwrap() + "\n";
-    if std::env::var_os("MAILEX_BLESS").is_some() {
-        std::fs::write(&path, &current).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == current,
-        "docs/record.schema.json is stale: run `MAILEX_BLESS=1 cargo test -p mailex-tests` and commit it"
-    );
+    mailex_tests::assert_committed_json("docs/record.schema.json", &mailex_core::record_schema());
 }
 
 #[test]
