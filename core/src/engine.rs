@@ -755,7 +755,7 @@ fn tie_problems(
         warnings.push(source.problem(
             0..0,
             format!(
-                "{} more pairs of `sender_regex` routes with the same rank were not checked for overlap (the check stops after {} pairs and a fixed amount of work); when two of them match one address, the earlier route wins",
+                "{} more pairs of `sender_regex` routes with the same rank were not decided or not checked for overlap (the check stops after {} pairs and a fixed amount of work); when two of them match one address, the earlier route wins",
                 undecided_rest + check.unchecked_pairs,
                 crate::routing::MAX_TIE_PAIRS
             ),

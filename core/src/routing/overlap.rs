@@ -75,6 +75,9 @@ enum Side {
 /// Checks whether `a` and `b` can match one address, spending at most what is left of
 /// `transitions` (decremented by what the check used).
 pub fn overlap(a: &AddressAutomaton, b: &AddressAutomaton, transitions: &mut usize) -> Overlap {
+    if *transitions == 0 {
+        return Overlap::Unknown(BUDGET_SPENT);
+    }
     let (a, b) = match (&a.dfa, &b.dfa) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(why), _) | (_, Err(why)) => return Overlap::Unknown(why),
@@ -99,6 +102,7 @@ struct Walk<'a> {
     cache_b: Cache,
 }
 
+const BUDGET_SPENT: &str = "the configuration's overlap-check budget is spent";
 const CACHE_FULL: &str = "the patterns need more automaton states than the check allows";
 const QUIT: &str = "a Unicode word boundary next to non-ASCII text cannot be checked";
 
@@ -127,7 +131,7 @@ impl Walk<'_> {
             }
             for &byte in &bytes {
                 if *transitions == 0 {
-                    return Err("the configuration's overlap-check budget is spent");
+                    return Err(BUDGET_SPENT);
                 }
                 *transitions -= 1;
                 let (Some(x2), Some(y2)) = (self.step(x, byte, true)?, self.step(y, byte, false)?)
