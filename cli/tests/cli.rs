@@ -144,6 +144,32 @@ fn tied_routes_are_rejected_at_load() {
 }
 
 #[test]
+fn check_warns_when_no_mail_can_ever_authenticate() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mailex.toml");
+    std::fs::write(
+        &config,
+        "[auth]\ntrusted_receivers = []\n\n[[route]]\nname = \"a\"\nsender = \"*@x.example\"\nextractor = \"builtin:adf\"\n",
+    )
+    .unwrap();
+    let output = mailex(&["check", "--config", config.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(":2:1: warning: `[auth] trusted_receivers` is empty"),
+        "{stderr}"
+    );
+    // With no route requiring authentication, an empty list is a choice, not a trap.
+    std::fs::write(
+        &config,
+        "[auth]\ntrusted_receivers = []\n\n[[route]]\nname = \"a\"\nsender = \"*@x.example\"\nrequire_auth = \"none\"\nextractor = \"builtin:adf\"\n",
+    )
+    .unwrap();
+    let output = mailex(&["check", "--config", config.to_str().unwrap()]);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("warning"));
+}
+
+#[test]
 fn check_accepts_the_example_config() {
     let output = mailex(&["check", "--config", "examples/mailex.toml"]);
     assert!(
@@ -278,6 +304,17 @@ fn the_example_rule_files_pass_their_tests() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("0 failed"), "{stdout}");
+}
+
+#[test]
+fn quiet_tests_print_only_failures_and_the_summary() {
+    let output = mailex(&["test", "-q", "--config", "examples/mailex.toml"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert!(lines[0].starts_with("total: "), "{stdout}");
+    assert!(lines[0].contains(" passed; 0 failed"), "{stdout}");
 }
 
 /// A deployed copy of the example config: `mailex.toml` and the rule files, no fixtures.

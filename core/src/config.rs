@@ -13,7 +13,8 @@
 //! trusted_receivers = ["amazonaws.com"]
 //!
 //! [[route]]
-//! name = "acme-motors"                # the advertiser; appears in every record
+//! name = "acme-motors"                # the route's name, unique; the advertiser by default
+//! # advertiser = "acme"               # the advertiser id records carry (default: the name)
 //! sender = "*@leads.acme.example"     # exact address, *@domain or *@*.domain
 //! # sender_regex = '^leads-\d+@acme\.example$'
 //! subject_contains = "New lead"       # optional conditions
@@ -28,7 +29,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::auth::{AuthPolicy, AuthSettings};
@@ -52,7 +54,7 @@ pub const MAX_CONFIG_REGEX_BYTES: usize = 64 * 1024 * 1024;
 ///
 /// Every cap yields a `failed` record with its own code when an email exceeds it
 /// (docs/security.md lists them all).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Inputs larger than this are not parsed; they yield a `failed` record (`too_large`).
@@ -178,7 +180,7 @@ impl Default for PluginLimits {
 /// [test]
 /// fixtures_root = ".."   # test inputs of rule files may lie anywhere below the parent directory
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestSettings {
     /// The directory the `input` files of rule-file tests must lie in, relative to the config
@@ -221,7 +223,7 @@ impl RuleLimits {
 
 /// `[route.limits]` as written: every key is optional; what is left out takes the default of
 /// the route's kind of extractor ([`PluginLimits`] for plugins, [`RuleLimits`] for rule files).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RouteLimits {
     /// Wall-clock deadline for one email, in milliseconds.
@@ -273,54 +275,128 @@ impl RouteLimits {
 }
 
 /// A route as written in the file, with source spans for error reporting.
-#[derive(Debug, Clone, Deserialize)]
+///
+/// One `[[route]]` table: which mails it takes (a sender pattern and optional conditions), how
+/// they must be authenticated, and the extractor that reads them.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawRoute {
+    /// The route's name, unique in the file; `mailex route` and errors name routes by it, and
+    /// it is the advertiser id of its records unless `advertiser` is given.
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
+    /// The advertiser id written into the `advertiser` key of this route's records (default:
+    /// the route's name). Several routes may feed one advertiser.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub advertiser: Option<Spanned<String>>,
+    /// The From address this route takes: one address (`leads@portal.example`), a domain
+    /// (`*@portal.example`) or a domain and its subdomains (`*@*.portal.example`); compared
+    /// ignoring case. Give `sender` or `sender_regex`, not both.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub sender: Option<Spanned<String>>,
+    /// A regular expression (Rust `regex` syntax) searched in the lower-cased From address;
+    /// anchor it (`^...$`) to match the whole address.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub sender_regex: Option<Spanned<String>>,
+    /// Condition: the decoded Subject contains this text, ignoring case.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub subject_contains: Option<Spanned<String>>,
+    /// Condition: the decoded Subject matches this regular expression.
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub subject_regex: Option<Spanned<String>>,
+    /// Condition: a header field with this name is present (anywhere in the header, including
+    /// copies the sender wrote).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub header_present: Option<Spanned<String>>,
+    /// Condition: some copy of a header field matches a regular expression (any copy, including
+    /// ones the sender wrote: a condition selects a layout, it does not authenticate).
     #[serde(default)]
     pub header_matches: Option<RawHeaderMatch>,
+    /// Higher wins when several routes match (default 0).
     #[serde(default)]
     pub priority: i64,
+    /// The authentication the mail must pass before the extractor runs: `dmarc` (default),
+    /// `dkim`, `spf` or `none` (docs/security.md).
     #[serde(default)]
+    #[schemars(with = "Option<AuthPolicyName>")]
     pub require_auth: Option<Spanned<String>>,
+    /// The extractor: `builtin:adf`, `builtin:lead-meta`, a rule file (`*.rules`) or a plugin
+    /// (`*.wasm`), paths relative to the config file.
+    #[schemars(with = "String")]
     pub extractor: Spanned<String>,
+    /// Settings handed to the extractor (strings); what a built-in or plugin reads is in its
+    /// documentation.
     #[serde(default)]
     pub settings: BTreeMap<String, String>,
+    /// Time and memory limits of the extractor on one mail; defaults depend on its kind.
     #[serde(default)]
+    #[schemars(with = "Option<RouteLimits>")]
     pub limits: Option<Spanned<RouteLimits>>,
+    /// A directory of `NAME.eml` files each with a `NAME.expected.json`, run by
+    /// `mailex test --config` (never read to load or extract).
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     pub tests: Option<Spanned<String>>,
 }
 
+/// The values of `require_auth`, for the config's JSON Schema.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum AuthPolicyName {
+    /// A DMARC pass for the From domain, or, with no DMARC verdict for it, a DKIM pass aligned
+    /// with it.
+    Dmarc,
+    /// A DKIM pass aligned with the From domain.
+    Dkim,
+    /// An SPF pass for an envelope sender aligned with the From domain.
+    Spf,
+    /// No authentication (trusted internal sources and tests only).
+    None,
+}
+
 /// `header_matches = { name = "X-Source", regex = "^portal$" }`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawHeaderMatch {
+    /// The header field's name, ignoring case.
+    #[schemars(with = "String")]
     pub name: Spanned<String>,
+    /// A regular expression searched in each copy's decoded value.
+    #[schemars(with = "String")]
     pub regex: Spanned<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// `mailex.toml`: global settings, the trusted authentication sources, test settings and the
+/// routes (docs/config.md).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "mailex.toml")]
 pub(crate) struct RawConfig {
+    /// Caps every mail is checked against before it is parsed.
     #[serde(default)]
     pub settings: Settings,
+    /// Which receiving servers and authserv-ids are trusted (docs/security.md).
     #[serde(default)]
     pub auth: AuthSettings,
+    /// Settings of `mailex test` and `mailex check`.
     #[serde(default)]
     pub test: TestSettings,
+    /// The routes, tried by rank (priority, then how specific the sender pattern is).
     #[serde(default, rename = "route")]
     pub routes: Vec<RawRoute>,
+}
+
+/// The JSON Schema (2020-12) of `mailex.toml`, generated from the types the loader reads
+/// (committed as `docs/config.schema.json`; editors such as Taplo validate with it).
+pub fn config_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(RawConfig)).unwrap_or(serde_json::Value::Null)
 }
 
 /// A source text and its name, for turning byte offsets into `file:line:col`.

@@ -61,6 +61,7 @@ pub struct Engine {
     settings: Settings,
     auth: AuthSettings,
     router: Router,
+    warnings: Vec<ConfigProblem>,
     config_path: PathBuf,
     fixtures_root: PathBuf,
 }
@@ -139,7 +140,7 @@ impl Engine {
                         errors.extend(ConfigError::new(vec![source.problem(
                             raw_route.name.span(),
                             format!(
-                                "route name `{}` is used twice; each advertiser needs its own name",
+                                "route name `{}` is used twice; each route needs its own name (routes that feed one advertiser set `advertiser = \"...\"`)",
                                 route.name
                             ),
                         )]));
@@ -149,21 +150,10 @@ impl Engine {
                 Err(e) => errors.extend(e),
             }
         }
-        // One hash lookup per route: routes tie exactly when their tie keys are equal.
-        let mut first_with_key: HashMap<_, usize> = HashMap::new();
-        for (i, (route, span)) in routes.iter().enumerate() {
-            if let Some(&first) = first_with_key.get(&route.tie_key()) {
-                errors.extend(ConfigError::new(vec![source.problem(
-                    span.clone(),
-                    format!(
-                        "routes `{}` and `{}` tie: both can match the same sender with the same priority and specificity; give one a higher `priority` or a further condition",
-                        routes[first].0.name, route.name
-                    ),
-                )]));
-            } else {
-                first_with_key.insert(route.tie_key(), i);
-            }
-        }
+        let mut warnings = Vec::new();
+        let (routes, spans): (Vec<Route>, Vec<_>) = routes.into_iter().unzip();
+        tie_problems(&routes, &spans, &source, &mut errors, &mut warnings);
+        warnings.extend(auth_warnings(&raw.auth, &routes, &source));
         for name in raw.settings.zero_caps() {
             errors.extend(ConfigError::new(vec![
                 source.problem(0..0, format!("settings.{name} must be greater than 0")),
@@ -175,7 +165,8 @@ impl Engine {
         Ok(Engine {
             settings: raw.settings,
             auth: raw.auth,
-            router: Router::new(routes.into_iter().map(|(r, _)| r).collect()),
+            router: Router::new(routes),
+            warnings,
             config_path: path.to_path_buf(),
             fixtures_root: match raw.test.fixtures_root {
                 Some(root) => base_dir.join(root),
@@ -192,6 +183,13 @@ impl Engine {
     /// The routes.
     pub fn router(&self) -> &Router {
         &self.router
+    }
+
+    /// What loading found questionable without refusing the configuration (pairs of routes
+    /// whose overlap could not be decided, an `[auth]` that can never authenticate, ...);
+    /// `mailex check` prints them.
+    pub fn warnings(&self) -> &[ConfigProblem] {
+        &self.warnings
     }
 
     /// The path the configuration was loaded from.
@@ -284,7 +282,7 @@ impl Engine {
         ) else {
             return record;
         };
-        record.advertiser = Some(route.name.clone());
+        record.advertiser = Some(route.advertiser.clone());
         record.auth.policy = Some(route.policy.as_str().to_owned());
         record.auth.passed = Some(policy_result.is_ok());
         if let Err(failure) = policy_result {
@@ -530,6 +528,17 @@ fn build_route(
             "a route needs a non-empty `name` (the advertiser)",
         ));
     }
+    let advertiser = match &raw.advertiser {
+        Some(a) if a.get_ref().trim().is_empty() => {
+            problems.push(source.problem(
+                a.span(),
+                "`advertiser` must not be empty (leave it out to use the route's name)",
+            ));
+            name.clone()
+        }
+        Some(a) => a.get_ref().trim().to_owned(),
+        None => name.clone(),
+    };
     let sender = match (&raw.sender, &raw.sender_regex) {
         (Some(s), None) => SenderPattern::parse(s.get_ref())
             .map_err(|m| problems.push(source.problem(s.span(), m)))
@@ -623,6 +632,7 @@ fn build_route(
     match (sender, extractor) {
         (Some(sender), Some(extractor)) if problems.is_empty() => Ok(Route {
             name,
+            advertiser,
             sender,
             conditions,
             priority: raw.priority,
@@ -634,6 +644,148 @@ fn build_route(
             tests: raw.tests.as_ref().map(|dir| base_dir.join(dir.get_ref())),
         }),
         _ => Err(ConfigError::new(problems)),
+    }
+}
+
+/// Warnings about an `[auth]` table that can never authenticate a mail while routes require it.
+fn auth_warnings(auth: &AuthSettings, routes: &[Route], source: &SourceFile) -> Vec<ConfigProblem> {
+    let requiring = routes
+        .iter()
+        .filter(|r| r.policy != crate::auth::AuthPolicy::None)
+        .count();
+    if requiring == 0 {
+        return Vec::new();
+    }
+    let at = |key: &str| {
+        let offset = source
+            .text
+            .match_indices(key)
+            .find(|(i, _)| {
+                source.text[..*i]
+                    .rsplit('\n')
+                    .next()
+                    .is_some_and(|l| l.trim().is_empty())
+            })
+            .map_or(0, |(i, _)| i);
+        offset..offset
+    };
+    let mut warnings = Vec::new();
+    for (key, empty, why) in [
+        (
+            "trusted_receivers",
+            auth.trusted_receivers.is_empty(),
+            "no `Received:` header opens the receiver's trusted block",
+        ),
+        (
+            "trusted_authserv_ids",
+            auth.trusted_authserv_ids.is_empty(),
+            "no `Authentication-Results` header is believed",
+        ),
+    ] {
+        if empty {
+            warnings.push(source.problem(
+                at(key),
+                format!(
+                    "`[auth] {key}` is empty: {why}, so no mail can pass authentication and the {requiring} route{} with `require_auth` other than \"none\" will make only `unauthenticated` records; leave the key out for the default (docs/config.md)",
+                    if requiring == 1 { "" } else { "s" }
+                ),
+            ));
+        }
+    }
+    warnings
+}
+
+/// Tie errors printed for regex routes before the rest are only counted.
+const MAX_TIE_REPORTS: usize = 100;
+/// Undecided pairs of regex routes warned about before the rest are only counted.
+const MAX_UNDECIDED_REPORTS: usize = 20;
+/// Route names a tie of address or domain routes lists before it counts the rest.
+const MAX_TIE_NAMES: usize = 10;
+
+/// Reports every tie among `routes` as an error, and every pair whose overlap the check could
+/// not decide as a warning, in config order ([`crate::routing::check_ties`]).
+fn tie_problems(
+    routes: &[Route],
+    spans: &[std::ops::Range<usize>],
+    source: &SourceFile,
+    errors: &mut ConfigError,
+    warnings: &mut Vec<ConfigProblem>,
+) {
+    let check = crate::routing::check_ties(routes);
+    let name = |i: usize| format!("`{}`", routes[i].name);
+    let advice = "give one a higher `priority` or a further condition";
+    let mut regex_ties = 0usize;
+    for tie in &check.ties {
+        let at = spans[tie.routes[1]].clone();
+        let message = match &tie.example {
+            Some(example) => {
+                regex_ties += 1;
+                if regex_ties > MAX_TIE_REPORTS {
+                    continue;
+                }
+                format!(
+                    "routes {} and {} tie: both `sender_regex` patterns match `{example}`, with the same priority and specificity; {advice}",
+                    name(tie.routes[0]),
+                    name(tie.routes[1])
+                )
+            }
+            None if tie.routes.len() == 2 => format!(
+                "routes {} and {} tie: both can match the same sender with the same priority and specificity; {advice}",
+                name(tie.routes[0]),
+                name(tie.routes[1])
+            ),
+            None => {
+                let mut names: Vec<String> = tie
+                    .routes
+                    .iter()
+                    .take(MAX_TIE_NAMES)
+                    .map(|&i| name(i))
+                    .collect();
+                let more = tie.routes.len().saturating_sub(MAX_TIE_NAMES);
+                let last = if more > 0 {
+                    format!("{more} more")
+                } else {
+                    names.pop().unwrap_or_default()
+                };
+                format!(
+                    "routes {} and {last} tie: all {} can match the same sender with the same priority and specificity; {advice}",
+                    names.join(", "),
+                    tie.routes.len()
+                )
+            }
+        };
+        errors.extend(ConfigError::new(vec![source.problem(at, message)]));
+    }
+    if regex_ties > MAX_TIE_REPORTS {
+        errors.extend(ConfigError::new(vec![source.problem(
+            0..0,
+            format!(
+                "{} more ties between `sender_regex` routes (the first {MAX_TIE_REPORTS} are shown)",
+                regex_ties - MAX_TIE_REPORTS
+            ),
+        )]));
+    }
+    for pair in check.undecided.iter().take(MAX_UNDECIDED_REPORTS) {
+        warnings.push(source.problem(
+            spans[pair.second].clone(),
+            format!(
+                "routes {} and {} may tie: whether one address matches both `sender_regex` patterns was not decided ({}); when both match, the earlier route wins. Give one a higher `priority` to make the choice explicit",
+                name(pair.first),
+                name(pair.second),
+                pair.why
+            ),
+        ));
+    }
+    let undecided_rest = check.undecided.len().saturating_sub(MAX_UNDECIDED_REPORTS) as u64;
+    if undecided_rest + check.unchecked_pairs > 0 {
+        warnings.push(source.problem(
+            0..0,
+            format!(
+                "{} more pairs of `sender_regex` routes with the same rank were not decided or not checked for overlap (the check stops after {} pairs and a fixed amount of work); when two of them match one address, the earlier route wins",
+                undecided_rest + check.unchecked_pairs,
+                crate::routing::MAX_TIE_PAIRS
+            ),
+        ));
     }
 }
 

@@ -33,6 +33,19 @@ impl fmt::Display for ConfigProblem {
     }
 }
 
+impl ConfigProblem {
+    /// The problem as a warning line: `file:line:col: warning: message`.
+    pub fn warning_line(&self) -> String {
+        format!(
+            "{}:{}:{}: warning: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )
+    }
+}
+
 /// The configuration (or something it references) could not be loaded.
 ///
 /// Holds every problem found, so one run of `mailex check` shows them all.

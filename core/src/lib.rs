@@ -56,7 +56,7 @@ mod testing;
 pub mod textops;
 
 pub use crate::auth::{AuthFailure, AuthPolicy, AuthSettings, AuthVerdicts};
-pub use crate::config::{PluginLimits, RouteLimits, RuleLimits, Settings};
+pub use crate::config::{PluginLimits, RouteLimits, RuleLimits, Settings, config_schema};
 pub use crate::engine::{Engine, Input, ProcessStats, RouteReport, virus_record};
 pub use crate::error::{ConfigError, ConfigProblem};
 pub use crate::extractor::{Completeness, ExtractContext, Extraction, Extractor};

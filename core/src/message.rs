@@ -57,8 +57,10 @@ impl Attachment<'_> {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ParseError {
-    /// The input has no recognisable header.
-    #[error("input is not an email message (no header could be parsed)")]
+    /// The input does not start with a header field, or has no recognisable header.
+    #[error(
+        "input is not an email message (it does not start with a header field such as `From:`)"
+    )]
     NotAMessage,
     /// The email exceeds a structural limit ([`MessageLimits`]); it was not parsed.
     #[error(transparent)]
@@ -73,6 +75,38 @@ impl ParseError {
             ParseError::Limit(limit) => limit.issue(),
         }
     }
+}
+
+/// Whether the input starts like an email: its first line (after blank lines, a byte-order
+/// mark and an mbox `From ` line) is a header field, a name of printable ASCII without `:`
+/// (at most 998 bytes, RFC 5322's line limit) followed by `:`. mail-parser accepts almost
+/// anything as headers, so without this a file of random bytes holding a colon somewhere
+/// would be read as an email without a sender (`unmatched`) instead of `parse_error`.
+pub(crate) fn starts_with_header_field(raw: &[u8]) -> bool {
+    let mut rest = raw.strip_prefix(b"\xef\xbb\xbf").unwrap_or(raw);
+    while let Some(after) = rest
+        .strip_prefix(b"\r\n")
+        .or_else(|| rest.strip_prefix(b"\n"))
+    {
+        rest = after;
+    }
+    if rest.starts_with(b"From ") {
+        let Some(end) = rest.iter().position(|&b| b == b'\n') else {
+            return false;
+        };
+        rest = &rest[end + 1..];
+    }
+    let name_len = rest
+        .iter()
+        .take(999)
+        .take_while(|&&b| (0x21..=0x7e).contains(&b) && b != b':')
+        .count();
+    let after_name = &rest[name_len..];
+    let colon = after_name
+        .iter()
+        .position(|&b| b != b' ' && b != b'\t')
+        .map(|i| &after_name[i..]);
+    name_len > 0 && name_len <= 998 && colon.is_some_and(|c| c.starts_with(b":"))
 }
 
 enum Owned<'m> {
@@ -125,6 +159,9 @@ impl<'m> Email<'m> {
         raw: &'m [u8],
         limits: &MessageLimits,
     ) -> Result<Email<'m>, ParseError> {
+        if !starts_with_header_field(raw) {
+            return Err(ParseError::NotAMessage);
+        }
         limits::check(raw, limits)?;
         let message = MessageParser::new()
             .with_mime_headers()

@@ -83,7 +83,9 @@ pub struct ExtractorInfo {
 /// An amount of money: a decimal amount (as a string, to stay exact) and an ISO 4217 currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Money {
-    /// Decimal amount, e.g. `"1250.00"`.
+    /// Decimal amount as a string, to stay exact, with at least the currency's minor-unit
+    /// digits (two; none for JPY and KRW), e.g. `"1250.00"`. Displayed (and compared by
+    /// `mailex test`) as `"1250.00 USD"`.
     pub amount: String,
     /// ISO 4217 code, e.g. `"USD"`.
     pub currency: String,
@@ -199,9 +201,13 @@ pub enum Verdict {
     Pass,
     /// The check failed.
     Fail,
-    /// Neither pass nor fail (none, neutral, softfail, temperror, permerror, gray, ...).
+    /// Neither pass nor fail, nor `none` (neutral, softfail, temperror, permerror, gray, ...).
     Other,
-    /// No verdict was available.
+    /// The receiver checked and found nothing to check: `dmarc=none` (the From domain
+    /// publishes no DMARC policy), `dkim=none` (the mail is not signed), `spf=none` (no SPF
+    /// record). Never a pass.
+    None,
+    /// No verdict was available (the method is absent from the trusted results).
     Missing,
 }
 
@@ -258,7 +264,7 @@ pub struct Record {
     pub id: Option<String>,
     /// What became of the email.
     pub status: Status,
-    /// Name of the matched route (the advertiser), or null.
+    /// The matched route's advertiser id (`advertiser`, default: the route's name), or null.
     pub advertiser: Option<String>,
     /// The extractor that ran, or null when none ran.
     pub extractor: Option<ExtractorInfo>,

@@ -4,8 +4,11 @@
 //! hold. Among matching routes the one with the highest *rank* wins: priority first, then the
 //! kind of sender pattern (exact address, `*@domain`, `*@*.domain`, regex), then the number of
 //! domain labels, then the number of conditions. Two routes that could match the same email
-//! with the same rank are a configuration error, reported at load.
+//! with the same rank are a configuration error, reported at load ([`check_ties`]).
 
+mod overlap;
+
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use regex::Regex;
@@ -89,8 +92,7 @@ impl SenderPattern {
     }
 
     /// What two patterns of the same kind must share to match the same address: the address
-    /// or domain, or nothing for regexes (whether two regexes overlap is undecidable in
-    /// general; assume they may).
+    /// or domain; nothing for regexes, whose overlap [`check_ties`] decides pair by pair.
     fn overlap_key(&self) -> Option<&str> {
         match self {
             SenderPattern::Exact(s) | SenderPattern::Domain(s) | SenderPattern::Subdomains(s) => {
@@ -100,7 +102,8 @@ impl SenderPattern {
         }
     }
 
-    /// Whether two patterns of equal rank could match the same address.
+    /// Whether two patterns of equal rank could match the same address (regexes: decided
+    /// by [`check_ties`], assumed here).
     #[cfg(test)]
     fn may_overlap(&self, other: &SenderPattern) -> bool {
         self.kind_rank() == other.kind_rank() && self.overlap_key() == other.overlap_key()
@@ -127,7 +130,9 @@ pub enum Condition {
     SubjectRegex(Regex),
     /// A header with this name is present.
     HeaderPresent(String),
-    /// A header with this name has a value matching the regex.
+    /// Some copy of the header with this name has a value matching the regex. Every copy
+    /// counts, including ones the sender wrote below the receiver's block: a condition selects
+    /// a layout, it does not authenticate.
     HeaderMatches(String, Regex),
 }
 
@@ -163,8 +168,11 @@ impl std::fmt::Display for Condition {
 /// A loaded route.
 #[derive(Clone)]
 pub struct Route {
-    /// The advertiser's name.
+    /// The route's name, unique in the configuration.
     pub name: String,
+    /// The advertiser id its records carry (`advertiser = "..."`, default: the name). Several
+    /// routes may feed one advertiser, e.g. a platform's own mail and an agent's forward of it.
+    pub advertiser: String,
     /// The sender pattern.
     pub sender: SenderPattern,
     /// Further conditions, all of which must hold.
@@ -213,15 +221,152 @@ impl Route {
         )
     }
 
-    /// Whether this route and `other` tie: same rank and overlapping sender patterns.
-    pub fn ties_with(&self, other: &Route) -> bool {
-        self.tie_key() == other.tie_key()
-    }
-
-    /// Two routes tie exactly when their tie keys are equal (the rank includes the pattern
-    /// kind), so a configuration is checked for ties with one hash lookup per route.
+    /// Two routes with an address, domain or subdomain pattern tie exactly when their tie
+    /// keys are equal (the rank includes the pattern kind), so they are checked with one hash
+    /// lookup per route. Regex routes (key `None`) are checked pair by pair ([`check_ties`]).
     pub fn tie_key(&self) -> (Rank, Option<&str>) {
         (self.rank(), self.sender.overlap_key())
+    }
+}
+
+/// Routes that tie: the same rank, and a sender all of them match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tie {
+    /// The routes' indices, in config order (two or more).
+    pub routes: Vec<usize>,
+    /// An address every one of them matches, when their patterns are regexes (the shortest).
+    pub example: Option<String>,
+}
+
+/// Two regex routes of equal rank whose overlap the check could not decide within its caps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Undecided {
+    /// The earlier route's index.
+    pub first: usize,
+    /// The later route's index.
+    pub second: usize,
+    /// Which cap stopped the check.
+    pub why: &'static str,
+}
+
+/// The outcome of [`check_ties`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TieCheck {
+    /// Every tie, ordered by the routes' positions.
+    pub ties: Vec<Tie>,
+    /// Pairs of regex routes whose overlap was not decided, ordered by position.
+    pub undecided: Vec<Undecided>,
+    /// Pairs of regex routes of equal rank not checked at all: more than
+    /// [`MAX_TIE_PAIRS`] pairs in the configuration.
+    pub unchecked_pairs: u64,
+}
+
+/// Pairs of regex routes of equal rank checked for overlap in one configuration.
+pub const MAX_TIE_PAIRS: usize = overlap::MAX_PAIRS;
+
+/// Finds every pair of routes that could match the same email with the same rank.
+///
+/// Routes with an address or domain pattern tie when their rank and pattern are equal: one
+/// hash lookup per route, and each group of equal routes is one [`Tie`]. Routes with a
+/// `sender_regex` and equal rank are checked pair by pair: they tie only when an address
+/// matches both (shown in [`Tie::example`]); a pair the caps stop (states per pair, a
+/// transition budget for the configuration, at most [`MAX_TIE_PAIRS`] pairs) is reported as
+/// [`Undecided`] or counted in [`TieCheck::unchecked_pairs`], never claimed as a tie. Conditions
+/// are not compared: two routes whose conditions differ may still both hold.
+pub fn check_ties(routes: &[Route]) -> TieCheck {
+    let mut check = TieCheck::default();
+    let mut exact_groups: HashMap<(Rank, &str), Vec<usize>> = HashMap::new();
+    let mut regex_groups: HashMap<Rank, Vec<usize>> = HashMap::new();
+    for (index, route) in routes.iter().enumerate() {
+        match route.tie_key() {
+            (rank, Some(key)) => exact_groups.entry((rank, key)).or_default().push(index),
+            (rank, None) => regex_groups.entry(rank).or_default().push(index),
+        }
+    }
+    check.ties.extend(
+        exact_groups
+            .into_values()
+            .filter(|group| group.len() > 1)
+            .map(|routes| Tie {
+                routes,
+                example: None,
+            }),
+    );
+    let mut groups: Vec<Vec<usize>> = regex_groups
+        .into_values()
+        .filter(|group| group.len() > 1)
+        .collect();
+    groups.sort();
+    let mut automata: HashMap<usize, overlap::AddressAutomaton> = HashMap::new();
+    let mut transitions = overlap::MAX_TOTAL_TRANSITIONS;
+    let mut pairs = 0usize;
+    for group in groups {
+        for (at, &first) in group.iter().enumerate() {
+            let later = &group[at + 1..];
+            if pairs + later.len() > MAX_TIE_PAIRS {
+                let left = (MAX_TIE_PAIRS - pairs).min(later.len());
+                let rest = (later.len() - left) as u64;
+                let remaining_rows = (group.len() - at - 1) as u64;
+                // This row's pairs past the cap, then every pair of the rows after it.
+                check.unchecked_pairs +=
+                    rest + remaining_rows * remaining_rows.saturating_sub(1) / 2;
+                check_pairs(
+                    routes,
+                    first,
+                    &later[..left],
+                    &mut automata,
+                    &mut transitions,
+                    &mut check,
+                );
+                pairs = MAX_TIE_PAIRS;
+                break;
+            }
+            pairs += later.len();
+            check_pairs(
+                routes,
+                first,
+                later,
+                &mut automata,
+                &mut transitions,
+                &mut check,
+            );
+        }
+    }
+    check.ties.sort_by(|a, b| a.routes.cmp(&b.routes));
+    check.undecided.sort_by_key(|u| (u.first, u.second));
+    check
+}
+
+/// Checks route `first` against each of `later` (all regex routes of its rank).
+fn check_pairs(
+    routes: &[Route],
+    first: usize,
+    later: &[usize],
+    automata: &mut HashMap<usize, overlap::AddressAutomaton>,
+    transitions: &mut usize,
+    check: &mut TieCheck,
+) {
+    for &second in later {
+        for index in [first, second] {
+            if let SenderPattern::Regex(re) = &routes[index].sender {
+                automata
+                    .entry(index)
+                    .or_insert_with(|| overlap::AddressAutomaton::new(re.as_str()));
+            }
+        }
+        let (Some(a), Some(b)) = (automata.get(&first), automata.get(&second)) else {
+            continue;
+        };
+        match overlap::overlap(a, b, transitions) {
+            overlap::Overlap::Disjoint => {}
+            overlap::Overlap::Shared(example) => check.ties.push(Tie {
+                routes: vec![first, second],
+                example: Some(example),
+            }),
+            overlap::Overlap::Unknown(why) => {
+                check.undecided.push(Undecided { first, second, why })
+            }
+        }
     }
 }
 
@@ -332,5 +477,129 @@ mod tests {
         assert!(domain.kind_rank() > subs.kind_rank());
         assert!(subs.may_overlap(&SenderPattern::parse("*@*.b.example").unwrap()));
         assert!(!domain.may_overlap(&SenderPattern::parse("*@c.example").unwrap()));
+    }
+
+    fn load(routes: &[(&str, &str)]) -> Result<crate::Engine, crate::ConfigError> {
+        let mut config = String::new();
+        for (name, sender) in routes {
+            config.push_str(&format!(
+                "[[route]]\nname = \"{name}\"\n{sender}\nextractor = \"builtin:adf\"\n\n"
+            ));
+        }
+        crate::Engine::from_toml_str(
+            &config,
+            std::path::Path::new("m.toml"),
+            std::path::Path::new("."),
+        )
+    }
+
+    #[test]
+    fn disjoint_regex_senders_do_not_tie() {
+        let engine = load(&[
+            ("one", r"sender_regex = '^a@one\.example$'"),
+            ("two", r"sender_regex = '^b@two\.example$'"),
+            ("three", r"sender_regex = '^(c|d)@(one|two)\.example$'"),
+        ])
+        .expect("disjoint patterns load");
+        assert!(engine.warnings().is_empty(), "{:?}", engine.warnings());
+    }
+
+    #[test]
+    fn every_real_tie_is_reported_with_an_address_both_match() {
+        let err = load(&[
+            ("a", r"sender_regex = '@one\.example$'"),
+            ("b", r"sender_regex = '^b@two\.example$'"),
+            ("c", r"sender_regex = '^x@one\.example$'"),
+            ("d", r"sender_regex = '^b@two\.(example|test)$'"),
+            ("e", "sender = \"*@x.example\""),
+            ("f", "sender = \"*@x.example\""),
+            ("g", "sender = \"*@X.example\""),
+        ])
+        .expect_err("ties");
+        let problems: Vec<&str> = err.problems().iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(problems.len(), 3, "{err}");
+        assert!(
+            problems[0].starts_with(
+                "routes `a` and `c` tie: both `sender_regex` patterns match `x@one.example`"
+            ),
+            "{err}"
+        );
+        assert!(
+            problems[1].starts_with(
+                "routes `b` and `d` tie: both `sender_regex` patterns match `b@two.example`"
+            ),
+            "{err}"
+        );
+        assert!(
+            problems[2].starts_with("routes `e`, `f` and `g` tie: all 3 can match"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_undecided_overlap_is_a_warning_in_config_order() {
+        // A Unicode word boundary cannot be followed through non-ASCII bytes: the check gives
+        // up on these pairs and says so, without refusing the configuration.
+        let engine = load(&[
+            ("a", r"sender_regex = '\bjane\b'"),
+            ("b", r"sender_regex = '^z@x\.example$'"),
+            ("c", r"sender_regex = '\bjohn\b'"),
+        ])
+        .expect("undecided pairs load");
+        let warnings: Vec<&str> = engine
+            .warnings()
+            .iter()
+            .map(|p| p.message.as_str())
+            .collect();
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("routes `a` and `b` may tie"),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings[1].starts_with("routes `a` and `c` may tie"),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings[2].starts_with("routes `b` and `c` may tie"),
+            "{warnings:?}"
+        );
+        assert!(
+            engine.warnings()[0]
+                .warning_line()
+                .starts_with("m.toml:7:8: warning: ")
+        );
+    }
+
+    #[test]
+    fn two_routes_feed_one_advertiser() {
+        let config = "[[route]]\nname = \"acme-direct\"\nadvertiser = \"acme\"\nsender = \"leads@portal.example\"\nrequire_auth = \"none\"\nextractor = \"builtin:lead-meta\"\n\n[[route]]\nname = \"acme-forwarded\"\nadvertiser = \"acme\"\nsender = \"agent@acme.example\"\nrequire_auth = \"none\"\nextractor = \"builtin:lead-meta\"\n\n[[route]]\nname = \"other\"\nsender = \"*@other.example\"\nrequire_auth = \"none\"\nextractor = \"builtin:lead-meta\"\n";
+        let engine = crate::Engine::from_toml_str(
+            config,
+            std::path::Path::new("m.toml"),
+            std::path::Path::new("."),
+        )
+        .expect("loads");
+        let advertiser = |from: &str| {
+            let raw = format!("From: {from}\r\nSubject: Lead\r\n\r\nHello\r\n");
+            engine
+                .process(&crate::Input::new(raw.as_bytes(), "t.eml"))
+                .advertiser
+        };
+        assert_eq!(advertiser("leads@portal.example").as_deref(), Some("acme"));
+        assert_eq!(advertiser("agent@acme.example").as_deref(), Some("acme"));
+        assert_eq!(advertiser("x@other.example").as_deref(), Some("other"));
+        let empty = config.replacen("advertiser = \"acme\"", "advertiser = \" \"", 1);
+        let err = crate::Engine::from_toml_str(
+            &empty,
+            std::path::Path::new("m.toml"),
+            std::path::Path::new("."),
+        )
+        .expect_err("an empty advertiser is refused");
+        assert!(
+            err.to_string()
+                .contains("m.toml:3:14: error: `advertiser` must not be empty"),
+            "{err}"
+        );
     }
 }

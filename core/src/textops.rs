@@ -101,8 +101,38 @@ pub fn find_ci(hay: &str, needle: &str) -> Option<usize> {
 }
 
 /// The first line that is not blank, trimmed; `None` if every line is blank.
+///
+/// After a label (`after("Email:")`), the first line is the rest of the label's line; when it is
+/// blank, the value stands on the next non-blank line, unless that line is itself a label
+/// (`Phone:` or `Phone: ...`): then the label's value is empty and the result is `None`, not
+/// the next label's line.
 pub fn line(s: &str) -> Option<&str> {
-    s.lines().map(str::trim).find(|l| !l.is_empty())
+    let mut lines = s.lines().map(str::trim);
+    let first = lines.next()?;
+    if !first.is_empty() {
+        return Some(first);
+    }
+    lines
+        .find(|l| !l.is_empty())
+        .filter(|next| !looks_like_label(next))
+}
+
+/// Whether a (trimmed) line starts with a label: at most 40 bytes and 5 words of letters,
+/// digits and `_-./()#&'` before a colon that ends the line or is followed by a space.
+/// `Phone:`, `Move-in date: 09/01`, `qualification_numBedrooms:` are labels; `3:00 PM`,
+/// `https://x.example`, `Hello, I'd like a tour.` are not.
+pub fn looks_like_label(line: &str) -> bool {
+    let Some(colon) = line.find(':') else {
+        return false;
+    };
+    let (label, rest) = (&line[..colon], &line[colon + 1..]);
+    colon <= 40
+        && (rest.is_empty() || rest.starts_with(char::is_whitespace))
+        && label.chars().any(char::is_alphabetic)
+        && label.split_whitespace().count() <= 5
+        && label
+            .chars()
+            .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_-./()#&'".contains(c))
 }
 
 /// Every line that is not blank, trimmed, in order.
@@ -299,6 +329,39 @@ mod tests {
     }
 
     const TEXT: &str = "New lead\n\n  Name:  Jane Doe  \nEmail: jane@example.com\nMessage:\nHi there\n----\nfooter";
+
+    #[test]
+    fn an_empty_value_never_takes_the_next_labels_line() {
+        let form = "email:\nqualification_numBedrooms: 2\nphone:\n\n  Move-in date:\nnote:\n\nCall me at 3:00 PM\n";
+        assert_eq!(after(form, "email:").and_then(line), None);
+        assert_eq!(after(form, "phone:").and_then(line), None);
+        // A label alone on its line still reads the value below it.
+        assert_eq!(
+            after(form, "note:").and_then(line),
+            Some("Call me at 3:00 PM")
+        );
+        assert_eq!(
+            after(form, "qualification_numBedrooms:").and_then(line),
+            Some("2")
+        );
+        for label in [
+            "Phone:",
+            "Move-in date: 09/01",
+            "qualification_numBedrooms:",
+            "E-mail (work): x",
+        ] {
+            assert!(looks_like_label(label), "{label}");
+        }
+        for value in [
+            "3:00 PM",
+            "https://x.example",
+            "Hello, I'd like a tour.",
+            "a b c d e f: g",
+            ":",
+        ] {
+            assert!(!looks_like_label(value), "{value}");
+        }
+    }
 
     #[test]
     fn substring_ops() {

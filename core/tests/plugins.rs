@@ -140,11 +140,11 @@ fn adf_plugin_reads_a_trade_in_vehicle() {
     assert_eq!(text(f, "email"), "dana.whitfield@example.com");
     assert_eq!(text(f, "phone"), "+16145550142");
     assert_eq!(text(f, "vehicle_make"), "Toyota");
-    assert_eq!(text(f, "vehicle_price"), "32500 USD");
+    assert_eq!(text(f, "vehicle_price"), "32500.00 USD");
     assert_eq!(text(f, "has_trade_in"), "true");
     assert_eq!(text(f, "trade_in_make"), "Honda");
     assert_eq!(text(f, "trade_in_mileage"), "84000");
-    assert_eq!(text(f, "trade_in_value"), "9500 USD");
+    assert_eq!(text(f, "trade_in_value"), "9500.00 USD");
     assert_eq!(text(f, "trade_in_source"), "vehicle");
     assert_eq!(text(f, "dealer"), "Example Motors");
 }
@@ -166,7 +166,7 @@ fn adf_plugin_reconciles_a_trade_in_from_comments() {
     assert_eq!(text(f, "trade_in_make"), "Chevrolet");
     assert_eq!(text(f, "trade_in_model"), "Silverado");
     assert_eq!(text(f, "trade_in_mileage"), "142300");
-    assert_eq!(text(f, "trade_in_value"), "7250 USD");
+    assert_eq!(text(f, "trade_in_value"), "7250.00 USD");
     assert_eq!(text(f, "trade_in_source"), "comments");
     assert_eq!(text(f, "request_date"), "2026-11-21");
 }

@@ -447,7 +447,8 @@ fn receipt_verdicts(record: &Record) -> Option<Verdicts> {
         Verdict::Pass => Some("PASS".to_owned()),
         Verdict::Fail => Some("FAIL".to_owned()),
         Verdict::Other => Some("GRAY".to_owned()),
-        Verdict::Missing => None,
+        // A receipt has no `none` verdict (PASS, FAIL, GRAY, PROCESSING_FAILED, DISABLED).
+        Verdict::None | Verdict::Missing => None,
     };
     Some(Verdicts {
         spf: status(record.auth.spf),

@@ -68,6 +68,22 @@ pub fn engine(config: &str) -> Engine {
     }
 }
 
+/// Checks that the committed JSON file `rel` (below the workspace root) holds `current`,
+/// pretty-printed; with `MAILEX_BLESS` set, writes it first. For generated contracts such as
+/// `docs/record.schema.json` and `docs/config.schema.json`.
+pub fn assert_committed_json(rel: &str, current: &serde_json::Value) {
+    let path = workspace_root().join(rel);
+    let current = serde_json::to_string_pretty(current).unwrap_or_default() + "\n";
+    if std::env::var_os("MAILEX_BLESS").is_some() {
+        std::fs::write(&path, &current).unwrap_or_else(|e| panic!("cannot write {rel}: {e}"));
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == current,
+        "{rel} is stale: run `MAILEX_BLESS=1 cargo test -p mailex-tests` and commit it"
+    );
+}
+
 /// Processes one file with `engine`.
 pub fn process_file(engine: &Engine, path: &Path) -> Record {
     let raw = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));

@@ -49,6 +49,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             return Ok(1);
         }
     };
+    for warning in engine.warnings() {
+        eprintln!("{}", warning.warning_line());
+    }
     // Loading compiled the rules; the test blocks and fixtures are checked here.
     let mut test_errors = 0;
     if !args.skip_tests {

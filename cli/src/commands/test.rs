@@ -130,7 +130,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
                 }
                 let mut report = rules.run_tests_in(root);
                 if report.outcomes.is_empty() {
-                    if args.filter.is_none() {
+                    if args.filter.is_none() && !args.quiet {
                         println!("{}: no test blocks", file.display());
                     }
                     continue;
@@ -161,7 +161,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
             if args.filter.is_some() {
                 continue;
             }
-            if route.extractor_spec.ends_with(".wasm") {
+            if route.extractor_spec.ends_with(".wasm") && !args.quiet {
                 println!(
                     "route `{}` (plugin {}): no mail tests; add `tests = \"DIR\"` to the route, \
                      a directory of NAME.eml files each with a NAME.expected.json",
@@ -206,13 +206,14 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
             config.display()
         );
     }
-    if files.len() + tested_routes > 1 {
+    if files.len() + tested_routes > 1 || args.quiet {
         let routes = match tested_routes {
             0 => String::new(),
             n => format!(" and {n} route test directories"),
         };
         println!(
-            "\ntotal: {passed_total} passed; {failed_total} failed in {} rule files{routes}",
+            "{}total: {passed_total} passed; {failed_total} failed in {} rule files{routes}",
+            if args.quiet { "" } else { "\n" },
             files.len()
         );
     }
@@ -263,6 +264,14 @@ fn run_plugin(plugin: &Path, args: &TestArgs) -> anyhow::Result<i32> {
         "{}",
         quiet_filter(&super::expected::render(&report), args.quiet)
     );
+    if args.quiet {
+        println!(
+            "total: {} passed; {} failed (plugin {})",
+            report.outcomes.len() - report.failed(),
+            report.failed(),
+            plugin.display()
+        );
+    }
     Ok(i32::from(report.failed() > 0))
 }
 
@@ -295,7 +304,9 @@ fn bless_rules(file: &Path, rules: &mailex_core::rules::RuleSet, report: &mut Te
     }
 }
 
-/// With `quiet`, only failed tests (with their diffs) and summaries of a rendered report.
+/// With `quiet`, only the failures of a rendered report: failed tests with their diffs, and
+/// the report's summary line when it failed. Passed tests, blank lines and the `ok` summary
+/// of a report that passed are left out; the caller prints the overall summary.
 fn quiet_filter(full: &str, quiet: bool) -> String {
     if !quiet {
         return full.to_owned();
@@ -305,8 +316,11 @@ fn quiet_filter(full: &str, quiet: bool) -> String {
     for line in full.lines() {
         if line.starts_with("test ") {
             keep = line.ends_with("FAILED");
+        } else if line.trim().is_empty() {
+            keep = false;
+            continue;
         } else if !line.starts_with(' ') {
-            keep = true;
+            keep = line.starts_with("FAILED");
         }
         if keep {
             out.push_str(line);

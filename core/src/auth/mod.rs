@@ -237,6 +237,12 @@ impl AuthVerdicts {
             Verdict::Fail
         } else if self.dkim.iter().all(|d| d.verdict == Verdict::Missing) {
             Verdict::Missing
+        } else if self
+            .dkim
+            .iter()
+            .all(|d| matches!(d.verdict, Verdict::Missing | Verdict::None))
+        {
+            Verdict::None
         } else {
             Verdict::Other
         }
@@ -362,14 +368,16 @@ impl AuthVerdicts {
 }
 
 /// Which receivers and authserv-ids are trusted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
-    /// authserv-ids whose `Authentication-Results` are believed (default `["amazonses.com"]`).
+    /// authserv-ids whose `Authentication-Results` are believed, when they stand in the
+    /// receiver's header block (default `["amazonses.com"]`).
     #[serde(default = "default_authserv_ids")]
     pub trusted_authserv_ids: Vec<String>,
     /// Host suffixes of the receiving servers whose `Received:` headers open the trusted block
-    /// (default `["amazonaws.com"]`, which covers `inbound-smtp.REGION.amazonaws.com`).
+    /// (default `["amazonaws.com"]`, which covers `inbound-smtp.REGION.amazonaws.com`). Empty,
+    /// no mail can pass authentication (`mailex check` warns).
     #[serde(default = "default_receivers")]
     pub trusted_receivers: Vec<String>,
 }
@@ -430,6 +438,10 @@ impl AuthSettings {
         let mut verdicts: Option<AuthVerdicts> = None;
         let mut virus: Option<bool> = None;
         let mut ignored = 0usize;
+        // Trusted-looking results in the top block, but with no trusted receiver's `Received:`
+        // above them (a mail that did not come through the receiver, or `trusted_receivers`
+        // that does not name it).
+        let mut unvouched = 0usize;
         let mut malformed_line: Option<usize> = None;
         let mut warnings = Vec::new();
         for (index, field) in fields::header_fields(raw).enumerate() {
@@ -459,8 +471,12 @@ impl AuthSettings {
             } else if field.is("X-SES-Virus-Verdict") && trusted_received && virus.is_none() {
                 virus = Some(value.trim().eq_ignore_ascii_case("FAIL"));
             } else if is_results && self.claims_trusted_authserv(value) {
-                if verdicts.is_some() || !trusted_received {
+                if verdicts.is_some() {
                     ignored += 1;
+                    continue;
+                }
+                if !trusted_received {
+                    unvouched += 1;
                     continue;
                 }
                 verdicts = Some(match results::parse(value) {
@@ -486,14 +502,30 @@ impl AuthSettings {
                 format!("header field {line} of the receiver's block is not well-formed (no colon, not UTF-8, or a control character); nothing below it is trusted"),
             ));
         }
+        let missing_received = "no `Received:` header of a trusted receiver (a host within `trusted_receivers`) is above it, so it does not show the receiver wrote it: the mail did not come through the receiver, or `[auth] trusted_receivers` does not name the host in its top `Received:`";
+        if unvouched > 0 {
+            warnings.push(Issue::new(
+                "auth_results_ignored",
+                format!("ignored {unvouched} Authentication-Results header(s) with a trusted authserv-id at the top of the mail: {missing_received}"),
+            ));
+        }
         if ignored > 0 {
             warnings.push(Issue::new(
                 "auth_results_ignored",
                 format!("ignored {ignored} Authentication-Results header(s) with a trusted authserv-id outside the receiver's header block"),
             ));
         }
+        let verdicts = verdicts.unwrap_or_else(|| match unvouched {
+            0 => AuthVerdicts::none(),
+            _ => AuthVerdicts {
+                untrusted_reason: Some(format!(
+                    "the Authentication-Results with a trusted authserv-id does not count: {missing_received}"
+                )),
+                ..AuthVerdicts::none()
+            },
+        });
         ReceiverBlock {
-            verdicts: verdicts.unwrap_or_else(AuthVerdicts::none),
+            verdicts,
             virus: virus.unwrap_or(false),
             warnings,
         }
@@ -516,8 +548,10 @@ pub fn parse_verdict(s: &str) -> Verdict {
     match s.trim().to_ascii_lowercase().as_str() {
         "pass" => Verdict::Pass,
         "fail" | "hardfail" => Verdict::Fail,
-        // `none`: the message was not signed (DKIM) or no policy was published (DMARC).
-        "" | "missing" | "none" => Verdict::Missing,
+        // `none`: the message was not signed (DKIM), no policy was published (DMARC), no SPF
+        // record exists: the method ran, so the verdict is not missing.
+        "none" => Verdict::None,
+        "" | "missing" => Verdict::Missing,
         _ => Verdict::Other,
     }
 }
@@ -527,6 +561,7 @@ fn verdict_name(v: Verdict) -> &'static str {
         Verdict::Pass => "pass",
         Verdict::Fail => "fail",
         Verdict::Other => "other",
+        Verdict::None => "none",
         Verdict::Missing => "missing",
     }
 }

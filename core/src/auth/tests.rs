@@ -81,7 +81,11 @@ fn results_without_a_trusted_received_are_not_trusted() {
         .check(AuthPolicy::Dmarc, clean("a@portal.example"))
         .unwrap_err();
     assert_eq!(err.code, "unauthenticated");
-    assert!(err.message.contains("no trusted"), "{err}");
+    assert!(
+        err.message
+            .contains("no `Received:` header of a trusted receiver"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -376,4 +380,58 @@ fn real_ses_headers_decide_as_expected() {
         v.summary().dkim_domains,
         ["maximusrepartners.onmicrosoft.com", "yelp.com"]
     );
+}
+
+#[test]
+fn dmarc_none_is_shown_as_none_not_missing() {
+    let raw = mail(
+        "amazonses.com; spf=none; dkim=none; dmarc=none header.from=portal.example",
+        "From: a@portal.example\r\n",
+    );
+    let summary = block(&raw).verdicts.summary();
+    assert_eq!(
+        (summary.spf, summary.dkim, summary.dmarc),
+        (Verdict::None, Verdict::None, Verdict::None)
+    );
+    assert_eq!(
+        serde_json::to_value(summary.dmarc).unwrap(),
+        serde_json::json!("none")
+    );
+    // `none` is never a pass, and the failure says what the receiver found.
+    let err = block(&raw)
+        .verdicts
+        .check(AuthPolicy::Dmarc, clean("a@portal.example"))
+        .unwrap_err();
+    assert!(err.message.contains("dmarc=none"), "{err}");
+    // A method absent from the results is still `missing`.
+    let raw = mail("amazonses.com; spf=pass smtp.mailfrom=portal.example", "");
+    assert_eq!(block(&raw).verdicts.summary().dmarc, Verdict::Missing);
+}
+
+#[test]
+fn results_without_a_receivers_received_above_say_what_is_missing() {
+    // A mail saved from a client: SES's results are the topmost header, with no `Received:`
+    // of a trusted receiver above them.
+    let raw = b"Authentication-Results: amazonses.com; dmarc=pass header.from=portal.example\r\nFrom: a@portal.example\r\n\r\nbody\r\n";
+    let b = block(raw);
+    assert_eq!(b.verdicts.source, AuthSource::None);
+    assert_eq!(b.warnings.len(), 1);
+    assert_eq!(b.warnings[0].code, "auth_results_ignored");
+    assert!(
+        b.warnings[0]
+            .message
+            .contains("no `Received:` header of a trusted receiver"),
+        "{}",
+        b.warnings[0].message
+    );
+    assert!(
+        !b.warnings[0]
+            .message
+            .contains("outside the receiver's header block")
+    );
+    let err = b
+        .verdicts
+        .check(AuthPolicy::Dmarc, clean("a@portal.example"))
+        .unwrap_err();
+    assert!(err.message.contains("trusted_receivers"), "{err}");
 }

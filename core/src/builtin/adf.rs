@@ -14,7 +14,7 @@
 //! | `vehicle_year`, `vehicle_make`, `vehicle_model`, `vehicle_trim`, `vehicle_vin`, `vehicle_stock`, `vehicle_status`, `vehicle_interest`, `vehicle_price` | the first `vehicle` that is not a trade-in | int / text / money |
 //! | `trade_in_year`, `trade_in_make`, `trade_in_model`, `trade_in_vin` | `vehicle[interest=trade-in]` | int / text |
 //! | `comments` | `customer/comments`, else the vehicle's `comments` | text |
-//! | `request_date` | `requestdate` | datetime (UTC) or date |
+//! | `request_date` | `requestdate` | datetime (UTC, or local without offset when no zone is given) or date |
 //! | `prospect_id` | `prospect/id` | text |
 //! | `vendor` | `vendor/vendorname`, else `vendor/contact/name` | text |
 //! | `provider` | `provider/name`, else `provider/service` | text |
@@ -441,14 +441,14 @@ mod tests {
             ("vehicle_vin", "1GNKVGKD0KJ123456"),
             ("vehicle_status", "used"),
             ("vehicle_interest", "buy"),
-            ("vehicle_price", "26995 USD"),
+            ("vehicle_price", "26995.00 USD"),
             ("trade_in_year", "2005"),
             ("trade_in_make", "Honda"),
             (
                 "comments",
                 "Is it still available? Smith & Sons referred me.",
             ),
-            ("request_date", "2020-02-09T18:26:00Z"),
+            ("request_date", "2020-02-09T18:26:00"),
             ("prospect_id", "EX-42"),
             ("vendor", "Example Motors"),
             ("provider", "Example Leads"),
@@ -473,7 +473,7 @@ mod tests {
         assert_eq!(ex.completeness, Completeness::Complete, "{:?}", ex.errors);
         assert_eq!(
             field(&ex, "request_date").as_deref(),
-            Some("2020-09-02T18:26:00Z")
+            Some("2020-09-02T18:26:00")
         );
         assert!(ex.provenance["name"].starts_with("text body"));
     }

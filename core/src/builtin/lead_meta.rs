@@ -20,7 +20,7 @@
 //! | `name`, `full_name` | person_name (built from `first_name` + `last_name` when absent) |
 //! | `url`, `link`, `listing_url`, `property_url` | url |
 //! | `move_in`, `move_in_date`, `date` | date (`date_order` setting) |
-//! | `created`, `created_at`, `submitted_at`, `timestamp` | datetime (UTC), or date |
+//! | `created`, `created_at`, `submitted_at`, `timestamp` | datetime (UTC, or local without offset when no zone is given), or date |
 //! | `price`, `rent`, `budget`, `max_rent` | money (`currency` setting) |
 //! | `beds`, `bedrooms` | int |
 //! | `baths`, `bathrooms` | decimal |
@@ -302,7 +302,7 @@ mod tests {
             ("last_name", "Doe"),
             ("name", "Jane Doe"),
             ("move_in", "2026-08-30"),
-            ("rent", "1850 USD"),
+            ("rent", "1850.00 USD"),
             ("bedrooms", "2"),
             ("listing_url", "https://example.com/l/9"),
             ("message", "Is it available?"),

@@ -69,14 +69,14 @@ impl Options {
     }
 }
 
-/// Normalises a date-time if it has a time, else a date: RFC 3339 UTC or `YYYY-MM-DD`.
+/// Normalises a date-time if it has a time, else a date: RFC 3339 (UTC, or a local time
+/// without offset when the value gives no zone) or `YYYY-MM-DD`.
 fn date_or_datetime(
     raw: &str,
     order: DateOrder,
 ) -> Result<String, crate::normalize::NormalizeError> {
-    use chrono::SecondsFormat;
     match crate::normalize::datetime(raw, order) {
-        Ok(t) => Ok(t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        Ok(t) => Ok(t.to_string()),
         Err(e) => crate::normalize::date(raw, order)
             .map(|d| d.format("%Y-%m-%d").to_string())
             .map_err(|_| e),

@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -105,9 +105,11 @@ pub fn date(input: &str, order: DateOrder) -> Result<NaiveDate, NormalizeError> 
     parse(input, order).map(|p| p.date)
 }
 
-/// Normalises a date-time to UTC. A time without a zone is taken as UTC; see
-/// [`datetime_with_offset`] to assume another offset. The input must contain a time; use
-/// [`date`] for date-only values.
+/// Normalises a date-time. A time written with a zone or offset becomes UTC
+/// ([`Timestamp::Utc`]); a time written without one is a local time whose offset the email does
+/// not say, and is kept as written ([`Timestamp::Local`]), never stamped UTC. See
+/// [`datetime_with_offset`] to assume an offset. The input must contain a time; use [`date`]
+/// for date-only values.
 ///
 /// Times: `14:05`, `14:05:09`, `14:05:09.123`, `2:05 PM`, `2:05pm`, `6PM`; zones `Z`, `UTC`, `GMT`,
 /// `+05:30`, `-0500`, `GMT-5`, and the US abbreviations `EST`/`EDT`, `CST`/`CDT`, `MST`/`MDT`,
@@ -116,12 +118,48 @@ pub fn date(input: &str, order: DateOrder) -> Result<NaiveDate, NormalizeError> 
 /// ```
 /// use mailex_core::normalize::{DateOrder, datetime};
 /// let t = datetime("2/9/2020 6:26PM EST", DateOrder::MonthFirst).unwrap();
-/// assert_eq!(t.to_rfc3339(), "2020-02-09T23:26:00+00:00");
+/// assert_eq!(t.to_string(), "2020-02-09T23:26:00Z");
 /// let t = datetime("Thu, 30 Aug 2018 14:05:00 -0500", DateOrder::MonthFirst).unwrap();
-/// assert_eq!(t.to_rfc3339(), "2018-08-30T19:05:00+00:00");
+/// assert_eq!(t.to_string(), "2018-08-30T19:05:00Z");
+/// // No zone: a local time, without offset.
+/// let t = datetime("06/30/2017 3:00PM", DateOrder::MonthFirst).unwrap();
+/// assert_eq!(t.to_string(), "2017-06-30T15:00:00");
 /// ```
-pub fn datetime(input: &str, order: DateOrder) -> Result<DateTime<Utc>, NormalizeError> {
-    datetime_with_offset(input, order, Utc.fix())
+pub fn datetime(input: &str, order: DateOrder) -> Result<Timestamp, NormalizeError> {
+    let p = parse(input, order)?;
+    let time = p.time.ok_or(err("no time of day"))?;
+    let local = NaiveDateTime::new(p.date, time);
+    match p.offset {
+        None => Ok(Timestamp::Local(local)),
+        Some(offset) => in_utc(local, offset).map(Timestamp::Utc),
+    }
+}
+
+/// A normalised date-time: in UTC when the value said its zone, else the local time as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timestamp {
+    /// A time whose zone or offset was given, converted to UTC: shown `2018-08-30T19:05:00Z`.
+    Utc(DateTime<Utc>),
+    /// A time written without a zone: shown without offset, `2017-06-30T15:00:00`.
+    Local(NaiveDateTime),
+}
+
+impl std::fmt::Display for Timestamp {
+    /// RFC 3339 to the second (`Z` for UTC); a local time without its offset.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Timestamp::Utc(t) => write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%SZ")),
+            Timestamp::Local(t) => write!(f, "{}", t.format("%Y-%m-%dT%H:%M:%S")),
+        }
+    }
+}
+
+fn in_utc(local: NaiveDateTime, offset: FixedOffset) -> Result<DateTime<Utc>, NormalizeError> {
+    offset
+        .from_local_datetime(&local)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or(err("time out of range"))
 }
 
 /// Like [`datetime`], but a time written without a zone is taken to be at `assume` (for example a
@@ -133,13 +171,7 @@ pub fn datetime_with_offset(
 ) -> Result<DateTime<Utc>, NormalizeError> {
     let p = parse(input, order)?;
     let time = p.time.ok_or(err("no time of day"))?;
-    let offset = p.offset.unwrap_or(assume);
-    let local = NaiveDateTime::new(p.date, time);
-    offset
-        .from_local_datetime(&local)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or(err("time out of range"))
+    in_utc(NaiveDateTime::new(p.date, time), p.offset.unwrap_or(assume))
 }
 
 fn parse(input: &str, order: DateOrder) -> Result<Parsed, NormalizeError> {
@@ -366,9 +398,11 @@ mod tests {
     }
 
     fn dt(s: &str) -> String {
-        datetime(s, DateOrder::MonthFirst)
-            .map(|d| d.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string())
-            .unwrap_or_else(|e| format!("ERR {e}"))
+        match datetime(s, DateOrder::MonthFirst) {
+            Ok(Timestamp::Utc(t)) => t.format("%Y-%m-%dT%H:%M:%S%.fZ").to_string(),
+            Ok(Timestamp::Local(t)) => t.format("%Y-%m-%dT%H:%M:%S%.f").to_string(),
+            Err(e) => format!("ERR {e}"),
+        }
     }
 
     #[test]
@@ -431,21 +465,22 @@ mod tests {
         for (input, want) in [
             ("2018-08-30T14:05:00Z", "2018-08-30T14:05:00Z"),
             ("2000-03-30T15:30:20-08:00", "2000-03-30T23:30:20Z"),
-            ("2018-08-30 14:05", "2018-08-30T14:05:00Z"),
+            ("2018-08-30 14:05", "2018-08-30T14:05:00"),
             ("2018-08-30T14:05:09.250+0200", "2018-08-30T12:05:09.250Z"),
             ("Thu, 30 Aug 2018 14:05:00 -0500", "2018-08-30T19:05:00Z"),
-            ("2/9/2020 6:26PM", "2020-02-09T18:26:00Z"),
+            ("2/9/2020 6:26PM", "2020-02-09T18:26:00"),
             ("2/9/2020 6:26 p.m. EST", "2020-02-09T23:26:00Z"),
-            ("3/30/2000 3:30PM", "2000-03-30T15:30:00Z"),
+            ("3/30/2000 3:30PM", "2000-03-30T15:30:00"),
             ("August 30, 2018 at 9:15 AM PDT", "2018-08-30T16:15:00Z"),
-            ("08/30/2018 12:00 AM", "2018-08-30T00:00:00Z"),
-            ("08/30/2018 12:30 PM", "2018-08-30T12:30:00Z"),
+            ("08/30/2018 12:00 AM", "2018-08-30T00:00:00"),
+            ("08/30/2018 12:30 PM", "2018-08-30T12:30:00"),
             ("30.08.2018 14:05 GMT+2", "2018-08-30T12:05:00Z"),
             (
                 "Thu Aug 30 2018 14:05:00 GMT-0500 (Central Daylight Time)",
                 "2018-08-30T19:05:00Z",
             ),
-            ("08/30/2018 6PM", "2018-08-30T18:00:00Z"),
+            ("08/30/2018 6PM", "2018-08-30T18:00:00"),
+            ("06/30/2017 3:00PM", "2017-06-30T15:00:00"),
         ] {
             assert_eq!(dt(input), want, "input {input:?}");
         }

@@ -11,7 +11,7 @@
 //! | `url`         | [`url()`]                    | absolute http(s) URL, redirects unwrapped|
 //! | `money`       | [`money()`]                  | [`Money`] (decimal string + ISO code)    |
 //! | `date`        | [`date()`]                   | [`chrono::NaiveDate`]                    |
-//! | `datetime`    | [`datetime()`]               | [`chrono::DateTime<Utc>`]                |
+//! | `datetime`    | [`datetime()`]               | [`Timestamp`] (UTC, or local if no zone) |
 //! | `person_name` | [`person_name()`]            | [`PersonName`] (full, first, last)       |
 //! | `int`         | [`int()`]                    | `i64`                                    |
 //! | `decimal`     | [`decimal()`]                | canonical decimal string                 |
@@ -46,7 +46,7 @@ mod phone;
 mod url;
 mod width;
 
-pub use self::date::{DateOrder, date, datetime, datetime_with_offset};
+pub use self::date::{DateOrder, Timestamp, date, datetime, datetime_with_offset};
 pub use self::email::email;
 pub use self::enum_value::enum_value;
 pub use self::error::NormalizeError;

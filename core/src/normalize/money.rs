@@ -43,12 +43,13 @@ fn err(reason: &'static str) -> NormalizeError {
 /// The currency comes from a symbol or an ISO code in the input; a bare `$` means
 /// `default_currency` when that is a dollar currency (`CAD`, `AUD`, ...) and `USD` otherwise; with
 /// no currency marker at all, `default_currency` is used, and without one the value is an error.
-/// A trailing period such as `/mo` or `per month` is not accepted: use a text operation first.
+/// The amount is an exact decimal string with the currency's minor-unit digits (`26995.00` in
+/// dollars or euros, `1200` in yen); more digits than that are kept as written. A trailing period such as `/mo` or `per month` is not accepted: use a text operation first.
 ///
 /// ```
 /// use mailex_core::normalize::money;
 /// let m = money("$26,995", None).unwrap();
-/// assert_eq!((m.amount.as_str(), m.currency.as_str()), ("26995", "USD"));
+/// assert_eq!((m.amount.as_str(), m.currency.as_str()), ("26995.00", "USD"));
 /// let m = money("1.234,50 €", None).unwrap();
 /// assert_eq!((m.amount.as_str(), m.currency.as_str()), ("1234.50", "EUR"));
 /// ```
@@ -98,7 +99,32 @@ pub fn money(input: &str, default_currency: Option<&str>) -> Result<Money, Norma
         return Err(err("no amount"));
     }
     let amount = parse_decimal(&amount).map_err(err)?;
+    let amount = with_minor_units(amount, minor_units(&currency));
     Ok(Money { amount, currency })
+}
+
+/// Digits after the decimal point the currency is written with (ISO 4217 minor units): 0 for
+/// the yen and the won, 2 for the others mailex knows.
+fn minor_units(currency: &str) -> usize {
+    match currency {
+        "JPY" | "KRW" => 0,
+        _ => 2,
+    }
+}
+
+/// A canonical decimal padded with zeros to at least `digits` decimals (`26995` → `26995.00`);
+/// digits beyond them are kept, never rounded away.
+fn with_minor_units(amount: String, digits: usize) -> String {
+    let decimals = amount.split_once('.').map_or(0, |(_, d)| d.len());
+    if decimals >= digits {
+        return amount;
+    }
+    let mut padded = amount;
+    if decimals == 0 {
+        padded.push('.');
+    }
+    padded.extend(std::iter::repeat_n('0', digits - decimals));
+    padded
 }
 
 /// Byte offset of `word` in `hay` where it is not part of a longer alphabetic word.
@@ -127,20 +153,23 @@ mod tests {
     #[test]
     fn common_forms() {
         for (input, default, amount, cur) in [
-            ("$26,995", None, "26995", "USD"),
+            ("$26,995", None, "26995.00", "USD"),
             ("$26,995.00", None, "26995.00", "USD"),
-            ("USD 26,995", None, "26995", "USD"),
-            ("26995 usd", None, "26995", "USD"),
-            ("USD $100", None, "100", "USD"),
+            ("USD 26,995", None, "26995.00", "USD"),
+            ("26995 usd", None, "26995.00", "USD"),
+            ("USD $100", None, "100.00", "USD"),
             ("€1.234,56", None, "1234.56", "EUR"),
             ("1.234,56 €", None, "1234.56", "EUR"),
-            ("£12", None, "12", "GBP"),
-            ("C$ 40", None, "40", "CAD"),
-            ("$40", Some("CAD"), "40", "CAD"),
-            ("$40", Some("EUR"), "40", "USD"),
-            ("1500", Some("usd"), "1500", "USD"),
+            ("£12", None, "12.00", "GBP"),
+            ("C$ 40", None, "40.00", "CAD"),
+            ("$40", Some("CAD"), "40.00", "CAD"),
+            ("$40", Some("EUR"), "40.00", "USD"),
+            ("1500", Some("usd"), "1500.00", "USD"),
             ("-$5.25", None, "-5.25", "USD"),
-            ("$ 1 200", None, "1200", "USD"),
+            ("$ 1 200", None, "1200.00", "USD"),
+            ("¥1,200", None, "1200", "JPY"),
+            ("$5.5", None, "5.50", "USD"),
+            ("$0.125", None, "0.125", "USD"),
         ] {
             assert_eq!(
                 m(input, default),

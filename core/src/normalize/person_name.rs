@@ -14,6 +14,30 @@ const SUFFIXES: &[&str] = &[
     "jr", "sr", "ii", "iii", "iv", "v", "phd", "md", "esq", "dds",
 ];
 
+/// Words that belong to the last name when they come before it (`van der Berg`, `de la Cruz`,
+/// `bin Salman`), compared ignoring case.
+const PARTICLES: &[&str] = &[
+    "af", "al", "bin", "binti", "bint", "da", "das", "de", "degli", "dei", "del", "della", "der",
+    "des", "di", "dos", "du", "el", "ibn", "la", "le", "les", "st", "ten", "ter", "van", "von",
+    "zu",
+];
+
+/// The last name from the words after the first name: the last word, with the particles
+/// right before it (`José van der Berg` → `van der Berg`).
+fn last_name(after_first: &[&str]) -> String {
+    let Some((last, before)) = after_first.split_last() else {
+        return String::new();
+    };
+    let particles = before
+        .iter()
+        .rev()
+        .take_while(|t| PARTICLES.contains(&bare(t).as_str()))
+        .count();
+    let mut words = before[before.len() - particles..].to_vec();
+    words.push(last);
+    words.join(" ")
+}
+
 fn bare(token: &str) -> String {
     token.trim_end_matches('.').to_lowercase()
 }
@@ -23,7 +47,8 @@ fn bare(token: &str) -> String {
 /// Whitespace is collapsed and surrounding quotes removed. `"Doe, Jane"` (exactly one comma, and
 /// what follows is not a suffix such as `Jr.`) is read as last-name-first. The first name is the
 /// first word after any honorific (`Mr.`, `Dr.`); the last name is the last word before any suffix
-/// (`Jr.`, `III`). A single word is a first name only. The case is kept as written. A name
+/// (`Jr.`, `III`), with the particles right before it (`van der Berg`, `de la Cruz`, `von`,
+/// `da`, `di`, `le`, `bin`, ...). A single word is a first name only. The case is kept as written. A name
 /// written only in Han, kana or Hangul is read family name first (`山田 太郎`: last name `山田`,
 /// first name `太郎`); written without a space it cannot be split and is a first name only.
 ///
@@ -32,6 +57,8 @@ fn bare(token: &str) -> String {
 /// let n = person_name("Doe,  Jane").unwrap();
 /// assert_eq!(n.full, "Jane Doe");
 /// assert_eq!((n.first.as_deref(), n.last.as_deref()), (Some("Jane"), Some("Doe")));
+/// let n = person_name("José van der Berg").unwrap();
+/// assert_eq!((n.first.as_deref(), n.last.as_deref()), (Some("José"), Some("van der Berg")));
 /// let n = person_name("山田\u{3000}太郎").unwrap();
 /// assert_eq!(n.full, "山田 太郎");
 /// assert_eq!((n.first.as_deref(), n.last.as_deref()), (Some("太郎"), Some("山田")));
@@ -95,7 +122,7 @@ pub fn person_name(input: &str) -> Result<PersonName, NormalizeError> {
         [family, .., given] if is_cjk_name(&full) => {
             (Some((*given).to_string()), Some((*family).to_string()))
         }
-        [first, .., last] => (Some((*first).to_string()), Some((*last).to_string())),
+        [first, rest @ ..] => (Some((*first).to_string()), Some(last_name(rest))),
     };
     Ok(PersonName { full, first, last })
 }
@@ -179,7 +206,7 @@ mod tests {
         );
         assert_eq!(
             parts("Dr. Maria de la Cruz"),
-            p("Dr. Maria de la Cruz", Some("Maria"), Some("Cruz"))
+            p("Dr. Maria de la Cruz", Some("Maria"), Some("de la Cruz"))
         );
         assert_eq!(parts("Jane"), p("Jane", Some("Jane"), None));
         assert_eq!(
@@ -191,6 +218,30 @@ mod tests {
             p("Seán O'Brien", Some("Seán"), Some("O'Brien"))
         );
         assert_eq!(parts("Mr."), p("Mr.", None, None));
+    }
+
+    #[test]
+    fn particles_stay_in_the_last_name() {
+        for (input, first, last) in [
+            ("José van der Berg", "José", "van der Berg"),
+            ("van der Berg, José", "José", "van der Berg"),
+            ("Ana Maria de la Cruz", "Ana", "de la Cruz"),
+            ("Ursula von der Leyen", "Ursula", "von der Leyen"),
+            ("Luiz da Silva", "Luiz", "da Silva"),
+            ("Dr. Marco di Stefano Jr.", "Marco", "di Stefano"),
+            ("Jean Le Pen", "Jean", "Le Pen"),
+            ("Mohammed bin Salman", "Mohammed", "bin Salman"),
+            ("Robert De Niro", "Robert", "De Niro"),
+            ("Mary Le", "Mary", "Le"),
+            ("Jane Q. Doe", "Jane", "Doe"),
+        ] {
+            let n = person_name(input).unwrap();
+            assert_eq!(
+                (n.first.as_deref(), n.last.as_deref()),
+                (Some(first), Some(last)),
+                "{input}"
+            );
+        }
     }
 
     #[test]

@@ -188,7 +188,7 @@ pub(crate) fn is_sensitive(name: &str, value: &types::Value) -> bool {
 /// |---|---|
 /// | `text`, each item of `texts` | `text` (trimmed; blank items of `texts` dropped) |
 /// | `email`, `phone`, `url` | `email`, `phone(region: "US")`, `url` |
-/// | `date`, `datetime` | `date`, `datetime` (month first; datetimes in UTC) |
+/// | `date`, `datetime` | `date`, `datetime` (month first; datetimes in UTC, or local without offset when they give no zone) |
 /// | `decimal` | `decimal` (finite numbers only) |
 /// | `money` | `money(currency: <its currency>)` on the amount |
 /// | `name` | `person_name` on the full name (the plugin's first and last are kept) |
@@ -226,6 +226,7 @@ pub(crate) fn field_value(value: types::Value) -> Result<FieldValue, NormalizeEr
             }
             FieldType::Money {
                 currency: Some(currency),
+                currency_from: None,
             }
             .normalize(&m.amount)
         }

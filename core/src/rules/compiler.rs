@@ -233,12 +233,7 @@ impl Compiler<'_> {
     }
 
     fn text(&self, span: Span) -> String {
-        self.source
-            .get(span.start..span.end)
-            .unwrap_or("")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
+        source_text(self.source.get(span.start..span.end).unwrap_or(""))
     }
 
     fn profile(&mut self, p: &ast::Profile) -> CProfile {
@@ -260,7 +255,28 @@ impl Compiler<'_> {
                 );
                 continue;
             }
-            if let Some(cf) = self.field(f) {
+            let compiled = self.field(f);
+            if let Some(FieldType::Money {
+                currency_from: Some(source),
+                ..
+            }) = compiled.as_ref().map(|cf| &cf.ty)
+                && !fields
+                    .iter()
+                    .any(|earlier: &CField| &earlier.name == source)
+            {
+                self.diags.push(
+                    Diagnostic::new(
+                        codes::INVALID_TYPE_ARGUMENT,
+                        format!(
+                            "`currency_from` names `{source}`, which is not a field declared before `{}`",
+                            f.name.node
+                        ),
+                    )
+                    .primary(f.ty.span, "no such earlier field")
+                    .help("declare the currency's field first, e.g. `field price_currency: text optional = adf(\"prospect/vehicle/price@currency\")`"),
+                );
+            }
+            if let Some(cf) = compiled {
                 fields.push(cf);
             }
         }
@@ -805,4 +821,47 @@ fn with_article(word: &str) -> String {
         "a"
     };
     format!("{article} {word}")
+}
+
+/// The source text of a construct as records show it (provenance, condition keys): comments
+/// (`#` or `//` to the end of the line, outside string literals) left out, whitespace runs
+/// collapsed into one space. A span that ends after a trailing comment (the parser's implicit
+/// whitespace includes comments) so shows only the code.
+fn source_text(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut chars = code.char_indices().peekable();
+    // `Some(raw)` while inside a string literal.
+    let mut in_string: Option<bool> = None;
+    let mut previous: Option<char> = None;
+    while let Some((i, c)) = chars.next() {
+        match in_string {
+            Some(raw) => {
+                out.push(c);
+                if c == '\\' && !raw {
+                    if let Some((_, escaped)) = chars.next() {
+                        out.push(escaped);
+                    }
+                } else if c == '"' || c == '\n' {
+                    in_string = None;
+                }
+            }
+            None if c == '#' || (c == '/' && code[i + 1..].starts_with('/')) => {
+                while chars.next_if(|&(_, c)| c != '\n').is_some() {}
+                out.push(' ');
+            }
+            None => {
+                if c == '"' {
+                    let raw = previous == Some('r')
+                        && !code[..i.saturating_sub(1)]
+                            .chars()
+                            .next_back()
+                            .is_some_and(|p| p.is_ascii_alphanumeric() || p == '_');
+                    in_string = Some(raw);
+                }
+                out.push(c);
+            }
+        }
+        previous = Some(c);
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }

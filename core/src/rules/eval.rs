@@ -7,6 +7,7 @@ use mailex_grammar::codes;
 
 use super::compiler::{CAlt, CAtom, CField, CHead, CProfile, Program};
 use super::functions::{Cx, Value};
+use super::types::FieldType;
 use super::value::MAX_FIELD_LEN;
 use crate::budget::{Budget, Exceeded};
 use crate::extractor::{Completeness, Extraction};
@@ -58,6 +59,19 @@ fn normalize_alternative(
                 field.name
             ),
         ));
+    }
+    if let FieldType::Money {
+        currency,
+        currency_from: Some(source),
+    } = &field.ty
+    {
+        // The currency another field found (an ADF `<price currency="EUR">`), else the type's.
+        let found = out.fields.get(source).map(FieldValue::to_display_string);
+        let currency = found
+            .map(|c| c.trim().to_ascii_uppercase())
+            .filter(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()))
+            .or_else(|| currency.clone());
+        return Some(crate::normalize::money(raw, currency.as_deref()).map(FieldValue::Money));
     }
     Some(field.ty.normalize(raw))
 }

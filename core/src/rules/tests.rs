@@ -17,18 +17,23 @@ fn bless() -> bool {
     std::env::var_os("MAILEX_BLESS").is_some()
 }
 
-fn eval_expr(email: &str, expr: &str) -> Result<Option<String>, String> {
-    let src = format!("version 1\nprofile \"example\" {{\n  field v: text optional = {expr}\n}}\n");
-    let set = RuleSet::compile("example.rules", &src, Path::new(".")).map_err(|e| e.rendered())?;
-    let email = Email::parse(email.as_bytes()).map_err(|e| e.to_string())?;
+/// Runs `set` on `email` under a route without settings.
+fn extract_with(set: &RuleSet, email: &Email<'_>) -> crate::extractor::Extraction {
     let settings = Default::default();
-    let x = set.extract(
-        &email,
+    set.extract(
+        email,
         &ExtractContext {
             route: "t",
             settings: &settings,
         },
-    );
+    )
+}
+
+fn eval_expr(email: &str, expr: &str) -> Result<Option<String>, String> {
+    let src = format!("version 1\nprofile \"example\" {{\n  field v: text optional = {expr}\n}}\n");
+    let set = RuleSet::compile("example.rules", &src, Path::new(".")).map_err(|e| e.rendered())?;
+    let email = Email::parse(email.as_bytes()).map_err(|e| e.to_string())?;
+    let x = extract_with(&set, &email);
     Ok(x.fields.get("v").map(|v| v.to_display_string()))
 }
 
@@ -653,5 +658,66 @@ test "symlink in" {{ input "inner.eml" expect {{ name = "Jane Doe" }} }}
         if cfg!(unix) { 3 } else { 2 },
         "{}",
         checked.rendered
+    );
+}
+
+#[test]
+fn comments_stay_out_of_provenance() {
+    let src = r#"version 1
+profile "p" {
+  field name: text required = text.after("Name#:").line   # the lead's name
+  field phone: text optional =
+        text.after("Fax:").line // no fax line in this mail
+     ?? text.after("Phone:").line # second choice
+  field note: text optional = text.after("Note:").line
+}"#;
+    let set = RuleSet::compile("p.rules", src, Path::new(".")).expect("compiles");
+    let email =
+        Email::parse(b"From: a@b.example\r\n\r\nName#: Jane Doe\r\nPhone: 555\r\n").unwrap();
+    let x = extract_with(&set, &email);
+    assert_eq!(x.provenance["name"], r#"1/1: text.after("Name#:").line"#);
+    assert_eq!(x.provenance["phone"], r#"2/2: text.after("Phone:").line"#);
+}
+
+#[test]
+fn money_takes_its_currency_from_another_field() {
+    let src = r#"version 1
+profile "p" {
+  field price_currency: text optional = text.regex(r"currency=.(?P<v>[A-Z]{3})")
+  field price: money(currency_from: "price_currency", currency: "USD") optional = text.after("Price:").line
+  field fee: money(currency: "USD") optional = text.after("Fee:").line
+}"#;
+    let set = RuleSet::compile("p.rules", src, Path::new(".")).expect("compiles");
+    let run = |body: &str| {
+        let raw = format!("From: a@b.example\r\n\r\n{body}");
+        let email = Email::parse(raw.as_bytes()).unwrap();
+        extract_with(&set, &email)
+            .fields
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.to_display_string()))
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    assert_eq!(
+        run("<price currency=\"EUR\">\r\nPrice: 21495\r\nFee: 5\r\n"),
+        "fee=5.00 USD;price=21495.00 EUR;price_currency=EUR"
+    );
+    // Without the currency field, the type's own currency.
+    assert_eq!(run("Price: 21495\r\n"), "price=21495.00 USD");
+    // A currency written in the value wins.
+    assert_eq!(
+        run("currency=\"EUR\"\r\nPrice: £12\r\n"),
+        "price=12.00 GBP;price_currency=EUR"
+    );
+    let bad = r#"version 1
+profile "p" {
+  field price: money(currency_from: "later") optional = text.after("Price:").line
+  field later: text optional = text.after("Currency:").line
+}"#;
+    let err = RuleSet::compile("p.rules", bad, Path::new(".")).unwrap_err();
+    assert!(err.rendered().contains("error[E112]"), "{}", err.rendered());
+    assert!(
+        err.rendered()
+            .contains("not a field declared before `price`")
     );
 }

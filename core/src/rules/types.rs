@@ -28,13 +28,18 @@ pub enum FieldType {
     Money {
         /// Currency used when the value has none.
         currency: Option<String>,
+        /// A field of the same profile, declared before this one, whose value is the currency
+        /// code when the value has none (`currency_from: "price_currency"`); `currency` is the
+        /// fallback when that field is missing or not a code.
+        currency_from: Option<String>,
     },
     /// A calendar date (`YYYY-MM-DD`).
     Date {
         /// Day/month order for ambiguous numeric dates.
         order: DateOrder,
     },
-    /// A point in time, in UTC (RFC 3339).
+    /// A point in time: RFC 3339 in UTC when the value gives its zone, else the local time
+    /// without offset.
     Datetime {
         /// Day/month order for ambiguous numeric dates.
         order: DateOrder,
@@ -86,16 +91,15 @@ impl FieldType {
             FieldType::Url => FieldValue::Text(normalize::url(raw)?),
             FieldType::Int => FieldValue::Int(normalize::int(raw)?),
             FieldType::Decimal => FieldValue::Text(normalize::decimal(raw)?),
-            FieldType::Money { currency } => {
+            FieldType::Money { currency, .. } => {
                 FieldValue::Money(normalize::money(raw, currency.as_deref())?)
             }
             FieldType::Date { order } => {
                 FieldValue::Text(normalize::date(raw, *order)?.to_string())
             }
-            FieldType::Datetime { order } => FieldValue::Text(
-                normalize::datetime(raw, *order)?
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            ),
+            FieldType::Datetime { order } => {
+                FieldValue::Text(normalize::datetime(raw, *order)?.to_string())
+            }
             FieldType::PersonName => FieldValue::Name(normalize::person_name(raw)?),
             FieldType::Enum(allowed) => FieldValue::Text(normalize::enum_value(raw, allowed)?),
         })
@@ -200,7 +204,22 @@ impl FieldType {
                 FieldType::Phone { region }
             }
             "money" => {
-                check_names(&["currency"], diags);
+                check_names(&["currency", "currency_from"], diags);
+                let currency_from = t.args.iter().find_map(|a| match &a.name {
+                    Some(n) if n.node == "currency_from" => match string_of(a) {
+                        Some(field) => Some(field),
+                        None => {
+                            bad(
+                                diags,
+                                "`currency_from` names a field",
+                                a.value.span,
+                                "write the name of a field declared before this one, e.g. currency_from: \"price_currency\"",
+                            );
+                            None
+                        }
+                    },
+                    _ => None,
+                });
                 let currency = match str_arg("currency", 0) {
                     Some(a) => match string_of(a) {
                         Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
@@ -218,7 +237,10 @@ impl FieldType {
                     },
                     None => None,
                 };
-                FieldType::Money { currency }
+                FieldType::Money {
+                    currency,
+                    currency_from,
+                }
             }
             "date" | "datetime" => {
                 check_names(&["order"], diags);

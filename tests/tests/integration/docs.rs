@@ -155,3 +155,76 @@ fn the_plugin_guide_example_builds_and_runs() {
         Some("dana.whitfield@example.org")
     );
 }
+
+#[test]
+fn the_committed_config_schema_is_current() {
+    mailex_tests::assert_committed_json("docs/config.schema.json", &mailex_core::config_schema());
+}
+
+/// Every key of every table in the config's schema, as `(table, key)`.
+fn schema_keys(schema: &serde_json::Value) -> Vec<(String, String)> {
+    let definitions = schema.get("$defs").and_then(|d| d.as_object());
+    let mut keys = Vec::new();
+    let mut add = |table: &str, object: &serde_json::Value| {
+        for key in object
+            .get("properties")
+            .and_then(|p| p.as_object())
+            .into_iter()
+            .flat_map(|p| p.keys())
+        {
+            keys.push((table.to_owned(), key.clone()));
+        }
+    };
+    add("mailex.toml", schema);
+    for (name, definition) in definitions.into_iter().flatten() {
+        add(name, definition);
+    }
+    keys
+}
+
+#[test]
+fn docs_config_md_documents_every_key_of_the_schema() {
+    let doc = std::fs::read_to_string(workspace_root().join("docs/config.md")).unwrap();
+    let keys = schema_keys(&mailex_core::config_schema());
+    assert!(
+        keys.len() >= 25,
+        "the schema scan found too few keys: {keys:?}"
+    );
+    let missing: Vec<String> = keys
+        .iter()
+        .filter(|(_, key)| !doc.contains(&format!("| `{key}` |")))
+        .map(|(table, key)| format!("{table}.{key}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/config.md has no table row for {missing:?}"
+    );
+    // And no row for a key the loader does not know (a table row's first cell).
+    let known: std::collections::BTreeSet<&str> = keys.iter().map(|(_, k)| k.as_str()).collect();
+    let route_settings = ["phone_region", "currency", "date_order"];
+    let row = regex::Regex::new(r"(?m)^\| `([a-z_]+)` \|").unwrap();
+    let stray: Vec<&str> = row
+        .captures_iter(&doc)
+        .map(|c| c.get(1).unwrap().as_str())
+        .filter(|k| !known.contains(k) && !route_settings.contains(k))
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "docs/config.md documents unknown keys {stray:?}"
+    );
+}
+
+#[test]
+fn every_config_example_in_docs_config_md_loads() {
+    let doc = std::fs::read_to_string(workspace_root().join("docs/config.md")).unwrap();
+    let examples = blocks(&doc, "toml");
+    assert!(examples.len() >= 6, "docs/config.md lost its examples");
+    let base = workspace_root().join("examples");
+    for example in examples {
+        if let Err(e) =
+            mailex_core::Engine::from_toml_str(&example, std::path::Path::new("mailex.toml"), &base)
+        {
+            panic!("docs/config.md example does not load:\n{e}\n{example}");
+        }
+    }
+}

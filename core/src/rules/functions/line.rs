@@ -6,7 +6,9 @@ use crate::textops;
 pub(crate) const FUNCTION: Function = Function {
     name: "line",
     summary: "The first line that is not blank, trimmed. After `after(\"Label:\")` this is the value \
-              on the label's line, or on the next line when the label stands alone.",
+              on the label's line, or on the next line when the label stands alone; no value when \
+              the label's line is empty and the next line is another label (`Phone:` or \
+              `Phone: ...`), so an empty field never takes the next label's line.",
     sigs: TEXT_TO_TEXT,
     params: &[],
     examples: &[
@@ -21,6 +23,12 @@ pub(crate) const FUNCTION: Function = Function {
             email: samples::TEXT,
             expr: "text.after(\"Message:\").line",
             result: Some("Hello,"),
+        },
+        Example {
+            title: "empty value",
+            email: samples::TEXT,
+            expr: "text.after(\"Fax:\").line",
+            result: None,
         },
     ],
     compile: |_, _| Ok(Box::new(SliceText(Box::new(textops::line)))),

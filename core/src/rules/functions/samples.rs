@@ -14,6 +14,7 @@ New lead for Parkview Apartments\r
 Name: Jane Doe\r
 Email: Jane.Doe@Example.com\r
 Phone: (202) 555-0143\r
+Fax:\r
 Move-in: 09/01/2026\r
 \r
 Message:\r
