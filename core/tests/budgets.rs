@@ -178,66 +178,60 @@ fn the_guide_plugin_on_nested_divs_stops_at_the_route_limits() {
     );
 }
 
+/// The call of `plugin` on `raw` was refused with `code` while the message was prepared, and
+/// (with `nothing_copied`) before the message was copied.
+fn assert_refused_while_preparing(
+    plugin: &PluginExtractor,
+    raw: &[u8],
+    code: &str,
+    nothing_copied: bool,
+) {
+    let report = run(plugin, raw, &BTreeMap::new());
+    let failure = report.failure.clone().expect("stopped");
+    assert_eq!(failure.code(), code, "{failure}");
+    assert!(
+        failure.to_string().contains("(preparing the call)"),
+        "{failure}"
+    );
+    if nothing_copied {
+        assert!(
+            report.memory_peak_bytes < 1 << 20,
+            "nothing was copied: {}",
+            report.memory_peak_bytes
+        );
+    }
+}
+
 #[test]
 fn converting_the_message_counts_against_the_plugin_limits() {
     // An HTML-only mail of 12 MB: its text view (which the plugin's message carries) cannot be
     // rendered within 100 ms in the worst case, so the call is refused before any work.
-    let plugin = load(
-        "acme_leads",
-        PluginLimits {
-            deadline_ms: 100,
-            ..PluginLimits::default()
-        },
-    );
+    let quick = PluginLimits {
+        deadline_ms: 100,
+        ..PluginLimits::default()
+    };
     let raw = mail("New lead", "", &nested_divs(12 << 20));
-    let report = run(&plugin, &raw, &BTreeMap::new());
-    let failure = report.failure.clone().expect("stopped");
-    assert_eq!(failure.code(), "plugin_deadline", "{failure}");
-    assert!(
-        failure.to_string().contains("(preparing the call)"),
-        "{failure}"
-    );
+    assert_refused_while_preparing(&load("acme_leads", quick), &raw, "plugin_deadline", false);
 
     // A message that cannot fit the plugin's memory twice (the host's copy and the plugin's)
     // is refused before it is copied.
-    let plugin = load("acme_leads", memory_limits());
     let raw = mail("New lead", &long_text(9 << 20), "");
-    let report = run(&plugin, &raw, &BTreeMap::new());
-    let failure = report.failure.clone().expect("stopped");
-    assert_eq!(failure.code(), "plugin_memory", "{failure}");
-    assert!(
-        failure.to_string().contains("(preparing the call)"),
-        "{failure}"
-    );
-    assert!(
-        report.memory_peak_bytes < 1 << 20,
-        "{}",
-        report.memory_peak_bytes
+    assert_refused_while_preparing(
+        &load("acme_leads", memory_limits()),
+        &raw,
+        "plugin_memory",
+        true,
     );
 
     // Nor is a message whose hand-over (about 6 ns a byte) would outlast the deadline: 26 MB of
     // text fits 256 MiB twice but not 100 ms.
-    let plugin = load(
-        "acme_leads",
-        PluginLimits {
-            deadline_ms: 100,
-            memory_mib: 256,
-            ..PluginLimits::default()
-        },
-    );
+    let roomy = PluginLimits {
+        deadline_ms: 100,
+        memory_mib: 256,
+        ..PluginLimits::default()
+    };
     let raw = mail("New lead", &long_text(26 << 20), "");
-    let report = run(&plugin, &raw, &BTreeMap::new());
-    let failure = report.failure.clone().expect("stopped");
-    assert_eq!(failure.code(), "plugin_deadline", "{failure}");
-    assert!(
-        failure.to_string().contains("(preparing the call)"),
-        "{failure}"
-    );
-    assert!(
-        report.memory_peak_bytes < 1 << 20,
-        "nothing was copied: {}",
-        report.memory_peak_bytes
-    );
+    assert_refused_while_preparing(&load("acme_leads", roomy), &raw, "plugin_deadline", true);
 }
 
 #[test]
