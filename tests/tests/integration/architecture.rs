@@ -3,9 +3,8 @@
 //! asserts on wall time.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
-use mailex_tests::workspace_root;
+use mailex_tests::{files_below, workspace_root};
 
 /// Package name -> names of its dependencies, from the workspace's Cargo.lock.
 fn lock_graph() -> BTreeMap<String, Vec<String>> {
@@ -97,24 +96,6 @@ fn the_rule_language_builds_without_the_plugin_host() {
     );
 }
 
-/// Rust sources under `dir`, recursively.
-fn rust_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("readable").flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// The part of a source file before its unit-test module (`#[cfg(test)]`), if it has one.
 fn non_test_part(text: &str) -> &str {
     text.find("#[cfg(test)]").map_or(text, |at| &text[..at])
@@ -125,7 +106,7 @@ fn the_library_reads_no_environment() {
     // Environment variables are read by the binaries (cli, host-lambda) and handed to the
     // library as configuration.
     let mut readers = Vec::new();
-    for file in rust_files(&workspace_root().join("core/src")) {
+    for file in files_below(&workspace_root().join("core/src"), &[".rs"]) {
         let name = file
             .file_name()
             .and_then(|n| n.to_str())
@@ -160,7 +141,7 @@ fn no_test_asserts_on_wall_time() {
     let root = workspace_root();
     let mut offenders = Vec::new();
     for dir in ["core", "grammar", "cli", "host-lambda", "tests"] {
-        for file in rust_files(&root.join(dir)) {
+        for file in files_below(&root.join(dir), &[".rs"]) {
             if file.components().any(|c| c.as_os_str() == "target") {
                 continue;
             }
