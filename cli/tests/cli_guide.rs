@@ -29,6 +29,7 @@ fn the_cli_guide_commands_run_as_written() {
         "mailex show",
         "mailex draft",
         "mailex test --filter and --bless",
+        "mailex extract --explain",
     ] {
         for command in sh_commands(&guide, section) {
             let output = Command::new("bash")
@@ -46,5 +47,5 @@ fn the_cli_guide_commands_run_as_written() {
             ran += 1;
         }
     }
-    assert!(ran >= 8, "{ran}");
+    assert!(ran >= 9, "{ran}");
 }

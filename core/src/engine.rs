@@ -23,6 +23,7 @@ use crate::extractor::{Completeness, ExtractContext};
 use crate::message::Email;
 use crate::record::{Issue, Record, Status, Verdict};
 use crate::routing::{Router, Selection};
+use crate::rules::Explanation;
 
 /// One email to process.
 #[derive(Debug, Clone)]
@@ -113,24 +114,50 @@ impl Engine {
     /// [`Engine::process`], also reporting what the extractor cost (for `mailex extract --stats`).
     pub fn process_with_stats(&self, input: &Input<'_>) -> (Record, ProcessStats) {
         let mut stats = ProcessStats::default();
-        let record = self.process_counted(input, &mut stats);
+        let record = self.process_counted(input, &mut stats, None);
         (record, stats)
     }
 
-    fn process_counted(&self, input: &Input<'_>, stats: &mut ProcessStats) -> Record {
-        let mut record = self.process_guarded(input, stats);
+    /// [`Engine::process_with_stats`], also explaining step by step what the extractor did
+    /// (for `mailex extract --explain`): `None` when no extractor ran (the record says why) or
+    /// the extractor cannot explain itself (plugins, built-ins). The record is the same as
+    /// [`Engine::process`] gives. The explanation quotes the email: show it, never log it.
+    pub fn process_explained(
+        &self,
+        input: &Input<'_>,
+    ) -> (Record, ProcessStats, Option<Explanation>) {
+        let mut stats = ProcessStats::default();
+        let mut explanation = None;
+        let record = self.process_counted(input, &mut stats, Some(&mut explanation));
+        (record, stats, explanation)
+    }
+
+    fn process_counted(
+        &self,
+        input: &Input<'_>,
+        stats: &mut ProcessStats,
+        explain: Option<&mut Option<Explanation>>,
+    ) -> Record {
+        let mut record = self.process_guarded(input, stats, explain);
         record.limit_issues();
         record
     }
 
-    fn process_guarded(&self, input: &Input<'_>, stats: &mut ProcessStats) -> Record {
+    fn process_guarded(
+        &self,
+        input: &Input<'_>,
+        stats: &mut ProcessStats,
+        explain: Option<&mut Option<Explanation>>,
+    ) -> Record {
         let input_bytes = input.raw.len() as u64;
         if input_bytes > self.settings.max_input_bytes {
             let mut record = self.too_large(&input.source, input_bytes);
             record.received_at = input.received_at.map(rfc3339);
             return record;
         }
-        match catch_unwind(AssertUnwindSafe(|| self.process_parsed(input, stats))) {
+        match catch_unwind(AssertUnwindSafe(|| {
+            self.process_parsed(input, stats, explain)
+        })) {
             Ok(record) => record,
             Err(panic) => Record::failed(
                 &input.source,
@@ -146,7 +173,12 @@ impl Engine {
         }
     }
 
-    fn process_parsed(&self, input: &Input<'_>, stats: &mut ProcessStats) -> Record {
+    fn process_parsed(
+        &self,
+        input: &Input<'_>,
+        stats: &mut ProcessStats,
+        explain: Option<&mut Option<Explanation>>,
+    ) -> Record {
         let input_bytes = input.raw.len() as u64;
         let block = self.auth.read_receiver_block(input.raw);
         if is_virus(input, &block) {
@@ -198,8 +230,13 @@ impl Engine {
             settings: &route.settings,
         };
         let started = std::time::Instant::now();
-        let extracted = catch_unwind(AssertUnwindSafe(|| {
-            route.extractor.extract(&email, &context)
+        let extracted = catch_unwind(AssertUnwindSafe(|| match explain {
+            Some(slot) => {
+                let (extraction, explanation) = route.extractor.extract_explained(&email, &context);
+                *slot = explanation;
+                extraction
+            }
+            None => route.extractor.extract(&email, &context),
         }));
         stats.extract_time = Some(started.elapsed());
         let extraction = match extracted {

@@ -97,4 +97,15 @@ pub trait Extractor: Send + Sync {
 
     /// Extracts fields from one email.
     fn extract(&self, email: &Email<'_>, ctx: &ExtractContext<'_>) -> Extraction;
+
+    /// Extracts as [`Extractor::extract`] does and explains how, step by step, when the
+    /// extractor can (rule files can; plugins and built-ins give `None`). Used by
+    /// `mailex extract --explain`; the explanation quotes the email, so it is never logged.
+    fn extract_explained(
+        &self,
+        email: &Email<'_>,
+        ctx: &ExtractContext<'_>,
+    ) -> (Extraction, Option<crate::rules::Explanation>) {
+        (self.extract(email, ctx), None)
+    }
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use mailex_core::record::ExtractorKind;
+use mailex_core::rules::Explanation;
 use mailex_core::{Engine, Input, ProcessStats, Record};
 use rayon::prelude::*;
 
@@ -27,6 +29,11 @@ pub struct ExtractArgs {
     /// peak memory (plugins).
     #[arg(long)]
     pub stats: bool,
+    /// Explain each record on stderr: which profile was chosen and why others were skipped, and
+    /// for every field which `??` alternative gave the value and why the others did not. It
+    /// quotes the email's contents: for authors, not for logs.
+    #[arg(long)]
+    pub explain: bool,
     /// Email files, directories of them, or `-` for stdin.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
@@ -50,15 +57,27 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
     let mut stats = Stats::default();
     // Chunks keep memory bounded on huge inputs while preserving input order.
     for chunk in inputs.chunks(256) {
-        let results: Vec<(Record, ProcessStats, bool)> = pool.install(|| {
+        let results: Vec<Processed> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|input| process(&engine, input))
+                .map(|input| process(&engine, input, args.explain))
                 .collect()
         });
-        for (record, cost, read) in results {
+        for Processed {
+            record,
+            cost,
+            read,
+            explanation,
+        } in results
+        {
             unreadable |= !read;
             stats.add(&record, cost);
+            if args.explain {
+                // The record goes to stdout first, so the two streams interleave per mail on
+                // a terminal.
+                out.flush()?;
+                eprint!("{}", explain_text(&record, explanation.as_ref()));
+            }
             if args.pretty {
                 serde_json::to_writer_pretty(&mut out, &record)?;
             } else {
@@ -79,19 +98,79 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
 /// `RUST_MIN_STACK`.
 const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
 
-/// One input's record, what it cost, and whether the input could be read at all.
-fn process(engine: &Engine, input: &InputSource) -> (Record, ProcessStats, bool) {
+/// One input's record, what it cost, whether the input could be read at all, and (with
+/// `--explain`) what the extractor did.
+struct Processed {
+    record: Record,
+    cost: ProcessStats,
+    read: bool,
+    explanation: Option<Explanation>,
+}
+
+fn process(engine: &Engine, input: &InputSource, explain: bool) -> Processed {
+    let unexplained = |record, cost, read| Processed {
+        record,
+        cost,
+        read,
+        explanation: None,
+    };
     match input.read(engine.settings().max_input_bytes) {
         Ok(Contents::Bytes(raw)) => {
-            let (record, cost) = engine.process_with_stats(&Input::new(&raw, input.name()));
-            (record, cost, true)
+            let input = Input::new(&raw, input.name());
+            if explain {
+                let (record, cost, explanation) = engine.process_explained(&input);
+                Processed {
+                    record,
+                    cost,
+                    read: true,
+                    explanation,
+                }
+            } else {
+                let (record, cost) = engine.process_with_stats(&input);
+                unexplained(record, cost, true)
+            }
         }
-        Ok(Contents::TooLarge(bytes)) => (
+        Ok(Contents::TooLarge(bytes)) => unexplained(
             engine.too_large(&input.name(), bytes),
             ProcessStats::default(),
             true,
         ),
-        Err(e) => (e.record(input.name()), ProcessStats::default(), false),
+        Err(e) => unexplained(e.record(input.name()), ProcessStats::default(), false),
+    }
+}
+
+/// The `--explain` text of one record: a heading naming the input, its status and extractor,
+/// then the extractor's explanation, or why there is none.
+fn explain_text(record: &Record, explanation: Option<&Explanation>) -> String {
+    let mut text = format!("== {}: {}", record.source, record.status.as_str());
+    if let Some(extractor) = &record.extractor {
+        text.push_str(&format!(
+            " (extractor `{}`, {})",
+            extractor.name,
+            kind_name(&extractor.kind)
+        ));
+    }
+    text.push('\n');
+    match (explanation, &record.extractor) {
+        (Some(explanation), _) => text.push_str(&explanation.to_string()),
+        (None, Some(extractor)) => text.push_str(&format!(
+            "{} extractors do not explain their steps; the record's errors and warnings say what \
+             went wrong\n",
+            kind_name(&extractor.kind)
+        )),
+        (None, None) => text.push_str(
+            "no extractor ran (see the record's errors); `mailex route` explains routing and \
+             authentication\n",
+        ),
+    }
+    text
+}
+
+fn kind_name(kind: &ExtractorKind) -> &'static str {
+    match kind {
+        ExtractorKind::Builtin => "built-in",
+        ExtractorKind::Rules => "rule file",
+        ExtractorKind::Plugin => "plugin",
     }
 }
 

@@ -34,6 +34,8 @@ pub(crate) struct CAtom {
     pub(crate) op: CondOp,
     pub(crate) value: String,
     pub(crate) regex: Option<Arc<BudgetedRegex>>,
+    /// The condition's source text, for `mailex extract --explain`.
+    pub(crate) source: String,
 }
 
 pub(crate) struct CField {
@@ -48,6 +50,9 @@ pub(crate) struct CAlt {
     pub(crate) steps: Vec<Box<dyn Step>>,
     /// The alternative's source text, for provenance.
     pub(crate) source: String,
+    /// The source text of the head call and of each step, in order (a literal head has none),
+    /// so `mailex extract --explain` can name the step that gave nothing.
+    pub(crate) call_sources: Vec<String>,
 }
 
 pub(crate) enum CHead {
@@ -355,6 +360,7 @@ impl Compiler<'_> {
             op: a.op.node,
             value,
             regex,
+            source: self.text(a.span),
         })
     }
 
@@ -401,6 +407,7 @@ impl Compiler<'_> {
 
     /// Compiles one alternative; returns it with its result type.
     fn alternative(&mut self, alt: &ast::Alternative) -> Option<(CAlt, Ty)> {
+        let mut call_sources = Vec::with_capacity(alt.steps.len() + 1);
         let (head, mut ty) = match &alt.head {
             Head::Literal(l) => {
                 let text = match &l.value {
@@ -412,6 +419,7 @@ impl Compiler<'_> {
             }
             Head::Call(call) => {
                 let (step, ty) = self.call(call, Ty::Message, true)?;
+                call_sources.push(self.text(call.span));
                 (CHead::Call(step), ty)
             }
         };
@@ -421,6 +429,7 @@ impl Compiler<'_> {
             match self.call(call, ty, false) {
                 Some((step, next)) => {
                     steps.push(step);
+                    call_sources.push(self.text(call.span));
                     ty = next;
                 }
                 None => {
@@ -437,6 +446,7 @@ impl Compiler<'_> {
                 head,
                 steps,
                 source: self.text(alt.span),
+                call_sources,
             },
             ty,
         ))

@@ -6,6 +6,9 @@ use mailex_grammar::ast::CondOp;
 use mailex_grammar::codes;
 
 use super::compiler::{CAlt, CAtom, CField, CHead, CProfile, Program};
+use super::explain::{
+    AlternativeTrace, Explanation, FieldTrace, Outcome, ProfileTrace, quote, type_name,
+};
 use super::functions::{Cx, Value};
 use super::types::FieldType;
 use super::value::MAX_FIELD_LEN;
@@ -29,16 +32,25 @@ fn field_issue(code: mailex_grammar::Code, field: &str, detail: String) -> Issue
 /// (the caller releases the charge when the alternative is done); a spent budget ends the
 /// alternative with no value, and the caller sees [`crate::budget::Budget::exceeded`].
 fn eval_alt<'c>(alt: &CAlt, cx: &'c Cx<'c>) -> Option<Value<'c>> {
+    eval_alt_or_failed_call(alt, cx).ok()
+}
+
+/// [`eval_alt`], or the index in [`CAlt::call_sources`] of the call that gave no value.
+fn eval_alt_or_failed_call<'c>(alt: &CAlt, cx: &'c Cx<'c>) -> Result<Value<'c>, usize> {
     let mut v = match &alt.head {
         CHead::Literal(s) => Value::Text(Cow::Owned(s.clone())),
-        CHead::Call(step) => step.apply(Value::Message(cx.root), cx)?,
+        CHead::Call(step) => step.apply(Value::Message(cx.root), cx).ok_or(0usize)?,
     };
-    cx.budget.charge(v.owned_bytes()).ok()?;
-    for step in &alt.steps {
-        v = step.apply(v, cx)?;
-        cx.budget.charge(v.owned_bytes().max(1)).ok()?;
+    // With a literal head, the first step is call 0.
+    let first_step = usize::from(matches!(alt.head, CHead::Call(_)));
+    cx.budget.charge(v.owned_bytes()).map_err(|_| 0usize)?;
+    for (i, step) in alt.steps.iter().enumerate() {
+        v = step.apply(v, cx).ok_or(first_step + i)?;
+        cx.budget
+            .charge(v.owned_bytes().max(1))
+            .map_err(|_| first_step + i)?;
     }
-    Some(v)
+    Ok(v)
 }
 
 /// Normalises the value of one alternative to the field's type (`None` when the value is not a
@@ -133,21 +145,35 @@ fn holds_inner<'c>(a: &CAtom, cx: &'c Cx<'c>) -> bool {
     })
 }
 
-/// Picks the profile for an email: highest priority first, then file order.
+/// Picks the profile for an email: highest priority first, then file order. With `trace`,
+/// records each profile looked at and the condition line that ruled it out.
 pub(crate) fn select<'p, 'c>(
     program: &'p Program,
     order: &[usize],
     cx: &'c Cx<'c>,
+    mut trace: Option<&mut Explanation>,
 ) -> Option<&'p CProfile> {
     order.iter().map(|&i| &program.profiles[i]).find(|p| {
-        p.conditions.iter().all(|any| {
-            any.iter().any(|a| {
+        let failed = p.conditions.iter().find(|any| {
+            !any.iter().any(|a| {
                 let mark = cx.budget.scratch_mark();
                 let holds = atom_holds(a, cx);
                 cx.budget.release_scratch(mark);
                 holds
             })
-        }) && cx.budget.exceeded().is_none()
+        });
+        if let Some(trace) = trace.as_deref_mut() {
+            trace.profiles.push(ProfileTrace {
+                name: p.name.clone(),
+                failed_condition: failed.map(|any| {
+                    any.iter()
+                        .map(|a| a.source.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                }),
+            });
+        }
+        failed.is_none() && cx.budget.exceeded().is_none()
     })
 }
 
@@ -158,15 +184,38 @@ pub(crate) fn extract(
     email: &Email<'_>,
     budget: Budget,
 ) -> Extraction {
+    extract_traced(program, order, email, budget, None)
+}
+
+/// [`extract`], recording what each profile and alternative did into `trace`.
+pub(crate) fn extract_traced(
+    program: &Program,
+    order: &[usize],
+    email: &Email<'_>,
+    budget: Budget,
+    mut trace: Option<&mut Explanation>,
+) -> Extraction {
     let cx = Cx::new(email, budget);
-    let mut out = evaluate(program, order, &cx);
+    let mut out = evaluate(program, order, &cx, trace.as_deref_mut());
     out.peak_memory_bytes = Some(cx.budget.peak_bytes());
+    if let Some(trace) = trace
+        && out.completeness == Completeness::Failed
+        && let Some(error) = out.errors.first()
+        && cx.budget.exceeded().is_some()
+    {
+        trace.stopped = Some(error.message.clone());
+    }
     out
 }
 
-fn evaluate<'c>(program: &Program, order: &[usize], cx: &'c Cx<'c>) -> Extraction {
+fn evaluate<'c>(
+    program: &Program,
+    order: &[usize],
+    cx: &'c Cx<'c>,
+    mut trace: Option<&mut Explanation>,
+) -> Extraction {
     let mut out = Extraction::new();
-    let selected = select(program, order, cx);
+    let selected = select(program, order, cx, trace.as_deref_mut());
     if let Some(what) = cx.budget.exceeded() {
         return budget_spent(cx, what, "while choosing the profile");
     }
@@ -184,9 +233,20 @@ fn evaluate<'c>(program: &Program, order: &[usize], cx: &'c Cx<'c>) -> Extractio
         let n = field.alternatives.len();
         let mut rejected: Vec<(usize, String)> = Vec::new();
         let mut found = None;
+        let mut outcomes: Vec<Outcome> = Vec::new();
         for (i, alt) in field.alternatives.iter().enumerate() {
             let mark = cx.budget.scratch_mark();
-            let value = eval_alt(alt, cx);
+            let value = match eval_alt_or_failed_call(alt, cx) {
+                Ok(value) => Some(value),
+                Err(call) => {
+                    if trace.is_some() {
+                        outcomes.push(Outcome::NoValue {
+                            call: alt.call_sources.get(call).unwrap_or(&alt.source).clone(),
+                        });
+                    }
+                    None
+                }
+            };
             if let Some(what) = cx.budget.exceeded() {
                 return budget_spent(
                     cx,
@@ -201,6 +261,20 @@ fn evaluate<'c>(program: &Program, order: &[usize], cx: &'c Cx<'c>) -> Extractio
             let normalized = value
                 .as_ref()
                 .and_then(|v| normalize_alternative(field, v, &mut out));
+            if trace.is_some()
+                && let Some(value) = &value
+            {
+                outcomes.push(match (&normalized, value.as_text()) {
+                    (Some(Ok(v)), _) => Outcome::Chosen {
+                        value: quote(&v.to_display_string()),
+                    },
+                    (Some(Err(e)), Some(found)) => Outcome::Rejected {
+                        found: quote(found),
+                        why: e.to_string(),
+                    },
+                    _ => Outcome::NotText,
+                });
+            }
             drop(value);
             cx.budget.release_scratch(mark);
             match normalized {
@@ -211,6 +285,23 @@ fn evaluate<'c>(program: &Program, order: &[usize], cx: &'c Cx<'c>) -> Extractio
                 Some(Err(e)) => rejected.push((i, e.to_string())),
                 None => {}
             }
+        }
+        if let Some(trace) = trace.as_deref_mut() {
+            outcomes.resize(field.alternatives.len(), Outcome::NotTried);
+            trace.fields.push(FieldTrace {
+                name: field.name.clone(),
+                ty: type_name(&field.ty).to_owned(),
+                required: field.required,
+                alternatives: field
+                    .alternatives
+                    .iter()
+                    .zip(outcomes)
+                    .map(|(alt, outcome)| AlternativeTrace {
+                        source: alt.source.clone(),
+                        outcome,
+                    })
+                    .collect(),
+            });
         }
         for (i, why) in &rejected {
             if found.as_ref().is_some_and(|(j, _)| j < i) {

@@ -29,6 +29,7 @@
 
 mod compiler;
 mod eval;
+mod explain;
 pub mod functions;
 pub mod limits;
 mod runner;
@@ -43,6 +44,7 @@ use std::path::{Path, PathBuf};
 use mailex_grammar::{Diagnostic, SourceFile, render_all};
 use sha2::{Digest, Sha256};
 
+pub use self::explain::{AlternativeTrace, Explanation, FieldTrace, Outcome, ProfileTrace};
 pub use self::functions::{Function, all as all_functions};
 pub use self::runner::{FieldDiff, TestOutcome, TestReport};
 pub use self::types::{FieldType, TYPE_NAMES};
@@ -269,6 +271,22 @@ impl Extractor for RuleSet {
 
     fn extract(&self, email: &Email<'_>, _ctx: &ExtractContext<'_>) -> Extraction {
         eval::extract(&self.program, &self.order, email, self.limits.budget())
+    }
+
+    fn extract_explained(
+        &self,
+        email: &Email<'_>,
+        _ctx: &ExtractContext<'_>,
+    ) -> (Extraction, Option<Explanation>) {
+        let mut trace = Explanation::default();
+        let out = eval::extract_traced(
+            &self.program,
+            &self.order,
+            email,
+            self.limits.budget(),
+            Some(&mut trace),
+        );
+        (out, Some(trace))
     }
 }
 
