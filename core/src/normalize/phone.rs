@@ -1,8 +1,9 @@
-//! `phone(region)`: parse a phone number and format it as E.164 with the `phonenumber` crate.
+//! `phone(region)`: parse a phone number and format it as E.164 with libphonenumber's metadata
+//! (the `rlibphonenumber` crate).
 
 use std::str::FromStr;
 
-use phonenumber::{Mode, country};
+use rlibphonenumber::{PHONE_NUMBER_UTIL, PhoneNumberFormat, Region};
 
 use super::{NormalizeError, prepare_folded};
 
@@ -24,13 +25,15 @@ pub const DEFAULT_REGION: &str = "US";
 /// assert!(phone("12", "US").is_err());
 /// ```
 pub fn phone(input: &str, region: &str) -> Result<String, NormalizeError> {
-    let region_id = country::Id::from_str(&region.trim().to_ascii_uppercase()).map_err(|_| {
-        NormalizeError::UnknownRegion {
+    // A region the metadata has no numbering plan for (`XX`, `ZZ`) is as unknown as a typo.
+    let region_id = Region::from_str(&region.trim().to_ascii_uppercase())
+        .ok()
+        .filter(|&r| PHONE_NUMBER_UTIL.get_country_code_for_region(r).is_some())
+        .ok_or_else(|| NormalizeError::UnknownRegion {
             region: region.chars().take(16).collect(),
-        }
-    })?;
+        })?;
     let err = |reason| NormalizeError::Phone {
-        region: region_id.as_ref().to_string(),
+        region: region_id.to_string(),
         reason,
     };
     let s = prepare_folded(input, 64)?;
@@ -52,13 +55,14 @@ pub fn phone(input: &str, region: &str) -> Result<String, NormalizeError> {
         .chars()
         .map(|c| if c == '.' { ' ' } else { c })
         .collect();
-    // The parser (nom-based) can panic on a few odd inputs in some versions; never let that
-    // escape to the caller.
-    let parsed = std::panic::catch_unwind(|| phonenumber::parse(Some(region_id), &cleaned))
+    // A panic inside the parser on an odd input must never escape to the caller.
+    let parsed = std::panic::catch_unwind(|| PHONE_NUMBER_UTIL.parse(&cleaned, Some(region_id)))
         .map_err(|_| err("could not be parsed"))?
         .map_err(|_| err("could not be parsed"))?;
-    let e164 = parsed.format().mode(Mode::E164).to_string();
-    if parsed.is_valid() || is_fictional_nanp(&e164) {
+    let e164 = PHONE_NUMBER_UTIL
+        .format(&parsed, PhoneNumberFormat::E164)
+        .into_owned();
+    if PHONE_NUMBER_UTIL.is_valid_number(&parsed) || is_fictional_nanp(&e164) {
         Ok(e164)
     } else {
         Err(err("not a valid number"))
@@ -133,6 +137,12 @@ mod tests {
             phone("+44 20 7946 0958", "US").as_deref(),
             Ok("+442079460958")
         );
+        // phonenumber 0.3 dropped the area digit of French numbers (+3342685300).
+        assert_eq!(
+            phone("+33 1 42 68 53 00", "US").as_deref(),
+            Ok("+33142685300")
+        );
+        assert_eq!(phone("01 42 68 53 00", "fr").as_deref(), Ok("+33142685300"));
     }
 
     #[test]
