@@ -27,6 +27,9 @@ pub struct ExtractArgs {
     /// peak memory (plugins).
     #[arg(long)]
     pub stats: bool,
+    /// Delivery to the config's sinks.
+    #[command(flatten)]
+    pub delivery: super::deliver::DeliverArgs,
     /// Email files, directories of them, or `-` for stdin.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
@@ -38,6 +41,7 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
         Ok(engine) => engine,
         Err(code) => return Ok(code),
     };
+    let mut delivery = super::deliver::Delivery::start(&args.delivery, &engine)?;
     let inputs = inputs::expand(&args.inputs)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
@@ -56,8 +60,11 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
                 .map(|input| process(&engine, input))
                 .collect()
         });
-        for (record, cost, read) in results {
+        for (mut record, cost, read) in results {
             unreadable |= !read;
+            if let Some(delivery) = &delivery {
+                delivery.identify(&mut record);
+            }
             stats.add(&record, cost);
             if args.pretty {
                 serde_json::to_writer_pretty(&mut out, &record)?;
@@ -65,13 +72,22 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
                 serde_json::to_writer(&mut out, &record)?;
             }
             out.write_all(b"\n")?;
+            if let Some(delivery) = &mut delivery {
+                delivery.queue(record);
+            }
+        }
+        if let Some(delivery) = &mut delivery {
+            // Printed first: a record is out before any sink sees it.
+            out.flush()?;
+            delivery.flush();
         }
     }
     out.flush()?;
     if args.stats {
         stats.print();
     }
-    Ok(u8::from(unreadable))
+    let delivered = delivery.is_none_or(super::deliver::Delivery::finish);
+    Ok(if !delivered { 3 } else { u8::from(unreadable) })
 }
 
 /// Stack of each worker thread. The engine bounds its own recursion (MIME nesting, HTML
