@@ -63,7 +63,7 @@ struct Sink {
 
 #[derive(Debug)]
 enum Transport {
-    Webhook(webhook::Webhook),
+    Webhook(Box<webhook::Webhook>),
     Sns(aws::SnsSink),
     EventBridge(aws::EventBridgeSink),
 }
@@ -183,7 +183,7 @@ impl Deliverer {
                     timeout,
                     connect_timeout,
                     max_attempts,
-                } => Transport::Webhook(webhook::Webhook::new(
+                } => Transport::Webhook(Box::new(webhook::Webhook::new(
                     &config.name,
                     url,
                     secrets.get(&config.name, "secret_env", secret_env)?,
@@ -192,7 +192,7 @@ impl Deliverer {
                         attempt: *timeout,
                     },
                     *max_attempts,
-                )?),
+                )?)),
                 SinkTarget::Sns { topic_arn } => Transport::Sns(aws::SnsSink::new(
                     aws()?,
                     options.aws_endpoint.as_deref(),
