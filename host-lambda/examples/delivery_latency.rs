@@ -4,7 +4,8 @@
 //!
 //! ```sh
 //! eval "$(bash scripts/start-s3.sh)"
-//! cargo run --example delivery_latency -p mailex-lambda -- 40
+//! cargo test --workspace --no-run   # builds target/debug/examples/delivery_latency
+//! target/debug/examples/delivery_latency 40
 //! kill "$MAILEX_TEST_S3_PID"
 //! ```
 //!
