@@ -183,3 +183,50 @@ fn extract_deliver_without_the_secret_says_which_variable_is_missing() {
         "nothing is extracted without delivery set up"
     );
 }
+
+#[test]
+fn check_lists_sinks_warns_about_unset_secrets_and_refuses_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_sink(dir.path(), "https://crm.example/leads");
+    let output = Command::new(env!("CARGO_BIN_EXE_mailex"))
+        .args(["check", "--skip-tests", "--config"])
+        .arg(&config)
+        .env_remove("MAILEX_TEST_CRM_SECRET")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("  sink crm (webhook) <- extracted, partial"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("warning: sink `crm`: `secret_env` names the environment variable `MAILEX_TEST_CRM_SECRET`, which is not set"),
+        "{stderr}"
+    );
+
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("kind = \"webhook\"", "kind = \"kafka\"");
+    std::fs::write(&config, text).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_mailex"))
+        .args(["check", "--skip-tests", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "error: sink `crm`: `kind` `kafka` is not a sink kind; use webhook, sns or eventbridge"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{}:", config.display())),
+        "{stderr}"
+    );
+}
