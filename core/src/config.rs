@@ -391,6 +391,9 @@ pub(crate) struct RawConfig {
     /// The routes, tried by rank (priority, then how specific the sender pattern is).
     #[serde(default, rename = "route")]
     pub routes: Vec<RawRoute>,
+    /// Where stored records are delivered (docs/delivery.md).
+    #[serde(default, rename = "sink")]
+    pub sinks: Vec<crate::sink::RawSink>,
 }
 
 /// The JSON Schema (2020-12) of `mailex.toml`, generated from the types the loader reads

@@ -24,6 +24,7 @@ use crate::message::Email;
 use crate::record::{Issue, Record, Status, Verdict};
 use crate::routing::{Router, Selection};
 use crate::rules::Explanation;
+use crate::sink::SinkConfig;
 
 /// One email to process.
 #[derive(Debug, Clone)]
@@ -67,6 +68,7 @@ pub struct Engine {
     warnings: Vec<ConfigProblem>,
     config_path: PathBuf,
     fixtures_root: PathBuf,
+    sinks: Vec<SinkConfig>,
 }
 
 impl Engine {
@@ -85,6 +87,11 @@ impl Engine {
     /// `mailex check` prints them.
     pub fn warnings(&self) -> &[ConfigProblem] {
         &self.warnings
+    }
+
+    /// The `[[sink]]` tables, checked: where hosts deliver stored records (docs/delivery.md).
+    pub fn sinks(&self) -> &[SinkConfig] {
+        &self.sinks
     }
 
     /// The path the configuration was loaded from.

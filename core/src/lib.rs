@@ -51,6 +51,7 @@ pub mod redact;
 pub mod regex_budget;
 pub mod routing;
 pub mod rules;
+pub mod sink;
 #[cfg(test)]
 mod testing;
 pub mod textops;
@@ -68,6 +69,7 @@ pub use crate::record::{
     ExtractorInfo, ExtractorKind, FieldValue, Issue, Record, Status, Verdict, record_schema,
 };
 pub use crate::routing::{Route, Router};
+pub use crate::sink::{SinkConfig, SinkFilter, SinkTarget};
 
 /// Installs a panic hook that reports where a panic happened but never its message: panic
 /// messages can quote the data being processed, which may be personal data. Binaries call

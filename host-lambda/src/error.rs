@@ -70,6 +70,15 @@ pub enum HostError {
         /// What is wrong and how to fix it (codes and locations, never rule-file text).
         message: String,
     },
+    /// A sink did not take a stored record and a retry can cure it (or the sinks could not be
+    /// set up). Transient: the message is retried; the sinks that took it are skipped then.
+    #[error("delivery of record {record_id} failed: {message}")]
+    Delivery {
+        /// The record id.
+        record_id: String,
+        /// Which sinks failed and why (status and error codes, never record content).
+        message: String,
+    },
     /// A local file or folder could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -106,7 +115,8 @@ impl HostError {
 
     /// The stable `errorType` reported to the Lambda Runtime API (and in logs), one per variant:
     /// `Mailex.EventError`, `Mailex.S3ReadError`, `Mailex.SourceUnreadable`,
-    /// `Mailex.S3WriteError`, `Mailex.S3Error`, `Mailex.ConfigError`, `Mailex.IoError`.
+    /// `Mailex.S3WriteError`, `Mailex.S3Error`, `Mailex.ConfigError`, `Mailex.DeliveryError`,
+    /// `Mailex.IoError`.
     pub fn error_type(&self) -> &'static str {
         match self {
             HostError::Event { .. } => "Mailex.EventError",
@@ -115,6 +125,7 @@ impl HostError {
             HostError::S3Write { .. } => "Mailex.S3WriteError",
             HostError::S3Other { .. } => "Mailex.S3Error",
             HostError::Config { .. } => "Mailex.ConfigError",
+            HostError::Delivery { .. } => "Mailex.DeliveryError",
             HostError::Io { .. } => "Mailex.IoError",
         }
     }

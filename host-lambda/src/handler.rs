@@ -16,6 +16,7 @@ use tracing::Instrument;
 
 use crate::bridge;
 use crate::budget::MemoryBudget;
+use crate::delivery::{Deliverers, S3Markers, SecretLookup};
 use crate::error::HostError;
 use crate::event::{self, Event, IgnoreReason, Unit};
 use crate::keys;
@@ -47,6 +48,8 @@ pub struct Host {
     store: S3Store,
     engine: LiveEngine,
     budget: MemoryBudget,
+    deliverers: Deliverers,
+    markers: S3Markers,
 }
 
 /// One piece of work of a batch.
@@ -65,16 +68,40 @@ enum Work {
 }
 
 impl Host {
-    /// Loads the config (from the package or S3) and builds the host.
+    /// Loads the config (from the package or S3) and builds the host; the secrets sinks name
+    /// come from the process environment.
     pub async fn new(settings: Settings, store: S3Store) -> Result<Self, HostError> {
+        Host::with_secrets(settings, store, Arc::new(|name| std::env::var(name).ok())).await
+    }
+
+    /// [`Host::new`] with the sinks' secrets looked up through `secrets` (tests). A sink
+    /// whose secret is missing fails the cold start.
+    pub async fn with_secrets(
+        settings: Settings,
+        store: S3Store,
+        secrets: SecretLookup,
+    ) -> Result<Self, HostError> {
         let engine =
             LiveEngine::load(settings.config.clone(), settings.config_refresh, &store).await?;
         let budget = MemoryBudget::new(settings.memory_budget_bytes);
+        let options = mailex_delivery::DeliveryOptions {
+            aws: store.sdk_config().cloned(),
+            aws_endpoint: settings.delivery_endpoint.clone(),
+        };
+        let deliverers = Deliverers::new(secrets, options);
+        deliverers.for_version(&engine.current())?;
+        let markers = S3Markers::new(
+            store.clone(),
+            settings.output_bucket.clone(),
+            settings.output_prefix.clone(),
+        );
         Ok(Host {
             settings,
             store,
             engine,
             budget,
+            deliverers,
+            markers,
         })
     }
 
@@ -237,6 +264,7 @@ impl Host {
 
     async fn process(&self, work: Work, metrics: &mut Metrics) -> Result<Outcome, HostError> {
         let started = Instant::now();
+        let mut arrival = None;
         let record = match work {
             Work::Ignored(reason) => {
                 tracing::info!(?reason, "ignored notification");
@@ -248,17 +276,25 @@ impl Host {
                 record.id = Some(keys::record_id(&record.source));
                 record
             }
-            Work::Mail(mail) => match self.extract(*mail).await {
-                Ok(record) => record,
-                Err(e) => {
-                    metrics.error();
-                    tracing::error!(error_type = e.error_type(), error = %e, "message failed; it will be retried");
-                    return Err(e);
+            Work::Mail(mail) => {
+                arrival = mail.event_time;
+                match self.extract(*mail).await {
+                    Ok(record) => record,
+                    Err(e) => {
+                        metrics.error();
+                        tracing::error!(error_type = e.error_type(), error = %e, "message failed; it will be retried");
+                        return Err(e);
+                    }
                 }
-            },
+            }
         };
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let result = self.write(&record, metrics, duration_ms).await;
+        let mut result = self.write(&record, metrics, duration_ms).await;
+        if result.is_ok()
+            && let Err(e) = self.deliver(&record, arrival, metrics).await
+        {
+            result = Err(e);
+        }
         if let Err(e) = &result {
             metrics.error();
             tracing::error!(error_type = e.error_type(), error = %e, "message failed; it will be retried");
@@ -315,6 +351,65 @@ impl Host {
             key,
             status: status.to_owned(),
         })
+    }
+
+    /// Delivers a stored record to the sinks of the config in service. `Err` when a sink
+    /// failed in a way a retry can cure: the message is retried, and the sinks that took the
+    /// record are skipped then (their markers). A sink that refused the record for good is
+    /// logged and counted, not retried.
+    async fn deliver(
+        &self,
+        record: &Record,
+        arrival: Option<chrono::DateTime<chrono::Utc>>,
+        metrics: &mut Metrics,
+    ) -> Result<(), HostError> {
+        let loaded = self.engine.current();
+        if loaded.engine.sinks().is_empty() {
+            return Ok(());
+        }
+        let id = record.id.as_deref().unwrap_or_default();
+        let failed = |message: String| HostError::Delivery {
+            record_id: id.to_owned(),
+            message,
+        };
+        let deliverer = self
+            .deliverers
+            .for_version(&loaded)
+            .map_err(|e| failed(e.to_string()))?;
+        drop(loaded);
+        let report = deliverer.deliver(id, record, &self.markers).await;
+        // Latency from the mail's arrival: the notification's time, else the stored object's.
+        let arrival = arrival.or_else(|| {
+            record
+                .received_at
+                .as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&chrono::Utc))
+        });
+        for outcome in &report.outcomes {
+            let latency_ms = match (arrival, outcome.acked_at) {
+                (Some(arrival), Some(acked)) => {
+                    let acked = chrono::DateTime::<chrono::Utc>::from(acked);
+                    Some((acked - arrival).num_milliseconds().max(0) as f64)
+                }
+                _ => None,
+            };
+            metrics.delivery(outcome.kind, &outcome.result, latency_ms);
+        }
+        if report.should_retry() {
+            let reasons: Vec<String> = report
+                .outcomes
+                .iter()
+                .filter_map(|o| match &o.result {
+                    mailex_delivery::SinkResult::Failed { reason } => {
+                        Some(format!("sink `{}`: {reason}", o.sink))
+                    }
+                    _ => None,
+                })
+                .collect();
+            return Err(failed(reasons.join("; ")));
+        }
+        Ok(())
     }
 
     fn prepare(&self, unit: Unit) -> Work {

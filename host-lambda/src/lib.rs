@@ -13,6 +13,9 @@
 //! - [`Host::handle`] processes a batch with bounded concurrency and a [`MemoryBudget`],
 //!   writes one record per mail under its one key ([`record_key`] of the mail's [`record_id`])
 //!   and answers with what to retry (`batchItemFailures` for SQS);
+//! - after a record is stored, [`mailex_delivery`] sends it to the config's sinks, once per
+//!   sink ([`S3Markers`] next to the record); a sink failure fails the message so it is
+//!   retried;
 //! - [`Metrics`] prints CloudWatch Embedded Metric Format lines;
 //! - [`replay`] re-runs extraction over stored mail, writes only what changed and summarises it.
 //!
@@ -35,6 +38,7 @@
 mod bridge;
 mod budget;
 pub mod config_store;
+mod delivery;
 mod error;
 mod event;
 mod handler;
@@ -47,6 +51,7 @@ mod settings;
 mod store;
 
 pub use budget::{BYTES_PER_MAIL, MemoryBudget, PEAK_BYTES_PER_MAIL_BYTE, Reservation};
+pub use delivery::{S3Markers, SecretLookup};
 pub use error::HostError;
 pub use event::{
     Event, IgnoreReason, InlineMail, ObjectRef, SES_SETUP_OBJECT, SesReceipt, SqsMessage, Unit,

@@ -2,7 +2,10 @@
 //!
 //! One line per (status, advertiser) per invocation, printed to stdout where the Lambda log
 //! agent picks it up. Dimensions are `Status` and `Advertiser` (route names, a bounded set) and
-//! `Status` alone for alarms; never message ids or keys.
+//! `Status` alone for alarms; never message ids or keys. Delivery adds one line per sink kind
+//! (`SinkKind`): `Deliveries`, `DeliveryFailures`, `DeliveryRejections` and `DeliveryLatency`,
+//! the time from the mail's arrival (S3 event or SES receipt time) to the sink's
+//! acknowledgement.
 
 use std::collections::BTreeMap;
 
@@ -19,11 +22,21 @@ struct Bucket {
     input_bytes: Vec<f64>,
 }
 
+/// Delivery observations of one sink kind.
+#[derive(Debug, Default, Clone)]
+struct DeliveryBucket {
+    delivered: u64,
+    failed: u64,
+    rejected: u64,
+    latencies_ms: Vec<f64>,
+}
+
 /// Collects per-record observations and renders them as EMF lines.
 #[derive(Debug, Default, Clone)]
 pub struct Metrics {
     buckets: BTreeMap<(String, String), Bucket>,
     errors: u64,
+    deliveries: BTreeMap<String, DeliveryBucket>,
 }
 
 impl Metrics {
@@ -56,6 +69,25 @@ impl Metrics {
         self.errors += 1;
     }
 
+    /// Records one record's outcome at one sink of kind `kind`; `latency_ms` is the time from
+    /// the mail's arrival to the sink's acknowledgement, when it acknowledged now.
+    pub fn delivery(
+        &mut self,
+        kind: &str,
+        result: &mailex_delivery::SinkResult,
+        latency_ms: Option<f64>,
+    ) {
+        use mailex_delivery::SinkResult;
+        let b = self.deliveries.entry(kind.to_owned()).or_default();
+        match result {
+            SinkResult::Delivered { .. } => b.delivered += 1,
+            SinkResult::AlreadyDelivered => {}
+            SinkResult::Rejected { .. } => b.rejected += 1,
+            SinkResult::Failed { .. } => b.failed += 1,
+        }
+        b.latencies_ms.extend(latency_ms);
+    }
+
     /// Merges another collector into this one.
     pub fn merge(&mut self, other: Metrics) {
         for (k, v) in other.buckets {
@@ -66,6 +98,13 @@ impl Metrics {
             b.input_bytes.extend(v.input_bytes);
         }
         self.errors += other.errors;
+        for (k, v) in other.deliveries {
+            let b = self.deliveries.entry(k).or_default();
+            b.delivered += v.delivered;
+            b.failed += v.failed;
+            b.rejected += v.rejected;
+            b.latencies_ms.extend(v.latencies_ms);
+        }
     }
 
     /// Renders the EMF lines (JSON objects, one per line) for a given timestamp in ms.
@@ -103,6 +142,36 @@ impl Metrics {
                     "Degraded": degraded,
                     "ExtractionDuration": &b.durations_ms[range.clone()],
                     "InputBytes": &b.input_bytes[range],
+                });
+                lines.push(line.to_string());
+            }
+        }
+        for (kind, b) in &self.deliveries {
+            let chunks = b.latencies_ms.len().div_ceil(MAX_VALUES).max(1);
+            for chunk in 0..chunks {
+                let range =
+                    chunk * MAX_VALUES..((chunk + 1) * MAX_VALUES).min(b.latencies_ms.len());
+                // Counts go on the first line; the sums stay right.
+                let count = |n: u64| if chunk == 0 { n } else { 0 };
+                let line = json!({
+                    "_aws": {
+                        "Timestamp": timestamp_ms,
+                        "CloudWatchMetrics": [{
+                            "Namespace": NAMESPACE,
+                            "Dimensions": [["SinkKind"]],
+                            "Metrics": [
+                                {"Name": "Deliveries", "Unit": "Count"},
+                                {"Name": "DeliveryFailures", "Unit": "Count"},
+                                {"Name": "DeliveryRejections", "Unit": "Count"},
+                                {"Name": "DeliveryLatency", "Unit": "Milliseconds"}
+                            ]
+                        }]
+                    },
+                    "SinkKind": kind,
+                    "Deliveries": count(b.delivered),
+                    "DeliveryFailures": count(b.failed),
+                    "DeliveryRejections": count(b.rejected),
+                    "DeliveryLatency": &b.latencies_ms[range],
                 });
                 lines.push(line.to_string());
             }
@@ -150,6 +219,28 @@ mod tests {
         assert_eq!(first["Records"], 2);
         assert_eq!(first["Degraded"], 1);
         assert_eq!(first["_aws"]["CloudWatchMetrics"][0]["Namespace"], "mailex");
+    }
+
+    #[test]
+    fn deliveries_group_by_sink_kind() {
+        use mailex_delivery::SinkResult;
+        let mut m = Metrics::new();
+        let ok = SinkResult::Delivered {
+            ack: "HTTP 200".into(),
+        };
+        m.delivery("webhook", &ok, Some(120.0));
+        m.delivery("webhook", &SinkResult::Failed { reason: "x".into() }, None);
+        m.delivery("sns", &ok, Some(80.0));
+        let lines: Vec<serde_json::Value> = m
+            .to_emf_lines(1)
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let webhook = lines.iter().find(|l| l["SinkKind"] == "webhook").unwrap();
+        assert_eq!(webhook["Deliveries"], 1);
+        assert_eq!(webhook["DeliveryFailures"], 1);
+        assert_eq!(webhook["DeliveryLatency"], serde_json::json!([120.0]));
+        assert!(lines.iter().any(|l| l["SinkKind"] == "sns"));
     }
 
     #[test]

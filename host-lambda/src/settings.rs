@@ -9,6 +9,8 @@
 //! | `MAILEX_SES_BUCKET`, `MAILEX_SES_PREFIX` | where the SES S3 action stores mail (for the SES Lambda action) | unset, `""` |
 //! | `MAILEX_CONCURRENCY` | messages of a batch processed at once | `8` |
 //! | `MAILEX_MEMORY_BUDGET_MB` | memory the mail in flight may take (see [`crate::MemoryBudget`]) | function memory minus [`RESERVED_MB`], at least 64 |
+//! | `MAILEX_DELIVERY_ENDPOINT` | SNS and EventBridge endpoint override for the sinks (tests) | unset |
+//! | secrets of sinks | the variables the sinks' `secret_env` and `pseudonym_key_env` name | - |
 //! | `MAILEX_S3_ENDPOINT` | S3 endpoint override (tests); `AWS_ENDPOINT_URL_S3` also works | unset |
 //! | `MAILEX_S3_FORCE_PATH_STYLE` | `true` for path-style addressing (local S3 servers) | `false` |
 //! | `MAILEX_S3_MAX_ATTEMPTS` | SDK attempts per request (standard retry mode, backoff for throttling and 5xx) | `4` |
@@ -162,6 +164,8 @@ pub struct Settings {
     pub memory_budget_bytes: u64,
     /// S3 client settings.
     pub s3: S3Settings,
+    /// SNS and EventBridge endpoint for the sinks, instead of AWS's (tests).
+    pub delivery_endpoint: Option<String>,
 }
 
 impl Settings {
@@ -177,6 +181,7 @@ impl Settings {
             concurrency: 8,
             memory_budget_bytes: DEFAULT_BUDGET_MB << 20,
             s3: S3Settings::default(),
+            delivery_endpoint: None,
         }
     }
 
@@ -236,6 +241,7 @@ impl Settings {
             concurrency,
             memory_budget_bytes: budget_mb << 20,
             s3: S3Settings::from_lookup(&get)?,
+            delivery_endpoint: non_empty(&get, "MAILEX_DELIVERY_ENDPOINT"),
         })
     }
 }

@@ -49,6 +49,7 @@ pub struct Listed {
 pub struct S3Store {
     client: aws_sdk_s3::Client,
     settings: S3Settings,
+    sdk: Option<aws_config::SdkConfig>,
 }
 
 impl S3Store {
@@ -96,6 +97,38 @@ impl S3Store {
         S3Store {
             client: aws_sdk_s3::Client::from_conf(builder.build()),
             settings: settings.clone(),
+            sdk: Some(sdk),
+        }
+    }
+
+    /// The AWS SDK configuration the client was built from (credentials, region, retries,
+    /// timeouts), for the delivery sinks' clients; `None` for a store made by
+    /// [`S3Store::from_client`].
+    pub fn sdk_config(&self) -> Option<&aws_config::SdkConfig> {
+        self.sdk.as_ref()
+    }
+
+    /// Whether an object exists (`HeadObject`): `Ok(false)` for 404. Needs `s3:ListBucket`
+    /// on the prefix to tell a missing key from a denied one (S3 answers 403 for both
+    /// otherwise), which is an error here.
+    pub async fn exists(&self, bucket: &str, key: &str) -> Result<bool, HostError> {
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(service)) if service.raw().status().as_u16() == 404 => {
+                Ok(false)
+            }
+            Err(e) => Err(HostError::S3Read {
+                bucket: bucket.to_owned(),
+                key: key.to_owned(),
+                message: describe(&e),
+            }),
         }
     }
 
@@ -104,6 +137,7 @@ impl S3Store {
         S3Store {
             client,
             settings: S3Settings::default(),
+            sdk: None,
         }
     }
 

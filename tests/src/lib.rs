@@ -13,6 +13,7 @@ use mailex_core::{Engine, Input, Record};
 
 pub mod hostile;
 pub mod hostile_rules;
+pub mod receiver;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {

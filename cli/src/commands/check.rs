@@ -5,6 +5,9 @@
 //! mailex check --config staged/mailex.toml --skip-tests # only what loading needs (a deployed copy)
 //! mailex check --config s3://bucket/config/             # what the Lambda function loads (runs mailex-config)
 //! ```
+//!
+//! Sinks are checked when the config loads (kinds, URLs, ARNs, filters); a sink secret that is
+//! not set in this environment is a warning.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -99,6 +102,24 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             route.sender,
             route.extractor_spec,
             route.policy.as_str()
+        );
+    }
+    for sink in engine.sinks() {
+        let statuses: Vec<&str> = sink.filter.statuses.iter().map(|s| s.as_str()).collect();
+        println!(
+            "  sink {} ({}) <- {}",
+            sink.name,
+            sink.target.kind(),
+            statuses.join(", ")
+        );
+    }
+    // Secrets belong to the environment that delivers (the function's, or the shell of
+    // `mailex extract --deliver`): one missing here is worth a warning, not a failed check.
+    for missing in
+        mailex_delivery::Secrets::missing(engine.sinks(), |name| std::env::var(name).ok())
+    {
+        eprintln!(
+            "warning: {missing} here; `mailex extract --deliver` and the function need it set"
         );
     }
     Ok(0)

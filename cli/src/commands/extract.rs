@@ -34,6 +34,9 @@ pub struct ExtractArgs {
     /// quotes the email's contents: for authors, not for logs.
     #[arg(long)]
     pub explain: bool,
+    /// Delivery to the config's sinks.
+    #[command(flatten)]
+    pub delivery: super::deliver::DeliverArgs,
     /// Email files, directories of them, or `-` for stdin.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
@@ -45,6 +48,7 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
         Ok(engine) => engine,
         Err(code) => return Ok(code),
     };
+    let mut delivery = super::deliver::Delivery::start(&args.delivery, &engine)?;
     let inputs = inputs::expand(&args.inputs)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
@@ -64,17 +68,20 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
                 .collect()
         });
         for Processed {
-            record,
+            mut record,
             cost,
             read,
             explanation,
         } in results
         {
             unreadable |= !read;
+            if let Some(delivery) = &delivery {
+                delivery.identify(&mut record);
+            }
             stats.add(&record, cost);
             if args.explain {
-                // The record goes to stdout first, so the two streams interleave per mail on
-                // a terminal.
+                // Earlier records are flushed first, so on a terminal each explanation comes
+                // right before its record.
                 out.flush()?;
                 eprint!("{}", explain_text(&record, explanation.as_ref()));
             }
@@ -84,13 +91,22 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
                 serde_json::to_writer(&mut out, &record)?;
             }
             out.write_all(b"\n")?;
+            if let Some(delivery) = &mut delivery {
+                delivery.queue(record);
+            }
+        }
+        if let Some(delivery) = &mut delivery {
+            // Printed first: a record is out before any sink sees it.
+            out.flush()?;
+            delivery.flush();
         }
     }
     out.flush()?;
     if args.stats {
         stats.print();
     }
-    Ok(u8::from(unreadable))
+    let delivered = delivery.is_none_or(super::deliver::Delivery::finish);
+    Ok(if !delivered { 3 } else { u8::from(unreadable) })
 }
 
 /// Stack of each worker thread. The engine bounds its own recursion (MIME nesting, HTML

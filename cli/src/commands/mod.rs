@@ -3,6 +3,7 @@
 pub mod bless;
 pub mod check;
 pub mod companion;
+pub mod deliver;
 pub mod draft;
 pub mod expected;
 pub mod extract;

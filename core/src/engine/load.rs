@@ -1,7 +1,7 @@
 //! Building an [`Engine`] from `mailex.toml`: every route with its extractor, and the checks
 //! across routes (names, ties, the `[auth]` table).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -111,10 +111,19 @@ impl Engine {
                 source.problem(0..0, format!("settings.{name} must be greater than 0")),
             ]));
         }
+        let advertisers: HashSet<&str> = routes.iter().map(|r| r.advertiser.as_str()).collect();
+        let sinks = match crate::sink::build_sinks(&raw.sinks, &advertisers, &source) {
+            Ok(sinks) => sinks,
+            Err(problems) => {
+                errors.extend(ConfigError::new(problems));
+                Vec::new()
+            }
+        };
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(Engine {
+            sinks,
             settings: raw.settings,
             auth: raw.auth,
             router: Router::new(routes),

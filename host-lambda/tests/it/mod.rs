@@ -3,6 +3,7 @@
 pub mod common;
 mod config_reload;
 mod decode;
+mod delivery;
 mod deploy_docs;
 mod end_to_end;
 mod events;

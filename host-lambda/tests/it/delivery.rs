@@ -1,0 +1,257 @@
+//! Delivery from the function: records reach each sink once, whatever SQS redelivers, and a
+//! sink that is down for a whole batch loses nothing. Sinks are real: a webhook receiver on
+//! 127.0.0.1 and an SNS topic of the local moto server with an SQS queue subscribed to it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use mailex_lambda::{ConfigLocation, Host, S3Markers};
+use mailex_tests::receiver::{Answer, Receiver};
+use serde_json::json;
+
+use super::common::*;
+use crate::s3_or_skip;
+
+const SECRET: &str = "whsec-lambda-test";
+
+struct Sinks {
+    receiver: Receiver,
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    topic_arn: String,
+}
+
+async fn sinks(endpoint: &str) -> Sinks {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+        .credentials_provider(credentials())
+        .load()
+        .await;
+    let sns = aws_sdk_sns::Client::from_conf(
+        aws_sdk_sns::config::Builder::from(&sdk)
+            .endpoint_url(endpoint)
+            .build(),
+    );
+    let sqs = aws_sdk_sqs::Client::from_conf(
+        aws_sdk_sqs::config::Builder::from(&sdk)
+            .endpoint_url(endpoint)
+            .build(),
+    );
+    let topic_arn = sns
+        .create_topic()
+        .name(unique_bucket("leads"))
+        .send()
+        .await
+        .expect("topic")
+        .topic_arn()
+        .unwrap()
+        .to_owned();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(unique_bucket("leads-q"))
+        .send()
+        .await
+        .expect("queue")
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("attributes")
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .unwrap();
+    sns.subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .expect("subscribe");
+    Sinks {
+        receiver: Receiver::accepting(),
+        sqs,
+        queue_url,
+        topic_arn,
+    }
+}
+
+/// Record ids of the messages that reach the queue within a few seconds.
+async fn queued_ids(sinks: &Sinks, expected: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let out = sinks
+            .sqs
+            .receive_message()
+            .queue_url(&sinks.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .expect("receive");
+        if out.messages().is_empty() && ids.len() >= expected {
+            break;
+        }
+        for m in out.messages() {
+            let record: serde_json::Value =
+                serde_json::from_str(m.body().unwrap_or_default()).expect("raw record");
+            ids.push(record["id"].as_str().unwrap_or_default().to_owned());
+            sinks
+                .sqs
+                .delete_message()
+                .queue_url(&sinks.queue_url)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete");
+        }
+    }
+    ids.sort();
+    ids
+}
+
+/// A host on the test routes plus a webhook and an SNS sink.
+async fn delivering_host(
+    endpoint: &str,
+    sinks: &Sinks,
+    output: &str,
+) -> (Arc<Host>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let routes = std::fs::read_to_string(data("mailex.toml")).unwrap();
+    let toml = format!(
+        "{routes}\n[[sink]]\nname = \"crm\"\nkind = \"webhook\"\nurl = \"{}\"\nsecret_env = \"CRM_SECRET\"\nmax_attempts = 2\n\n[[sink]]\nname = \"alerts\"\nkind = \"sns\"\ntopic_arn = \"{}\"\n",
+        sinks.receiver.url, sinks.topic_arn
+    );
+    let config = config_dir(dir.path(), &toml, &[]);
+    let mut settings = mailex_lambda::Settings::new(ConfigLocation::File(config), output);
+    settings.s3 = s3_settings(endpoint);
+    settings.delivery_endpoint = Some(endpoint.to_owned());
+    let store = store(endpoint).await;
+    let host = Host::with_secrets(
+        settings,
+        store,
+        Arc::new(|name| (name == "CRM_SECRET").then(|| SECRET.to_owned())),
+    )
+    .await
+    .expect("host");
+    (Arc::new(host), dir)
+}
+
+#[tokio::test]
+async fn a_redelivered_message_reaches_each_sink_once() {
+    let endpoint = s3_or_skip!();
+    let sinks = sinks(&endpoint).await;
+    let store = store(&endpoint).await;
+    let (inbound, output) = (unique_bucket("in"), unique_bucket("out"));
+    create_bucket(&store, &output).await;
+    put(&store, &inbound, "inbound/a", mail("portal-lead.eml")).await;
+    let (host, _dir) = delivering_host(&endpoint, &sinks, &output).await;
+
+    let batch = sqs_batch(&[s3_event(&inbound, "inbound/a")]);
+    for _ in 0..2 {
+        let response = host.handle(batch.clone(), "req").await.expect("answers");
+        assert_eq!(response, json!({"batchItemFailures": []}));
+    }
+    let id = mailex_lambda::object_id(&inbound, "inbound/a");
+    let received = sinks.receiver.received();
+    assert_eq!(received.len(), 1, "the webhook got the record once");
+    assert_eq!(received[0].header("Mailex-Record-Id"), Some(id.as_str()));
+    assert!(mailex_delivery::verify_signature(
+        SECRET.as_bytes(),
+        received[0].header("Mailex-Signature").unwrap(),
+        &received[0].body
+    ));
+    assert_eq!(
+        queued_ids(&sinks, 1).await,
+        vec![id.clone()],
+        "SNS got it once"
+    );
+    // The markers sit next to the record, and the record is unchanged by delivery.
+    let markers = S3Markers::new(store.clone(), &output, "records/");
+    let mut stored = keys(&store, &output, "records/").await;
+    stored.sort();
+    assert_eq!(
+        stored,
+        vec![
+            format!("records/{id}.json"),
+            markers.key(&id, "alerts"),
+            markers.key(&id, "crm"),
+        ]
+    );
+    let marker = read_json(&store, &output, &markers.key(&id, "crm")).await;
+    assert_eq!(marker["ack"], "HTTP 200");
+    assert_eq!(marker["record_id"], id.as_str());
+}
+
+#[tokio::test]
+async fn a_sink_down_for_a_whole_batch_loses_nothing_and_delivers_once_when_back() {
+    let endpoint = s3_or_skip!();
+    let sinks = sinks(&endpoint).await;
+    let store = store(&endpoint).await;
+    let (inbound, output) = (unique_bucket("in"), unique_bucket("out"));
+    create_bucket(&store, &output).await;
+    for name in ["a", "b", "c"] {
+        put(
+            &store,
+            &inbound,
+            &format!("inbound/{name}"),
+            mail("portal-lead.eml"),
+        )
+        .await;
+    }
+    let (host, _dir) = delivering_host(&endpoint, &sinks, &output).await;
+    let batch = sqs_batch(&[
+        s3_event(&inbound, "inbound/a"),
+        s3_event(&inbound, "inbound/b"),
+        s3_event(&inbound, "inbound/c"),
+    ]);
+
+    // The webhook is down (503 to every attempt): every message is retried, SNS took them all.
+    sinks.receiver.answer_with(|_| Answer::Status(503));
+    let response = host.handle(batch.clone(), "req").await.expect("answers");
+    assert_eq!(
+        response,
+        json!({"batchItemFailures": [
+            {"itemIdentifier": "m-0"}, {"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}
+        ]})
+    );
+    assert_eq!(sinks.receiver.received().len(), 6, "2 attempts per record");
+
+    // It comes back; SQS redelivers the batch.
+    sinks.receiver.answer_with(|_| Answer::Status(200));
+    let response = host.handle(batch, "req").await.expect("answers");
+    assert_eq!(response, json!({"batchItemFailures": []}));
+
+    let mut expected: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|k| mailex_lambda::object_id(&inbound, &format!("inbound/{k}")))
+        .collect();
+    expected.sort();
+    let accepted: Vec<String> = sinks.receiver.received()[6..]
+        .iter()
+        .map(|r| r.header("Mailex-Record-Id").unwrap_or_default().to_owned())
+        .collect();
+    let mut accepted_sorted = accepted.clone();
+    accepted_sorted.sort();
+    assert_eq!(
+        accepted_sorted, expected,
+        "each record once after the outage"
+    );
+    assert_eq!(
+        queued_ids(&sinks, 3).await,
+        expected,
+        "SNS: each record once"
+    );
+    assert_eq!(
+        keys(&store, &output, "records/").await.len(),
+        3 * 3,
+        "3 records, 2 markers each"
+    );
+}
