@@ -43,6 +43,7 @@ use thiserror::Error;
 
 use crate::budget::{Budget, Exceeded};
 use crate::message::Email;
+use crate::record::IssueCode;
 
 /// Deepest element nesting kept; deeper elements are flattened into their ancestor at this depth.
 pub const MAX_DEPTH: usize = 64;
@@ -69,10 +70,10 @@ pub enum AdfError {
 /// A fault that was recovered from while parsing. Messages give byte positions, never content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdfWarning {
-    /// Stable code: `leading_garbage`, `html_wrapped`, `entity_escaped`, `no_adf_root`,
-    /// `unclosed_element`, `mismatched_end`, `xml_error`, `too_deep`, `too_many_elements`,
-    /// `latin1`.
-    pub code: &'static str,
+    /// Stable code, as `builtin:adf` records it: `adf_leading_garbage`, `adf_html_wrapped`,
+    /// `adf_entity_escaped`, `adf_no_adf_root`, `adf_unclosed_element`, `adf_mismatched_end`,
+    /// `adf_xml_error`, `adf_too_deep`, `adf_too_many_elements`, `adf_latin1`.
+    pub code: IssueCode,
     /// Human-readable explanation.
     pub message: String,
 }
@@ -210,7 +211,7 @@ impl AdfDocument {
                 doc.warnings.insert(
                     0,
                     AdfWarning {
-                        code: "latin1",
+                        code: IssueCode::AdfLatin1,
                         message: "input is not valid UTF-8; read as Latin-1".into(),
                     },
                 );
@@ -500,7 +501,7 @@ fn locate<'a>(input: &'a str, warnings: &mut Vec<AdfWarning>) -> Option<Cow<'a, 
                 rfind_ci(input, "&lt;/adf&gt;").map_or(input.len(), |e| e + "&lt;/adf&gt;".len());
             let slice = input.get(start..end.max(start))?;
             warnings.push(AdfWarning {
-                code: "entity_escaped",
+                code: IssueCode::AdfEntityEscaped,
                 message: format!("ADF is entity-escaped inside other markup (from byte {start})"),
             });
             (Cow::Owned(unescape_html_markup(&strip_tags(slice))), true)
@@ -514,16 +515,16 @@ fn locate<'a>(input: &'a str, warnings: &mut Vec<AdfWarning>) -> Option<Cow<'a, 
     if !only_prolog(&text[..start]) && !escaped {
         warnings.push(AdfWarning {
             code: if html_wrapped {
-                "html_wrapped"
+                IssueCode::AdfHtmlWrapped
             } else {
-                "leading_garbage"
+                IssueCode::AdfLeadingGarbage
             },
             message: format!("{} bytes before the ADF root were ignored", start),
         });
     }
     if !has_root {
         warnings.push(AdfWarning {
-            code: "no_adf_root",
+            code: IssueCode::AdfNoAdfRoot,
             message: "no <adf> root element; parsed from <prospect>".into(),
         });
     }
@@ -639,7 +640,7 @@ fn build_tree(
             Ok(e) => e,
             Err(_) => {
                 warnings.push(AdfWarning {
-                    code: "xml_error",
+                    code: IssueCode::AdfXmlError,
                     message: format!(
                         "malformed XML near byte {}; the rest was ignored",
                         reader.buffer_position()
@@ -694,7 +695,7 @@ fn build_tree(
                     Some(pos) if pos > 0 => {
                         if pos != stack.len() - 1 {
                             warnings.push(AdfWarning {
-                                code: "unclosed_element",
+                                code: IssueCode::AdfUnclosedElement,
                                 message: format!(
                                     "element(s) left open before byte {}",
                                     reader.buffer_position()
@@ -706,7 +707,7 @@ fn build_tree(
                         }
                     }
                     _ => warnings.push(AdfWarning {
-                        code: "mismatched_end",
+                        code: IssueCode::AdfMismatchedEnd,
                         message: format!(
                             "end tag without start tag near byte {}",
                             reader.buffer_position()
@@ -735,7 +736,7 @@ fn build_tree(
     }
     if stack.len() > 2 {
         warnings.push(AdfWarning {
-            code: "unclosed_element",
+            code: IssueCode::AdfUnclosedElement,
             message: format!(
                 "{} element(s) not closed at the end of the input",
                 stack.len() - 2
@@ -747,13 +748,13 @@ fn build_tree(
     }
     if too_deep {
         warnings.push(AdfWarning {
-            code: "too_deep",
+            code: IssueCode::AdfTooDeep,
             message: format!("elements nested deeper than {MAX_DEPTH} were flattened"),
         });
     }
     if too_many {
         warnings.push(AdfWarning {
-            code: "too_many_elements",
+            code: IssueCode::AdfTooManyElements,
             message: format!("more than {MAX_ELEMENTS} elements; the rest was dropped"),
         });
     }
@@ -999,8 +1000,11 @@ mod tests {
         let doc = AdfDocument::parse(input).unwrap();
         assert_eq!(doc.get("prospect/customer/contact/name"), Some("Jane Doe"));
         assert_eq!(
-            doc.warnings.iter().map(|w| w.code).collect::<Vec<_>>(),
-            vec!["leading_garbage"]
+            doc.warnings
+                .iter()
+                .map(|w| w.code.as_str())
+                .collect::<Vec<_>>(),
+            vec!["adf_leading_garbage"]
         );
     }
 
@@ -1041,7 +1045,7 @@ mod tests {
             doc.get("prospect/customer/contact/email"),
             Some("jane@example.com")
         );
-        assert_eq!(doc.warnings[0].code, "entity_escaped");
+        assert_eq!(doc.warnings[0].code, "adf_entity_escaped");
 
         let input = "<html><body><p>New lead</p><pre><adf><prospect><customer><contact>\
                      <name part='full'>Jane <b>Doe</b></name><br>\
@@ -1052,7 +1056,7 @@ mod tests {
             doc.get("prospect/customer/contact/phone"),
             Some("202-555-0143")
         );
-        assert_eq!(doc.warnings[0].code, "html_wrapped");
+        assert_eq!(doc.warnings[0].code, "adf_html_wrapped");
     }
 
     #[test]
@@ -1069,10 +1073,10 @@ mod tests {
             Some("jane@example.com")
         );
         assert_eq!(doc.get("prospect/customer/comments"), Some("hi"));
-        let codes: Vec<_> = doc.warnings.iter().map(|w| w.code).collect();
-        assert!(codes.contains(&"no_adf_root"), "{codes:?}");
-        assert!(codes.contains(&"unclosed_element"), "{codes:?}");
-        assert!(codes.contains(&"mismatched_end"), "{codes:?}");
+        let codes: Vec<_> = doc.warnings.iter().map(|w| w.code.as_str()).collect();
+        assert!(codes.contains(&"adf_no_adf_root"), "{codes:?}");
+        assert!(codes.contains(&"adf_unclosed_element"), "{codes:?}");
+        assert!(codes.contains(&"adf_mismatched_end"), "{codes:?}");
     }
 
     #[test]
@@ -1085,7 +1089,7 @@ mod tests {
             doc.get("prospect/customer/contact/name"),
             Some("José Müller")
         );
-        assert_eq!(doc.warnings[0].code, "latin1");
+        assert_eq!(doc.warnings[0].code, "adf_latin1");
     }
 
     #[test]
@@ -1123,7 +1127,7 @@ mod tests {
         assert!(
             doc.warnings
                 .iter()
-                .any(|w| w.code == "too_deep" || w.code == "too_many_elements")
+                .any(|w| w.code == "adf_too_deep" || w.code == "adf_too_many_elements")
         );
         let wide = "<adf>".to_string() + &"<p2/>".repeat(100_000) + "</adf>";
         let doc = AdfDocument::parse(&wide).unwrap();

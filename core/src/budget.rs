@@ -33,6 +33,8 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
+use crate::record::IssueCode;
+
 /// Work units between two reads of the clock in [`Budget::work`].
 pub const CLOCK_STRIDE: u64 = 1 << 14;
 
@@ -50,10 +52,10 @@ pub enum Exceeded {
 impl Exceeded {
     /// The record code of a rule-file run that spent this allowance: `budget_time` or
     /// `budget_memory`. (A plugin's run records `plugin_deadline` or `plugin_memory`.)
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> IssueCode {
         match self {
-            Exceeded::Time => "budget_time",
-            Exceeded::Memory => "budget_memory",
+            Exceeded::Time => IssueCode::BudgetTime,
+            Exceeded::Memory => IssueCode::BudgetMemory,
         }
     }
 }

@@ -65,7 +65,8 @@ pub use crate::message::{
     Address, Attachment, Email, LimitExceeded, MAX_MIME_NESTING, MessageLimits, ParseError,
 };
 pub use crate::record::{
-    ExtractorInfo, ExtractorKind, FieldValue, Issue, Record, Status, Verdict, record_schema,
+    ExtractorInfo, ExtractorKind, FieldValue, Issue, IssueCode, Record, Status, Verdict,
+    record_schema,
 };
 pub use crate::routing::{Route, Router};
 

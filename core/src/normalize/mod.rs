@@ -39,6 +39,7 @@ mod date;
 mod email;
 mod enum_value;
 mod error;
+mod field;
 mod money;
 mod number;
 mod person_name;
@@ -50,6 +51,7 @@ pub use self::date::{DateOrder, Timestamp, date, datetime, datetime_with_offset}
 pub use self::email::email;
 pub use self::enum_value::enum_value;
 pub use self::error::NormalizeError;
+pub use self::field::{FieldType, text};
 pub use self::money::money;
 pub use self::number::{decimal, int};
 pub use self::person_name::{person_name, person_name_from_parts};
