@@ -479,7 +479,7 @@ const PARSE_CHUNK: usize = 16 * 1024;
 ///
 /// ```
 /// use std::time::Duration;
-/// use mailex_core::budget::{Budget, Exceeded};
+/// use mailex_core::{Budget, Exceeded};
 /// let html = "<div class=name>x</div>".repeat(10_000);
 /// let small = Budget::new(Duration::from_secs(10), 1 << 20);
 /// assert_eq!(mailex_core::html::parse_document_within(&html, &small).err(), Some(Exceeded::Memory));

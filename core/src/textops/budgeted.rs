@@ -52,18 +52,6 @@ const POOLED_CACHE_BYTES: usize = 256 * 1024;
 const STATES_PER_UNIT: usize = 64;
 
 /// A compiled regex whose searches draw from a [`Budget`].
-///
-/// ```
-/// use mailex_core::budget::Budget;
-/// use mailex_core::textops::BudgetedRegex;
-///
-/// let re = BudgetedRegex::new(r"Phone:\s*(?P<v>[\d-]+)").unwrap();
-/// let text = "Name: Jane\nPhone: 202-555-0143\n";
-/// let budget = Budget::unlimited();
-/// let group = re.group_index(mailex_core::textops::Group::Auto).unwrap();
-/// let span = re.capture(text, group, &budget).unwrap().unwrap();
-/// assert_eq!(&text[span], "202-555-0143");
-/// ```
 pub struct BudgetedRegex {
     pattern: Arc<str>,
     meta: meta::Regex,
@@ -172,11 +160,6 @@ impl BudgetedRegex {
         })
     }
 
-    /// The pattern as written.
-    pub fn as_str(&self) -> &str {
-        &self.pattern
-    }
-
     /// Number of groups, counting group 0 (the whole match).
     pub fn captures_len(&self) -> usize {
         self.meta.captures_len()
@@ -194,7 +177,9 @@ impl BudgetedRegex {
         let by_name = |name: &str| self.capture_names().position(|n| n == Some(name));
         match group {
             Group::Auto => Ok(by_name("v").unwrap_or(if self.captures_len() > 1 { 1 } else { 0 })),
+            #[cfg(test)]
             Group::Index(i) if i < self.captures_len() => Ok(i),
+            #[cfg(test)]
             Group::Index(i) => Err(RegexError::NoSuchGroup(i.to_string())),
             Group::Name(name) => {
                 by_name(name).ok_or_else(|| RegexError::NoSuchGroup(name.to_owned()))
@@ -210,6 +195,7 @@ impl BudgetedRegex {
     }
 
     /// The first (leftmost-first) match in `hay`.
+    #[cfg(test)]
     pub fn find(&self, hay: &str, budget: &Budget) -> Result<Option<Range<usize>>, Exceeded> {
         Ok(self.find_in(&Input::new(hay), budget)?.map(|m| m.range()))
     }
@@ -485,4 +471,23 @@ fn scan(
         return Ok(Scan::Quit);
     }
     Ok(Scan::Done(found))
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::budget::Budget;
+        use crate::textops::BudgetedRegex;
+
+        let re = BudgetedRegex::new(r"Phone:\s*(?P<v>[\d-]+)").unwrap();
+        let text = "Name: Jane\nPhone: 202-555-0143\n";
+        let budget = Budget::unlimited();
+        let group = re.group_index(crate::textops::Group::Auto).unwrap();
+        let span = re.capture(text, group, &budget).unwrap().unwrap();
+        assert_eq!(&text[span], "202-555-0143");
+        Ok(())
+    }
 }

@@ -2,7 +2,7 @@
 //! same type does, through the one mapping from type to normaliser ([`FieldType::normalize`]).
 //! A value that does not normalise is `none`; the reason is not passed on (it could
 //! quote the value). Each call counts against the call's budget (its input is held while it
-//! runs; normalisers read at most [`normalize::MAX_INPUT_LEN`] bytes of it).
+//! runs; each normaliser rejects input over its own length cap before parsing it).
 
 use crate::normalize::{self, DateOrder, FieldType};
 use crate::plugin::bindings::mailex::extractor::normalize::Host;
