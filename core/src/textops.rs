@@ -144,6 +144,10 @@ pub const REGEX_DFA_SIZE_LIMIT: usize = 2 * 1024 * 1024;
 /// Deepest nesting of groups and repetitions in one regex (`RegexBuilder::nest_limit`).
 pub const REGEX_NEST_LIMIT: u32 = 100;
 /// Patterns kept by a [`RegexCache`] before it starts over.
+#[cfg_attr(
+    not(feature = "plugins"),
+    allow(dead_code, reason = "only the plugin host uses it")
+)]
 pub const REGEX_CACHE_CAPACITY: usize = 1024;
 
 /// Why a regex operation failed. Messages name the pattern (configuration), never the text.
@@ -190,11 +194,19 @@ pub enum Group<'a> {
 /// [`BudgetedRegex`], so it stops when the run's [`Budget`] is spent. The cache holds at most
 /// [`REGEX_CACHE_CAPACITY`] patterns and is cleared when full. Cloning is cheap and shares the
 /// cache.
+#[cfg_attr(
+    not(feature = "plugins"),
+    allow(dead_code, reason = "only the plugin host uses it")
+)]
 #[derive(Debug, Clone, Default)]
 pub struct RegexCache {
     inner: Arc<Mutex<HashMap<String, Arc<BudgetedRegex>>>>,
 }
 
+#[cfg_attr(
+    not(feature = "plugins"),
+    allow(dead_code, reason = "only the plugin host uses it")
+)]
 impl RegexCache {
     /// An empty cache.
     pub fn new() -> Self {

@@ -42,6 +42,10 @@ pub const PIKEVM_NS_PER_STATE_BYTE: u64 = 3;
 
 /// Compiled regex size (NFA bytes) compiled per millisecond, about: `regex-automata` compiles a
 /// 2 MB program in about 55 ms on a 2024 laptop core; rounded down by half for slower cores.
+#[cfg_attr(
+    not(feature = "plugins"),
+    allow(dead_code, reason = "only the plugin host uses it")
+)]
 pub const COMPILE_BYTES_PER_MS: usize = 16 * 1024;
 
 /// Largest lazy-DFA cache kept for the next search.
@@ -91,6 +95,10 @@ impl BudgetedRegex {
     /// compiling cannot be interrupted, and its time grows with the compiled size, so the size
     /// limit shrinks to what the time left can compile ([`COMPILE_BYTES_PER_MS`]). A pattern
     /// too big for the time left fails the budget ([`Exceeded::Time`]) before the deadline.
+    #[cfg_attr(
+        not(feature = "plugins"),
+        allow(dead_code, reason = "only the plugin host uses it")
+    )]
     pub fn new_within(pattern: &str, budget: &Budget) -> Result<Self, RegexError> {
         budget.check()?;
         let affordable = budget
@@ -222,6 +230,10 @@ impl BudgetedRegex {
     }
 
     /// The spans of every group of the first match (group 0 first); `None` when nothing matches.
+    #[cfg_attr(
+        not(feature = "plugins"),
+        allow(dead_code, reason = "only the plugin host uses it")
+    )]
     pub fn captures(
         &self,
         hay: &str,
@@ -234,6 +246,10 @@ impl BudgetedRegex {
     }
 
     /// Calls `each` with every non-overlapping match, in order, until it returns `false`.
+    #[cfg_attr(
+        not(feature = "plugins"),
+        allow(dead_code, reason = "only the plugin host uses it")
+    )]
     pub fn for_each_match(
         &self,
         hay: &str,
