@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::bail;
-use mailex_core::{Issue, Record};
+use mailex_core::{Issue, IssueCode, Record};
 
 /// One input email, not yet read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub enum InputSource {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputError {
     /// The record code: `not_found`, `not_a_file` or `io_error`.
-    pub code: &'static str,
+    pub code: IssueCode,
     /// What went wrong (no file content, only the kind of problem).
     pub message: String,
 }
@@ -41,11 +41,11 @@ impl InputError {
     fn io(what: &str, error: &std::io::Error) -> Self {
         match error.kind() {
             std::io::ErrorKind::NotFound => InputError {
-                code: "not_found",
+                code: IssueCode::NotFound,
                 message: "the input does not exist".to_owned(),
             },
             kind => InputError {
-                code: "io_error",
+                code: IssueCode::IoError,
                 message: format!("cannot {what}: {kind}"),
             },
         }
@@ -103,7 +103,7 @@ impl InputSource {
             }
             InputSource::File(path) => read_file(path, limit),
             InputSource::Unlisted(_, kind) => Err(InputError {
-                code: "io_error",
+                code: IssueCode::IoError,
                 message: format!("cannot list the directory: {kind}"),
             }),
         }
@@ -153,7 +153,7 @@ fn not_a_file(metadata: &std::fs::Metadata) -> Result<(), InputError> {
         special_kind(metadata)
     };
     Err(InputError {
-        code: "not_a_file",
+        code: IssueCode::NotAFile,
         message: format!("the input is {what}, not a regular file; it was not read"),
     })
 }

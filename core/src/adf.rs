@@ -43,6 +43,7 @@ use thiserror::Error;
 
 use crate::budget::{Budget, Exceeded};
 use crate::message::Email;
+use crate::record::IssueCode;
 
 /// Deepest element nesting kept; deeper elements are flattened into their ancestor at this depth.
 pub const MAX_DEPTH: usize = 64;
@@ -69,10 +70,10 @@ pub enum AdfError {
 /// A fault that was recovered from while parsing. Messages give byte positions, never content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdfWarning {
-    /// Stable code: `leading_garbage`, `html_wrapped`, `entity_escaped`, `no_adf_root`,
-    /// `unclosed_element`, `mismatched_end`, `xml_error`, `too_deep`, `too_many_elements`,
-    /// `latin1`.
-    pub code: &'static str,
+    /// Stable code, as `builtin:adf` records it: `adf_leading_garbage`, `adf_html_wrapped`,
+    /// `adf_entity_escaped`, `adf_no_adf_root`, `adf_unclosed_element`, `adf_mismatched_end`,
+    /// `adf_xml_error`, `adf_too_deep`, `adf_too_many_elements`, `adf_latin1`.
+    pub code: IssueCode,
     /// Human-readable explanation.
     pub message: String,
 }
@@ -210,7 +211,7 @@ impl AdfDocument {
                 doc.warnings.insert(
                     0,
                     AdfWarning {
-                        code: "latin1",
+                        code: IssueCode::AdfLatin1,
                         message: "input is not valid UTF-8; read as Latin-1".into(),
                     },
                 );
@@ -500,7 +501,7 @@ fn locate<'a>(input: &'a str, warnings: &mut Vec<AdfWarning>) -> Option<Cow<'a, 
                 rfind_ci(input, "&lt;/adf&gt;").map_or(input.len(), |e| e + "&lt;/adf&gt;".len());
             let slice = input.get(start..end.max(start))?;
             warnings.push(AdfWarning {
-                code: "entity_escaped",
+                code: IssueCode::AdfEntityEscaped,
                 message: format!("ADF is entity-escaped inside other markup (from byte {start})"),
             });
             (Cow::Owned(unescape_html_markup(&strip_tags(slice))), true)
@@ -514,16 +515,16 @@ fn locate<'a>(input: &'a str, warnings: &mut Vec<AdfWarning>) -> Option<Cow<'a, 
     if !only_prolog(&text[..start]) && !escaped {
         warnings.push(AdfWarning {
             code: if html_wrapped {
-                "html_wrapped"
+                IssueCode::AdfHtmlWrapped
             } else {
-                "leading_garbage"
+                IssueCode::AdfLeadingGarbage
             },
             message: format!("{} bytes before the ADF root were ignored", start),
         });
     }
     if !has_root {
         warnings.push(AdfWarning {
-            code: "no_adf_root",
+            code: IssueCode::AdfNoAdfRoot,
             message: "no <adf> root element; parsed from <prospect>".into(),
         });
     }
@@ -639,7 +640,7 @@ fn build_tree(
             Ok(e) => e,
             Err(_) => {
                 warnings.push(AdfWarning {
-                    code: "xml_error",
+                    code: IssueCode::AdfXmlError,
                     message: format!(
                         "malformed XML near byte {}; the rest was ignored",
                         reader.buffer_position()
@@ -694,7 +695,7 @@ fn build_tree(
                     Some(pos) if pos > 0 => {
                         if pos != stack.len() - 1 {
                             warnings.push(AdfWarning {
-                                code: "unclosed_element",
+                                code: IssueCode::AdfUnclosedElement,
                                 message: format!(
                                     "element(s) left open before byte {}",
                                     reader.buffer_position()
@@ -706,7 +707,7 @@ fn build_tree(
                         }
                     }
                     _ => warnings.push(AdfWarning {
-                        code: "mismatched_end",
+                        code: IssueCode::AdfMismatchedEnd,
                         message: format!(
                             "end tag without start tag near byte {}",
                             reader.buffer_position()
@@ -735,7 +736,7 @@ fn build_tree(
     }
     if stack.len() > 2 {
         warnings.push(AdfWarning {
-            code: "unclosed_element",
+            code: IssueCode::AdfUnclosedElement,
             message: format!(
                 "{} element(s) not closed at the end of the input",
                 stack.len() - 2
@@ -747,13 +748,13 @@ fn build_tree(
     }
     if too_deep {
         warnings.push(AdfWarning {
-            code: "too_deep",
+            code: IssueCode::AdfTooDeep,
             message: format!("elements nested deeper than {MAX_DEPTH} were flattened"),
         });
     }
     if too_many {
         warnings.push(AdfWarning {
-            code: "too_many_elements",
+            code: IssueCode::AdfTooManyElements,
             message: format!("more than {MAX_ELEMENTS} elements; the rest was dropped"),
         });
     }
@@ -842,313 +843,7 @@ fn resolve_entity(name: &str) -> Option<&'static str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SAMPLE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
-<?adf version="1.0"?>
-<adf>
-  <prospect status="new">
-    <id sequence="1" source="Portal">LD-1001</id>
-    <requestdate>2000-03-30T15:30:20-08:00</requestdate>
-    <vehicle interest="buy" status="used">
-      <year>1999</year><make>Chevrolet</make><model>Blazer</model><trim>LT</trim>
-      <vin>2GTEK19R7V1511644</vin>
-      <price type="quote" currency="USD">26995</price>
-    </vehicle>
-    <vehicle interest="trade-in" status="used"><year>2005</year><make>Honda</make><model>Civic</model></vehicle>
-    <customer>
-      <contact>
-        <name part="first">Jane</name>
-        <name part="last">Doe</name>
-        <email>jane@example.com</email>
-        <phone type="voice" time="morning">202-555-0143</phone>
-        <phone type="fax">202-555-0199</phone>
-      </contact>
-      <comments><![CDATA[Keyless entry <essential>]]></comments>
-    </customer>
-    <vendor><vendorname>Example Motors</vendorname><contact><name part="full">Sales Desk</name></contact></vendor>
-    <provider><name part="full">Example Leads</name><service>Used Car Classifieds</service></provider>
-  </prospect>
-</adf>"#;
-
-    #[test]
-    fn well_formed() {
-        let doc = AdfDocument::parse(SAMPLE).unwrap();
-        assert!(doc.warnings.is_empty(), "{:?}", doc.warnings);
-        assert_eq!(
-            doc.get("prospect/requestdate"),
-            Some("2000-03-30T15:30:20-08:00")
-        );
-        assert_eq!(doc.get("adf/prospect/vehicle/make"), Some("Chevrolet"));
-        assert_eq!(
-            doc.get("prospect/vehicle[interest=trade-in]/make"),
-            Some("Honda")
-        );
-        assert_eq!(
-            doc.get("prospect/vehicle[interest=\"buy\"][status=used]/vin"),
-            Some("2GTEK19R7V1511644")
-        );
-        assert_eq!(
-            doc.get("prospect/customer/contact/name[part=first]"),
-            Some("Jane")
-        );
-        assert_eq!(
-            doc.get("prospect/customer/contact/phone[type=fax]"),
-            Some("202-555-0199")
-        );
-        assert_eq!(
-            doc.get("prospect/customer/comments"),
-            Some("Keyless entry <essential>")
-        );
-        assert_eq!(doc.get("prospect/customer/contact/name[part=full]"), None);
-        assert_eq!(doc.get("prospect/provider/name"), Some("Example Leads"));
-        assert_eq!(doc.find_all("prospect/vehicle").len(), 2);
-        assert_eq!(doc.find_all("prospect/*/contact").len(), 2);
-        assert_eq!(
-            doc.find("prospect/vehicle").and_then(|v| v.attr("STATUS")),
-            Some("used")
-        );
-        assert_eq!(
-            doc.find("prospect/id").and_then(|v| v.attr("source")),
-            Some("Portal")
-        );
-        assert_eq!(doc.get("prospect/nothing/here"), None);
-        assert_eq!(doc.get("prospect/vehicle[interest"), None);
-        assert_eq!(doc.get("prospect//make"), None);
-        assert_eq!(doc.root.name, "adf");
-    }
-
-    #[test]
-    fn index_and_attribute_steps() {
-        let doc = AdfDocument::parse(SAMPLE).unwrap();
-        assert_eq!(doc.get("prospect/vehicle#2/make"), Some("Honda"));
-        assert_eq!(doc.get("prospect/vehicle[2]/make"), Some("Honda"));
-        assert_eq!(doc.get("prospect/vehicle#3/make"), None);
-        assert_eq!(doc.get("prospect/vehicle#1/@interest"), Some("buy"));
-        assert_eq!(
-            doc.values("prospect/vehicle/@interest"),
-            vec!["buy", "trade-in"]
-        );
-        assert_eq!(
-            doc.values("prospect/customer/contact/phone/@time"),
-            vec!["morning"]
-        );
-        assert_eq!(
-            doc.find_all("prospect/customer/contact/phone/@time").len(),
-            1
-        );
-        assert_eq!(
-            doc.get("prospect/vehicle[@interest=trade-in]/year"),
-            Some("2005")
-        );
-        assert_eq!(doc.get("prospect/@status"), Some("new"));
-        for bad in [
-            "prospect/vehicle#0/make",
-            "prospect/vehicle#x",
-            "prospect/@",
-            "prospect/@a/b",
-            "prospect/",
-            "a]",
-        ] {
-            assert!(AdfDocument::check_path(bad).is_err(), "{bad}");
-            assert!(doc.values(bad).is_empty(), "{bad}");
-        }
-        assert!(AdfDocument::check_path("adf/prospect/vehicle[interest=buy]#1/@status").is_ok());
-        assert!(AdfDocument::check_path("").is_ok());
-    }
-
-    #[test]
-    fn finds_adf_in_emails() {
-        let cases = [
-            (
-                "From: a@example.net\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n\
-                 --b\r\nContent-Type: application/octet-stream; name=lead.xml\r\nContent-Disposition: attachment; filename=lead.xml\r\n\r\n\
-                 <adf><prospect><customer><contact><name>A B</name></contact></customer></prospect></adf>\r\n--b--\r\n",
-                "attachment 1",
-            ),
-            (
-                "From: a@example.net\r\nContent-Type: text/html\r\n\r\n<html><body><pre>&lt;adf&gt;&lt;prospect&gt;&lt;customer&gt;&lt;contact&gt;&lt;name&gt;A B&lt;/name&gt;&lt;/contact&gt;&lt;/customer&gt;&lt;/prospect&gt;&lt;/adf&gt;</pre></body></html>\r\n",
-                "html body",
-            ),
-            (
-                "From: a@example.net\r\nContent-Type: text/plain\r\n\r\n<adf><prospect><customer><contact><name>A B</name></contact></customer></prospect></adf>\r\n",
-                "text body",
-            ),
-            (
-                "From: a@example.net\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nFwd\r\n\
-                 --b\r\nContent-Type: message/rfc822\r\n\r\nFrom: c@example.com\r\nContent-Type: text/plain\r\n\r\n\
-                 <adf><prospect><customer><contact><name>A B</name></contact></customer></prospect></adf>\r\n--b--\r\n",
-                "forwarded message: text body",
-            ),
-        ];
-        for (raw, want) in cases {
-            let email = Email::parse(raw.as_bytes()).unwrap();
-            let (doc, origin) =
-                find_in_email(&email).unwrap_or_else(|| panic!("no ADF for {want}"));
-            assert_eq!(origin.to_string(), want);
-            assert_eq!(doc.get("prospect/customer/contact/name"), Some("A B"));
-        }
-        let email = Email::parse(b"From: a@example.net\r\n\r\nNothing here\r\n").unwrap();
-        assert!(find_in_email(&email).is_none());
-    }
-
-    #[test]
-    fn missing_declaration_and_garbage() {
-        let input = "Subject: lead\r\n\r\nPlease see below.\n<ADF><Prospect><customer><contact><name>Jane Doe</name></contact></customer></Prospect></ADF>\ntrailing -- sig";
-        let doc = AdfDocument::parse(input).unwrap();
-        assert_eq!(doc.get("prospect/customer/contact/name"), Some("Jane Doe"));
-        assert_eq!(
-            doc.warnings.iter().map(|w| w.code).collect::<Vec<_>>(),
-            vec!["leading_garbage"]
-        );
-    }
-
-    #[test]
-    fn unescaped_ampersand_and_entities() {
-        let doc = AdfDocument::parse(
-            "<adf><prospect><vendor><vendorname>Smith & Sons Auto</vendorname>\
-             <url>https://example.com/?a=1&b=2</url></vendor>\
-             <customer><comments>Caf&eacute; &amp; more &#233; &bogus; AT&T</comments></customer></prospect></adf>",
-        )
-        .unwrap();
-        assert_eq!(
-            doc.get("prospect/vendor/vendorname"),
-            Some("Smith & Sons Auto")
-        );
-        assert_eq!(
-            doc.get("prospect/vendor/url"),
-            Some("https://example.com/?a=1&b=2")
-        );
-        assert_eq!(
-            doc.get("prospect/customer/comments"),
-            Some("Café & more é &bogus; AT&T")
-        );
-    }
-
-    #[test]
-    fn html_wrapped() {
-        let input = "<html><body><pre>&lt;?xml version=\"1.0\"?&gt;\n&lt;adf&gt;&lt;prospect&gt;\
-                     &lt;customer&gt;&lt;contact&gt;&lt;name part=&quot;full&quot;&gt;Jane Doe&lt;/name&gt;<br>\
-                     &lt;email&gt;jane@example.com&lt;/email&gt;&lt;/contact&gt;&lt;/customer&gt;\
-                     &lt;/prospect&gt;&lt;/adf&gt;</pre></body></html>";
-        let doc = AdfDocument::parse(input).unwrap();
-        assert_eq!(
-            doc.get("prospect/customer/contact/name[part=full]"),
-            Some("Jane Doe")
-        );
-        assert_eq!(
-            doc.get("prospect/customer/contact/email"),
-            Some("jane@example.com")
-        );
-        assert_eq!(doc.warnings[0].code, "entity_escaped");
-
-        let input = "<html><body><p>New lead</p><pre><adf><prospect><customer><contact>\
-                     <name part='full'>Jane <b>Doe</b></name><br>\
-                     <phone>202-555-0143</phone></contact></customer></prospect></adf></pre></body></html>";
-        let doc = AdfDocument::parse(input).unwrap();
-        assert_eq!(doc.get("prospect/customer/contact/name"), Some("Jane Doe"));
-        assert_eq!(
-            doc.get("prospect/customer/contact/phone"),
-            Some("202-555-0143")
-        );
-        assert_eq!(doc.warnings[0].code, "html_wrapped");
-    }
-
-    #[test]
-    fn broken_structure() {
-        // No <adf> root, an unclosed element, a stray end tag, no end at all.
-        let doc = AdfDocument::parse(
-            "<prospect><customer><contact><name>Jane Doe</name><email>jane@example.com</contact></oops>\
-             <comments>hi",
-        )
-        .unwrap();
-        assert_eq!(doc.root.name, "adf");
-        assert_eq!(
-            doc.get("prospect/customer/contact/email"),
-            Some("jane@example.com")
-        );
-        assert_eq!(doc.get("prospect/customer/comments"), Some("hi"));
-        let codes: Vec<_> = doc.warnings.iter().map(|w| w.code).collect();
-        assert!(codes.contains(&"no_adf_root"), "{codes:?}");
-        assert!(codes.contains(&"unclosed_element"), "{codes:?}");
-        assert!(codes.contains(&"mismatched_end"), "{codes:?}");
-    }
-
-    #[test]
-    fn latin1_bytes() {
-        let mut bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><adf><prospect><customer><contact><name>Jos".to_vec();
-        bytes.push(0xE9);
-        bytes.extend_from_slice(b" M\xFCller</name></contact></customer></prospect></adf>");
-        let doc = AdfDocument::parse_bytes(&bytes).unwrap();
-        assert_eq!(
-            doc.get("prospect/customer/contact/name"),
-            Some("José Müller")
-        );
-        assert_eq!(doc.warnings[0].code, "latin1");
-    }
-
-    #[test]
-    fn not_adf() {
-        assert_eq!(AdfDocument::parse("hello"), Err(AdfError::NotFound));
-        assert_eq!(
-            AdfDocument::parse("<adfx>no</adfx>"),
-            Err(AdfError::NotFound)
-        );
-        assert_eq!(AdfDocument::parse(""), Err(AdfError::NotFound));
-        assert!(!AdfDocument::sniff("<html><body>Hi</body></html>"));
-        assert!(AdfDocument::sniff("x &lt;adf&gt;"));
-    }
-
-    #[test]
-    fn warnings_do_not_echo_content() {
-        let doc =
-            AdfDocument::parse("secret text <adf><prospect><customer>Jane</x></adf>").unwrap();
-        for w in &doc.warnings {
-            assert!(
-                !w.message.contains("secret") && !w.message.contains("Jane"),
-                "{w:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn hostile_input() {
-        let deep = "<adf>".to_string()
-            + &"<x>".repeat(100_000)
-            + "deep"
-            + &"</x>".repeat(100_000)
-            + "</adf>";
-        let doc = AdfDocument::parse(&deep).unwrap();
-        assert!(
-            doc.warnings
-                .iter()
-                .any(|w| w.code == "too_deep" || w.code == "too_many_elements")
-        );
-        let wide = "<adf>".to_string() + &"<p2/>".repeat(100_000) + "</adf>";
-        let doc = AdfDocument::parse(&wide).unwrap();
-        assert!(doc.root.children.len() <= MAX_ELEMENTS);
-        assert_eq!(
-            AdfDocument::parse(&"x".repeat(MAX_INPUT + 1)),
-            Err(AdfError::TooLarge)
-        );
-        for junk in [
-            "<adf",
-            "<adf><",
-            "<adf><prospect a=\"",
-            "<adf>\u{FFFD}<![CDATA[",
-            "<adf><!--",
-            "<adf></adf></adf></adf>",
-            "<adf>&#xFFFFFFFF;&#0;&",
-        ] {
-            let _ = AdfDocument::parse(junk);
-        }
-        // Long paths and many filters are harmless.
-        let doc = AdfDocument::parse(SAMPLE).unwrap();
-        assert_eq!(doc.get(&"a/".repeat(10_000)), None);
-        assert_eq!(doc.get(&format!("prospect{}", "[x=y]".repeat(1000))), None);
-    }
-}
+mod tests;
 
 #[cfg(test)]
 mod fuzz_tests {

@@ -17,21 +17,11 @@
 //! Memory is charged in two accounts: *retained* (views kept for the rest of the run: the HTML
 //! document, the ADF document, a plugin's linear memory) and *scratch* (values of one
 //! expression or one host call, released with [`Budget::release_scratch`] when they are gone).
-//!
-//! ```
-//! use std::time::Duration;
-//! use mailex_core::budget::{Budget, Exceeded};
-//!
-//! let budget = Budget::new(Duration::from_secs(1), 1024);
-//! assert!(budget.charge(1000).is_ok());
-//! assert_eq!(budget.charge(100), Err(Exceeded::Memory));
-//! assert_eq!(budget.exceeded(), Some(Exceeded::Memory));
-//! // Spent stays spent.
-//! assert_eq!(budget.work(1), Err(Exceeded::Memory));
-//! ```
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
+
+use crate::record::IssueCode;
 
 /// Work units between two reads of the clock in [`Budget::work`].
 pub const CLOCK_STRIDE: u64 = 1 << 14;
@@ -50,10 +40,10 @@ pub enum Exceeded {
 impl Exceeded {
     /// The record code of a rule-file run that spent this allowance: `budget_time` or
     /// `budget_memory`. (A plugin's run records `plugin_deadline` or `plugin_memory`.)
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> IssueCode {
         match self {
-            Exceeded::Time => "budget_time",
-            Exceeded::Memory => "budget_memory",
+            Exceeded::Time => IssueCode::BudgetTime,
+            Exceeded::Memory => IssueCode::BudgetMemory,
         }
     }
 }
@@ -263,6 +253,7 @@ impl<'b> CappedString<'b> {
     }
 
     /// Appends one character (if it fits).
+    #[cfg(test)]
     pub fn push(&mut self, c: char) -> Result<(), Exceeded> {
         let mut buf = [0u8; 4];
         self.push_str(c.encode_utf8(&mut buf))
@@ -274,6 +265,7 @@ impl<'b> CappedString<'b> {
     }
 
     /// The text so far.
+    #[cfg(test)]
     pub fn as_str(&self) -> &str {
         &self.out
     }
@@ -355,5 +347,23 @@ mod tests {
         assert_eq!(budget.used_bytes(), 4);
         let mut big = CappedString::new(&budget, 10_000);
         assert_eq!(big.push_str(&"x".repeat(2000)), Err(Exceeded::Memory));
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() {
+        use crate::budget::{Budget, Exceeded};
+        use std::time::Duration;
+
+        let budget = Budget::new(Duration::from_secs(1), 1024);
+        assert!(budget.charge(1000).is_ok());
+        assert_eq!(budget.charge(100), Err(Exceeded::Memory));
+        assert_eq!(budget.exceeded(), Some(Exceeded::Memory));
+        // Spent stays spent.
+        assert_eq!(budget.work(1), Err(Exceeded::Memory));
     }
 }

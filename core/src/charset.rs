@@ -29,7 +29,7 @@ use mail_parser::decoders::charsets::map::charset_decoder;
 use mail_parser::parsers::MessageStream;
 use mail_parser::{HeaderValue, Message, MessagePart, MimeHeaders, PartType};
 
-use crate::record::Issue;
+use crate::record::{Issue, IssueCode};
 
 /// Browsers look for a `<meta>` charset declaration in this many leading bytes only.
 pub(crate) const META_PRESCAN_BYTES: usize = 1024;
@@ -400,7 +400,7 @@ fn declared_text<'a>(
             Decoded {
                 text: Cow::Owned(decoded),
                 issue: Some(Issue::new(
-                    "unknown_charset",
+                    IssueCode::UnknownCharset,
                     format!(
                         "{place} declares the charset {named}, {why}; it was decoded as {}, the detector's guess",
                         encoding.name()
@@ -427,7 +427,7 @@ fn with_errors<'a>(text: Cow<'a, str>, label: &str, bytes: &[u8], place: PartPla
 
 fn decode_errors(place: impl std::fmt::Display, errors: usize, charset: &str) -> Issue {
     Issue::new(
-        "charset_decode_errors",
+        IssueCode::CharsetDecodeErrors,
         format!(
             "{place} has {errors} byte sequence(s) that are not valid {charset}; each was replaced by U+FFFD"
         ),
@@ -458,7 +458,7 @@ fn undeclared_text<'a>(
                 decode_errors(place, errors, "ISO-2022-JP")
             } else {
                 Issue::new(
-                    "charset_guessed",
+                    IssueCode::CharsetGuessed,
                     format!(
                         "{place} {declares} but holds ISO-2022-JP escape sequences; it was decoded as ISO-2022-JP"
                     ),
@@ -493,7 +493,7 @@ fn undeclared_text<'a>(
             decode_errors(place, errors, encoding.name())
         } else {
             Issue::new(
-                "charset_guessed",
+                IssueCode::CharsetGuessed,
                 format!(
                     "{place} declares no charset and is not valid UTF-8; it was decoded as {}, the detector's guess",
                     encoding.name()
@@ -596,7 +596,7 @@ fn header_issues(message: &Message<'_>, prefix: &str, out: &mut Vec<Issue>) {
                     }
                 };
                 out.push(Issue::new(
-                    "unknown_charset",
+                    IssueCode::UnknownCharset,
                     format!(
                         "{} uses the charset {}, {why}; it was read as UTF-8",
                         where_(),
@@ -612,7 +612,7 @@ fn header_issues(message: &Message<'_>, prefix: &str, out: &mut Vec<Issue>) {
             });
             if broken && !String::from_utf8_lossy(value).contains('\u{FFFD}') {
                 out.push(Issue::new(
-                    "charset_decode_errors",
+                    IssueCode::CharsetDecodeErrors,
                     format!(
                         "{} has bytes that are not valid in their charset; they were replaced by U+FFFD",
                         where_()
@@ -620,7 +620,7 @@ fn header_issues(message: &Message<'_>, prefix: &str, out: &mut Vec<Issue>) {
                 ));
             } else if broken {
                 out.push(Issue::new(
-                    "charset_decode_errors",
+                    IssueCode::CharsetDecodeErrors,
                     format!(
                         "{} holds raw bytes that are not UTF-8 outside encoded words; they were replaced by U+FFFD",
                         where_()
@@ -629,7 +629,7 @@ fn header_issues(message: &Message<'_>, prefix: &str, out: &mut Vec<Issue>) {
             }
             if escaped {
                 out.push(Issue::new(
-                    "charset_decode_errors",
+                    IssueCode::CharsetDecodeErrors,
                     format!(
                         "{} holds raw ISO-2022-JP escape sequences outside encoded words; they were not decoded",
                         where_()

@@ -21,7 +21,7 @@ use crate::config::Settings;
 use crate::error::ConfigProblem;
 use crate::extractor::{Completeness, ExtractContext};
 use crate::message::Email;
-use crate::record::{Issue, Record, Status, Verdict};
+use crate::record::{Issue, IssueCode, Record, Status, Verdict};
 use crate::routing::{Router, Selection};
 use crate::rules::Explanation;
 use crate::sink::SinkConfig;
@@ -170,7 +170,7 @@ impl Engine {
                 &input.source,
                 input_bytes,
                 Issue::new(
-                    "internal_panic",
+                    IssueCode::InternalPanic,
                     format!(
                         "mailex panicked while processing this input: {}",
                         panic_message(&panic)
@@ -252,7 +252,7 @@ impl Engine {
                 record.extractor = Some(info);
                 record.status = Status::Failed;
                 record.errors.push(Issue::new(
-                    "extractor_panic",
+                    IssueCode::ExtractorPanic,
                     format!(
                         "extractor `{}` panicked: {}",
                         route.extractor_spec,
@@ -304,12 +304,12 @@ impl Engine {
         let check = selection
             .chosen
             .map(|i| verdicts.check(self.router.routes()[i].policy, from));
-        let reported = matches!(&check, Some(Err(f)) if f.code == "ambiguous_from");
+        let reported = matches!(&check, Some(Err(f)) if f.code == IssueCode::AmbiguousFrom);
         if let Err(problem) = from
             && !reported
         {
             warnings.push(Issue::new(
-                "ambiguous_from",
+                IssueCode::AmbiguousFrom,
                 format!("{problem}; the mail can never be authenticated"),
             ));
         }
@@ -364,7 +364,11 @@ fn is_virus(input: &Input<'_>, block: &ReceiverBlock) -> bool {
 
 /// The record of a mail SES flagged as a virus: `failed` with code `virus`, never parsed.
 pub fn virus_record(source: impl Into<String>, input_bytes: u64) -> Record {
-    Record::failed(source, input_bytes, Issue::new("virus", VIRUS_MESSAGE))
+    Record::failed(
+        source,
+        input_bytes,
+        Issue::new(IssueCode::Virus, VIRUS_MESSAGE),
+    )
 }
 
 /// What processing one email cost, beyond the record.
@@ -384,7 +388,7 @@ fn view_warnings(email: &Email<'_>) -> Vec<Issue> {
     let omitted = email.meta_tags_omitted();
     if omitted > 0 {
         warnings.push(Issue::new(
-            "meta_tags_omitted",
+            IssueCode::MetaTagsOmitted,
             format!("the HTML body has {omitted} meta tags beyond the first {MAX_META_TAGS}; they were ignored"),
         ));
     }

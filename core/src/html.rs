@@ -389,23 +389,23 @@ impl Trimmed {
     /// The record warnings that say what was removed (`html_nesting_trimmed`,
     /// `html_elements_trimmed`, `html_attributes_trimmed`); none for real emails.
     pub fn warnings(&self) -> Vec<crate::record::Issue> {
-        use crate::record::Issue;
+        use crate::record::{Issue, IssueCode};
         let mut warnings = Vec::new();
         if self.nesting {
             warnings.push(Issue::new(
-                "html_nesting_trimmed",
+                IssueCode::HtmlNestingTrimmed,
                 format!("the HTML body nests elements deeper than {MAX_NESTING} levels; deeper elements were ignored"),
             ));
         }
         if self.elements {
             warnings.push(Issue::new(
-                "html_elements_trimmed",
+                IssueCode::HtmlElementsTrimmed,
                 format!("the HTML body has more than {MAX_ELEMENTS} elements; CSS selection saw the first {MAX_ELEMENTS} only"),
             ));
         }
         if self.attributes {
             warnings.push(Issue::new(
-                "html_attributes_trimmed",
+                IssueCode::HtmlAttributesTrimmed,
                 format!("an HTML element has more than {MAX_ATTRIBUTES} attributes or a start tag over {MAX_TAG_BYTES} bytes; CSS selection saw it without attributes"),
             ));
         }
@@ -479,7 +479,7 @@ const PARSE_CHUNK: usize = 16 * 1024;
 ///
 /// ```
 /// use std::time::Duration;
-/// use mailex_core::budget::{Budget, Exceeded};
+/// use mailex_core::{Budget, Exceeded};
 /// let html = "<div class=name>x</div>".repeat(10_000);
 /// let small = Budget::new(Duration::from_secs(10), 1 << 20);
 /// assert_eq!(mailex_core::html::parse_document_within(&html, &small).err(), Some(Exceeded::Memory));

@@ -32,31 +32,32 @@
 
 pub mod adf;
 pub mod auth;
-pub mod budget;
-pub mod builtin;
+mod budget;
+mod builtin;
 mod charset;
 pub mod config;
 pub mod css;
 mod engine;
 mod error;
-pub mod extractor;
+mod extractor;
 pub mod html;
-pub mod loader;
+mod loader;
 mod message;
-pub mod normalize;
+mod normalize;
 #[cfg(feature = "plugins")]
 pub mod plugin;
 pub mod record;
-pub mod redact;
-pub mod regex_budget;
-pub mod routing;
+mod redact;
+mod regex_budget;
+mod routing;
 pub mod rules;
 pub mod sink;
 #[cfg(test)]
 mod testing;
-pub mod textops;
+mod textops;
 
 pub use crate::auth::{AuthFailure, AuthPolicy, AuthSettings, AuthVerdicts};
+pub use crate::budget::{Budget, Exceeded};
 pub use crate::config::{PluginLimits, RouteLimits, RuleLimits, Settings, config_schema};
 pub use crate::engine::{Engine, Input, ProcessStats, RouteReport, virus_record};
 pub use crate::error::{ConfigError, ConfigProblem};
@@ -65,8 +66,10 @@ pub use crate::loader::LoadOptions;
 pub use crate::message::{
     Address, Attachment, Email, LimitExceeded, MAX_MIME_NESTING, MessageLimits, ParseError,
 };
+pub use crate::normalize::{DateOrder, NormalizeError};
 pub use crate::record::{
-    ExtractorInfo, ExtractorKind, FieldValue, Issue, Record, Status, Verdict, record_schema,
+    ExtractorInfo, ExtractorKind, FieldValue, Issue, IssueCode, Record, Status, Verdict,
+    record_schema,
 };
 pub use crate::routing::{Route, Router};
 pub use crate::sink::{SinkConfig, SinkFilter, SinkTarget};

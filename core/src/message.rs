@@ -71,7 +71,9 @@ impl ParseError {
     /// The record error for this failure, with its stable code.
     pub fn issue(&self) -> crate::record::Issue {
         match self {
-            ParseError::NotAMessage => crate::record::Issue::new("parse_error", self.to_string()),
+            ParseError::NotAMessage => {
+                crate::record::Issue::new(crate::record::IssueCode::ParseError, self.to_string())
+            }
             ParseError::Limit(limit) => limit.issue(),
         }
     }

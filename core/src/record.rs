@@ -10,6 +10,10 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod code;
+
+pub use code::IssueCode;
+
 /// Version of the record layout. Bumped on any incompatible change.
 pub const RECORD_VERSION: u32 = 1;
 
@@ -161,7 +165,8 @@ impl From<&str> for FieldValue {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Issue {
     /// Stable machine-readable code, e.g. `too_large`, `missing_required`, `degraded`.
-    pub code: String,
+    #[schemars(with = "String")]
+    pub code: IssueCode,
     /// Human-readable explanation.
     pub message: String,
     /// The field concerned, if any.
@@ -171,9 +176,9 @@ pub struct Issue {
 
 impl Issue {
     /// An issue not tied to one field.
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(code: IssueCode, message: impl Into<String>) -> Self {
         Issue {
-            code: code.into(),
+            code,
             message: message.into(),
             field: None,
         }
@@ -181,12 +186,12 @@ impl Issue {
 
     /// An issue about one field.
     pub fn for_field(
-        code: impl Into<String>,
+        code: IssueCode,
         field: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
         Issue {
-            code: code.into(),
+            code,
             message: message.into(),
             field: Some(field.into()),
         }
@@ -332,7 +337,7 @@ impl Record {
             source,
             input_bytes,
             Issue::new(
-                "too_large",
+                IssueCode::TooLarge,
                 format!(
                     "input is {input_bytes} bytes, over the limit of {limit} bytes; it was not parsed"
                 ),
@@ -342,7 +347,7 @@ impl Record {
 
     /// Whether any warning has the `degraded` code (a required field came from a fallback).
     pub fn is_degraded(&self) -> bool {
-        self.warnings.iter().any(|w| w.code == "degraded")
+        self.warnings.iter().any(|w| w.code == IssueCode::Degraded)
     }
 
     /// Keeps at most [`MAX_ISSUES_PER_CODE`] errors and warnings of each code, in order, and
@@ -361,26 +366,22 @@ fn limit_issues(issues: &mut Vec<Issue>, kind: &str) {
     if issues.len() <= MAX_ISSUES_PER_CODE {
         return;
     }
-    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut seen: std::collections::HashMap<IssueCode, usize> = std::collections::HashMap::new();
     // Codes over the cap, in order of their first omitted issue.
-    let mut over: Vec<String> = Vec::new();
+    let mut over: Vec<IssueCode> = Vec::new();
     issues.retain(|issue| {
-        let count = if let Some(count) = seen.get_mut(issue.code.as_str()) {
-            *count += 1;
-            *count
-        } else {
-            seen.insert(issue.code.clone(), 1);
-            1
-        };
+        let count = seen.entry(issue.code).or_default();
+        *count += 1;
+        let count = *count;
         if count == MAX_ISSUES_PER_CODE + 1 {
-            over.push(issue.code.clone());
+            over.push(issue.code);
         }
         count <= MAX_ISSUES_PER_CODE
     });
     for code in over {
-        let omitted = seen.get(code.as_str()).copied().unwrap_or_default() - MAX_ISSUES_PER_CODE;
+        let omitted = seen.get(&code).copied().unwrap_or_default() - MAX_ISSUES_PER_CODE;
         issues.push(Issue::new(
-            "issues_omitted",
+            IssueCode::IssuesOmitted,
             format!(
                 "{omitted} more `{code}` {kind} were omitted (a record keeps {MAX_ISSUES_PER_CODE} per code)"
             ),

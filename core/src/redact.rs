@@ -15,16 +15,6 @@
 //! When anything was withheld or cut, ` [details withheld]` is appended. A plain explanation
 //! such as `no lead card in this email` passes unchanged. (A name written out without quotes
 //! cannot be told from other words: plugin authors must not log data; see docs/plugins.md.)
-//!
-//! ```
-//! use mailex_core::redact::redact;
-//! assert_eq!(redact("no lead card"), "no lead card");
-//! assert_eq!(
-//!     redact("bad phone for \"Jane Doe\" <jane@example.com>: 202 555 0143"),
-//!     "bad phone for […] [email] [number] [details withheld]"
-//! );
-//! assert_eq!(redact("index 3 of `Jan"), "index 3 of [details withheld]");
-//! ```
 
 /// Most characters a redacted text keeps.
 pub const MAX_REDACTED_CHARS: usize = 200;
@@ -217,5 +207,21 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() {
+        use crate::redact::redact;
+        assert_eq!(redact("no lead card"), "no lead card");
+        assert_eq!(
+            redact("bad phone for \"Jane Doe\" <jane@example.com>: 202 555 0143"),
+            "bad phone for […] [email] [number] [details withheld]"
+        );
+        assert_eq!(redact("index 3 of `Jan"), "index 3 of [details withheld]");
     }
 }

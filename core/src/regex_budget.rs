@@ -7,15 +7,6 @@
 //! `max_bytes` of compiled programs in total, so loading any file takes bounded time and
 //! memory. Each pattern's size is measured by building its forward NFA under a size limit no
 //! larger than what is left of the budget, so a pattern that would not fit stops early too.
-//!
-//! ```
-//! use mailex_core::regex_budget::{BudgetError, RegexBudget};
-//! let mut budget = RegexBudget::<regex::Regex>::new(2, 1 << 20);
-//! assert!(budget.compile(r"Name:\s*(\S+)").is_ok());
-//! assert!(budget.compile(r"Name:\s*(\S+)").is_ok()); // the same pattern is compiled once
-//! assert!(budget.compile(r"Phone: (\d+)").is_ok());
-//! assert!(matches!(budget.compile("third"), Err(BudgetError::TooMany { limit: 2 })));
-//! ```
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -118,6 +109,7 @@ impl<R: Compiled> RegexBudget<R> {
 
     /// Bytes of the budget spent so far (compiled patterns, and the work of patterns that did
     /// not fit).
+    #[cfg(test)]
     pub fn used_bytes(&self) -> usize {
         self.used_bytes
     }
@@ -220,6 +212,24 @@ mod tests {
         assert!(matches!(
             budget.compile(&"a".repeat(MAX_PATTERN_LEN + 1)),
             Err(BudgetError::Invalid(RegexError::PatternTooLong))
+        ));
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() {
+        use crate::regex_budget::{BudgetError, RegexBudget};
+        let mut budget = RegexBudget::<regex::Regex>::new(2, 1 << 20);
+        assert!(budget.compile(r"Name:\s*(\S+)").is_ok());
+        assert!(budget.compile(r"Name:\s*(\S+)").is_ok()); // the same pattern is compiled once
+        assert!(budget.compile(r"Phone: (\d+)").is_ok());
+        assert!(matches!(
+            budget.compile("third"),
+            Err(BudgetError::TooMany { limit: 2 })
         ));
     }
 }

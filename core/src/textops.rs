@@ -4,17 +4,6 @@
 //! The substring operations return slices of their input and run in linear time. Their `_ci`
 //! variants match the needle ignoring ASCII case (so byte offsets stay exact; non-ASCII letters
 //! must match exactly). Regex searches draw from the run's [`Budget`] ([`BudgetedRegex`]).
-//!
-//! ```
-//! use mailex_core::budget::Budget;
-//! use mailex_core::textops::{self, Group, RegexCache};
-//! let text = "Lead details\nName:  Jane Doe\nPhone: 202-555-0143\n";
-//! assert_eq!(textops::after(text, "Name:").and_then(textops::line), Some("Jane Doe"));
-//! let cache = RegexCache::new();
-//! let budget = Budget::unlimited();
-//! let phone = cache.capture(r"Phone:\s*(?P<v>[\d-]+)", text, Group::Auto, &budget).unwrap();
-//! assert_eq!(phone.as_deref(), Some("202-555-0143"));
-//! ```
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,7 +15,7 @@ use crate::budget::{Budget, Exceeded};
 
 mod budgeted;
 
-pub use self::budgeted::{BudgetedRegex, COMPILE_BYTES_PER_MS, PIKEVM_NS_PER_STATE_BYTE};
+pub use self::budgeted::BudgetedRegex;
 
 /// The text after the first occurrence of `needle`, or `None` if `needle` does not occur.
 pub fn after<'h>(hay: &'h str, needle: &str) -> Option<&'h str> {
@@ -136,6 +125,7 @@ pub fn looks_like_label(line: &str) -> bool {
 }
 
 /// Every line that is not blank, trimmed, in order.
+#[cfg(test)]
 pub fn lines(s: &str) -> Vec<&str> {
     lines_iter(s).collect()
 }
@@ -154,6 +144,10 @@ pub const REGEX_DFA_SIZE_LIMIT: usize = 2 * 1024 * 1024;
 /// Deepest nesting of groups and repetitions in one regex (`RegexBuilder::nest_limit`).
 pub const REGEX_NEST_LIMIT: u32 = 100;
 /// Patterns kept by a [`RegexCache`] before it starts over.
+#[cfg_attr(
+    not(feature = "plugins"),
+    allow(dead_code, reason = "only the plugin host uses it")
+)]
 pub const REGEX_CACHE_CAPACITY: usize = 1024;
 
 /// Why a regex operation failed. Messages name the pattern (configuration), never the text.
@@ -186,7 +180,8 @@ pub enum Group<'a> {
     /// The group named `v` if the pattern has one, else group 1 if there is one, else the whole
     /// match.
     Auto,
-    /// A group by index (0 is the whole match).
+    /// A group by index (0 is the whole match; only the unit tests ask for one).
+    #[cfg(test)]
     Index(usize),
     /// A group by name.
     Name(&'a str),
@@ -199,11 +194,19 @@ pub enum Group<'a> {
 /// [`BudgetedRegex`], so it stops when the run's [`Budget`] is spent. The cache holds at most
 /// [`REGEX_CACHE_CAPACITY`] patterns and is cleared when full. Cloning is cheap and shares the
 /// cache.
+#[cfg_attr(
+    not(feature = "plugins"),
+    allow(dead_code, reason = "only the plugin host uses it")
+)]
 #[derive(Debug, Clone, Default)]
 pub struct RegexCache {
     inner: Arc<Mutex<HashMap<String, Arc<BudgetedRegex>>>>,
 }
 
+#[cfg_attr(
+    not(feature = "plugins"),
+    allow(dead_code, reason = "only the plugin host uses it")
+)]
 impl RegexCache {
     /// An empty cache.
     pub fn new() -> Self {
@@ -212,11 +215,13 @@ impl RegexCache {
 
     /// Compiles `pattern` with the crate's limits, without caching. Use it to check a pattern
     /// at load time.
+    #[cfg(test)]
     pub fn compile(pattern: &str) -> Result<BudgetedRegex, RegexError> {
         BudgetedRegex::new(pattern)
     }
 
     /// The compiled regex for `pattern`, compiling and caching it on first use.
+    #[cfg(test)]
     pub fn get(&self, pattern: &str) -> Result<Arc<BudgetedRegex>, RegexError> {
         if let Some(re) = self.inner.lock().get(pattern) {
             return Ok(Arc::clone(re));
@@ -251,16 +256,13 @@ impl RegexCache {
     }
 
     /// Number of cached patterns.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.inner.lock().len()
     }
 
-    /// Whether the cache is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Whether `pattern` matches anywhere in `hay`.
+    #[cfg(test)]
     pub fn is_match(&self, pattern: &str, hay: &str, budget: &Budget) -> Result<bool, RegexError> {
         Ok(self.get(pattern)?.is_match(hay, budget)?)
     }
@@ -269,6 +271,7 @@ impl RegexCache {
     ///
     /// `Ok(None)` means no match, or the group did not take part in the match. A group that
     /// does not exist in the pattern is an error (a mistake in the rule, not in the email).
+    #[cfg(test)]
     pub fn capture(
         &self,
         pattern: &str,
@@ -284,6 +287,7 @@ impl RegexCache {
     }
 
     /// The text of `group` in every non-overlapping match, at most `limit` of them.
+    #[cfg(test)]
     pub fn capture_all(
         &self,
         pattern: &str,
@@ -590,5 +594,28 @@ mod tests {
         let re = BudgetedRegex::new(r"[a-z]{1,40}[0-9]{1,40}X").unwrap();
         let budget = Budget::new(std::time::Duration::ZERO, u64::MAX);
         assert_eq!(re.find(&hay, &budget), Err(Exceeded::Time));
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::budget::Budget;
+        use crate::textops::{self, Group, RegexCache};
+        let text = "Lead details\nName:  Jane Doe\nPhone: 202-555-0143\n";
+        assert_eq!(
+            textops::after(text, "Name:").and_then(textops::line),
+            Some("Jane Doe")
+        );
+        let cache = RegexCache::new();
+        let budget = Budget::unlimited();
+        let phone = cache
+            .capture(r"Phone:\s*(?P<v>[\d-]+)", text, Group::Auto, &budget)
+            .unwrap();
+        assert_eq!(phone.as_deref(), Some("202-555-0143"));
+        Ok(())
     }
 }

@@ -123,7 +123,7 @@ fn assert_stopped_then(
         .clone()
         .unwrap_or_else(|| panic!("{what}: not stopped"));
     assert!(
-        codes.contains(&failure.code()),
+        codes.contains(&failure.code().as_str()),
         "{what}: {} ({failure})",
         failure.code()
     );

@@ -8,7 +8,9 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use mailex_core::plugin::{self, HostConfig, LazyPluginHost};
-use mailex_core::{AuthVerdicts, ConfigError, Engine, Input, Issue, LoadOptions, Record, auth};
+use mailex_core::{
+    AuthVerdicts, ConfigError, Engine, Input, Issue, IssueCode, LoadOptions, Record, auth,
+};
 
 use crate::error::HostError;
 use crate::event::Verdicts;
@@ -87,13 +89,16 @@ pub fn crashed_record(source: String, input_bytes: u64) -> Record {
     Record::failed(
         source,
         input_bytes,
-        Issue::new("crash", "processing panicked; see the function log"),
+        Issue::new(
+            IssueCode::Crash,
+            "processing panicked; see the function log",
+        ),
     )
 }
 
 /// The record of a stored mail that cannot be read and will not become readable: `code` is
 /// `source_missing`, `source_access_denied` or `source_archived` (see `docs/record.md`).
-pub fn unreadable_record(source: String, input_bytes: u64, code: &str, why: &str) -> Record {
+pub fn unreadable_record(source: String, input_bytes: u64, code: IssueCode, why: &str) -> Record {
     Record::failed(
         source,
         input_bytes,
@@ -108,7 +113,7 @@ pub fn bad_event_record(source: String, reason: &str) -> Record {
         source,
         0,
         Issue::new(
-            "bad_event",
+            IssueCode::BadEvent,
             format!("the notification could not be decoded: {reason}"),
         ),
     )

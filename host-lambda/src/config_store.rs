@@ -363,7 +363,7 @@ pub async fn read_pointer(
             Ok(Some(pointer))
         }
         Err(HostError::Unreadable {
-            code: "source_missing",
+            code: mailex_core::IssueCode::SourceMissing,
             ..
         }) => Ok(None),
         Err(e) => Err(e),

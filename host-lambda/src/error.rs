@@ -38,7 +38,7 @@ pub enum HostError {
         /// Key of the object.
         key: String,
         /// The record issue code: `source_missing`, `source_access_denied`, `source_archived`.
-        code: &'static str,
+        code: mailex_core::IssueCode,
         /// The S3 error code and HTTP status.
         message: String,
     },

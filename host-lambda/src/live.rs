@@ -238,7 +238,7 @@ async fn load_newest(
         Ok(Some(pointer)) => pointer,
         Ok(None) => return Err(no_config("does not exist")),
         Err(HostError::Unreadable {
-            code: "source_access_denied",
+            code: mailex_core::IssueCode::SourceAccessDenied,
             ..
         }) => return Err(no_config("cannot be read (missing, or access denied)")),
         Err(e) => return Err(e),

@@ -371,7 +371,11 @@ async fn replay_one(
         None => None,
     };
     let old_record = old.as_ref().and_then(|o| o.record.as_ref());
-    let new_bytes = match old_record.filter(|r| r.errors.iter().any(|e| e.code == "virus")) {
+    let new_bytes = match old_record.filter(|r| {
+        r.errors
+            .iter()
+            .any(|e| e.code == mailex_core::IssueCode::Virus)
+    }) {
         // Never parse a mail SES flagged as a virus: its record stays as it is.
         Some(_) => old.as_ref().map(|o| o.bytes.clone()).unwrap_or_default(),
         None => {

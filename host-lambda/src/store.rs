@@ -324,14 +324,14 @@ impl S3Store {
 /// raw mail (if it exists) can be replayed once access is fixed.
 fn permanent_read_failure<E: ProvideErrorMetadata, R>(
     error: &SdkError<E, R>,
-) -> Option<&'static str> {
+) -> Option<mailex_core::IssueCode> {
     let SdkError::ServiceError(service) = error else {
         return None;
     };
     match service.err().code()? {
-        "NoSuchKey" | "NoSuchBucket" | "NotFound" => Some("source_missing"),
-        "AccessDenied" => Some("source_access_denied"),
-        "InvalidObjectState" => Some("source_archived"),
+        "NoSuchKey" | "NoSuchBucket" | "NotFound" => Some(mailex_core::IssueCode::SourceMissing),
+        "AccessDenied" => Some(mailex_core::IssueCode::SourceAccessDenied),
+        "InvalidObjectState" => Some(mailex_core::IssueCode::SourceArchived),
         _ => None,
     }
 }

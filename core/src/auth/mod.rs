@@ -34,7 +34,7 @@ pub mod results;
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::{AuthSummary, Issue, Verdict};
+use crate::record::{AuthSummary, Issue, IssueCode, Verdict};
 
 pub use from::FromProblem;
 
@@ -113,13 +113,13 @@ pub struct AuthVerdicts {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthFailure {
     /// `unauthenticated`, or `ambiguous_from` when the From header cannot be authenticated.
-    pub code: &'static str,
+    pub code: IssueCode,
     /// What was missing.
     pub message: String,
 }
 
 impl AuthFailure {
-    fn new(code: &'static str, policy: AuthPolicy, why: impl std::fmt::Display) -> Self {
+    fn new(code: IssueCode, policy: AuthPolicy, why: impl std::fmt::Display) -> Self {
         AuthFailure {
             code,
             message: format!("requires {}: {why}", policy.as_str()),
@@ -262,14 +262,14 @@ impl AuthVerdicts {
     /// Checks `policy` for the From address routing used. `Err` says what was missing,
     /// without naming any address. See `docs/security.md` for the decision table.
     pub fn check(&self, policy: AuthPolicy, from: RoutedFrom<'_>) -> Result<(), AuthFailure> {
-        let fail = |why: String| Err(AuthFailure::new("unauthenticated", policy, why));
+        let fail = |why: String| Err(AuthFailure::new(IssueCode::Unauthenticated, policy, why));
         if policy == AuthPolicy::None {
             return Ok(());
         }
         let address = match from {
             Err(problem) => {
                 return Err(AuthFailure::new(
-                    "ambiguous_from",
+                    IssueCode::AmbiguousFrom,
                     policy,
                     format!("{problem}; such a mail is never authenticated"),
                 ));
@@ -485,7 +485,7 @@ impl AuthSettings {
                         let reason = format!(
                             "the receiver's Authentication-Results does not parse ({error}); none of its verdicts count"
                         );
-                        warnings.push(Issue::new("auth_results_invalid", reason.clone()));
+                        warnings.push(Issue::new(IssueCode::AuthResultsInvalid, reason.clone()));
                         AuthVerdicts::untrusted(results::authserv_id(value), reason)
                     }
                 });
@@ -498,20 +498,20 @@ impl AuthSettings {
             && (trusted_received || ignored > 0)
         {
             warnings.insert(0, Issue::new(
-                "auth_block_malformed",
+                IssueCode::AuthBlockMalformed,
                 format!("header field {line} of the receiver's block is not well-formed (no colon, not UTF-8, or a control character); nothing below it is trusted"),
             ));
         }
         let missing_received = "no `Received:` header of a trusted receiver (a host within `trusted_receivers`) is above it, so it does not show the receiver wrote it: the mail did not come through the receiver, or `[auth] trusted_receivers` does not name the host in its top `Received:`";
         if unvouched > 0 {
             warnings.push(Issue::new(
-                "auth_results_ignored",
+                IssueCode::AuthResultsIgnored,
                 format!("ignored {unvouched} Authentication-Results header(s) with a trusted authserv-id at the top of the mail: {missing_received}"),
             ));
         }
         if ignored > 0 {
             warnings.push(Issue::new(
-                "auth_results_ignored",
+                IssueCode::AuthResultsIgnored,
                 format!("ignored {ignored} Authentication-Results header(s) with a trusted authserv-id outside the receiver's header block"),
             ));
         }

@@ -25,7 +25,7 @@ use crate::adf::{AdfDocument, AdfNode};
 use crate::extractor::{Completeness, ExtractContext, Extraction, Extractor};
 use crate::message::Email;
 use crate::normalize::{self, NormalizeError};
-use crate::record::{ExtractorInfo, FieldValue, Issue};
+use crate::record::{ExtractorInfo, FieldValue, Issue, IssueCode};
 
 use super::{Options, date_or_datetime};
 
@@ -68,7 +68,7 @@ impl Extractor for AdfExtractor {
     fn extract(&self, email: &Email<'_>, ctx: &ExtractContext<'_>) -> Extraction {
         let Some((doc, origin)) = crate::adf::find_in_email(email) else {
             return Extraction::failed(Issue::new(
-                "adf_not_found",
+                IssueCode::AdfNotFound,
                 "no ADF/XML lead found in the attachments, the HTML body, the text body or forwarded parts",
             ));
         };
@@ -97,7 +97,7 @@ impl Out {
 
     fn invalid(&mut self, field: &str, e: &NormalizeError) {
         self.ex.errors.push(Issue::for_field(
-            "invalid_value",
+            IssueCode::InvalidValue,
             field,
             format!("field `{field}`: {e}"),
         ));
@@ -111,14 +111,12 @@ fn extract_from(doc: &AdfDocument, source: &str, opts: &Options) -> Extraction {
         source: source.to_owned(),
     };
     for w in &doc.warnings {
-        out.ex
-            .warnings
-            .push(Issue::new(format!("adf_{}", w.code), w.message.clone()));
+        out.ex.warnings.push(Issue::new(w.code, w.message.clone()));
     }
     let prospects = doc.find_all("prospect");
     if prospects.len() > 1 {
         out.ex.warnings.push(Issue::new(
-            "adf_multiple_prospects",
+            IssueCode::AdfMultipleProspects,
             format!(
                 "the ADF holds {} prospects; only the first was extracted",
                 prospects.len()
@@ -271,7 +269,7 @@ fn extract_from(doc: &AdfDocument, source: &str, opts: &Options) -> Extraction {
 
     if let Some(raw) = p.get("requestdate") {
         match date_or_datetime(raw, opts.order) {
-            Ok(v) => out.set("request_date", FieldValue::Text(v), "prospect/requestdate"),
+            Ok(v) => out.set("request_date", v, "prospect/requestdate"),
             Err(e) => out.invalid("request_date", &e),
         }
     }
@@ -302,7 +300,7 @@ fn extract_from(doc: &AdfDocument, source: &str, opts: &Options) -> Extraction {
     if !ex.fields.contains_key("name") {
         ex.completeness = Completeness::Partial;
         ex.errors.push(Issue::for_field(
-            "missing_required",
+            IssueCode::MissingRequired,
             "name",
             "required field `name` (prospect/customer/contact/name) is missing or invalid",
         ));
@@ -310,7 +308,7 @@ fn extract_from(doc: &AdfDocument, source: &str, opts: &Options) -> Extraction {
     if !ex.fields.contains_key("email") && !ex.fields.contains_key("phone") {
         ex.completeness = Completeness::Partial;
         ex.errors.push(Issue::for_field(
-            "missing_required",
+            IssueCode::MissingRequired,
             "email",
             "neither `email` nor `phone` (prospect/customer/contact) is present and valid",
         ));

@@ -20,17 +20,18 @@
 //! | `name`, `full_name` | person_name (built from `first_name` + `last_name` when absent) |
 //! | `url`, `link`, `listing_url`, `property_url` | url |
 //! | `move_in`, `move_in_date`, `date` | date (`date_order` setting) |
-//! | `created`, `created_at`, `submitted_at`, `timestamp` | datetime (UTC, or local without offset when no zone is given), or date |
+//! | `created`, `created_at`, `submitted_at`, `timestamp` | datetime (UTC, or local without offset when no zone is given), or date when the value has no time of day |
 //! | `price`, `rent`, `budget`, `max_rent` | money (`currency` setting) |
 //! | `beds`, `bedrooms` | int |
 //! | `baths`, `bathrooms` | decimal |
 //!
-//! Everything else is text with whitespace collapsed. Required: `email` or `phone`.
+//! Everything else is text with whitespace collapsed. Each type is normalised as a rule file's
+//! field of that type is. Required: `email` or `phone`.
 
 use crate::extractor::{Completeness, ExtractContext, Extraction, Extractor};
 use crate::message::Email;
-use crate::normalize::{self, NormalizeError};
-use crate::record::{ExtractorInfo, FieldValue, Issue};
+use crate::normalize::{self, FieldType, NormalizeError};
+use crate::record::{ExtractorInfo, FieldValue, Issue, IssueCode};
 
 use super::{Options, date_or_datetime};
 
@@ -116,29 +117,29 @@ fn field_name(meta_name: &str) -> Option<Option<String>> {
     Some(plain.then(|| rest.to_ascii_lowercase().replace('-', "_")))
 }
 
+/// Normalises a tag's content by its kind, through the one mapping from type to normaliser
+/// ([`FieldType::normalize`]) that rule files and plugins use. Text is read with its runs of
+/// whitespace collapsed first (as a rule file's `meta("lead_x").collapse` reads it): an
+/// attribute value carries the HTML source's line wrapping and indentation, not the text's.
 fn normalise(kind: &Kind, raw: &str, opts: &Options) -> Result<FieldValue, NormalizeError> {
-    Ok(match kind {
-        Kind::Email => FieldValue::Text(normalize::email(raw)?),
-        Kind::Phone => FieldValue::Text(normalize::phone(raw, &opts.region)?),
-        Kind::Name => FieldValue::Name(normalize::person_name(raw)?),
-        Kind::Url => FieldValue::Text(normalize::url(raw)?),
-        Kind::Date => FieldValue::Text(
-            normalize::date(raw, opts.order)?
-                .format("%Y-%m-%d")
-                .to_string(),
-        ),
-        Kind::DateTime => FieldValue::Text(date_or_datetime(raw, opts.order)?),
-        Kind::Money => FieldValue::Money(normalize::money(raw, Some(&opts.currency))?),
-        Kind::Int => FieldValue::Int(normalize::int(raw)?),
-        Kind::Decimal => FieldValue::Text(normalize::decimal(raw)?),
-        Kind::Text => {
-            let t = crate::normalize::collapse_ws(raw);
-            if t.is_empty() {
-                return Err(NormalizeError::Empty);
-            }
-            FieldValue::Text(t)
-        }
-    })
+    let field_type = match kind {
+        Kind::Email => FieldType::Email,
+        Kind::Phone => FieldType::Phone {
+            region: opts.region.clone(),
+        },
+        Kind::Name => FieldType::PersonName,
+        Kind::Url => FieldType::Url,
+        Kind::Date => FieldType::Date { order: opts.order },
+        Kind::DateTime => return date_or_datetime(raw, opts.order),
+        Kind::Money => FieldType::Money {
+            currency: Some(opts.currency.clone()),
+            currency_from: None,
+        },
+        Kind::Int => FieldType::Int,
+        Kind::Decimal => FieldType::Decimal,
+        Kind::Text => return FieldType::Text.normalize(&normalize::collapse_ws(raw)),
+    };
+    field_type.normalize(raw)
 }
 
 /// The one warning that counts the `lead_*` tags with names that are not plain field names,
@@ -146,7 +147,7 @@ fn normalise(kind: &Kind, raw: &str, opts: &Options) -> Result<FieldValue, Norma
 fn odd_names_warning(count: usize) -> Option<Issue> {
     (count > 0).then(|| {
         Issue::new(
-            "odd_meta_names",
+            IssueCode::OddMetaNames,
             format!(
                 "{count} lead_* meta tags have names that are not plain field names (letters and \
                  digits in at most {MAX_WORDS} words joined by _ or -, at most {MAX_NAME} \
@@ -177,7 +178,7 @@ impl Extractor for LeadMetaExtractor {
             .collect();
         if lead_tags.is_empty() {
             let mut ex = Extraction::failed(Issue::new(
-                "lead_meta_not_found",
+                IssueCode::LeadMetaNotFound,
                 "the email has no <meta name=\"lead_*\"> tags with a plain field name (or no HTML body)",
             ));
             ex.warnings.extend(odd_names_warning(odd_names));
@@ -193,7 +194,7 @@ impl Extractor for LeadMetaExtractor {
                 || ex.errors.iter().any(|e| e.field.as_deref() == Some(&field))
             {
                 ex.warnings.push(Issue::for_field(
-                    "duplicate_meta",
+                    IssueCode::DuplicateMeta,
                     field.clone(),
                     format!("more than one lead_{field} meta tag; the first was used"),
                 ));
@@ -210,7 +211,7 @@ impl Extractor for LeadMetaExtractor {
                     ex.fields.insert(field, v);
                 }
                 Err(e) => ex.errors.push(Issue::for_field(
-                    "invalid_value",
+                    IssueCode::InvalidValue,
                     field.clone(),
                     format!("field `{field}`: {e}"),
                 )),
@@ -219,7 +220,7 @@ impl Extractor for LeadMetaExtractor {
         ex.warnings.extend(odd_names_warning(odd_names));
         if skipped > 0 {
             ex.warnings.push(Issue::new(
-                "too_many_fields",
+                IssueCode::TooManyFields,
                 format!("{skipped} lead_* meta tags beyond the first {MAX_FIELDS} were ignored"),
             ));
         }
@@ -245,7 +246,7 @@ impl Extractor for LeadMetaExtractor {
         if !ex.fields.contains_key("email") && !ex.fields.contains_key("phone") {
             ex.completeness = Completeness::Partial;
             ex.errors.push(Issue::for_field(
-                "missing_required",
+                IssueCode::MissingRequired,
                 "email",
                 "neither lead_email nor lead_phone is present and valid",
             ));

@@ -14,8 +14,8 @@
 use std::sync::Arc;
 
 use crate::extractor::{ExtractContext, Extractor};
-use crate::normalize::{DEFAULT_REGION, DateOrder};
-use crate::record::{ExtractorInfo, ExtractorKind};
+use crate::normalize::{DEFAULT_REGION, DateOrder, FieldType};
+use crate::record::{ExtractorInfo, ExtractorKind, FieldValue};
 
 pub mod adf;
 pub mod lead_meta;
@@ -71,16 +71,14 @@ impl Options {
 
 /// Normalises a date-time if it has a time, else a date: RFC 3339 (UTC, or a local time
 /// without offset when the value gives no zone) or `YYYY-MM-DD`.
+/// Both through the one mapping from type to normaliser ([`FieldType::normalize`]).
 fn date_or_datetime(
     raw: &str,
     order: DateOrder,
-) -> Result<String, crate::normalize::NormalizeError> {
-    match crate::normalize::datetime(raw, order) {
-        Ok(t) => Ok(t.to_string()),
-        Err(e) => crate::normalize::date(raw, order)
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .map_err(|_| e),
-    }
+) -> Result<FieldValue, crate::normalize::NormalizeError> {
+    FieldType::Datetime { order }
+        .normalize(raw)
+        .or_else(|e| FieldType::Date { order }.normalize(raw).map_err(|_| e))
 }
 
 #[cfg(test)]

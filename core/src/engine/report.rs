@@ -1,7 +1,7 @@
 //! [`RouteReport`]: how routing and authentication went for one email (`mailex route`).
 
 use crate::auth::AuthFailure;
-use crate::record::Issue;
+use crate::record::{Issue, IssueCode};
 use crate::routing::{Route, Selection};
 
 /// The explanation `mailex route` prints.
@@ -60,7 +60,7 @@ impl std::fmt::Display for RouteReport {
             (Some(i), Some(Err(failure))) => {
                 // Name the code when it says more than the status does.
                 let code = match failure.code {
-                    "unauthenticated" => String::new(),
+                    IssueCode::Unauthenticated => String::new(),
                     code => format!(" ({code})"),
                 };
                 writeln!(

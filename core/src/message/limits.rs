@@ -14,7 +14,7 @@
 use mail_parser::parsers::MessageStream;
 use mail_parser::{ContentType, HeaderName, HeaderValue, Message, PartType};
 
-use crate::record::Issue;
+use crate::record::{Issue, IssueCode};
 
 /// Deepest nesting of multiparts and `message/rfc822` parts an email may have.
 ///
@@ -93,11 +93,11 @@ impl LimitExceeded {
     pub fn issue(&self) -> Issue {
         let message = self.to_string();
         match self {
-            LimitExceeded::TooDeep => Issue::new("too_deep", message),
-            LimitExceeded::TooManyParts(_) => Issue::new("too_many_parts", message),
-            LimitExceeded::TooManyHeaders(_) => Issue::new("too_many_headers", message),
-            LimitExceeded::HeadersTooLarge(_) => Issue::new("headers_too_large", message),
-            LimitExceeded::TooManyAddresses(_) => Issue::new("too_many_addresses", message),
+            LimitExceeded::TooDeep => Issue::new(IssueCode::TooDeep, message),
+            LimitExceeded::TooManyParts(_) => Issue::new(IssueCode::TooManyParts, message),
+            LimitExceeded::TooManyHeaders(_) => Issue::new(IssueCode::TooManyHeaders, message),
+            LimitExceeded::HeadersTooLarge(_) => Issue::new(IssueCode::HeadersTooLarge, message),
+            LimitExceeded::TooManyAddresses(_) => Issue::new(IssueCode::TooManyAddresses, message),
         }
     }
 }

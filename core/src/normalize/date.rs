@@ -94,13 +94,6 @@ struct Parsed {
 ///   also in full-width digits (`２０２６年３月５日`).
 ///
 /// Two-digit years are 2000-2069 for `00`-`69` and 1970-1999 otherwise.
-///
-/// ```
-/// use mailex_core::normalize::{DateOrder, date};
-/// assert_eq!(date("August 30, 2018", DateOrder::MonthFirst).unwrap().to_string(), "2018-08-30");
-/// assert_eq!(date("09-07-2018", DateOrder::MonthFirst).unwrap().to_string(), "2018-09-07");
-/// assert_eq!(date("30.08.2018", DateOrder::MonthFirst).unwrap().to_string(), "2018-08-30");
-/// ```
 pub fn date(input: &str, order: DateOrder) -> Result<NaiveDate, NormalizeError> {
     parse(input, order).map(|p| p.date)
 }
@@ -114,17 +107,6 @@ pub fn date(input: &str, order: DateOrder) -> Result<NaiveDate, NormalizeError> 
 /// Times: `14:05`, `14:05:09`, `14:05:09.123`, `2:05 PM`, `2:05pm`, `6PM`; zones `Z`, `UTC`, `GMT`,
 /// `+05:30`, `-0500`, `GMT-5`, and the US abbreviations `EST`/`EDT`, `CST`/`CDT`, `MST`/`MDT`,
 /// `PST`/`PDT`, `AKST`/`AKDT`, `HST`.
-///
-/// ```
-/// use mailex_core::normalize::{DateOrder, datetime};
-/// let t = datetime("2/9/2020 6:26PM EST", DateOrder::MonthFirst).unwrap();
-/// assert_eq!(t.to_string(), "2020-02-09T23:26:00Z");
-/// let t = datetime("Thu, 30 Aug 2018 14:05:00 -0500", DateOrder::MonthFirst).unwrap();
-/// assert_eq!(t.to_string(), "2018-08-30T19:05:00Z");
-/// // No zone: a local time, without offset.
-/// let t = datetime("06/30/2017 3:00PM", DateOrder::MonthFirst).unwrap();
-/// assert_eq!(t.to_string(), "2017-06-30T15:00:00");
-/// ```
 pub fn datetime(input: &str, order: DateOrder) -> Result<Timestamp, NormalizeError> {
     let p = parse(input, order)?;
     let time = p.time.ok_or(err("no time of day"))?;
@@ -164,6 +146,7 @@ fn in_utc(local: NaiveDateTime, offset: FixedOffset) -> Result<DateTime<Utc>, No
 
 /// Like [`datetime`], but a time written without a zone is taken to be at `assume` (for example a
 /// dealer's local time), then converted to UTC.
+#[cfg(test)]
 pub fn datetime_with_offset(
     input: &str,
     order: DateOrder,
@@ -525,5 +508,45 @@ mod tests {
         assert!(date(&"August ".repeat(10), DateOrder::MonthFirst).is_err());
         assert!(date("\u{FFFD}08/30/2018", DateOrder::MonthFirst).is_err());
         assert!(date("99999-01-01", DateOrder::MonthFirst).is_err());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() {
+        use crate::normalize::{DateOrder, date};
+        assert_eq!(
+            date("August 30, 2018", DateOrder::MonthFirst)
+                .unwrap()
+                .to_string(),
+            "2018-08-30"
+        );
+        assert_eq!(
+            date("09-07-2018", DateOrder::MonthFirst)
+                .unwrap()
+                .to_string(),
+            "2018-09-07"
+        );
+        assert_eq!(
+            date("30.08.2018", DateOrder::MonthFirst)
+                .unwrap()
+                .to_string(),
+            "2018-08-30"
+        );
+    }
+
+    #[test]
+    fn example_2() {
+        use crate::normalize::{DateOrder, datetime};
+        let t = datetime("2/9/2020 6:26PM EST", DateOrder::MonthFirst).unwrap();
+        assert_eq!(t.to_string(), "2020-02-09T23:26:00Z");
+        let t = datetime("Thu, 30 Aug 2018 14:05:00 -0500", DateOrder::MonthFirst).unwrap();
+        assert_eq!(t.to_string(), "2018-08-30T19:05:00Z");
+        // No zone: a local time, without offset.
+        let t = datetime("06/30/2017 3:00PM", DateOrder::MonthFirst).unwrap();
+        assert_eq!(t.to_string(), "2017-06-30T15:00:00");
     }
 }

@@ -16,12 +16,6 @@ fn err(reason: &'static str) -> NormalizeError {
 /// address, lower-cased. The local part must be a dot-atom (no quoted local parts), and the
 /// domain must have at least two labels of letters, digits and hyphens (internationalised labels
 /// are accepted as Unicode).
-///
-/// ```
-/// use mailex_core::normalize::email;
-/// assert_eq!(email("MAILTO:Jane@Example.com?subject=hi").unwrap(), "jane@example.com");
-/// assert!(email("jane.example.com").is_err());
-/// ```
 pub fn email(input: &str) -> Result<String, NormalizeError> {
     let folded = prepare_folded(input, 1024)?;
     let mut s: &str = &folded;
@@ -170,5 +164,21 @@ mod tests {
         let many_at = "@".repeat(10_000);
         assert!(email(&many_at).is_err());
         assert!(email("\u{FFFD}\u{FFFD}@example.com").is_err());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::normalize::email;
+        assert_eq!(
+            email("MAILTO:Jane@Example.com?subject=hi").unwrap(),
+            "jane@example.com"
+        );
+        assert!(email("jane.example.com").is_err());
+        Ok(())
     }
 }

@@ -3,12 +3,6 @@
 use super::{NormalizeError, collapse_ws, prepare};
 
 /// Returns the entry of `allowed` that equals `input`, ignoring case and collapsing whitespace.
-///
-/// ```
-/// use mailex_core::normalize::enum_value;
-/// assert_eq!(enum_value(" USED ", &["new", "used"]).unwrap(), "used");
-/// assert!(enum_value("broken", &["new", "used"]).is_err());
-/// ```
 pub fn enum_value<S: AsRef<str>>(input: &str, allowed: &[S]) -> Result<String, NormalizeError> {
     let s = collapse_ws(prepare(input, 1024)?);
     allowed
@@ -41,5 +35,17 @@ mod tests {
         assert_eq!(enum_value("", &allowed), Err(NormalizeError::Empty));
         let none: [&str; 0] = [];
         assert!(enum_value("x", &none).is_err());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() {
+        use crate::normalize::enum_value;
+        assert_eq!(enum_value(" USED ", &["new", "used"]).unwrap(), "used");
+        assert!(enum_value("broken", &["new", "used"]).is_err());
     }
 }

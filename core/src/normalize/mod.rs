@@ -24,14 +24,6 @@
 //! Errors never contain the input: values found in lead emails are personal data. A
 //! [`NormalizeError`] says *what* was wrong ("no `@`", "not a valid number for region US"), and the
 //! caller adds *where* (the field name).
-//!
-//! ```
-//! use mailex_core::normalize::{self, DateOrder};
-//! assert_eq!(normalize::email(" <Jane.Doe@Example.COM> ").unwrap(), "jane.doe@example.com");
-//! assert_eq!(normalize::phone("(202) 555-0143", "US").unwrap(), "+12025550143");
-//! let d = normalize::date("09-07-2018", DateOrder::DayFirst).unwrap();
-//! assert_eq!(d.to_string(), "2018-07-09");
-//! ```
 
 use std::borrow::Cow;
 
@@ -39,6 +31,7 @@ mod date;
 mod email;
 mod enum_value;
 mod error;
+mod field;
 mod money;
 mod number;
 mod person_name;
@@ -46,21 +39,17 @@ mod phone;
 mod url;
 mod width;
 
-pub use self::date::{DateOrder, Timestamp, date, datetime, datetime_with_offset};
+pub use self::date::{DateOrder, date, datetime};
 pub use self::email::email;
 pub use self::enum_value::enum_value;
 pub use self::error::NormalizeError;
+pub use self::field::FieldType;
 pub use self::money::money;
 pub use self::number::{decimal, int};
 pub use self::person_name::{person_name, person_name_from_parts};
 pub use self::phone::{DEFAULT_REGION, phone};
-pub use self::url::{url, url_with_base};
+pub use self::url::url;
 pub use self::width::fold_width;
-pub use crate::record::{Money, PersonName};
-
-/// Longest input any normaliser accepts, in bytes. Longer input is rejected with
-/// [`NormalizeError::TooLong`] before any parsing, so hostile input costs nothing.
-pub const MAX_INPUT_LEN: usize = 4096;
 
 /// Trims `input` and applies the shared checks: not empty, not longer than `max`.
 fn prepare(input: &str, max: usize) -> Result<&str, NormalizeError> {
@@ -155,7 +144,7 @@ mod fuzz_tests {
                 phone(&s, "US").err(),
                 phone(&s, "DE").err(),
                 url(&s).err(),
-                url_with_base(&s, Some("https://example.com/a/")).err(),
+                url::url_with_base(&s, Some("https://example.com/a/")).err(),
                 money(&s, Some("EUR")).err(),
                 date(&s, DateOrder::DayFirst).err(),
                 datetime(&s, DateOrder::MonthFirst).err(),
@@ -171,5 +160,25 @@ mod fuzz_tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() {
+        use crate::normalize::{self, DateOrder};
+        assert_eq!(
+            normalize::email(" <Jane.Doe@Example.COM> ").unwrap(),
+            "jane.doe@example.com"
+        );
+        assert_eq!(
+            normalize::phone("(202) 555-0143", "US").unwrap(),
+            "+12025550143"
+        );
+        let d = normalize::date("09-07-2018", DateOrder::DayFirst).unwrap();
+        assert_eq!(d.to_string(), "2018-07-09");
     }
 }

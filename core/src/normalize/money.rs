@@ -45,14 +45,6 @@ fn err(reason: &'static str) -> NormalizeError {
 /// no currency marker at all, `default_currency` is used, and without one the value is an error.
 /// The amount is an exact decimal string with the currency's minor-unit digits (`26995.00` in
 /// dollars or euros, `1200` in yen); more digits than that are kept as written. A trailing period such as `/mo` or `per month` is not accepted: use a text operation first.
-///
-/// ```
-/// use mailex_core::normalize::money;
-/// let m = money("$26,995", None).unwrap();
-/// assert_eq!((m.amount.as_str(), m.currency.as_str()), ("26995.00", "USD"));
-/// let m = money("1.234,50 €", None).unwrap();
-/// assert_eq!((m.amount.as_str(), m.currency.as_str()), ("1234.50", "EUR"));
-/// ```
 pub fn money(input: &str, default_currency: Option<&str>) -> Result<Money, NormalizeError> {
     let s = prepare_folded(input, 128)?;
     let default = default_currency
@@ -192,5 +184,22 @@ mod tests {
     fn hostile_input() {
         assert!(m(&"$".repeat(10_000), None).is_err());
         assert!(m("\u{FFFD}$1", None).is_err());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() {
+        use crate::normalize::money;
+        let m = money("$26,995", None).unwrap();
+        assert_eq!(
+            (m.amount.as_str(), m.currency.as_str()),
+            ("26995.00", "USD")
+        );
+        let m = money("1.234,50 €", None).unwrap();
+        assert_eq!((m.amount.as_str(), m.currency.as_str()), ("1234.50", "EUR"));
     }
 }

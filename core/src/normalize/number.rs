@@ -3,12 +3,6 @@
 use super::{NormalizeError, prepare_folded};
 
 /// Normalises an integer: `1,234`, `+42`, `-7`, `1 000`, `1.234.567`, `42.0`.
-///
-/// ```
-/// use mailex_core::normalize::int;
-/// assert_eq!(int(" 1,234 ").unwrap(), 1234);
-/// assert!(int("12.5").is_err());
-/// ```
 pub fn int(input: &str) -> Result<i64, NormalizeError> {
     let err = |reason| NormalizeError::Int { reason };
     let d = parse_decimal(&prepare_folded(input, 64)?).map_err(err)?;
@@ -26,12 +20,6 @@ pub fn int(input: &str) -> Result<i64, NormalizeError> {
 /// three digits is a thousands separator (`1,234` is 1234), otherwise a decimal comma (`12,5`);
 /// several `.` are thousands separators (`1.234.567`). Spaces, `'` and no-break spaces group
 /// thousands. Trailing zeros are kept: the value is returned as written, not rounded.
-///
-/// ```
-/// use mailex_core::normalize::decimal;
-/// assert_eq!(decimal("1.234,56").unwrap(), "1234.56");
-/// assert_eq!(decimal("-0,5").unwrap(), "-0.5");
-/// ```
 pub fn decimal(input: &str) -> Result<String, NormalizeError> {
     parse_decimal(&prepare_folded(input, 64)?).map_err(|reason| NormalizeError::Decimal { reason })
 }
@@ -180,5 +168,24 @@ mod tests {
         assert!(decimal(&"9".repeat(100_000)).is_err());
         assert!(int(&",".repeat(60)).is_err());
         assert!(decimal("\u{FFFD}1").is_err());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() {
+        use crate::normalize::int;
+        assert_eq!(int(" 1,234 ").unwrap(), 1234);
+        assert!(int("12.5").is_err());
+    }
+
+    #[test]
+    fn example_2() {
+        use crate::normalize::decimal;
+        assert_eq!(decimal("1.234,56").unwrap(), "1234.56");
+        assert_eq!(decimal("-0,5").unwrap(), "-0.5");
     }
 }

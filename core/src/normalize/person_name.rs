@@ -51,18 +51,6 @@ fn bare(token: &str) -> String {
 /// `da`, `di`, `le`, `bin`, ...). A single word is a first name only. The case is kept as written. A name
 /// written only in Han, kana or Hangul is read family name first (`山田 太郎`: last name `山田`,
 /// first name `太郎`); written without a space it cannot be split and is a first name only.
-///
-/// ```
-/// use mailex_core::normalize::person_name;
-/// let n = person_name("Doe,  Jane").unwrap();
-/// assert_eq!(n.full, "Jane Doe");
-/// assert_eq!((n.first.as_deref(), n.last.as_deref()), (Some("Jane"), Some("Doe")));
-/// let n = person_name("José van der Berg").unwrap();
-/// assert_eq!((n.first.as_deref(), n.last.as_deref()), (Some("José"), Some("van der Berg")));
-/// let n = person_name("山田\u{3000}太郎").unwrap();
-/// assert_eq!(n.full, "山田 太郎");
-/// assert_eq!((n.first.as_deref(), n.last.as_deref()), (Some("太郎"), Some("山田")));
-/// ```
 pub fn person_name(input: &str) -> Result<PersonName, NormalizeError> {
     let s = collapse_ws(prepare(input, 256)?);
     let s = s.trim_matches(|c: char| matches!(c, '"' | '\'' | ',' | ';' | ':' | '-' | ' '));
@@ -141,12 +129,6 @@ fn is_cjk_name(name: &str) -> bool {
 
 /// Builds a name from separate first and last parts (as ADF's `name part="first"` and
 /// `part="last"` give them). Either part may be missing, not both.
-///
-/// ```
-/// use mailex_core::normalize::person_name_from_parts;
-/// let n = person_name_from_parts(Some(" Jane "), Some("Doe")).unwrap();
-/// assert_eq!(n.full, "Jane Doe");
-/// ```
 pub fn person_name_from_parts(
     first: Option<&str>,
     last: Option<&str>,
@@ -273,5 +255,39 @@ mod tests {
         assert!(person_name(&"a ".repeat(100_000)).is_err());
         assert!(person_name("Jane \u{FFFD}Doe").is_err());
         assert!(person_name(&",".repeat(200)).is_err());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() {
+        use crate::normalize::person_name;
+        let n = person_name("Doe,  Jane").unwrap();
+        assert_eq!(n.full, "Jane Doe");
+        assert_eq!(
+            (n.first.as_deref(), n.last.as_deref()),
+            (Some("Jane"), Some("Doe"))
+        );
+        let n = person_name("José van der Berg").unwrap();
+        assert_eq!(
+            (n.first.as_deref(), n.last.as_deref()),
+            (Some("José"), Some("van der Berg"))
+        );
+        let n = person_name("山田\u{3000}太郎").unwrap();
+        assert_eq!(n.full, "山田 太郎");
+        assert_eq!(
+            (n.first.as_deref(), n.last.as_deref()),
+            (Some("太郎"), Some("山田"))
+        );
+    }
+
+    #[test]
+    fn example_2() {
+        use crate::normalize::person_name_from_parts;
+        let n = person_name_from_parts(Some(" Jane "), Some("Doe")).unwrap();
+        assert_eq!(n.full, "Jane Doe");
     }
 }

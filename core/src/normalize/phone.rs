@@ -17,13 +17,6 @@ pub const DEFAULT_REGION: &str = "US";
 /// for its country according to libphonenumber's metadata, except that the fictional
 /// North-American `555` numbers used in examples and tests (`555-0100` to `555-0199`) are accepted
 /// when they have a valid length.
-///
-/// ```
-/// use mailex_core::normalize::phone;
-/// assert_eq!(phone("+44 20 7946 0958", "US").unwrap(), "+442079460958");
-/// assert_eq!(phone("tel:202.555.0143", "US").unwrap(), "+12025550143");
-/// assert!(phone("12", "US").is_err());
-/// ```
 pub fn phone(input: &str, region: &str) -> Result<String, NormalizeError> {
     // A region the metadata has no numbering plan for (`XX`, `ZZ`) is as unknown as a typo.
     let region_id = Region::from_str(&region.trim().to_ascii_uppercase())
@@ -176,5 +169,18 @@ mod tests {
         // Replacement characters from broken UTF-8 must not panic; either outcome is fine.
         let _ = phone("\u{FFFD}202\u{FFFD}555\u{FFFD}0143", "US");
         assert!(phone(&"x".repeat(5000), "US").is_err());
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() {
+        use crate::normalize::phone;
+        assert_eq!(phone("+44 20 7946 0958", "US").unwrap(), "+442079460958");
+        assert_eq!(phone("tel:202.555.0143", "US").unwrap(), "+12025550143");
+        assert!(phone("12", "US").is_err());
     }
 }

@@ -29,12 +29,6 @@ fn err(reason: &'static str) -> NormalizeError {
 }
 
 /// Normalises an absolute URL. Same as [`url_with_base`] without a base.
-///
-/// ```
-/// use mailex_core::normalize::url;
-/// let wrapped = "https://www.google.com/url?q=https%3A%2F%2Fexample.com%2Flisting%2F42&sa=D";
-/// assert_eq!(url(wrapped).unwrap(), "https://example.com/listing/42");
-/// ```
 pub fn url(input: &str) -> Result<String, NormalizeError> {
     url_with_base(input, None)
 }
@@ -49,14 +43,6 @@ pub fn url(input: &str) -> Result<String, NormalizeError> {
 ///   way (base64, signed tokens) are left alone;
 /// - the result is serialised by the `url` crate (lower-case scheme and host, punycode, percent
 ///   encoding).
-///
-/// ```
-/// use mailex_core::normalize::url_with_base;
-/// assert_eq!(
-///     url_with_base("/listing/42?ref=mail", Some("https://example.com/a/b")).unwrap(),
-///     "https://example.com/listing/42?ref=mail"
-/// );
-/// ```
 pub fn url_with_base(input: &str, base: Option<&str>) -> Result<String, NormalizeError> {
     let s = prepare(input, MAX_LEN)?;
     let s = strip_wrapping(s);
@@ -259,5 +245,28 @@ mod tests {
         let out = url(&s).unwrap_or_default();
         assert!(out.starts_with("https://r.example.com/?url="), "{out}");
         let _ = url("https://\u{FFFD}\u{FFFD}.example.com/");
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::normalize::url;
+        let wrapped = "https://www.google.com/url?q=https%3A%2F%2Fexample.com%2Flisting%2F42&sa=D";
+        assert_eq!(url(wrapped).unwrap(), "https://example.com/listing/42");
+        Ok(())
+    }
+
+    #[test]
+    fn example_2() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::normalize::url::url_with_base;
+        assert_eq!(
+            url_with_base("/listing/42?ref=mail", Some("https://example.com/a/b")).unwrap(),
+            "https://example.com/listing/42?ref=mail"
+        );
+        Ok(())
     }
 }

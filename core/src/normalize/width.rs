@@ -10,13 +10,6 @@ use std::borrow::Cow;
 /// wants).
 ///
 /// Borrows when there is nothing to fold, which is the common case: one pass over the bytes.
-///
-/// ```
-/// use mailex_core::normalize::fold_width;
-/// assert_eq!(fold_width("＋８１　９０－１２３４－５６７８"), "+81 90-1234-5678");
-/// assert_eq!(fold_width("ｊａｎｅ＠ｅｘａｍｐｌｅ．ｊｐ"), "jane@example.jp");
-/// assert!(matches!(fold_width("plain"), std::borrow::Cow::Borrowed("plain")));
-/// ```
 pub fn fold_width(s: &str) -> Cow<'_, str> {
     // Every character folded here is encoded as EF BC xx, EF BD xx or E3 80 80.
     if !s.bytes().any(|b| b == 0xEF || b == 0xE3) || !s.chars().any(is_wide) {
@@ -67,5 +60,27 @@ mod tests {
         assert_eq!(fold_width("①"), "①");
         assert_eq!(fold_width("\u{FF00}\u{FF5F}"), "\u{FF00}\u{FF5F}");
         assert!(matches!(fold_width("東京"), Cow::Borrowed(_)));
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() {
+        use crate::normalize::fold_width;
+        assert_eq!(
+            fold_width("＋８１　９０－１２３４－５６７８"),
+            "+81 90-1234-5678"
+        );
+        assert_eq!(
+            fold_width("ｊａｎｅ＠ｅｘａｍｐｌｅ．ｊｐ"),
+            "jane@example.jp"
+        );
+        assert!(matches!(
+            fold_width("plain"),
+            std::borrow::Cow::Borrowed("plain")
+        ));
     }
 }

@@ -5,10 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::budget::{Budget, Exceeded};
 use crate::message::{Address, Email};
-use crate::normalize::{self, DateOrder, NormalizeError};
+use crate::normalize::{self, DateOrder, FieldType, NormalizeError};
 use crate::plugin::bindings::types;
 use crate::record::FieldValue;
-use crate::rules::FieldType;
 
 /// Time it takes, per byte of text and HTML, to hand a message to a plugin: the host's copy,
 /// the copy into the instance's memory (growing it, page by page) and the guest taking it

@@ -1,5 +1,6 @@
 //! Errors of the plugin host: loading (before any email) and calling (per email).
 
+use crate::record::IssueCode;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -129,22 +130,22 @@ pub enum CallFailure {
 
 impl CallFailure {
     /// The stable issue code for records: `plugin_deadline`, `plugin_memory`, ...
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> IssueCode {
         match self {
             CallFailure::Plugin { kind, .. } => match *kind {
-                "not_applicable" => "plugin_not_applicable",
-                "invalid_input" => "plugin_invalid_input",
-                "config" => "plugin_config",
-                _ => "plugin_error",
+                "not_applicable" => IssueCode::PluginNotApplicable,
+                "invalid_input" => IssueCode::PluginInvalidInput,
+                "config" => IssueCode::PluginConfig,
+                _ => IssueCode::PluginError,
             },
-            CallFailure::Deadline { .. } => "plugin_deadline",
-            CallFailure::Memory { .. } => "plugin_memory",
-            CallFailure::StackOverflow => "plugin_stack_overflow",
-            CallFailure::Panic { .. } => "plugin_panic",
-            CallFailure::Output { .. } => "plugin_output_limit",
-            CallFailure::LogFlood { .. } => "plugin_log_flood",
-            CallFailure::Trap { .. } => "plugin_trap",
-            CallFailure::Instantiate { .. } => "plugin_instantiate",
+            CallFailure::Deadline { .. } => IssueCode::PluginDeadline,
+            CallFailure::Memory { .. } => IssueCode::PluginMemory,
+            CallFailure::StackOverflow => IssueCode::PluginStackOverflow,
+            CallFailure::Panic { .. } => IssueCode::PluginPanic,
+            CallFailure::Output { .. } => IssueCode::PluginOutputLimit,
+            CallFailure::LogFlood { .. } => IssueCode::PluginLogFlood,
+            CallFailure::Trap { .. } => IssueCode::PluginTrap,
+            CallFailure::Instantiate { .. } => IssueCode::PluginInstantiate,
         }
     }
 

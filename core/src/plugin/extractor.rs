@@ -14,7 +14,7 @@ use crate::plugin::convert;
 use crate::plugin::error::{CallFailure, PluginError};
 use crate::plugin::host_engine::{LoadedPlugin, PluginHost};
 use crate::plugin::state::CallLimits;
-use crate::record::{ExtractorInfo, ExtractorKind, Issue};
+use crate::record::{ExtractorInfo, ExtractorKind, Issue, IssueCode};
 
 /// A WASM plugin loaded for one route: implements [`Extractor`].
 ///
@@ -253,7 +253,7 @@ fn to_extraction(
                         // As a rule file treats a value its type rejects: the field is missing.
                         extraction.completeness = Completeness::Partial;
                         extraction.errors.push(Issue::for_field(
-                            "invalid_value",
+                            IssueCode::InvalidValue,
                             field.name.clone(),
                             format!(
                                 "plugin `{}`: field `{}` is not a valid value of its type: {why}",
@@ -274,7 +274,7 @@ fn to_extraction(
             if returned == 0 {
                 extraction.completeness = Completeness::Partial;
                 extraction.errors.push(Issue::new(
-                    "plugin_no_fields",
+                    IssueCode::PluginNoFields,
                     format!("plugin `{}` returned no fields", plugin.name),
                 ));
             }
@@ -283,7 +283,7 @@ fn to_extraction(
     };
     if log_dropped > 0 {
         extraction.warnings.push(Issue::new(
-            "plugin_log_truncated",
+            IssueCode::PluginLogTruncated,
             format!(
                 "plugin `{}` wrote {log_dropped} log lines past its cap; they were dropped",
                 plugin.name

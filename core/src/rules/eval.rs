@@ -16,16 +16,17 @@ use crate::budget::{Budget, Exceeded};
 use crate::extractor::{Completeness, Extraction};
 use crate::message::Email;
 use crate::normalize::NormalizeError;
-use crate::record::{FieldValue, Issue};
+use crate::record::{FieldValue, Issue, IssueCode};
 use crate::textops::find_ci;
 
-fn issue_code(code: mailex_grammar::Code) -> String {
-    code.name().replace('-', "_")
-}
-
-/// A record issue about one field, its message led by the code (`E202: ...`).
-fn field_issue(code: mailex_grammar::Code, field: &str, detail: String) -> Issue {
-    Issue::for_field(issue_code(code), field, format!("{code}: {detail}"))
+/// A record issue about one field, its message led by the rule diagnostic's number
+/// (`E202: ...`).
+fn field_issue(code: IssueCode, field: &str, detail: String) -> Issue {
+    let message = match code.rule_diagnostic() {
+        Some(diagnostic) => format!("{diagnostic}: {detail}"),
+        None => detail,
+    };
+    Issue::for_field(code, field, message)
 }
 
 /// Evaluates one alternative to a value. Every intermediate value is charged to the budget
@@ -64,7 +65,7 @@ fn normalize_alternative(
     if raw.len() > MAX_FIELD_LEN {
         raw = &raw[..crate::budget::floor_char_boundary(raw, MAX_FIELD_LEN)];
         out.warnings.push(field_issue(
-            codes::VALUE_TRUNCATED,
+            IssueCode::ValueTruncated,
             &field.name,
             format!(
                 "field `{}` was longer than {MAX_FIELD_LEN} bytes and was cut",
@@ -222,7 +223,7 @@ fn evaluate<'c>(
     let Some(profile) = selected else {
         out.completeness = Completeness::Failed;
         out.errors.push(Issue::new(
-            issue_code(codes::NO_PROFILE_MATCHED),
+            IssueCode::NoProfileMatched,
             format!("{}: no profile of the rule file matched this email; the sender may have changed its layout", codes::NO_PROFILE_MATCHED),
         ));
         return out;
@@ -308,7 +309,7 @@ fn evaluate<'c>(
                 continue;
             }
             out.warnings.push(field_issue(
-                codes::NORMALIZE_FAILED,
+                IssueCode::NormalizeFailed,
                 &field.name,
                 format!(
                     "field `{}`: alternative {}/{n} found a value its type rejects: {why}",
@@ -323,7 +324,7 @@ fn evaluate<'c>(
                 out.provenance
                     .insert(field.name.clone(), format!("{}/{n}: {}", i + 1, alt.source));
                 if field.required && i > 0 {
-                    out.warnings.push(field_issue(codes::DEGRADED, &field.name, format!("required field `{}` came from alternative {}/{n} (`{}`), not the first; the layout may have changed", field.name,
+                    out.warnings.push(field_issue(IssueCode::Degraded, &field.name, format!("required field `{}` came from alternative {}/{n} (`{}`), not the first; the layout may have changed", field.name,
                             i + 1,
                             alt.source)));
                 }
@@ -332,7 +333,7 @@ fn evaluate<'c>(
             None if field.required => {
                 out.completeness = Completeness::Partial;
                 out.errors.push(field_issue(
-                    codes::MISSING_REQUIRED,
+                    IssueCode::MissingRequired,
                     &field.name,
                     format!(
                         "required field `{}` has no value (tried {n} alternative{})",

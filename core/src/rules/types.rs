@@ -3,52 +3,8 @@
 use mailex_grammar::ast::{LiteralValue, TypeRef};
 use mailex_grammar::{Diagnostic, codes, suggest};
 
-use crate::normalize::{self, DateOrder, NormalizeError};
-use crate::record::FieldValue;
-
-/// A field's declared type.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FieldType {
-    /// Free text: trimmed, line endings normalised, trailing spaces removed per line.
-    Text,
-    /// An email address, lower-cased and validated.
-    Email,
-    /// A phone number in E.164, numbers without a country code read in `region`.
-    Phone {
-        /// ISO 3166-1 alpha-2 default region.
-        region: String,
-    },
-    /// An absolute http(s) URL, click-tracking redirects unwrapped.
-    Url,
-    /// An integer.
-    Int,
-    /// A decimal number, canonical string.
-    Decimal,
-    /// An amount with its currency.
-    Money {
-        /// Currency used when the value has none.
-        currency: Option<String>,
-        /// A field of the same profile, declared before this one, whose value is the currency
-        /// code when the value has none (`currency_from: "price_currency"`); `currency` is the
-        /// fallback when that field is missing or not a code.
-        currency_from: Option<String>,
-    },
-    /// A calendar date (`YYYY-MM-DD`).
-    Date {
-        /// Day/month order for ambiguous numeric dates.
-        order: DateOrder,
-    },
-    /// A point in time: RFC 3339 in UTC when the value gives its zone, else the local time
-    /// without offset.
-    Datetime {
-        /// Day/month order for ambiguous numeric dates.
-        order: DateOrder,
-    },
-    /// A person's name (full, first, last).
-    PersonName,
-    /// One of a fixed set of values.
-    Enum(Vec<String>),
-}
+pub use crate::normalize::FieldType;
+use crate::normalize::{self, DateOrder};
 
 /// The type names, for the reference and suggestions.
 pub const TYPE_NAMES: &[&str] = &[
@@ -66,45 +22,6 @@ pub const TYPE_NAMES: &[&str] = &[
 ];
 
 impl FieldType {
-    /// Whether values of this type are personal data by default.
-    pub fn sensitive_by_default(&self) -> bool {
-        matches!(
-            self,
-            FieldType::Email | FieldType::Phone { .. } | FieldType::PersonName
-        )
-    }
-
-    /// Normalises a raw value.
-    pub fn normalize(&self, raw: &str) -> Result<FieldValue, NormalizeError> {
-        Ok(match self {
-            FieldType::Text => {
-                let t = raw.replace("\r\n", "\n");
-                let lines: Vec<&str> = t.trim().lines().map(str::trim_end).collect();
-                let s = lines.join("\n");
-                if s.is_empty() {
-                    return Err(NormalizeError::Empty);
-                }
-                FieldValue::Text(s)
-            }
-            FieldType::Email => FieldValue::Text(normalize::email(raw)?),
-            FieldType::Phone { region } => FieldValue::Text(normalize::phone(raw, region)?),
-            FieldType::Url => FieldValue::Text(normalize::url(raw)?),
-            FieldType::Int => FieldValue::Int(normalize::int(raw)?),
-            FieldType::Decimal => FieldValue::Text(normalize::decimal(raw)?),
-            FieldType::Money { currency, .. } => {
-                FieldValue::Money(normalize::money(raw, currency.as_deref())?)
-            }
-            FieldType::Date { order } => {
-                FieldValue::Text(normalize::date(raw, *order)?.to_string())
-            }
-            FieldType::Datetime { order } => {
-                FieldValue::Text(normalize::datetime(raw, *order)?.to_string())
-            }
-            FieldType::PersonName => FieldValue::Name(normalize::person_name(raw)?),
-            FieldType::Enum(allowed) => FieldValue::Text(normalize::enum_value(raw, allowed)?),
-        })
-    }
-
     /// Checks a type reference; diagnostics go to `diags`.
     pub(crate) fn from_ast(t: &TypeRef, diags: &mut Vec<Diagnostic>) -> Option<FieldType> {
         let name = t.name.node.as_str();

@@ -42,6 +42,10 @@ pub const PIKEVM_NS_PER_STATE_BYTE: u64 = 3;
 
 /// Compiled regex size (NFA bytes) compiled per millisecond, about: `regex-automata` compiles a
 /// 2 MB program in about 55 ms on a 2024 laptop core; rounded down by half for slower cores.
+#[cfg_attr(
+    not(feature = "plugins"),
+    allow(dead_code, reason = "only the plugin host uses it")
+)]
 pub const COMPILE_BYTES_PER_MS: usize = 16 * 1024;
 
 /// Largest lazy-DFA cache kept for the next search.
@@ -52,18 +56,6 @@ const POOLED_CACHE_BYTES: usize = 256 * 1024;
 const STATES_PER_UNIT: usize = 64;
 
 /// A compiled regex whose searches draw from a [`Budget`].
-///
-/// ```
-/// use mailex_core::budget::Budget;
-/// use mailex_core::textops::BudgetedRegex;
-///
-/// let re = BudgetedRegex::new(r"Phone:\s*(?P<v>[\d-]+)").unwrap();
-/// let text = "Name: Jane\nPhone: 202-555-0143\n";
-/// let budget = Budget::unlimited();
-/// let group = re.group_index(mailex_core::textops::Group::Auto).unwrap();
-/// let span = re.capture(text, group, &budget).unwrap().unwrap();
-/// assert_eq!(&text[span], "202-555-0143");
-/// ```
 pub struct BudgetedRegex {
     pattern: Arc<str>,
     meta: meta::Regex,
@@ -103,6 +95,10 @@ impl BudgetedRegex {
     /// compiling cannot be interrupted, and its time grows with the compiled size, so the size
     /// limit shrinks to what the time left can compile ([`COMPILE_BYTES_PER_MS`]). A pattern
     /// too big for the time left fails the budget ([`Exceeded::Time`]) before the deadline.
+    #[cfg_attr(
+        not(feature = "plugins"),
+        allow(dead_code, reason = "only the plugin host uses it")
+    )]
     pub fn new_within(pattern: &str, budget: &Budget) -> Result<Self, RegexError> {
         budget.check()?;
         let affordable = budget
@@ -172,11 +168,6 @@ impl BudgetedRegex {
         })
     }
 
-    /// The pattern as written.
-    pub fn as_str(&self) -> &str {
-        &self.pattern
-    }
-
     /// Number of groups, counting group 0 (the whole match).
     pub fn captures_len(&self) -> usize {
         self.meta.captures_len()
@@ -194,7 +185,9 @@ impl BudgetedRegex {
         let by_name = |name: &str| self.capture_names().position(|n| n == Some(name));
         match group {
             Group::Auto => Ok(by_name("v").unwrap_or(if self.captures_len() > 1 { 1 } else { 0 })),
+            #[cfg(test)]
             Group::Index(i) if i < self.captures_len() => Ok(i),
+            #[cfg(test)]
             Group::Index(i) => Err(RegexError::NoSuchGroup(i.to_string())),
             Group::Name(name) => {
                 by_name(name).ok_or_else(|| RegexError::NoSuchGroup(name.to_owned()))
@@ -210,6 +203,7 @@ impl BudgetedRegex {
     }
 
     /// The first (leftmost-first) match in `hay`.
+    #[cfg(test)]
     pub fn find(&self, hay: &str, budget: &Budget) -> Result<Option<Range<usize>>, Exceeded> {
         Ok(self.find_in(&Input::new(hay), budget)?.map(|m| m.range()))
     }
@@ -236,6 +230,10 @@ impl BudgetedRegex {
     }
 
     /// The spans of every group of the first match (group 0 first); `None` when nothing matches.
+    #[cfg_attr(
+        not(feature = "plugins"),
+        allow(dead_code, reason = "only the plugin host uses it")
+    )]
     pub fn captures(
         &self,
         hay: &str,
@@ -248,6 +246,10 @@ impl BudgetedRegex {
     }
 
     /// Calls `each` with every non-overlapping match, in order, until it returns `false`.
+    #[cfg_attr(
+        not(feature = "plugins"),
+        allow(dead_code, reason = "only the plugin host uses it")
+    )]
     pub fn for_each_match(
         &self,
         hay: &str,
@@ -485,4 +487,23 @@ fn scan(
         return Ok(Scan::Quit);
     }
     Ok(Scan::Done(found))
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    #[test]
+    fn example_1() -> Result<(), Box<dyn std::error::Error>> {
+        use crate::budget::Budget;
+        use crate::textops::BudgetedRegex;
+
+        let re = BudgetedRegex::new(r"Phone:\s*(?P<v>[\d-]+)").unwrap();
+        let text = "Name: Jane\nPhone: 202-555-0143\n";
+        let budget = Budget::unlimited();
+        let group = re.group_index(crate::textops::Group::Auto).unwrap();
+        let span = re.capture(text, group, &budget).unwrap().unwrap();
+        assert_eq!(&text[span], "202-555-0143");
+        Ok(())
+    }
 }

@@ -253,7 +253,7 @@ fn explain_agrees_with_process() {
             (Err(failure), Status::Unauthenticated) => {
                 assert_eq!(failure.code, record.errors[0].code, "{name}");
                 let text = report.to_string();
-                let expected = match failure.code {
+                let expected = match failure.code.as_str() {
                     "unauthenticated" => "result: unauthenticated: ".to_owned(),
                     code => format!("result: unauthenticated ({code}): "),
                 };
