@@ -5,30 +5,12 @@
 //! Without `MAILEX_TEST_S3_ENDPOINT` the tests print `SKIPPED` and pass, except under
 //! `CI=true`, where they fail.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use mailex_core::{Engine, Record, Status};
 use mailex_delivery::{Deliverer, DeliveryOptions, DirMarkers, Secrets, SinkResult};
-
-fn endpoint() -> Option<String> {
-    match std::env::var("MAILEX_TEST_S3_ENDPOINT") {
-        Ok(v) if !v.trim().is_empty() => Some(v.trim().to_owned()),
-        _ => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "MAILEX_TEST_S3_ENDPOINT is unset under CI=true"
-            );
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: MAILEX_TEST_S3_ENDPOINT is unset; run `eval \"$(scripts/start-s3.sh)\"`"
-            );
-            None
-        }
-    }
-}
 
 async fn sdk() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -122,7 +104,9 @@ const ID: &str = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7
 
 #[tokio::test]
 async fn sns_publishes_once_with_filterable_attributes() {
-    let Some(endpoint) = endpoint() else { return };
+    let Some(endpoint) = mailex_tests::local_aws::endpoint() else {
+        return;
+    };
     let sdk = sdk().await;
     let sns = aws_sdk_sns::Client::from_conf(
         aws_sdk_sns::config::Builder::from(&sdk)
@@ -186,7 +170,9 @@ async fn sns_publishes_once_with_filterable_attributes() {
 
 #[tokio::test]
 async fn eventbridge_puts_one_event_per_record_on_the_bus() {
-    let Some(endpoint) = endpoint() else { return };
+    let Some(endpoint) = mailex_tests::local_aws::endpoint() else {
+        return;
+    };
     let sdk = sdk().await;
     let events = aws_sdk_eventbridge::Client::from_conf(
         aws_sdk_eventbridge::config::Builder::from(&sdk)

@@ -13,6 +13,7 @@ use mailex_core::{Engine, Input, Record};
 
 pub mod hostile;
 pub mod hostile_rules;
+pub mod local_aws;
 pub mod receiver;
 
 /// The workspace root.

@@ -18,24 +18,7 @@ use mailex_lambda::{ConfigLocation, Host, S3Settings, S3Store, Settings};
 /// The local S3 endpoint, or `None` (with a loud note) when the tests must skip.
 /// Under `CI=true` a missing endpoint is a failure.
 pub fn endpoint() -> Option<String> {
-    match std::env::var("MAILEX_TEST_S3_ENDPOINT") {
-        Ok(v) if !v.trim().is_empty() => Some(v.trim().to_owned()),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!(
-                    "MAILEX_TEST_S3_ENDPOINT is unset under CI=true; run `eval \"$(scripts/start-s3.sh)\"` first"
-                );
-            }
-            // Written to the real stderr (not `eprintln!`, which the test harness captures), so
-            // the skip is visible in every run.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED {}: MAILEX_TEST_S3_ENDPOINT is unset; run `eval \"$(scripts/start-s3.sh)\"` to run the S3 tests",
-                std::thread::current().name().unwrap_or("?")
-            );
-            None
-        }
-    }
+    mailex_tests::local_aws::endpoint()
 }
 
 /// Returns from the test when there is no local S3 (outside CI).
