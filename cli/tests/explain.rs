@@ -116,3 +116,25 @@ fn the_documented_explanation_is_what_runs() {
     }
     assert!(documented.lines().count() >= 8);
 }
+
+/// A hostile mail cannot drive the author's terminal through `--explain`: control characters in
+/// quoted values are escaped, and a long value is cut.
+#[test]
+fn explain_escapes_control_characters_and_cuts_long_values() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("inquiry.rules"), RULES).unwrap();
+    std::fs::write(dir.path().join("mailex.toml"), CONFIG).unwrap();
+    let long = "x".repeat(5000);
+    let mail = MAIL.replace(
+        "Email: not an address\r\n",
+        &format!("Email: \u{1b}]0;pwned\u{7}\u{1b}[2J{long}\r\n"),
+    );
+    std::fs::write(dir.path().join("lead.eml"), mail).unwrap();
+    let output = ok(mailex_in(dir.path(), &["extract", "--explain", "lead.eml"]));
+    let trace = stderr(&output);
+    assert!(!trace.contains('\u{1b}'), "raw ESC in:\n{trace:?}");
+    assert!(!trace.contains('\u{7}'), "raw BEL in:\n{trace:?}");
+    assert!(trace.contains("\\u{1b}]0;pwned"), "{trace}");
+    assert!(!trace.contains(&long), "the long value is cut");
+    assert!(trace.lines().all(|l| l.len() < 400), "{trace}");
+}
