@@ -16,11 +16,20 @@ mod inputs;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  mailex extract --config examples/mailex.toml examples/inbox/     one JSON record per mail
+  mailex extract --explain --config mailex.toml lead.eml          why each field got its value
+  mailex check --config mailex.toml                                does it all load and test
+  mailex test --config mailex.toml                                 run the rule files' tests
+  mailex show lead.eml                                             what extractors see in a mail
+  mailex completions bash > ~/.local/share/bash-completion/completions/mailex";
 
 /// Turns machine-sent lead emails into structured records.
 #[derive(Debug, Parser)]
-#[command(name = "mailex", version, about, propagate_version = true)]
+#[command(name = "mailex", version, about, propagate_version = true, after_help = EXAMPLES)]
 struct Cli {
     /// Log to stderr: `-v` info (plugin log lines included), `-vv` debug, `-vvv` trace; without
     /// it, warnings only. `RUST_LOG` overrides it (e.g. `RUST_LOG=mailex::plugin=debug`).
@@ -53,6 +62,14 @@ enum Command {
     Plugin(commands::plugin::PluginCommand),
     /// Print the JSON Schema of the records.
     Schema,
+    /// Print a shell completion script to stdout (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout: `mailex man > mailex.1`.
+    Man,
     /// Re-run extraction over stored mail (a folder or s3://bucket/prefix) and summarise what
     /// changed per advertiser; runs `mailex-replay` (see `mailex replay --help`).
     #[command(disable_help_flag = true)]
@@ -97,6 +114,14 @@ fn run() -> u8 {
         }
         Command::Plugin(command) => commands::plugin::run(&command),
         Command::Schema => commands::schema(),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "mailex", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map(|()| 0)
+            .map_err(anyhow::Error::from),
         Command::Replay { args } => commands::companion::run("mailex-replay", args),
         Command::Config { args } => commands::companion::run("mailex-config", args),
     };

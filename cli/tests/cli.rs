@@ -724,3 +724,130 @@ fn test_inputs_are_confined_to_the_fixtures_root() {
         "{stdout}"
     );
 }
+
+fn json_of(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not one JSON document ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+#[test]
+fn check_format_json_reports_routes_and_located_problems() {
+    // The example config: ok, with every route of the file.
+    let output = mailex(&[
+        "check",
+        "--config",
+        "examples/mailex.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let ok = json_of(&output);
+    assert_eq!(ok["ok"], true, "{ok}");
+    let toml = std::fs::read_to_string(root().join("examples/mailex.toml")).unwrap();
+    let declared = toml.lines().filter(|l| l.trim() == "[[route]]").count();
+    let routes = ok["routes"].as_array().expect("routes");
+    assert_eq!(routes.len(), declared, "{ok}");
+    assert!(routes.iter().any(|r| r["name"] == "zillow-rentals"
+        && r["extractor"] == "rules/zillow.rules"
+        && r["require_auth"] == "dmarc"));
+
+    // A config that does not load: ok false, each problem with its file, line and column.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "[[route]]\nname = \"a\"\nsender = \"*@x.example\"\nrequire_auth = \"dkim2\"\nextractor = \"builtin:adf\"\n",
+    )
+    .unwrap();
+    let output = mailex(&[
+        "check",
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let bad = json_of(&output);
+    assert_eq!(bad["ok"], false, "{bad}");
+    let problem = &bad["problems"][0];
+    assert_eq!(problem["file"], config.to_str().unwrap(), "{bad}");
+    assert_eq!(
+        (problem["line"].as_u64(), problem["column"].as_u64()),
+        (Some(4), Some(16)),
+        "{bad}"
+    );
+    assert_eq!(problem["severity"], "error");
+    assert!(
+        problem["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown require_auth"),
+        "{bad}"
+    );
+
+    // A rule file whose test block names a fixture that is not there: the diagnostic's code and
+    // where it is.
+    std::fs::write(
+        dir.path().join("a.rules"),
+        "version 1\n\nprofile \"a\" {\n  match {\n    subject contains \"x\"\n  }\n  field name: text optional = text.after(\"Name:\")\n}\n\ntest \"missing\" {\n  input \"nowhere.eml\"\n  expect {\n    name = \"x\"\n  }\n}\n",
+    )
+    .unwrap();
+    let config = dir.path().join("rules.toml");
+    std::fs::write(
+        &config,
+        "[[route]]\nname = \"a\"\nsender = \"*@x.example\"\nrequire_auth = \"none\"\nextractor = \"a.rules\"\n",
+    )
+    .unwrap();
+    let output = mailex(&[
+        "check",
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let tests = json_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{tests}");
+    assert_eq!(tests["ok"], false, "{tests}");
+    let diagnostic = tests["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"].as_str().is_some_and(|c| c.starts_with('E')))
+        .unwrap_or_else(|| panic!("no coded diagnostic: {tests}"));
+    assert!(
+        diagnostic["file"].as_str().unwrap().ends_with("a.rules"),
+        "{tests}"
+    );
+    assert_eq!(diagnostic["line"], 11, "{tests}");
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_same_command_line() {
+    let bash = mailex(&["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0));
+    let script = String::from_utf8_lossy(&bash.stdout);
+    assert!(
+        script.contains("complete") && script.contains("mailex"),
+        "{script}"
+    );
+    for subcommand in ["extract", "check", "test", "completions"] {
+        assert!(
+            script.contains(subcommand),
+            "no `{subcommand}` in the bash completions"
+        );
+    }
+    assert_eq!(mailex(&["completions", "tcsh"]).status.code(), Some(2));
+    let man = mailex(&["man"]);
+    assert_eq!(man.status.code(), Some(0));
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH mailex"),
+        "{page}"
+    );
+    assert!(page.contains("extract"), "{page}");
+}

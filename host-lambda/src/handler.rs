@@ -345,8 +345,23 @@ impl Host {
             duration_ms,
             record.input_bytes,
         );
-        let codes: Vec<&str> = record.errors.iter().map(|i| i.code.as_str()).collect();
-        tracing::info!(record_id = %id, status, advertiser = %advertiser_dim, degraded, input_bytes = record.input_bytes, duration_ms, error_codes = ?codes, "record written");
+        let codes: Vec<&str> = (record.errors.iter().chain(&record.warnings))
+            .map(|i| i.code.as_str())
+            .collect();
+        let extractor = record.extractor.as_ref().map(|e| e.name.as_str());
+        tracing::info!(
+            record_id = %id,
+            status,
+            advertiser = %advertiser_dim,
+            extractor = extractor.unwrap_or_default(),
+            degraded,
+            input_bytes = record.input_bytes,
+            duration_ms,
+            issue_codes = %codes.join(","),
+            source_key = %record.source,
+            output_key = %key,
+            "record written"
+        );
         Ok(Outcome::Written {
             key,
             status: status.to_owned(),

@@ -16,7 +16,8 @@
 //! - after a record is stored, [`mailex_delivery`] sends it to the config's sinks, once per
 //!   sink ([`S3Markers`] next to the record); a sink failure fails the message so it is
 //!   retried;
-//! - [`Metrics`] prints CloudWatch Embedded Metric Format lines;
+//! - [`Metrics`] prints CloudWatch Embedded Metric Format lines; [`init_logging`] installs
+//!   Powertools-style JSON log lines ([`PowertoolsLayer`]);
 //! - [`replay`] re-runs extraction over stored mail, writes only what changed and summarises it.
 //!
 //! Only this crate knows AWS (see `ARCHITECTURE.md`).
@@ -44,6 +45,7 @@ mod event;
 mod handler;
 mod keys;
 mod live;
+mod logging;
 mod mail;
 mod metrics;
 pub mod replay;
@@ -63,26 +65,29 @@ pub use keys::{
     ses_inline_id,
 };
 pub use live::{LiveEngine, Loaded, Refresh};
+pub use logging::PowertoolsLayer;
 pub use metrics::{Metrics, NAMESPACE};
 pub use settings::{ConfigLocation, RESERVED_MB, S3Settings, Settings};
 pub use store::{Fetched, Listed, S3Store};
 
-/// Installs the JSON log subscriber used by both binaries: one JSON object per line, with the
-/// current span's fields (the request id), level from `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL`
-/// (default `info`). Log lines never carry mail content or addresses.
+/// Installs the log subscriber used by both binaries: one flat JSON object per line on stderr,
+/// with the keys Powertools for AWS Lambda writes ([`PowertoolsLayer`]). The level comes from
+/// `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL` (default `info`); `service` from
+/// `POWERTOOLS_SERVICE_NAME` or `MAILEX_SERVICE` (default `mailex`). Log lines never carry
+/// mail content or addresses.
 pub fn init_logging() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let level = std::env::var("RUST_LOG")
         .or_else(|_| std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|l| l.to_lowercase()))
         .unwrap_or_else(|_| "info".to_owned());
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_target(false)
-        .with_ansi(false)
-        .with_writer(std::io::stderr)
+    let service = std::env::var("POWERTOOLS_SERVICE_NAME")
+        .or_else(|_| std::env::var("MAILEX_SERVICE"))
+        .unwrap_or_else(|_| "mailex".to_owned());
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(PowertoolsLayer::new(service, std::io::stderr))
         .try_init();
 }

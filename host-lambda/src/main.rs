@@ -8,11 +8,13 @@
 
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use mailex_lambda::{Host, HostError, S3Store, Settings};
 use serde_json::Value;
+use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -37,13 +39,26 @@ async fn main() -> ExitCode {
         "cold start complete"
     );
     drop(loaded);
+    let cold = Arc::new(AtomicBool::new(true));
     let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let host = Arc::clone(&host);
+        let context = &event.context;
+        // The keys Powertools puts on every line of an invocation (see `PowertoolsLayer`).
+        let span = tracing::info_span!(
+            "lambda",
+            cold_start = cold.swap(false, Ordering::Relaxed),
+            function_request_id = %context.request_id,
+            xray_trace_id = context.xray_trace_id.as_deref().unwrap_or_default(),
+            function_name = %context.env_config.function_name,
+            function_memory_size = context.env_config.memory,
+            function_arn = %context.invoked_function_arn,
+        );
         async move {
             host.handle(event.payload, &event.context.request_id)
                 .await
                 .map_err(Diagnostic::from)
         }
+        .instrument(span)
     }))
     .await;
     match served {

@@ -89,6 +89,62 @@ impl Location {
     }
 }
 
+/// Which stored mails a replay takes; the default takes every mail.
+///
+/// Times select by when the mail was stored (an S3 object's `Last-Modified`, a file's
+/// modification time). Advertisers, statuses and issue codes select by the mail's *stored*
+/// record (what the function made of it), so they need the records location; a mail without a
+/// stored record is not selected by them. Within one list any value matches; the lists and
+/// times must all match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Mails stored at or after this time (seconds since the epoch).
+    pub since: Option<i64>,
+    /// Mails stored before this time (seconds since the epoch).
+    pub until: Option<i64>,
+    /// Mails whose stored record names one of these advertisers.
+    pub advertisers: Vec<String>,
+    /// Mails whose stored record has one of these statuses (`extracted`, `partial`, ...).
+    pub statuses: Vec<String>,
+    /// Mails whose stored record carries one of these issue codes (errors or warnings).
+    pub issues: Vec<String>,
+}
+
+impl Selection {
+    /// Whether any filter reads the stored record.
+    pub fn reads_records(&self) -> bool {
+        !(self.advertisers.is_empty() && self.statuses.is_empty() && self.issues.is_empty())
+    }
+
+    /// Whether a mail stored at `stored_at` (seconds since the epoch) is in the time window;
+    /// a mail of unknown time is in it only when no window is set.
+    fn takes_time(&self, stored_at: Option<i64>) -> bool {
+        if self.since.is_none() && self.until.is_none() {
+            return true;
+        }
+        stored_at.is_some_and(|t| {
+            self.since.is_none_or(|since| t >= since) && self.until.is_none_or(|until| t < until)
+        })
+    }
+
+    /// Whether the stored record (if any) passes the record filters.
+    fn takes_record(&self, record: Option<&Record>) -> bool {
+        if !self.reads_records() {
+            return true;
+        }
+        let Some(record) = record else { return false };
+        let any = |wanted: &[String], has: &dyn Fn(&str) -> bool| {
+            wanted.is_empty() || wanted.iter().any(|w| has(w))
+        };
+        any(&self.advertisers, &|a| {
+            record.advertiser.as_deref() == Some(a)
+        }) && any(&self.statuses, &|s| record.status.as_str() == s)
+            && any(&self.issues, &|code| {
+                (record.errors.iter().chain(&record.warnings)).any(|i| i.code.as_str() == code)
+            })
+    }
+}
+
 /// What to replay and how.
 #[derive(Debug, Clone)]
 pub struct ReplayOptions {
@@ -104,10 +160,12 @@ pub struct ReplayOptions {
     pub concurrency: usize,
     /// Show progress on stderr (a bar on a terminal, a line per 10% otherwise).
     pub progress: bool,
+    /// Which stored mails to replay.
+    pub selection: Selection,
 }
 
 /// Changes for one advertiser (the advertiser of the new record; `_none` when unmatched).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct AdvertiserChanges {
     /// Records produced for this advertiser.
     pub total: u64,
@@ -130,11 +188,13 @@ pub struct AdvertiserChanges {
     pub by_status: BTreeMap<String, u64>,
 }
 
-/// The result of a replay.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The result of a replay (`mailex-replay --json` prints it as JSON).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ReplaySummary {
-    /// Inputs found.
+    /// Inputs replayed (found and selected).
     pub inputs: u64,
+    /// Inputs found but not selected by [`ReplayOptions::selection`].
+    pub not_selected: u64,
     /// Inputs that could not be read or whose record could not be written (listed in `errors`).
     pub io_failures: u64,
     /// Records written (new or changed; unchanged records are not rewritten).
@@ -188,6 +248,13 @@ impl fmt::Display for ReplaySummary {
                 statuses.join(" ")
             )?;
         }
+        if self.not_selected > 0 {
+            writeln!(
+                f,
+                "{} stored mails were not selected by the filters",
+                self.not_selected
+            )?;
+        }
         for e in &self.errors {
             writeln!(f, "error: {e}")?;
         }
@@ -202,6 +269,8 @@ struct InputItem {
     /// Local path, or S3 key.
     locator: String,
     size: u64,
+    /// When it was stored, seconds since the epoch.
+    stored_at: Option<i64>,
 }
 
 enum Change {
@@ -222,44 +291,50 @@ pub async fn replay(
     if needs_s3 && store.is_none() {
         return Err(HostError::config("an s3:// location needs an S3 client"));
     }
+    if options.selection.reads_records() && options.records.is_none() {
+        return Err(HostError::config(
+            "selecting by advertiser, status or issue reads the stored records: give the records location",
+        ));
+    }
     let config = options.config.clone();
     let engine = tokio::task::spawn_blocking(move || bridge::load_engine(&config))
         .await
         .map_err(|_| HostError::config("config loading panicked"))?
         .map_err(|e| HostError::config(e.to_string()))?;
     let loaded = Arc::new(Loaded::new(engine, "file"));
-    let inputs = list_inputs(&options.input, store.as_ref()).await?;
+    let found = list_inputs(&options.input, store.as_ref()).await?;
+    let found_count = found.len() as u64;
+    let inputs: Vec<InputItem> = found
+        .into_iter()
+        .filter(|item| options.selection.takes_time(item.stored_at))
+        .collect();
     let baseline = match &options.records {
         Some(location) => list_records(location, store.as_ref()).await?,
         None => HashMap::new(),
     };
     let mut summary = ReplaySummary {
         inputs: inputs.len() as u64,
+        not_selected: found_count - inputs.len() as u64,
         ..ReplaySummary::default()
     };
-    let total = inputs.len() as u64;
-    let done = Arc::new(AtomicU64::new(0));
+    let progress = Arc::new(Progress::new(options.progress, inputs.len() as u64));
     let semaphore = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let options = Arc::new(options);
     let baseline = Arc::new(baseline);
-    let terminal = options.progress && std::io::stderr().is_terminal();
     let mut set = tokio::task::JoinSet::new();
     for item in inputs {
-        let (loaded, store, options, baseline, semaphore, done) = (
+        let (loaded, store, options, baseline, semaphore, progress) = (
             Arc::clone(&loaded),
             store.clone(),
             Arc::clone(&options),
             Arc::clone(&baseline),
             Arc::clone(&semaphore),
-            Arc::clone(&done),
+            Arc::clone(&progress),
         );
         set.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             let result = replay_one(&loaded, store.as_ref(), &options, &baseline, &item).await;
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if options.progress {
-                show_progress(n, total, terminal);
-            }
+            progress.step();
             (item.source, result)
         });
     }
@@ -276,7 +351,11 @@ pub async fn replay(
                 summary.io_failures += 1;
                 summary.errors.push(format!("{source}: {e}"));
             }
-            Ok(done) => {
+            Ok(None) => {
+                summary.inputs -= 1;
+                summary.not_selected += 1;
+            }
+            Ok(Some(done)) => {
                 let entry = summary
                     .per_advertiser
                     .entry(done.advertiser.clone())
@@ -299,26 +378,54 @@ pub async fn replay(
             }
         }
     }
-    if terminal {
-        eprintln!();
-    }
+    progress.finish();
     summary.errors.sort();
     Ok(summary)
 }
 
-fn show_progress(n: u64, total: u64, terminal: bool) {
-    if terminal {
-        let width = 30u64;
-        let filled = (n * width).checked_div(total).unwrap_or(width) as usize;
-        eprint!(
-            "\r[{}{}] {n}/{total}",
-            "=".repeat(filled),
-            " ".repeat(width as usize - filled)
-        );
-    } else {
-        let step = (total / 10).max(1);
-        if n.is_multiple_of(step) || n == total {
-            eprintln!("replay: {n}/{total}");
+/// Progress on stderr: a bar on a terminal, a line per 10% otherwise, nothing when off.
+enum Progress {
+    Off,
+    Bar(indicatif::ProgressBar),
+    Lines { done: AtomicU64, total: u64 },
+}
+
+impl Progress {
+    fn new(enabled: bool, total: u64) -> Self {
+        if !enabled {
+            Progress::Off
+        } else if std::io::stderr().is_terminal() {
+            let bar = indicatif::ProgressBar::new(total);
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} mails, {per_sec}, {eta} left",
+            ) {
+                bar.set_style(style);
+            }
+            Progress::Bar(bar)
+        } else {
+            Progress::Lines {
+                done: AtomicU64::new(0),
+                total,
+            }
+        }
+    }
+
+    fn step(&self) {
+        match self {
+            Progress::Off => {}
+            Progress::Bar(bar) => bar.inc(1),
+            Progress::Lines { done, total } => {
+                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if n.is_multiple_of((total / 10).max(1)) || n == *total {
+                    eprintln!("replay: {n}/{total}");
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Progress::Bar(bar) = self {
+            bar.finish();
         }
     }
 }
@@ -344,7 +451,7 @@ async fn replay_one(
     options: &ReplayOptions,
     baseline: &HashMap<String, Vec<String>>,
     item: &InputItem,
-) -> Result<Done, HostError> {
+) -> Result<Option<Done>, HostError> {
     let stored_keys = baseline
         .get(&item.id)
         .map(Vec::as_slice)
@@ -371,6 +478,9 @@ async fn replay_one(
         None => None,
     };
     let old_record = old.as_ref().and_then(|o| o.record.as_ref());
+    if !options.selection.takes_record(old_record) {
+        return Ok(None);
+    }
     let new_bytes = match old_record.filter(|r| {
         r.errors
             .iter()
@@ -432,13 +542,13 @@ async fn replay_one(
             removed += 1;
         }
     }
-    Ok(Done {
+    Ok(Some(Done {
         advertiser: advertiser_part,
         status: status.to_owned(),
         change,
         written,
         removed,
-    })
+    }))
 }
 
 /// The SES receipt verdicts a stored record was made with, so replay authenticates the mail as
@@ -508,14 +618,18 @@ async fn list_inputs(
                     .unwrap_or(&path)
                     .to_string_lossy()
                     .replace('\\', "/");
-                let size = std::fs::metadata(&path)
-                    .map_err(|e| HostError::io(&path, e))?
-                    .len();
+                let metadata = std::fs::metadata(&path).map_err(|e| HostError::io(&path, e))?;
+                let stored_at = metadata
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .and_then(|d| i64::try_from(d.as_secs()).ok());
                 items.push(InputItem {
                     id: keys::file_id(&relative),
                     source: path.display().to_string(),
                     locator: path.display().to_string(),
-                    size,
+                    size: metadata.len(),
+                    stored_at,
                 });
             }
         }
@@ -530,6 +644,7 @@ async fn list_inputs(
                     id: keys::record_id(&source),
                     source,
                     size: object.size,
+                    stored_at: object.last_modified,
                     locator: object.key,
                 });
             }

@@ -4,6 +4,7 @@
 //! mailex check --config examples/mailex.toml           # the config, its rule files and their test blocks
 //! mailex check --config staged/mailex.toml --skip-tests # only what loading needs (a deployed copy)
 //! mailex check --config s3://bucket/config/             # what the Lambda function loads (runs mailex-config)
+//! mailex check --config examples/mailex.toml --format json  # one JSON document: ok, problems, routes, sinks
 //! ```
 //!
 //! Sinks are checked when the config loads (kinds, URLs, ARNs, filters); a sink secret that is
@@ -13,6 +14,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use serde::Serialize;
+
+use super::Format;
 
 /// Arguments of `mailex check`.
 #[derive(Debug, Args)]
@@ -29,34 +33,130 @@ pub struct CheckArgs {
     /// `[test] fixtures_root`, else the config file's directory).
     #[arg(long, value_name = "DIR")]
     pub fixtures_root: Option<PathBuf>,
+    /// `json` prints one JSON document on stdout (`ok`, `problems` with file, line, column,
+    /// severity, code and message, `routes`, `sinks`) instead of lines.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+/// What `mailex check` found, printed as lines or as JSON.
+#[derive(Debug, Default, Serialize)]
+struct Checked {
+    config: String,
+    ok: bool,
+    /// Every located problem: config errors, warnings, rule-file diagnostics.
+    problems: Vec<Problem>,
+    /// Reports of referenced files as the compiler renders them (rule files that do not load).
+    reports: Vec<String>,
+    routes: Vec<RouteLine>,
+    sinks: Vec<SinkLine>,
+    /// The load error as the engine renders it, when the config did not load.
+    #[serde(skip)]
+    load_error: Option<String>,
+    #[serde(skip)]
+    test_errors: usize,
+    #[serde(skip)]
+    test_reports: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Problem {
+    file: String,
+    line: usize,
+    column: usize,
+    severity: &'static str,
+    code: Option<String>,
+    message: String,
+    #[serde(skip)]
+    origin: Origin,
+}
+
+/// Where a problem came from, which decides where the text output prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// Loading the config (errors, or warnings of a config that loads).
+    Load,
+    /// A rule file's test blocks and fixtures (printed in the rendered reports).
+    TestBlocks,
+    /// A sink secret not set in this environment.
+    Secret,
+}
+
+#[derive(Debug, Serialize)]
+struct RouteLine {
+    name: String,
+    sender: String,
+    extractor: String,
+    require_auth: String,
+}
+
+#[derive(Debug, Serialize)]
+struct SinkLine {
+    name: String,
+    kind: String,
+    statuses: Vec<String>,
 }
 
 /// Runs `mailex check`: exit 0 when everything loads, 1 with every problem printed otherwise.
 pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     if let Some(location) = args.config.to_str().filter(|c| c.starts_with("s3://")) {
+        if args.format == Format::Json {
+            eprintln!(
+                "mailex check: --format json is for local configs; `mailex config check` checks {location}"
+            );
+            return Ok(2);
+        }
         return super::companion::run(
             "mailex-config",
             vec![OsString::from("check"), OsString::from(location)],
         );
     }
+    let checked = check(&args);
+    match args.format {
+        Format::Text => print_text(&checked),
+        Format::Json => println!("{}", serde_json::to_string_pretty(&checked)?),
+    }
+    Ok(if checked.ok { 0 } else { 1 })
+}
+
+fn check(args: &CheckArgs) -> Checked {
+    let mut checked = Checked {
+        config: args.config.display().to_string(),
+        ..Checked::default()
+    };
     let engine = match mailex_core::Engine::load_with(&args.config, &super::load_options()) {
         Ok(engine) => engine,
         Err(e) => {
-            eprintln!("{e}");
-            let count = e.problems().len() + e.reports().len();
-            eprintln!(
-                "{}: {count} problem{} found",
-                args.config.display(),
-                if count == 1 { "" } else { "s" }
-            );
-            return Ok(1);
+            checked.load_error = Some(e.to_string());
+            checked.problems = e
+                .problems()
+                .iter()
+                .map(|p| Problem {
+                    file: p.file.display().to_string(),
+                    line: p.line,
+                    column: p.column,
+                    severity: "error",
+                    code: None,
+                    message: p.message.clone(),
+                    origin: Origin::Load,
+                })
+                .collect();
+            checked.reports = e.reports().to_vec();
+            return checked;
         }
     };
     for warning in engine.warnings() {
-        eprintln!("{}", warning.warning_line());
+        checked.problems.push(Problem {
+            file: warning.file.display().to_string(),
+            line: warning.line,
+            column: warning.column,
+            severity: "warning",
+            code: None,
+            message: warning.message.clone(),
+            origin: Origin::Load,
+        });
     }
     // Loading compiled the rules; the test blocks and fixtures are checked here.
-    let mut test_errors = 0;
     if !args.skip_tests {
         let base = engine.config_path().parent().unwrap_or(Path::new("."));
         let root = args
@@ -73,54 +173,132 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         files.sort();
         files.dedup();
         for path in files {
-            let checked = mailex_core::rules::check_rule_file_in(&path, &root);
-            if !checked.rendered.is_empty() {
-                eprint!("{}", checked.rendered);
+            let result = mailex_core::rules::check_rule_file_in(&path, &root);
+            if !result.rendered.is_empty() {
+                checked.test_reports.push(result.rendered.clone());
             }
-            test_errors += checked.diagnostics.iter().filter(|d| d.is_error()).count();
+            let source = std::fs::read_to_string(&path).unwrap_or_default();
+            for d in &result.diagnostics {
+                let offset = d
+                    .labels
+                    .iter()
+                    .find(|l| l.primary)
+                    .or(d.labels.first())
+                    .map_or(0, |l| l.span.start);
+                let (line, column) = line_column(&source, offset);
+                checked.problems.push(Problem {
+                    file: path.display().to_string(),
+                    line,
+                    column,
+                    severity: if d.is_error() { "error" } else { "warning" },
+                    code: Some(d.code.to_string()),
+                    message: d.message.clone(),
+                    origin: Origin::TestBlocks,
+                });
+            }
+            checked.test_errors += result.diagnostics.iter().filter(|d| d.is_error()).count();
         }
     }
-    let routes = engine.router().routes();
-    if test_errors > 0 {
-        eprintln!(
-            "{}: {test_errors} problem{} found in test blocks (loading needs none of them: see --skip-tests)",
-            args.config.display(),
-            if test_errors == 1 { "" } else { "s" }
-        );
-        return Ok(1);
-    }
-    println!(
-        "{}: ok ({} route{})",
-        args.config.display(),
-        routes.len(),
-        if routes.len() == 1 { "" } else { "s" }
-    );
-    for route in routes {
-        println!(
-            "  {} [{}] -> {} (require_auth = {})",
-            route.name,
-            route.sender,
-            route.extractor_spec,
-            route.policy.as_str()
-        );
-    }
-    for sink in engine.sinks() {
-        let statuses: Vec<&str> = sink.filter.statuses.iter().map(|s| s.as_str()).collect();
-        println!(
-            "  sink {} ({}) <- {}",
-            sink.name,
-            sink.target.kind(),
-            statuses.join(", ")
-        );
-    }
+    checked.routes = engine
+        .router()
+        .routes()
+        .iter()
+        .map(|route| RouteLine {
+            name: route.name.to_string(),
+            sender: route.sender.to_string(),
+            extractor: route.extractor_spec.to_string(),
+            require_auth: route.policy.as_str().to_owned(),
+        })
+        .collect();
+    checked.sinks = engine
+        .sinks()
+        .iter()
+        .map(|sink| SinkLine {
+            name: sink.name.to_string(),
+            kind: sink.target.kind().to_string(),
+            statuses: sink
+                .filter
+                .statuses
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+        })
+        .collect();
     // Secrets belong to the environment that delivers (the function's, or the shell of
     // `mailex extract --deliver`): one missing here is worth a warning, not a failed check.
     for missing in
         mailex_delivery::Secrets::missing(engine.sinks(), |name| std::env::var(name).ok())
     {
+        checked.problems.push(Problem {
+            file: checked.config.clone(),
+            line: 1,
+            column: 1,
+            severity: "warning",
+            code: None,
+            message: format!(
+                "{missing} here; `mailex extract --deliver` and the function need it set"
+            ),
+            origin: Origin::Secret,
+        });
+    }
+    checked.ok = checked.test_errors == 0;
+    checked
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(source: &str, offset: usize) -> (usize, usize) {
+    let before = source.get(..offset.min(source.len())).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// The lines `mailex check` has always printed: problems on stderr, the summary on stdout.
+fn print_text(checked: &Checked) {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    if let Some(error) = &checked.load_error {
+        eprintln!("{error}");
+        let count = checked.problems.len() + checked.reports.len();
+        eprintln!("{}: {count} problem{} found", checked.config, plural(count));
+        return;
+    }
+    let of = |origin: Origin| checked.problems.iter().filter(move |p| p.origin == origin);
+    for p in of(Origin::Load) {
+        eprintln!("{}:{}:{}: warning: {}", p.file, p.line, p.column, p.message);
+    }
+    for report in &checked.test_reports {
+        eprint!("{report}");
+    }
+    if checked.test_errors > 0 {
         eprintln!(
-            "warning: {missing} here; `mailex extract --deliver` and the function need it set"
+            "{}: {} problem{} found in test blocks (loading needs none of them: see --skip-tests)",
+            checked.config,
+            checked.test_errors,
+            plural(checked.test_errors)
+        );
+        return;
+    }
+    println!(
+        "{}: ok ({} route{})",
+        checked.config,
+        checked.routes.len(),
+        plural(checked.routes.len())
+    );
+    for route in &checked.routes {
+        println!(
+            "  {} [{}] -> {} (require_auth = {})",
+            route.name, route.sender, route.extractor, route.require_auth
         );
     }
-    Ok(0)
+    for sink in &checked.sinks {
+        println!(
+            "  sink {} ({}) <- {}",
+            sink.name,
+            sink.kind,
+            sink.statuses.join(", ")
+        );
+    }
+    for p in of(Origin::Secret) {
+        eprintln!("warning: {}", p.message);
+    }
 }

@@ -13,6 +13,16 @@ pub mod route;
 pub mod show;
 pub mod test;
 
+/// How a command prints its result: for people, or as one JSON document for scripts and CI.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Lines for people (the default).
+    #[default]
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
 /// `mailex schema`: prints the JSON Schema of records.
 pub fn schema() -> anyhow::Result<u8> {
     println!(

@@ -104,6 +104,42 @@ async fn bootstrap_serves_the_runtime_api_and_writes_records() {
         !stderr.contains("test.person@example.com") && !stdout.contains("test.person@example.com"),
         "personal data in logs"
     );
+    // Log lines are flat Powertools JSON: the invocation's keys and ours on the line itself.
+    let written: Value = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["message"] == "record written" && l["record_id"] == id.as_str())
+        .unwrap_or_else(|| panic!("no `record written` line for {id}:\n{stderr}"));
+    for key in [
+        "level",
+        "message",
+        "timestamp",
+        "service",
+        "cold_start",
+        "function_request_id",
+        "xray_trace_id",
+        "record_id",
+        "status",
+        "advertiser",
+        "issue_codes",
+        "source_key",
+        "output_key",
+    ] {
+        assert!(written.get(key).is_some(), "no `{key}` in {written}");
+    }
+    assert_eq!(written["level"], "INFO", "{written}");
+    assert_eq!(written["function_request_id"], "e2e-request-1", "{written}");
+    assert_eq!(written["cold_start"], true, "{written}");
+    assert_eq!(written["status"], status.as_str(), "{written}");
+    assert_eq!(
+        written["output_key"],
+        format!("records/{id}.json"),
+        "{written}"
+    );
+    assert!(
+        written.get("fields").is_none() && written.get("span").is_none(),
+        "{written}"
+    );
     if let Some(line) = stderr.lines().find(|l| l.contains("cold start complete")) {
         eprintln!("bootstrap cold start: {line}");
     }

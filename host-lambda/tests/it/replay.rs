@@ -1,7 +1,7 @@
 //! Replay over a folder and over an S3 prefix: what changed per advertiser, unchanged mail
 //! rewritten never, one record per mail always.
 
-use mailex_lambda::replay::{Location, ReplayOptions, replay};
+use mailex_lambda::replay::{Location, ReplayOptions, Selection, replay};
 
 use super::common::*;
 use crate::s3_or_skip;
@@ -28,6 +28,7 @@ async fn replay_folder_to_folder_reports_changes() {
         write: true,
         concurrency: 2,
         progress: false,
+        selection: Default::default(),
     };
     let first = replay(options("v1.toml"), None).await.expect("replay v1");
     assert_eq!(first.inputs, 2);
@@ -109,6 +110,7 @@ async fn replay_of_unchanged_mail_rewrites_nothing() {
             write: true,
             concurrency: 4,
             progress: false,
+            selection: Default::default(),
         },
         Some(counted),
     )
@@ -149,6 +151,7 @@ async fn replay_after_a_change_keeps_one_record_per_mail_and_removes_old_layout_
             write: true,
             concurrency: 4,
             progress: true,
+            selection: Default::default(),
         },
         Some(s.clone()),
     )
@@ -172,4 +175,152 @@ async fn replay_after_a_change_keeps_one_record_per_mail_and_removes_old_layout_
     assert_eq!(written, expected);
     let moved = read_json(&s, &output, &format!("records/{id_b}.json")).await;
     assert_eq!(moved["advertiser"], "unknown-co");
+}
+
+#[tokio::test]
+async fn filters_select_mails_by_stored_record_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    let records = dir.path().join("records");
+    std::fs::create_dir_all(&inbox).unwrap();
+    for name in ["portal-lead.eml", "unknown-sender.eml"] {
+        std::fs::copy(data(&format!("mail/{name}")), inbox.join(name)).unwrap();
+    }
+    std::fs::write(dir.path().join("v1.toml"), V1).unwrap();
+    std::fs::write(dir.path().join("v2.toml"), V2).unwrap();
+    let options = |config: &str, selection: Selection| ReplayOptions {
+        config: dir.path().join(config),
+        input: Location::Dir(inbox.clone()),
+        records: Some(Location::Dir(records.clone())),
+        write: false,
+        concurrency: 2,
+        progress: false,
+        selection,
+    };
+    let mut first = options("v1.toml", Selection::default());
+    first.write = true;
+    replay(first, None).await.expect("replay v1");
+
+    // By the stored record's advertiser: only the portal mail.
+    let portal = Selection {
+        advertisers: vec!["portal".into()],
+        ..Selection::default()
+    };
+    let summary = replay(options("v2.toml", portal), None).await.unwrap();
+    assert_eq!((summary.inputs, summary.not_selected), (1, 1), "{summary}");
+    assert_eq!(summary.per_advertiser["portal"].unchanged, 1, "{summary}");
+    assert!(
+        summary
+            .to_string()
+            .contains("1 stored mails were not selected")
+    );
+
+    // By the stored record's status: the unmatched mail, which v2 now routes.
+    let unmatched = Selection {
+        statuses: vec!["unmatched".into()],
+        ..Selection::default()
+    };
+    let summary = replay(options("v2.toml", unmatched), None).await.unwrap();
+    assert_eq!((summary.inputs, summary.not_selected), (1, 1), "{summary}");
+    assert_eq!(
+        summary.per_advertiser["unknown-co"].moved_in, 1,
+        "{summary}"
+    );
+    assert!(!summary.per_advertiser.contains_key("portal"), "{summary}");
+
+    // By issue code: no stored record carries `virus`.
+    let virus = Selection {
+        issues: vec!["virus".into()],
+        ..Selection::default()
+    };
+    let summary = replay(options("v2.toml", virus), None).await.unwrap();
+    assert_eq!((summary.inputs, summary.not_selected), (0, 2), "{summary}");
+
+    // By time: the files were written just now, so a window that ends an hour ago takes none
+    // and one that starts an hour ago takes both.
+    let now = chrono::Utc::now().timestamp();
+    let past = Selection {
+        until: Some(now - 3600),
+        ..Selection::default()
+    };
+    let summary = replay(options("v2.toml", past), None).await.unwrap();
+    assert_eq!((summary.inputs, summary.not_selected), (0, 2), "{summary}");
+    let recent = Selection {
+        since: Some(now - 3600),
+        ..Selection::default()
+    };
+    let summary = replay(options("v2.toml", recent), None).await.unwrap();
+    assert_eq!((summary.inputs, summary.not_selected), (2, 0), "{summary}");
+
+    // Record filters without a records location are refused, not ignored.
+    let mut no_records = options(
+        "v2.toml",
+        Selection {
+            statuses: vec!["partial".into()],
+            ..Selection::default()
+        },
+    );
+    no_records.records = None;
+    let refused = replay(no_records, None).await.expect_err("needs records");
+    assert!(
+        refused.to_string().contains("records location"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn the_replay_binary_has_help_filters_and_a_json_summary() {
+    let bin = env!("CARGO_BIN_EXE_mailex-replay");
+    let help = std::process::Command::new(bin)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(help.status.code(), Some(0), "{help:?}");
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--since",
+        "--until",
+        "--advertiser",
+        "--status",
+        "--issue",
+        "--json",
+    ] {
+        assert!(text.contains(flag), "--help lacks {flag}:\n{text}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    std::fs::copy(data("mail/portal-lead.eml"), inbox.join("a.eml")).unwrap();
+    std::fs::write(dir.path().join("v1.toml"), V1).unwrap();
+    let run = |extra: &[&str]| {
+        std::process::Command::new(bin)
+            .arg("--config")
+            .arg(dir.path().join("v1.toml"))
+            .arg("--input")
+            .arg(&inbox)
+            .arg("--records")
+            .arg(dir.path().join("records"))
+            .arg("--no-progress")
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--json", "--write"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    assert_eq!(summary["inputs"], 1, "{summary}");
+    assert_eq!(summary["written"], 1, "{summary}");
+    assert_eq!(summary["per_advertiser"]["portal"]["new"], 1, "{summary}");
+
+    for bad in [
+        &["--status", "done"][..],
+        &["--issue", "no_such_code"],
+        &["--since", "last tuesday"],
+        &["--concurrency", "0"],
+    ] {
+        let out = run(bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {out:?}");
+        assert!(!out.stderr.is_empty(), "{bad:?}: no error message");
+    }
 }
