@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Process-level speed of mailex against a bare mail-parser parse (issue 11), on this machine.
 #
-#   bash scripts/bench.sh [PAIRS]      (default 5 pairs per comparison)
+#   bash scripts/bench.sh [--no-build] [PAIRS]      (default 5 pairs per comparison)
+#
+# `--no-build` measures the release binaries already in target/release (say which commit built
+# them when you quote the numbers).
 #
 # Builds release, generates the inputs under target/bench/, and runs each comparison as PAIRS
 # back-to-back pairs (yardstick, then mailex), printing the median of each side and the median
@@ -11,14 +14,19 @@
 # benches (`cargo bench -p mailex-core`) cover the inner loops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build=1
+if [[ "${1:-}" == "--no-build" ]]; then build=0; shift; fi
 pairs="${1:-5}"
 
-cargo build --release --locked -p mailex-cli -p mailex-bench-floor >&2
+if (( build )); then
+  cargo build --release --locked -p mailex-cli -p mailex-bench-floor >&2
+fi
 bash scripts/build-plugins.sh >&2
 mailex=target/release/mailex
 floor=target/release/bench-floor
 work=target/bench
-rm -rf "$work" && mkdir -p "$work/leads880" "$work/plugin200" "$work/one"
+rm -rf "$work" && mkdir -p "$work/leads880" "$work/plugin200" "$work/one" "$work/builtin300" \
+  "$work/leads1k" "$work/leads10k"
 
 # 880 real lead mails: the 22 of tests/fixtures/leads, 40 times each.
 for i in $(seq -w 1 40); do
@@ -29,6 +37,19 @@ cp tests/fixtures/leads/zillow.eml "$work/one/"
 for i in $(seq -w 1 100); do
   cp tests/fixtures/leads/zillow.eml "$work/plugin200/$i-zillow.eml"
   cp tests/fixtures/leads/zapiermail.eml "$work/plugin200/$i-zapiermail.eml"
+done
+# 300 mails for the built-in extractors: lead-meta (Harbor Homes) and ADF (Carportal), 100 each.
+for i in $(seq -w 1 100); do
+  for f in examples/inbox/lead-meta-harbor-homes.eml examples/inbox/adf-carportal-*.eml; do
+    cp "$f" "$work/builtin300/$i-$(basename "$f")"
+  done
+done
+# About 1,000 and 10,000 lead mails, for memory (peak RSS should not grow with the count).
+for i in $(seq -w 1 46); do
+  for f in tests/fixtures/leads/*.eml; do cp "$f" "$work/leads1k/$i-$(basename "$f")"; done
+done
+for i in $(seq -w 1 455); do
+  for f in tests/fixtures/leads/*.eml; do cp "$f" "$work/leads10k/$i-$(basename "$f")"; done
 done
 # The example plugins on the routes of the example config, from the compiled-module cache.
 plugins_dir=$(pwd)/target/plugins
@@ -68,9 +89,20 @@ compare "880 lead mails, example config, -j 1" \
   "$floor $work/leads880" "$mailex extract -j 1 --config examples/mailex.toml $work/leads880"
 compare "one mail, example config (start-up)" \
   "$floor $work/one" "$mailex extract -j 1 --config examples/mailex.toml $work/one"
+compare "300 mails, built-in extractors, -j 1" \
+  "$floor $work/builtin300" "$mailex extract -j 1 --config examples/mailex.toml $work/builtin300"
 compare "200 mails, example plugins, -j 1" \
   "$floor $work/plugin200" "$mailex extract -j 1 --config examples/.bench-plugins.toml $work/plugin200"
 compare "880 lead mails: -j 1 (yardstick) vs -j 2" \
   "$mailex extract -j 1 --config examples/mailex.toml $work/leads880" \
   "$mailex extract -j 2 --config examples/mailex.toml $work/leads880"
 echo "(last row: a ratio below 1 is the speed-up of -j 2; the goal is 1/1.8 = 0.56 or less)"
+
+# Peak resident memory (KiB) of whole runs, -j 1: flat from 1k to 10k mails is the goal.
+peak_kib() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+echo
+printf '%-44s %12s\n' "peak RSS, -j 1" "KiB"
+for input in leads880 leads1k leads10k; do
+  printf '%-44s %12s\n' "$input ($(ls "$work/$input" | wc -l) mails)" \
+    "$(peak_kib "$mailex" extract -j 1 --config examples/mailex.toml "$work/$input")"
+done

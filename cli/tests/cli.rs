@@ -851,3 +851,55 @@ fn completions_and_man_page_come_from_the_same_command_line() {
     );
     assert!(page.contains("extract"), "{page}");
 }
+
+#[test]
+fn check_timings_names_every_extractor_and_the_first_record() {
+    let output = mailex(&[
+        "check",
+        "--config",
+        "examples/mailex.toml",
+        "--skip-tests",
+        "--timings",
+        "--timings-mail",
+        "examples/inbox/lead-zillow.eml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let checked = json_of(&output);
+    let timings = &checked["timings"];
+    let extractors: Vec<&str> = timings["extractors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no timings: {checked}"))
+        .iter()
+        .filter_map(|e| e["extractor"].as_str())
+        .collect();
+    let toml = std::fs::read_to_string(root().join("examples/mailex.toml")).unwrap();
+    for line in toml.lines().filter(|l| l.starts_with("extractor = ")) {
+        let spec = line.trim_start_matches("extractor = ").trim_matches('"');
+        assert!(extractors.contains(&spec), "{spec} not timed: {timings}");
+    }
+    for key in ["read_ms", "parse_ms", "load_total_ms", "first_record_ms"] {
+        assert!(
+            timings[key].as_f64().is_some_and(|v| v >= 0.0),
+            "{key}: {timings}"
+        );
+    }
+    // Text output lists the same phases; a mail that is not there is an error, not a panic.
+    let text = mailex(&[
+        "check",
+        "--config",
+        "examples/mailex.toml",
+        "--skip-tests",
+        "--timings",
+        "--timings-mail",
+        "no-such.eml",
+    ]);
+    assert_eq!(text.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains("load builtin:adf") && stdout.contains("load in all"),
+        "{stdout}"
+    );
+    assert!(String::from_utf8_lossy(&text.stderr).contains("no-such.eml"));
+}

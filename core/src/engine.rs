@@ -9,6 +9,7 @@
 mod load;
 mod report;
 
+pub use self::load::{ExtractorTiming, LoadTimings};
 pub use self::report::RouteReport;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -69,9 +70,15 @@ pub struct Engine {
     config_path: PathBuf,
     fixtures_root: PathBuf,
     sinks: Vec<SinkConfig>,
+    load_timings: LoadTimings,
 }
 
 impl Engine {
+    /// Where the time of loading this engine went.
+    pub fn load_timings(&self) -> &LoadTimings {
+        &self.load_timings
+    }
+
     /// Global settings.
     pub fn settings(&self) -> &Settings {
         &self.settings

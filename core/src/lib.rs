@@ -59,7 +59,9 @@ mod textops;
 pub use crate::auth::{AuthFailure, AuthPolicy, AuthSettings, AuthVerdicts};
 pub use crate::budget::{Budget, Exceeded};
 pub use crate::config::{PluginLimits, RouteLimits, RuleLimits, Settings, config_schema};
-pub use crate::engine::{Engine, Input, ProcessStats, RouteReport, virus_record};
+pub use crate::engine::{
+    Engine, ExtractorTiming, Input, LoadTimings, ProcessStats, RouteReport, virus_record,
+};
 pub use crate::error::{ConfigError, ConfigProblem};
 pub use crate::extractor::{Completeness, ExtractContext, Extraction, Extractor};
 pub use crate::loader::LoadOptions;

@@ -5,6 +5,7 @@
 //! mailex check --config staged/mailex.toml --skip-tests # only what loading needs (a deployed copy)
 //! mailex check --config s3://bucket/config/             # what the Lambda function loads (runs mailex-config)
 //! mailex check --config examples/mailex.toml --format json  # one JSON document: ok, problems, routes, sinks
+//! mailex check --config examples/mailex.toml --skip-tests --timings --timings-mail lead.eml  # where start-up goes
 //! ```
 //!
 //! Sinks are checked when the config loads (kinds, URLs, ARNs, filters); a sink secret that is
@@ -37,6 +38,13 @@ pub struct CheckArgs {
     /// severity, code and message, `routes`, `sinks`) instead of lines.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Print where the start-up time went: reading and parsing the config, each extractor's
+    /// load (rule compile, plugin load), and with `--timings-mail` the first record.
+    #[arg(long)]
+    pub timings: bool,
+    /// With `--timings`: an email to make the first record of, timed.
+    #[arg(long, value_name = "FILE", requires = "timings")]
+    pub timings_mail: Option<PathBuf>,
 }
 
 /// What `mailex check` found, printed as lines or as JSON.
@@ -50,6 +58,9 @@ struct Checked {
     reports: Vec<String>,
     routes: Vec<RouteLine>,
     sinks: Vec<SinkLine>,
+    /// With `--timings`: milliseconds per phase.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timings: Option<Timings>,
     /// The load error as the engine renders it, when the config did not load.
     #[serde(skip)]
     load_error: Option<String>,
@@ -80,6 +91,28 @@ enum Origin {
     TestBlocks,
     /// A sink secret not set in this environment.
     Secret,
+}
+
+/// Start-up phases in milliseconds (`--timings`).
+#[derive(Debug, Serialize)]
+struct Timings {
+    read_ms: f64,
+    parse_ms: f64,
+    extractors: Vec<ExtractorLoad>,
+    load_total_ms: f64,
+    /// Making the first record of `--timings-mail` (parse, route, authenticate, extract).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_record_ms: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct ExtractorLoad {
+    extractor: String,
+    ms: f64,
+}
+
+fn ms(duration: std::time::Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
 }
 
 #[derive(Debug, Serialize)]
@@ -241,8 +274,62 @@ fn check(args: &CheckArgs) -> Checked {
             origin: Origin::Secret,
         });
     }
-    checked.ok = checked.test_errors == 0;
+    if args.timings {
+        let loaded = engine.load_timings();
+        let mut timings = Timings {
+            read_ms: ms(loaded.read),
+            parse_ms: ms(loaded.parse),
+            extractors: (loaded.extractors.iter())
+                .map(|e| ExtractorLoad {
+                    extractor: e.spec.clone(),
+                    ms: ms(e.duration),
+                })
+                .collect(),
+            load_total_ms: ms(loaded.total),
+            first_record_ms: None,
+        };
+        if let Some(mail) = &args.timings_mail {
+            let limit = engine.settings().max_input_bytes;
+            let read = crate::inputs::InputSource::File(mail.clone()).read(limit);
+            match read {
+                Ok(crate::inputs::Contents::Bytes(raw)) => {
+                    let started = std::time::Instant::now();
+                    let _record =
+                        engine.process(&mailex_core::Input::new(&raw, mail.display().to_string()));
+                    timings.first_record_ms = Some(ms(started.elapsed()));
+                }
+                Ok(crate::inputs::Contents::TooLarge(size)) => {
+                    checked.problems.push(timings_mail_problem(
+                        mail,
+                        format!("the --timings-mail is {size} bytes, over the limit of {limit}"),
+                    ));
+                }
+                Err(e) => checked.problems.push(timings_mail_problem(
+                    mail,
+                    format!("cannot read the --timings-mail: {e}"),
+                )),
+            }
+        }
+        checked.timings = Some(timings);
+    }
+    checked.ok = checked.test_errors == 0
+        && !checked
+            .problems
+            .iter()
+            .any(|p| p.severity == "error" && p.origin == Origin::Load);
     checked
+}
+
+fn timings_mail_problem(mail: &Path, message: String) -> Problem {
+    Problem {
+        file: mail.display().to_string(),
+        line: 1,
+        column: 1,
+        severity: "error",
+        code: None,
+        message,
+        origin: Origin::Load,
+    }
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -264,7 +351,10 @@ fn print_text(checked: &Checked) {
     }
     let of = |origin: Origin| checked.problems.iter().filter(move |p| p.origin == origin);
     for p in of(Origin::Load) {
-        eprintln!("{}:{}:{}: warning: {}", p.file, p.line, p.column, p.message);
+        eprintln!(
+            "{}:{}:{}: {}: {}",
+            p.file, p.line, p.column, p.severity, p.message
+        );
     }
     for report in &checked.test_reports {
         eprint!("{report}");
@@ -279,8 +369,13 @@ fn print_text(checked: &Checked) {
         return;
     }
     println!(
-        "{}: ok ({} route{})",
+        "{}: {} ({} route{})",
         checked.config,
+        if checked.ok {
+            "ok"
+        } else {
+            "loads, with the errors above"
+        },
         checked.routes.len(),
         plural(checked.routes.len())
     );
@@ -300,5 +395,17 @@ fn print_text(checked: &Checked) {
     }
     for p in of(Origin::Secret) {
         eprintln!("warning: {}", p.message);
+    }
+    if let Some(t) = &checked.timings {
+        println!("timings (ms):");
+        println!("  {:<40} {:>9.2}", "read the config", t.read_ms);
+        println!("  {:<40} {:>9.2}", "parse the config", t.parse_ms);
+        for e in &t.extractors {
+            println!("  {:<40} {:>9.2}", format!("load {}", e.extractor), e.ms);
+        }
+        println!("  {:<40} {:>9.2}", "load in all", t.load_total_ms);
+        if let Some(first) = t.first_record_ms {
+            println!("  {:<40} {:>9.2}", "first record", first);
+        }
     }
 }

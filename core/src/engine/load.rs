@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use regex::Regex;
 
@@ -21,6 +22,29 @@ use crate::textops::RegexError;
 /// routes is loaded once.
 type ExtractorCache = HashMap<String, Arc<dyn Extractor>>;
 
+/// Where the time of loading a config went (`mailex check --timings`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadTimings {
+    /// Reading the config file ([`Engine::load_with`] only).
+    pub read: Duration,
+    /// Parsing the TOML into routes, settings and sinks.
+    pub parse: Duration,
+    /// Each extractor loaded (compiling a rule file, loading a plugin, building a built-in), in
+    /// route order; one named by several routes is loaded and listed once.
+    pub extractors: Vec<ExtractorTiming>,
+    /// The whole load, reading included.
+    pub total: Duration,
+}
+
+/// The time one extractor took to load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtractorTiming {
+    /// The route's `extractor` value (`rules/zillow.rules`, `builtin:adf`, `x.wasm`).
+    pub spec: String,
+    /// How long loading it took.
+    pub duration: Duration,
+}
+
 impl Engine {
     /// Loads `mailex.toml` and everything it references, with [`LoadOptions::default`] (plugin
     /// routes get a host of their own, without a compile cache on disk).
@@ -31,8 +55,13 @@ impl Engine {
     /// Loads `mailex.toml` and everything it references; plugins are loaded into the host
     /// `options` give.
     pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Engine, ConfigError> {
+        let started = Instant::now();
         let text = config::read_config_text(path)?;
-        Engine::from_toml_str_with(&text, path, &config::base_dir(path), options)
+        let read = started.elapsed();
+        let mut engine = Engine::from_toml_str_with(&text, path, &config::base_dir(path), options)?;
+        engine.load_timings.read = read;
+        engine.load_timings.total = started.elapsed();
+        Ok(engine)
     }
 
     /// Loads a configuration from its text. `path` names it in errors; relative extractor paths
@@ -48,6 +77,8 @@ impl Engine {
         base_dir: &Path,
         options: &LoadOptions,
     ) -> Result<Engine, ConfigError> {
+        let started = Instant::now();
+        let mut timings = LoadTimings::default();
         if text.len() > config::MAX_CONFIG_BYTES {
             return Err(ConfigError::whole_file(
                 path,
@@ -63,6 +94,7 @@ impl Engine {
             text: text.to_owned(),
         };
         let raw = config::parse_raw(&source)?;
+        timings.parse = started.elapsed();
         let mut errors = ConfigError::new(Vec::new());
         if let Some(extra) = raw.routes.get(config::MAX_ROUTES) {
             errors.extend(ConfigError::new(vec![source.problem(
@@ -86,6 +118,7 @@ impl Engine {
                 &mut cache,
                 options,
                 &mut regexes,
+                &mut timings.extractors,
             ) {
                 Ok(route) => {
                     if names.insert(route.name.clone(), routes.len()).is_some() {
@@ -122,7 +155,9 @@ impl Engine {
         if !errors.is_empty() {
             return Err(errors);
         }
+        timings.total = started.elapsed();
         Ok(Engine {
+            load_timings: timings,
             sinks,
             settings: raw.settings,
             auth: raw.auth,
@@ -144,6 +179,7 @@ fn build_route(
     cache: &mut ExtractorCache,
     options: &LoadOptions,
     regexes: &mut RegexBudget<Regex>,
+    timings: &mut Vec<ExtractorTiming>,
 ) -> Result<Route, ConfigError> {
     let mut problems: Vec<ConfigProblem> = Vec::new();
     let name = raw.name.get_ref().trim().to_owned();
@@ -239,7 +275,9 @@ fn build_route(
     };
     let extractor = match cache.get(&cache_key) {
         Some(e) => Some(e.clone()),
-        None => match crate::loader::load_extractor(&spec, base_dir, &limits, options) {
+        None => match timed(timings, &spec, || {
+            crate::loader::load_extractor(&spec, base_dir, &limits, options)
+        }) {
             Ok(e) => {
                 cache.insert(cache_key, e.clone());
                 Some(e)
@@ -270,6 +308,17 @@ fn build_route(
         }),
         _ => Err(ConfigError::new(problems)),
     }
+}
+
+/// Runs `load`, noting how long it took under `spec`.
+fn timed<T>(timings: &mut Vec<ExtractorTiming>, spec: &str, load: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let loaded = load();
+    timings.push(ExtractorTiming {
+        spec: spec.to_owned(),
+        duration: started.elapsed(),
+    });
+    loaded
 }
 
 /// Warnings about an `[auth]` table that can never authenticate a mail while routes require it.
