@@ -78,21 +78,35 @@ compare() {
     b=$(seconds $base); m=$(seconds $cmd)
     bs+=("$b"); ms+=("$m"); rs+=("$(echo "$m / $b" | bc -l)")
   done
-  printf '%-44s %9.1f ms %9.1f ms %7.2fx\n' "$name" \
-    "$(printf '%s\n' "${bs[@]}" | median | awk '{print $1*1000}')" \
-    "$(printf '%s\n' "${ms[@]}" | median | awk '{print $1*1000}')" \
+  base_ms=$(printf '%s\n' "${bs[@]}" | median | awk '{print $1*1000}')
+  mailex_ms=$(printf '%s\n' "${ms[@]}" | median | awk '{print $1*1000}')
+  printf '%-44s %9.1f ms %9.1f ms %7.2fx\n' "$name" "$base_ms" "$mailex_ms" \
     "$(printf '%s\n' "${rs[@]}" | median)"
 }
 
+# steady NAME: the per-mail ratio of the last comparison with the one-mail run's times taken
+# off both sides (start-up out, steady state left).
+steady() {
+  awk -v n="$1" -v b="$base_ms" -v m="$mailex_ms" -v b1="$one_base_ms" -v m1="$one_mailex_ms" \
+    'BEGIN { printf "%-44s %9.1f ms %9.1f ms %7.2fx\n", "  " n ", start-up taken off", b-b1, m-m1, (m-m1)/(b-b1) }'
+}
+
 printf '%-44s %12s %12s %8s\n' "work ($pairs pairs, medians)" "yardstick" "mailex" "ratio"
-compare "880 lead mails, example config, -j 1" \
-  "$floor $work/leads880" "$mailex extract -j 1 --config examples/mailex.toml $work/leads880"
 compare "one mail, example config (start-up)" \
   "$floor $work/one" "$mailex extract -j 1 --config examples/mailex.toml $work/one"
+one_base_ms=$base_ms one_mailex_ms=$mailex_ms
+compare "880 lead mails, example config, -j 1" \
+  "$floor $work/leads880" "$mailex extract -j 1 --config examples/mailex.toml $work/leads880"
+steady "880 lead mails"
 compare "300 mails, built-in extractors, -j 1" \
   "$floor $work/builtin300" "$mailex extract -j 1 --config examples/mailex.toml $work/builtin300"
+steady "300 built-in mails"
+compare "one mail, example plugins (start-up)" \
+  "$floor $work/one" "$mailex extract -j 1 --config examples/.bench-plugins.toml $work/one"
+one_base_ms=$base_ms one_mailex_ms=$mailex_ms
 compare "200 mails, example plugins, -j 1" \
   "$floor $work/plugin200" "$mailex extract -j 1 --config examples/.bench-plugins.toml $work/plugin200"
+steady "200 plugin mails"
 compare "880 lead mails: -j 1 (yardstick) vs -j 2" \
   "$mailex extract -j 1 --config examples/mailex.toml $work/leads880" \
   "$mailex extract -j 2 --config examples/mailex.toml $work/leads880"

@@ -195,6 +195,47 @@ fn route_explains_the_decision() {
     assert!(text.contains("result: unauthenticated"), "{text}");
     assert!(text.contains("ignored 1 Authentication-Results"), "{text}");
     assert!(text.contains("result: unmatched"), "{text}");
+
+    // The same decisions as JSON, one object per email.
+    let output = mailex(&[
+        "route",
+        "--config",
+        CONFIG,
+        "--format",
+        "json",
+        "tests/fixtures/records/spoofed-forged-below-received.eml",
+        "tests/fixtures/records/unknown-sender.eml",
+        "tests/fixtures/records/lead-meta-authenticated.eml",
+    ]);
+    assert!(output.status.success());
+    let reports = records(&output);
+    assert_eq!(reports.len(), 3);
+    let spoofed = &reports[0];
+    assert_eq!(spoofed["result"]["status"], "unauthenticated", "{spoofed}");
+    assert_eq!(spoofed["result"]["route"], "harbor-homes", "{spoofed}");
+    let chosen: Vec<&serde_json::Value> = (spoofed["candidates"].as_array().unwrap().iter())
+        .filter(|c| c["chosen"] == true)
+        .collect();
+    assert_eq!(chosen.len(), 1, "{spoofed}");
+    assert_eq!(chosen[0]["route"], "harbor-homes");
+    assert!(
+        (spoofed["warnings"].as_array().unwrap().iter()).any(|w| w["message"]
+            .as_str()
+            .unwrap()
+            .contains("ignored 1 Authentication-Results")),
+        "{spoofed}"
+    );
+    assert_eq!(
+        reports[1]["result"]["status"], "unmatched",
+        "{}",
+        reports[1]
+    );
+    assert_eq!(reports[2]["result"]["status"], "routed", "{}", reports[2]);
+    assert_eq!(
+        reports[2]["result"]["authenticated"], true,
+        "{}",
+        reports[2]
+    );
 }
 
 #[test]
@@ -386,6 +427,65 @@ fn a_failing_rule_test_exits_1_with_a_diff() {
         String::from_utf8_lossy(&output.stdout)
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("Somebody Else"));
+
+    // The same run as one JSON document: the failing test with its field diff.
+    let output = mailex(&["test", rules.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report = json_of(&output);
+    assert_eq!(
+        (report["passed"].as_u64(), report["failed"].as_u64()),
+        (Some(0), Some(1)),
+        "{report}"
+    );
+    let test = &report["tests"][0];
+    assert_eq!(test["name"], "wrong", "{report}");
+    assert_eq!(test["passed"], false, "{report}");
+    assert_eq!(test["diffs"][0]["field"], "name", "{report}");
+    assert!(
+        test["diffs"][0]["expected"]
+            .as_str()
+            .unwrap()
+            .contains("Somebody Else"),
+        "{report}"
+    );
+}
+
+#[test]
+fn test_format_json_counts_every_test_of_the_example_config() {
+    let text = mailex(&["test", "--config", "examples/mailex.toml", "--quiet"]);
+    assert_eq!(text.status.code(), Some(0));
+    let summary = String::from_utf8_lossy(&text.stdout);
+    let output = mailex(&[
+        "test",
+        "--config",
+        "examples/mailex.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(0));
+    let report = json_of(&output);
+    let passed = report["passed"].as_u64().unwrap();
+    assert!(
+        summary.contains(&format!("total: {passed} passed; 0 failed")),
+        "{summary}\n{report}"
+    );
+    assert_eq!(
+        report["tests"].as_array().map(Vec::len),
+        Some(passed as usize)
+    );
+    assert_eq!(
+        mailex(&[
+            "test",
+            "--config",
+            "examples/mailex.toml",
+            "--format",
+            "json",
+            "--bless"
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
 }
 
 #[test]

@@ -48,5 +48,5 @@ fn the_cli_guide_commands_run_as_written() {
             ran += 1;
         }
     }
-    assert!(ran >= 12, "{ran}");
+    assert!(ran >= 14, "{ran}");
 }

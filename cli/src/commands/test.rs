@@ -31,7 +31,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use mailex_core::rules::{TestReport, load_rule_file};
+use serde_json::{Value, json};
 
+use super::Format;
 use super::expected::MailTests;
 
 /// Arguments of `mailex test`.
@@ -65,6 +67,68 @@ pub struct TestArgs {
     /// test's `NAME.expected.json` (created when missing); the rest of each file is kept.
     #[arg(long)]
     pub bless: bool,
+    /// `json` prints one JSON document at the end instead of lines: `passed`, `failed` and
+    /// every test with its suite, name, input, outcome and field diffs.
+    #[arg(long, value_enum, default_value_t = Format::Text, conflicts_with = "bless")]
+    pub format: Format,
+}
+
+/// Where results go: lines as they come (text), or collected for one JSON document.
+struct Output {
+    json: Option<Vec<Value>>,
+    quiet: bool,
+}
+
+impl Output {
+    fn new(args: &TestArgs) -> Self {
+        Output {
+            json: (args.format == Format::Json).then(Vec::new),
+            quiet: args.quiet,
+        }
+    }
+
+    /// A line (or lines) of the text output; nothing in JSON mode.
+    fn line(&self, text: impl std::fmt::Display) {
+        if self.json.is_none() {
+            println!("{text}");
+        }
+    }
+
+    /// One report: rendered (text) or one JSON object per test.
+    fn report(&mut self, suite: &str, report: &TestReport, rendered: &str) {
+        match &mut self.json {
+            None => {
+                use std::io::Write;
+                // Colour only where it helps the eye; anstream drops it when stdout is not a
+                // terminal or NO_COLOR is set.
+                let text = colour(&quiet_filter(rendered, self.quiet));
+                let _ = write!(anstream::stdout(), "{text}");
+            }
+            Some(tests) => tests.extend(report.outcomes.iter().map(|o| {
+                let diffs: Vec<Value> = (o.diffs.iter())
+                    .map(
+                        |d| json!({ "field": d.field, "expected": d.expected, "actual": d.actual }),
+                    )
+                    .collect();
+                json!({
+                    "suite": suite,
+                    "name": o.name,
+                    "input": o.input.display().to_string(),
+                    "passed": o.diffs.is_empty() && o.error.is_none(),
+                    "error": o.error,
+                    "diffs": diffs,
+                })
+            })),
+        }
+    }
+
+    /// In JSON mode, the document with the totals.
+    fn finish(self, passed: usize, failed: usize) {
+        if let Some(tests) = self.json {
+            let document = json!({ "passed": passed, "failed": failed, "tests": tests });
+            println!("{document:#}");
+        }
+    }
 }
 
 impl TestArgs {
@@ -121,6 +185,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
     }
     let mut failed = false;
     let (mut passed_total, mut failed_total) = (0usize, 0usize);
+    let mut out = Output::new(&args);
     for (file, root) in &files {
         match load_rule_file(file) {
             Ok(rules) => {
@@ -131,7 +196,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
                 let mut report = rules.run_tests_in(root);
                 if report.outcomes.is_empty() {
                     if args.filter.is_none() && !args.quiet {
-                        println!("{}: no test blocks", file.display());
+                        out.line(format_args!("{}: no test blocks", file.display()));
                     }
                     continue;
                 }
@@ -141,7 +206,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
                 if report.outcomes.is_empty() {
                     continue;
                 }
-                print!("{}", quiet_filter(&report.render(), args.quiet));
+                out.report(&report.file, &report, &report.render());
                 if args.bless {
                     bless_rules(file, &rules, &mut report);
                 }
@@ -162,11 +227,11 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
                 continue;
             }
             if route.extractor_spec.ends_with(".wasm") && !args.quiet {
-                println!(
+                out.line(format_args!(
                     "route `{}` (plugin {}): no mail tests; add `tests = \"DIR\"` to the route, \
                      a directory of NAME.eml files each with a NAME.expected.json",
                     route.name, route.extractor_spec
-                );
+                ));
             }
             continue;
         };
@@ -188,35 +253,35 @@ pub fn run(args: TestArgs) -> anyhow::Result<i32> {
         failed |= report.failed() > 0;
         failed_total += report.failed();
         passed_total += report.outcomes.len() - report.failed();
-        print!(
-            "{}",
-            quiet_filter(&super::expected::render(&report), args.quiet)
-        );
+        let suite = format!("route `{}`", route.name);
+        out.report(&suite, &report, &super::expected::render(&report));
     }
     let tested_routes = ran_route_tests;
     if let Some(filter) = &args.filter
         && passed_total + failed_total == 0
     {
-        println!("mailex test: no test matches `{filter}`");
+        out.line(format_args!("mailex test: no test matches `{filter}`"));
+        out.finish(0, 0);
         return Ok(1);
     }
     if let (Some(config), true) = (&args.config, files.is_empty() && tested_routes == 0) {
-        println!(
+        out.line(format_args!(
             "mailex test: nothing to test: the routes of {} name no rule file and declare no `tests` directory",
             config.display()
-        );
+        ));
     }
     if files.len() + tested_routes > 1 || args.quiet {
         let routes = match tested_routes {
             0 => String::new(),
             n => format!(" and {n} route test directories"),
         };
-        println!(
+        out.line(format_args!(
             "{}total: {passed_total} passed; {failed_total} failed in {} rule files{routes}",
             if args.quiet { "" } else { "\n" },
             files.len()
-        );
+        ));
     }
+    out.finish(passed_total, failed_total);
     Ok(i32::from(failed))
 }
 
@@ -260,18 +325,18 @@ fn run_plugin(plugin: &Path, args: &TestArgs) -> anyhow::Result<i32> {
         bless: args.bless,
     }
     .run(&args.files, format!("plugin {}", plugin.display()));
-    print!(
-        "{}",
-        quiet_filter(&super::expected::render(&report), args.quiet)
-    );
+    let mut out = Output::new(args);
+    let suite = format!("plugin {}", plugin.display());
+    out.report(&suite, &report, &super::expected::render(&report));
+    let passed = report.outcomes.len() - report.failed();
     if args.quiet {
-        println!(
-            "total: {} passed; {} failed (plugin {})",
-            report.outcomes.len() - report.failed(),
+        out.line(format_args!(
+            "total: {passed} passed; {} failed (plugin {})",
             report.failed(),
             plugin.display()
-        );
+        ));
     }
+    out.finish(passed, report.failed());
     Ok(i32::from(report.failed() > 0))
 }
 
@@ -302,6 +367,39 @@ fn bless_rules(file: &Path, rules: &mailex_core::rules::RuleSet, report: &mut Te
         }
         Err(e) => eprintln!("mailex test: --bless: {e}"),
     }
+}
+
+/// Marks the verdicts of a rendered report: `ok` green, `FAILED` red, expected and actual
+/// lines of a diff red and green.
+fn colour(rendered: &str) -> String {
+    use anstyle::{AnsiColor, Style};
+    let green = Style::new().fg_color(Some(AnsiColor::Green.into()));
+    let red = Style::new().fg_color(Some(AnsiColor::Red.into())).bold();
+    let mut out = String::with_capacity(rendered.len() + 64);
+    for line in rendered.split_inclusive('\n') {
+        let (body, newline) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        let painted = if let Some(name) = body.strip_suffix(" ... ok") {
+            format!("{name} ... {green}ok{green:#}")
+        } else if let Some(name) = body.strip_suffix(" ... FAILED") {
+            format!("{name} ... {red}FAILED{red:#}")
+        } else if let Some(rest) = body.strip_prefix("FAILED:") {
+            format!("{red}FAILED{red:#}:{rest}")
+        } else if let Some(rest) = body.strip_prefix("ok:") {
+            format!("{green}ok{green:#}:{rest}")
+        } else if body.trim_start().starts_with("- expected:") {
+            format!("{red}{body}{red:#}")
+        } else if body.trim_start().starts_with("+ actual:") {
+            format!("{green}{body}{green:#}")
+        } else {
+            body.to_owned()
+        };
+        out.push_str(&painted);
+        out.push_str(newline);
+    }
+    out
 }
 
 /// With `quiet`, only the failures of a rendered report: failed tests with their diffs, and
@@ -343,4 +441,20 @@ fn rule_files_of(config: &Path, engine: &mailex_core::Engine) -> Vec<PathBuf> {
     files.sort();
     files.dedup();
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colour;
+
+    #[test]
+    fn colour_marks_verdicts_and_keeps_the_text() {
+        let rendered = "test a ... ok\ntest b ... FAILED\n    field `x`:\n      - expected: 1\n      + actual:   2\n\nFAILED: 1 passed; 1 failed (f.rules)\n";
+        let painted = colour(rendered);
+        assert!(painted.contains("\u{1b}[32mok\u{1b}[0m"), "{painted:?}");
+        assert!(painted.contains("FAILED\u{1b}[0m"), "{painted:?}");
+        // Without the escapes, the text is exactly what core rendered.
+        let plain = anstream::adapter::strip_str(&painted).to_string();
+        assert_eq!(plain, rendered);
+    }
 }

@@ -79,6 +79,9 @@ impl Engine {
     ) -> Result<Engine, ConfigError> {
         let started = Instant::now();
         let mut timings = LoadTimings::default();
+        // Rule files, built-ins and plugins normalise phone numbers: their metadata loads
+        // while the routes compile.
+        crate::normalize::warm_up_in_background();
         if text.len() > config::MAX_CONFIG_BYTES {
             return Err(ConfigError::whole_file(
                 path,

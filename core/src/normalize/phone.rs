@@ -10,6 +10,22 @@ use super::{NormalizeError, prepare_folded};
 /// The region used when the configuration names none.
 pub const DEFAULT_REGION: &str = "US";
 
+/// Starts loading libphonenumber's metadata on a background thread, once per process, so that
+/// the first phone number (or the first `phone(region: ...)` a rule file names) does not wait
+/// for it: decoding the metadata and compiling its global patterns costs about 70 million
+/// instructions (BENCHMARKS.md), as much as compiling the example config's rule files, and the
+/// two now overlap on a second core. A caller that needs the metadata before the thread is done
+/// waits for it (the metadata is a `LazyLock`); nothing is computed twice. If the thread cannot
+/// be started, the metadata loads on first use as before.
+pub fn warm_up_in_background() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let _ = std::thread::Builder::new()
+            .name("mailex-phone-metadata".to_owned())
+            .spawn(|| PHONE_NUMBER_UTIL.get_country_code_for_region(Region::US));
+    });
+}
+
 /// Normalises a phone number to E.164 (`+12025550143`).
 ///
 /// `region` is the ISO 3166-1 alpha-2 code (`US`, `DE`, case-insensitive) used for numbers written

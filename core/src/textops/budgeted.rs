@@ -132,7 +132,11 @@ impl BudgetedRegex {
                     .match_kind(MatchKind::LeftmostFirst)
                     .utf8_empty(true)
                     .nfa_size_limit(Some(size_limit))
-                    .hybrid_cache_capacity(REGEX_DFA_SIZE_LIMIT),
+                    .hybrid_cache_capacity(REGEX_DFA_SIZE_LIMIT)
+                    // No fully compiled DFA (another crate's feature would enable one): it
+                    // costs more to build at load than it saves on lead-sized texts, and the
+                    // lazy DFA below serves the budgeted searches anyway.
+                    .dfa(false),
             )
             .syntax(syntax_config())
             .build(pattern)
