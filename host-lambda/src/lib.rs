@@ -63,7 +63,7 @@ pub use keys::{
     ses_inline_id,
 };
 pub use live::{LiveEngine, Loaded, Refresh};
-pub use metrics::{Metrics, NAMESPACE};
+pub use metrics::{DEFAULT_NAMESPACE, DEFAULT_SERVICE, Metrics, MetricsTarget, StageTimes};
 pub use settings::{ConfigLocation, RESERVED_MB, S3Settings, Settings};
 pub use store::{Fetched, Listed, S3Store};
 

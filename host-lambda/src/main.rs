@@ -40,7 +40,8 @@ async fn main() -> ExitCode {
     let served = lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let host = Arc::clone(&host);
         async move {
-            host.handle(event.payload, &event.context.request_id)
+            let deadline = Some(event.context.deadline());
+            host.handle_until(event.payload, &event.context.request_id, deadline)
                 .await
                 .map_err(Diagnostic::from)
         }
