@@ -412,7 +412,13 @@ impl Host {
             .await?;
         let (status, advertiser, degraded) = bridge::summary(record);
         let advertiser_dim = keys::dimension_value(advertiser);
-        metrics.record(status, &advertiser_dim, degraded, times, record.input_bytes);
+        metrics.record(
+            record.status,
+            &advertiser_dim,
+            degraded,
+            times,
+            record.input_bytes,
+        );
         let codes: Vec<&str> = record.errors.iter().map(|i| i.code.as_str()).collect();
         tracing::info!(record_id = %id, status, advertiser = %advertiser_dim, degraded, input_bytes = record.input_bytes, duration_ms, error_codes = ?codes, "record written");
         Ok(Outcome::Written {

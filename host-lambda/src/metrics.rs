@@ -27,6 +27,7 @@
 
 use std::collections::BTreeMap;
 
+use mailex_core::Status;
 use serde_json::{Map, Value, json};
 
 /// The namespace when `MAILEX_METRICS_NAMESPACE` is unset.
@@ -96,7 +97,7 @@ struct Counts {
 /// Collects per-record observations and renders them as EMF lines.
 #[derive(Debug, Default, Clone)]
 pub struct Metrics {
-    records: BTreeMap<(String, String), Vec<Observation>>,
+    records: BTreeMap<(Status, String), Vec<Observation>>,
     deliveries: BTreeMap<String, DeliveryBucket>,
     counts: Counts,
 }
@@ -107,19 +108,19 @@ impl Metrics {
         Self::default()
     }
 
-    /// Records one written record: its status (`extracted`, `partial`, ...), its advertiser
-    /// (a dimension value, see [`crate::dimension_value`]), whether it is degraded, the times of
-    /// its stages and the size of its mail.
+    /// Records one written record: its status, its advertiser (a dimension value, see
+    /// [`crate::dimension_value`]), whether it is degraded, the times of its stages and the size
+    /// of its mail.
     pub fn record(
         &mut self,
-        status: &str,
+        status: Status,
         advertiser: &str,
         degraded: bool,
         times: StageTimes,
         input_bytes: u64,
     ) {
         self.records
-            .entry((status.to_owned(), advertiser.to_owned()))
+            .entry((status, advertiser.to_owned()))
             .or_default()
             .push(Observation {
                 degraded,
@@ -196,7 +197,7 @@ impl Metrics {
     pub fn to_emf_lines(&self, target: &MetricsTarget, timestamp_ms: i64) -> Vec<String> {
         let mut lines = Vec::new();
         for ((status, advertiser), observations) in &self.records {
-            let is = |s: &str| u64::from(status.as_str() == s);
+            let is = |s: Status| u64::from(*status == s);
             for (chunk, part) in observations.chunks(MAX_VALUES).enumerate() {
                 let n = part.len();
                 let constant = |v: u64| Value::from(vec![v; n]);
@@ -222,13 +223,17 @@ impl Metrics {
                 line.directive(
                     &[&["Service"], &["Service", "Advertiser"]],
                     vec![
-                        ("Partial", "Count", constant(is("partial"))),
+                        ("Partial", "Count", constant(is(Status::Partial))),
                         (
                             "Degraded",
                             "Count",
                             values(part.iter().map(|o| u64::from(o.degraded))),
                         ),
-                        ("Unauthenticated", "Count", constant(is("unauthenticated"))),
+                        (
+                            "Unauthenticated",
+                            "Count",
+                            constant(is(Status::Unauthenticated)),
+                        ),
                         (
                             "ExtractionDuration",
                             "Milliseconds",
@@ -239,8 +244,8 @@ impl Metrics {
                 line.directive(
                     &[&["Service"]],
                     vec![
-                        ("Unmatched", "Count", constant(is("unmatched"))),
-                        ("Failed", "Count", constant(is("failed"))),
+                        ("Unmatched", "Count", constant(is(Status::Unmatched))),
+                        ("Failed", "Count", constant(is(Status::Failed))),
                         (
                             "ReadDuration",
                             "Milliseconds",
@@ -458,11 +463,11 @@ mod tests {
     #[test]
     fn records_are_counted_by_status_and_advertiser_with_rates_per_advertiser() {
         let mut m = Metrics::new();
-        m.record("extracted", "acme", false, times(1.5), 100);
-        m.record("partial", "acme", true, times(2.5), 200);
-        m.record("unmatched", "_none", false, StageTimes::default(), 10);
+        m.record(Status::Extracted, "acme", false, times(1.5), 100);
+        m.record(Status::Partial, "acme", true, times(2.5), 200);
+        m.record(Status::Unmatched, "_none", false, StageTimes::default(), 10);
         m.record(
-            "failed",
+            Status::Failed,
             "_none",
             false,
             StageTimes {
@@ -553,7 +558,7 @@ mod tests {
     fn more_than_100_values_are_split_and_sums_stay_right() {
         let mut m = Metrics::new();
         for i in 0..250 {
-            m.record("extracted", "acme", i < 3, times(1.0), 10);
+            m.record(Status::Extracted, "acme", i < 3, times(1.0), 10);
         }
         let lines = parsed(&m.to_emf_lines(&target(), 1));
         assert_eq!(lines.len(), 3);

@@ -49,7 +49,10 @@ async fn messages_are_not_started_within_the_margin_of_the_deadline_and_are_left
             {"itemIdentifier": "m-0"}, {"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}
         ]})
     );
-    assert!(keys(&s, &output, "").await.is_empty(), "nothing was written");
+    assert!(
+        keys(&s, &output, "").await.is_empty(),
+        "nothing was written"
+    );
 
     // A direct S3 event near its deadline fails with a stable error type, so Lambda retries it.
     let direct = host
@@ -136,7 +139,9 @@ async fn bootstrap_metrics_carry_the_stack_and_count_the_cold_start_and_config_c
     let (stdout, stderr, _) = finish(child);
     drop(api);
     for answer in first.iter().chain(&second) {
-        let answer = answer.as_ref().unwrap_or_else(|| panic!("stderr:\n{stderr}"));
+        let answer = answer
+            .as_ref()
+            .unwrap_or_else(|| panic!("stderr:\n{stderr}"));
         assert_eq!(answer.kind, "response", "{}\n{stderr}", answer.body);
     }
     let emf: Vec<Value> = stdout
@@ -163,7 +168,10 @@ async fn bootstrap_metrics_carry_the_stack_and_count_the_cold_start_and_config_c
     assert_eq!(total("ConfigRejected"), 1.0, "stdout:\n{stdout}");
     assert_eq!(total("ConfigSwapped"), 1.0, "stdout:\n{stdout}");
     assert_eq!(total("Records"), 2.0, "stdout:\n{stdout}");
-    let advertisers: BTreeSet<&str> = emf.iter().filter_map(|l| l["Advertiser"].as_str()).collect();
+    let advertisers: BTreeSet<&str> = emf
+        .iter()
+        .filter_map(|l| l["Advertiser"].as_str())
+        .collect();
     assert_eq!(
         advertisers,
         BTreeSet::from(["portal", "portal-v2"]),
@@ -194,8 +202,8 @@ fn emitted() -> BTreeSet<(String, BTreeSet<String>)> {
         mailex_core::Status::Unauthenticated,
         mailex_core::Status::Failed,
     ] {
-        m.record(status.as_str(), "acme", true, times, 10);
-        m.record(status.as_str(), "acme", false, times, 10);
+        m.record(status, "acme", true, times, 10);
+        m.record(status, "acme", false, times, 10);
     }
     for kind in ["webhook", "sns", "eventbridge"] {
         let ok = SinkResult::Delivered { ack: "ok".into() };
@@ -334,7 +342,7 @@ fn references(template: &str) -> Vec<Reference> {
         }
         if let Some(at) = line.find("[\"${MetricsNamespace}\",") {
             let array = &line[at..];
-            let array = &array[..array.find('{').unwrap_or(array.len())];
+            let array = &array[..array.find(", {").unwrap_or(array.len())];
             let strings = quoted(array);
             let dimensions = strings[2..].iter().step_by(2).cloned().collect();
             refs.push(Reference {
