@@ -5,6 +5,9 @@
 //! message so it is retried (`batchItemFailures` for SQS, an error answer otherwise); a
 //! permanent one (the mail is gone or unreadable, the notification cannot be decoded) becomes
 //! a `failed` record with a code saying why, and the message is done: retrying cannot help.
+//!
+//! Near the invocation's deadline ([`Host::handle_until`]) no further message is started: the
+//! rest fail with [`HostError::DeadlineNear`] and go back to SQS, counted as `DeferredMessages`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
