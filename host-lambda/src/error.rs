@@ -79,6 +79,10 @@ pub enum HostError {
         /// Which sinks failed and why (status and error codes, never record content).
         message: String,
     },
+    /// The message was not started because the invocation's deadline is near
+    /// (`MAILEX_DEADLINE_MARGIN_MS`). Transient: it is left to SQS (or Lambda) to redeliver.
+    #[error("not started: the invocation's deadline is near; left for redelivery")]
+    DeadlineNear,
     /// A local file or folder could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {
@@ -116,7 +120,7 @@ impl HostError {
     /// The stable `errorType` reported to the Lambda Runtime API (and in logs), one per variant:
     /// `Mailex.EventError`, `Mailex.S3ReadError`, `Mailex.SourceUnreadable`,
     /// `Mailex.S3WriteError`, `Mailex.S3Error`, `Mailex.ConfigError`, `Mailex.DeliveryError`,
-    /// `Mailex.IoError`.
+    /// `Mailex.DeadlineNear`, `Mailex.IoError`.
     pub fn error_type(&self) -> &'static str {
         match self {
             HostError::Event { .. } => "Mailex.EventError",
@@ -126,6 +130,7 @@ impl HostError {
             HostError::S3Other { .. } => "Mailex.S3Error",
             HostError::Config { .. } => "Mailex.ConfigError",
             HostError::Delivery { .. } => "Mailex.DeliveryError",
+            HostError::DeadlineNear => "Mailex.DeadlineNear",
             HostError::Io { .. } => "Mailex.IoError",
         }
     }

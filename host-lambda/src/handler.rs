@@ -5,9 +5,13 @@
 //! message so it is retried (`batchItemFailures` for SQS, an error answer otherwise); a
 //! permanent one (the mail is gone or unreadable, the notification cannot be decoded) becomes
 //! a `failed` record with a code saying why, and the message is done: retrying cannot help.
+//!
+//! Near the invocation's deadline ([`Host::handle_until`]) no further message is started: the
+//! rest fail with [`HostError::DeadlineNear`] and go back to SQS, counted as `DeferredMessages`.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Instant, SystemTime};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -20,9 +24,9 @@ use crate::delivery::{Deliverers, S3Markers, SecretLookup};
 use crate::error::HostError;
 use crate::event::{self, Event, IgnoreReason, Unit};
 use crate::keys;
-use crate::live::LiveEngine;
+use crate::live::{LiveEngine, Refresh};
 use crate::mail::{self, Body, Mail};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, StageTimes};
 use crate::settings::Settings;
 use crate::store::S3Store;
 use mailex_core::Record;
@@ -50,6 +54,8 @@ pub struct Host {
     budget: MemoryBudget,
     deliverers: Deliverers,
     markers: S3Markers,
+    /// True until the first invocation of this execution environment (the `ColdStart` metric).
+    cold: AtomicBool,
 }
 
 /// One piece of work of a batch.
@@ -102,6 +108,7 @@ impl Host {
             budget,
             deliverers,
             markers,
+            cold: AtomicBool::new(true),
         })
     }
 
@@ -137,13 +144,44 @@ impl Host {
         payload: Value,
         request_id: &str,
     ) -> Result<Value, HostError> {
-        let span = tracing::info_span!("invoke", request_id = %request_id);
-        self.handle_inner(payload).instrument(span).await
+        self.handle_until(payload, request_id, None).await
     }
 
-    async fn handle_inner(self: &Arc<Self>, payload: Value) -> Result<Value, HostError> {
-        self.engine.refresh_if_due(&self.store).await;
+    /// [`Host::handle`] within the invocation's `deadline` (the Lambda context's): a message
+    /// is not started when less than `MAILEX_DEADLINE_MARGIN_MS` is left; it fails with
+    /// [`HostError::DeadlineNear`], so SQS redelivers it (`batchItemFailures`) instead of
+    /// Lambda stopping the invocation in the middle of the batch.
+    pub async fn handle_until(
+        self: &Arc<Self>,
+        payload: Value,
+        request_id: &str,
+        deadline: Option<SystemTime>,
+    ) -> Result<Value, HostError> {
+        let span = tracing::info_span!("invoke", request_id = %request_id);
+        let cutoff = deadline.map(|deadline| {
+            let left = deadline
+                .duration_since(SystemTime::now())
+                .unwrap_or_default();
+            Instant::now() + left.saturating_sub(self.settings.deadline_margin)
+        });
+        self.handle_inner(payload, cutoff).instrument(span).await
+    }
+
+    async fn handle_inner(
+        self: &Arc<Self>,
+        payload: Value,
+        cutoff: Option<Instant>,
+    ) -> Result<Value, HostError> {
         let mut metrics = Metrics::new();
+        if self.cold.swap(false, Ordering::Relaxed) {
+            metrics.cold_start();
+            metrics.config_rejected(self.engine.rejected_versions() as u64);
+        }
+        match self.engine.refresh_if_due(&self.store).await {
+            Refresh::Swapped { .. } => metrics.config_swapped(),
+            Refresh::Rejected { .. } => metrics.config_rejected(1),
+            Refresh::Skipped | Refresh::Unchanged | Refresh::Failed { .. } => {}
+        }
         let event = match event::decode(&payload) {
             Ok(event) => event,
             Err(e) => {
@@ -152,8 +190,8 @@ impl Host {
                     source: format!("event:sha256:{digest}"),
                     reason: e.to_string(),
                 };
-                let result = self.process(work, &mut metrics).await;
-                metrics.emit();
+                let result = self.process(work, &mut metrics, None).await;
+                metrics.emit(&self.settings.metrics);
                 return result.map(|_| json!({ "processed": 1 }));
             }
         };
@@ -174,7 +212,7 @@ impl Host {
                     }
                     ids.push(message.message_id);
                 }
-                let results = self.run_all(flat, &semaphore, &mut metrics).await;
+                let results = self.run_all(flat, &semaphore, cutoff, &mut metrics).await;
                 let mut failed_groups = vec![false; ids.len()];
                 for (group, result) in results {
                     if result.is_err() {
@@ -193,9 +231,9 @@ impl Host {
                 let is_ses = units.iter().any(|u| matches!(u, Unit::SesReceipt(_)));
                 let total = units.len();
                 let work = units.into_iter().map(|u| (0, self.prepare(u))).collect();
-                let results = self.run_all(work, &semaphore, &mut metrics).await;
+                let results = self.run_all(work, &semaphore, cutoff, &mut metrics).await;
                 if let Some(first) = results.into_iter().find_map(|(_, r)| r.err()) {
-                    metrics.emit();
+                    metrics.emit(&self.settings.metrics);
                     return Err(first);
                 }
                 if is_ses {
@@ -205,7 +243,7 @@ impl Host {
                 }
             }
         };
-        metrics.emit();
+        metrics.emit(&self.settings.metrics);
         Ok(response)
     }
 
@@ -213,6 +251,7 @@ impl Host {
         self: &Arc<Self>,
         work: Vec<(usize, Work)>,
         semaphore: &Arc<Semaphore>,
+        cutoff: Option<Instant>,
         metrics: &mut Metrics,
     ) -> Vec<(usize, Result<Outcome, HostError>)> {
         let mut set = tokio::task::JoinSet::new();
@@ -224,7 +263,7 @@ impl Host {
                 async move {
                     let _permit = semaphore.acquire_owned().await;
                     let mut local = Metrics::new();
-                    let result = host.process(item, &mut local).await;
+                    let result = host.process(item, &mut local, cutoff).await;
                     (index, result, local)
                 }
                 .in_current_span(),
@@ -240,6 +279,16 @@ impl Host {
                 }
                 Err(e) => tracing::error!(error = %e, "unit task died"),
             }
+        }
+        let deferred = out
+            .iter()
+            .filter(|r| matches!(r, Some(Err(HostError::DeadlineNear))))
+            .count();
+        if deferred > 0 {
+            tracing::warn!(
+                deferred,
+                "invocation deadline near: messages not started are left for redelivery"
+            );
         }
         // A task that died (a bug) fails its own message, which is then retried, never lost.
         out.into_iter()
@@ -259,12 +308,24 @@ impl Host {
         unit: Unit,
         metrics: &mut Metrics,
     ) -> Result<Outcome, HostError> {
-        self.process(self.prepare(unit), metrics).await
+        self.process(self.prepare(unit), metrics, None).await
     }
 
-    async fn process(&self, work: Work, metrics: &mut Metrics) -> Result<Outcome, HostError> {
+    /// Processes one piece of work, unless `cutoff` has passed (then it fails with
+    /// [`HostError::DeadlineNear`] and is counted as deferred, not as an error).
+    async fn process(
+        &self,
+        work: Work,
+        metrics: &mut Metrics,
+        cutoff: Option<Instant>,
+    ) -> Result<Outcome, HostError> {
+        if past(cutoff) && !matches!(work, Work::Ignored(_)) {
+            metrics.deferred();
+            return Err(HostError::DeadlineNear);
+        }
         let started = Instant::now();
         let mut arrival = None;
+        let mut times = StageTimes::default();
         let record = match work {
             Work::Ignored(reason) => {
                 tracing::info!(?reason, "ignored notification");
@@ -278,8 +339,15 @@ impl Host {
             }
             Work::Mail(mail) => {
                 arrival = mail.event_time;
-                match self.extract(*mail).await {
-                    Ok(record) => record,
+                match self.extract(*mail, cutoff).await {
+                    Ok((record, stage_times)) => {
+                        times = stage_times;
+                        record
+                    }
+                    Err(HostError::DeadlineNear) => {
+                        metrics.deferred();
+                        return Err(HostError::DeadlineNear);
+                    }
                     Err(e) => {
                         metrics.error();
                         tracing::error!(error_type = e.error_type(), error = %e, "message failed; it will be retried");
@@ -289,7 +357,7 @@ impl Host {
             }
         };
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let mut result = self.write(&record, metrics, duration_ms).await;
+        let mut result = self.write(&record, metrics, duration_ms, times).await;
         if result.is_ok()
             && let Err(e) = self.deliver(&record, arrival, metrics).await
         {
@@ -302,8 +370,13 @@ impl Host {
         result
     }
 
-    /// Reads and extracts one mail within the memory budget.
-    async fn extract(&self, mail: Mail) -> Result<Record, HostError> {
+    /// Reads and extracts one mail within the memory budget, unless `cutoff` passed while it
+    /// waited for memory.
+    async fn extract(
+        &self,
+        mail: Mail,
+        cutoff: Option<Instant>,
+    ) -> Result<(Record, StageTimes), HostError> {
         if let Body::Object { bucket, .. } = &mail.body
             && bucket.is_empty()
         {
@@ -321,7 +394,10 @@ impl Host {
             (Body::Object { .. }, None) => cap,
         };
         let _reservation = self.budget.reserve(MemoryBudget::cost_of(expected)).await;
-        mail::record_of(mail, &loaded, Some(&self.store)).await
+        if past(cutoff) {
+            return Err(HostError::DeadlineNear);
+        }
+        mail::record_of_timed(mail, &loaded, Some(&self.store)).await
     }
 
     /// Writes a record at its one key.
@@ -330,6 +406,7 @@ impl Host {
         record: &Record,
         metrics: &mut Metrics,
         duration_ms: f64,
+        times: StageTimes,
     ) -> Result<Outcome, HostError> {
         let id = record.id.as_deref().unwrap_or_default();
         let key = keys::record_key(&self.settings.output_prefix, id);
@@ -339,10 +416,10 @@ impl Host {
         let (status, advertiser, degraded) = bridge::summary(record);
         let advertiser_dim = keys::dimension_value(advertiser);
         metrics.record(
-            status,
+            record.status,
             &advertiser_dim,
             degraded,
-            duration_ms,
+            times,
             record.input_bytes,
         );
         let codes: Vec<&str> = (record.errors.iter().chain(&record.warnings))
@@ -480,4 +557,9 @@ impl Host {
             }
         }
     }
+}
+
+/// Whether the cutoff before the invocation's deadline has passed.
+fn past(cutoff: Option<Instant>) -> bool {
+    cutoff.is_some_and(|cutoff| Instant::now() >= cutoff)
 }

@@ -66,14 +66,14 @@ pub use keys::{
 };
 pub use live::{LiveEngine, Loaded, Refresh};
 pub use logging::PowertoolsLayer;
-pub use metrics::{Metrics, NAMESPACE};
+pub use metrics::{DEFAULT_NAMESPACE, DEFAULT_SERVICE, Metrics, MetricsTarget, StageTimes};
 pub use settings::{ConfigLocation, RESERVED_MB, S3Settings, Settings};
 pub use store::{Fetched, Listed, S3Store};
 
 /// Installs the log subscriber used by both binaries: one flat JSON object per line on stderr,
 /// with the keys Powertools for AWS Lambda writes ([`PowertoolsLayer`]). The level comes from
-/// `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL` (default `info`); `service` from
-/// `POWERTOOLS_SERVICE_NAME` or `MAILEX_SERVICE` (default `mailex`). Log lines never carry
+/// `RUST_LOG` or `AWS_LAMBDA_LOG_LEVEL` (default `info`); `service` from `MAILEX_SERVICE` or
+/// `POWERTOOLS_SERVICE_NAME` (default `mailex`), as the metrics' `Service` dimension. Log lines never carry
 /// mail content or addresses.
 pub fn init_logging() {
     use tracing_subscriber::layer::SubscriberExt;
@@ -83,8 +83,8 @@ pub fn init_logging() {
         .unwrap_or_else(|_| "info".to_owned());
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let service = std::env::var("POWERTOOLS_SERVICE_NAME")
-        .or_else(|_| std::env::var("MAILEX_SERVICE"))
+    let service = std::env::var("MAILEX_SERVICE")
+        .or_else(|_| std::env::var("POWERTOOLS_SERVICE_NAME"))
         .unwrap_or_else(|_| "mailex".to_owned());
     let _ = tracing_subscriber::registry()
         .with(filter)

@@ -136,6 +136,12 @@ impl LiveEngine {
         })
     }
 
+    /// How many config versions were refused so far (at cold start and since): the first
+    /// invocation reports the cold start's as `ConfigRejected`.
+    pub fn rejected_versions(&self) -> usize {
+        self.rejected.lock().map_or(0, |r| r.len())
+    }
+
     /// The engine in service. Hold the `Arc` for one message; a swap never disturbs it.
     pub fn current(&self) -> Arc<Loaded> {
         self.current.load_full()

@@ -7,6 +7,7 @@
 //! the notification's time.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use mailex_core::Record;
@@ -15,6 +16,7 @@ use crate::bridge;
 use crate::error::HostError;
 use crate::event::Verdicts;
 use crate::live::Loaded;
+use crate::metrics::StageTimes;
 use crate::store::S3Store;
 
 /// Where a mail's bytes are.
@@ -57,6 +59,19 @@ pub(crate) async fn record_of(
     loaded: &Arc<Loaded>,
     store: Option<&S3Store>,
 ) -> Result<Record, HostError> {
+    record_of_timed(mail, loaded, store)
+        .await
+        .map(|(record, _)| record)
+}
+
+/// [`record_of`], and how long the S3 read and the engine took (the function's metrics).
+pub(crate) async fn record_of_timed(
+    mail: Mail,
+    loaded: &Arc<Loaded>,
+    store: Option<&S3Store>,
+) -> Result<(Record, StageTimes), HostError> {
+    let mut times = StageTimes::default();
+    let ms = |since: Instant| Some(since.elapsed().as_secs_f64() * 1000.0);
     let Mail {
         id,
         source,
@@ -77,12 +92,15 @@ pub(crate) async fn record_of(
             Body::Object { bucket, key } => {
                 let store = store.ok_or_else(|| HostError::config("no S3 client"))?;
                 let cap = bridge::max_input_bytes(&loaded.engine);
-                match store.get_capped(&bucket, &key, cap).await {
+                let started = Instant::now();
+                let fetched = store.get_capped(&bucket, &key, cap).await;
+                times.read_ms = ms(started);
+                match fetched {
                     Ok(fetched) if fetched.over_cap => {
                         let record = loaded.engine.too_large(&source, fetched.size);
                         let mut record = dated(record, fetched.last_modified.or(event_time));
                         record.id = Some(id);
-                        return Ok(record);
+                        return Ok((record, times));
                     }
                     Ok(fetched) => (fetched.bytes, fetched.last_modified.or(event_time)),
                     Err(HostError::Unreadable { code, message, .. }) => {
@@ -90,7 +108,7 @@ pub(crate) async fn record_of(
                         let record = bridge::unreadable_record(source, size, code, &message);
                         let mut record = dated(record, event_time);
                         record.id = Some(id);
-                        return Ok(record);
+                        return Ok((record, times));
                     }
                     Err(e) => return Err(e),
                 }
@@ -99,6 +117,7 @@ pub(crate) async fn record_of(
         let size = raw.len() as u64;
         let worker = Arc::clone(loaded);
         let worker_source = source.clone();
+        let started = Instant::now();
         let joined = tokio::task::spawn_blocking(move || {
             bridge::run(
                 &worker.engine,
@@ -109,13 +128,14 @@ pub(crate) async fn record_of(
             )
         })
         .await;
+        times.extraction_ms = ms(started);
         match joined {
             Ok(record) => record,
             Err(_) => dated(bridge::crashed_record(source, size), received_at),
         }
     };
     record.id = Some(id);
-    Ok(record)
+    Ok((record, times))
 }
 
 /// Sets `received_at` on a record the host made itself, formatted as the engine does.

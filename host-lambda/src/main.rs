@@ -54,7 +54,8 @@ async fn main() -> ExitCode {
             function_arn = %context.invoked_function_arn,
         );
         async move {
-            host.handle(event.payload, &event.context.request_id)
+            let deadline = Some(event.context.deadline());
+            host.handle_until(event.payload, &event.context.request_id, deadline)
                 .await
                 .map_err(Diagnostic::from)
         }

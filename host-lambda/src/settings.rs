@@ -9,6 +9,9 @@
 //! | `MAILEX_SES_BUCKET`, `MAILEX_SES_PREFIX` | where the SES S3 action stores mail (for the SES Lambda action) | unset, `""` |
 //! | `MAILEX_CONCURRENCY` | messages of a batch processed at once | `8` |
 //! | `MAILEX_MEMORY_BUDGET_MB` | memory the mail in flight may take (see [`crate::MemoryBudget`]) | function memory minus [`RESERVED_MB`], at least 64 |
+//! | `MAILEX_METRICS_NAMESPACE` | CloudWatch namespace of the EMF metrics (`POWERTOOLS_METRICS_NAMESPACE` also works) | `mailex` |
+//! | `MAILEX_SERVICE` | value of the `Service` dimension of every metric (`POWERTOOLS_SERVICE_NAME` also works); the template sets the stack name | `mailex` |
+//! | `MAILEX_DEADLINE_MARGIN_MS` | a message of a batch is not started when less than this is left before the invocation's deadline; it is left to SQS to redeliver | `10000` |
 //! | `MAILEX_DELIVERY_ENDPOINT` | SNS and EventBridge endpoint override for the sinks (tests) | unset |
 //! | secrets of sinks | the variables the sinks' `secret_env` and `pseudonym_key_env` name | - |
 //! | `MAILEX_S3_ENDPOINT` | S3 endpoint override (tests); `AWS_ENDPOINT_URL_S3` also works | unset |
@@ -20,6 +23,7 @@
 use std::time::Duration;
 
 use crate::error::HostError;
+use crate::metrics::MetricsTarget;
 
 /// Memory kept out of the in-flight budget for the runtime, the engine and its config (the
 /// measured idle RSS of `bootstrap` with the example config is far below this; see
@@ -28,6 +32,11 @@ pub const RESERVED_MB: u64 = 128;
 
 /// The in-flight budget when the function's memory size is unknown (not on Lambda).
 const DEFAULT_BUDGET_MB: u64 = 512;
+
+/// Time kept free before the invocation's deadline when `MAILEX_DEADLINE_MARGIN_MS` is unset:
+/// longer than one mail normally takes (a read of a near-cap mail, its extraction, the record
+/// write), so a message started before it finishes before Lambda stops the invocation.
+const DEFAULT_DEADLINE_MARGIN_MS: u64 = 10_000;
 
 /// Where the mailex configuration lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +175,10 @@ pub struct Settings {
     pub s3: S3Settings,
     /// SNS and EventBridge endpoint for the sinks, instead of AWS's (tests).
     pub delivery_endpoint: Option<String>,
+    /// Namespace and `Service` dimension of the metrics.
+    pub metrics: MetricsTarget,
+    /// A message is not started when less than this is left before the invocation's deadline.
+    pub deadline_margin: Duration,
 }
 
 impl Settings {
@@ -182,6 +195,8 @@ impl Settings {
             memory_budget_bytes: DEFAULT_BUDGET_MB << 20,
             s3: S3Settings::default(),
             delivery_endpoint: None,
+            metrics: MetricsTarget::default(),
+            deadline_margin: Duration::from_millis(DEFAULT_DEADLINE_MARGIN_MS),
         }
     }
 
@@ -242,8 +257,48 @@ impl Settings {
             memory_budget_bytes: budget_mb << 20,
             s3: S3Settings::from_lookup(&get)?,
             delivery_endpoint: non_empty(&get, "MAILEX_DELIVERY_ENDPOINT"),
+            metrics: metrics_target(&get)?,
+            deadline_margin: Duration::from_millis(number(
+                &get,
+                "MAILEX_DEADLINE_MARGIN_MS",
+                DEFAULT_DEADLINE_MARGIN_MS,
+            )?),
         })
     }
+}
+
+/// The metrics' namespace and `Service` dimension: `MAILEX_*`, else Powertools' variables, else
+/// `mailex`. Checked here, so a bad value fails the cold start instead of silently losing every
+/// metric (CloudWatch drops EMF lines it cannot accept).
+fn metrics_target(get: &impl Fn(&str) -> Option<String>) -> Result<MetricsTarget, HostError> {
+    let pick = |ours: &str, powertools: &str, default: &str| {
+        non_empty(get, ours)
+            .map(|v| (ours.to_owned(), v))
+            .or_else(|| non_empty(get, powertools).map(|v| (powertools.to_owned(), v)))
+            .unwrap_or_else(|| (ours.to_owned(), default.to_owned()))
+    };
+    let (name, namespace) = pick(
+        "MAILEX_METRICS_NAMESPACE",
+        "POWERTOOLS_METRICS_NAMESPACE",
+        crate::metrics::DEFAULT_NAMESPACE,
+    );
+    let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_/#: ".contains(c);
+    if namespace.len() > 255 || !namespace.chars().all(allowed) || namespace.starts_with("AWS/") {
+        return Err(HostError::config(format!(
+            "{name}=`{namespace}` is not a CloudWatch namespace: up to 255 of A-Z a-z 0-9 . - _ / # : and space, not starting with AWS/"
+        )));
+    }
+    let (name, service) = pick(
+        "MAILEX_SERVICE",
+        "POWERTOOLS_SERVICE_NAME",
+        crate::metrics::DEFAULT_SERVICE,
+    );
+    if service.len() > 255 || service.chars().any(char::is_control) {
+        return Err(HostError::config(format!(
+            "{name} is not a dimension value: up to 255 characters, no control characters"
+        )));
+    }
+    Ok(MetricsTarget { namespace, service })
 }
 
 #[cfg(test)]
@@ -316,5 +371,44 @@ mod tests {
             300
         );
         assert_eq!(budget(&[]), DEFAULT_BUDGET_MB);
+    }
+
+    #[test]
+    fn metrics_namespace_and_service_come_from_the_environment() {
+        let target = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("MAILEX_OUTPUT_BUCKET", "out")];
+            all.extend_from_slice(pairs);
+            Settings::from_lookup(lookup(&all)).map(|s| s.metrics)
+        };
+        assert_eq!(target(&[]).unwrap(), MetricsTarget::default());
+        let ours = target(&[
+            ("MAILEX_METRICS_NAMESPACE", "leads/prod"),
+            ("MAILEX_SERVICE", "mailex-prod"),
+            ("POWERTOOLS_SERVICE_NAME", "other"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (ours.namespace.as_str(), ours.service.as_str()),
+            ("leads/prod", "mailex-prod")
+        );
+        let powertools = target(&[("POWERTOOLS_SERVICE_NAME", "pt")]).unwrap();
+        assert_eq!(powertools.service, "pt");
+        let refused = target(&[("MAILEX_METRICS_NAMESPACE", "AWS/Lambda")]).unwrap_err();
+        assert!(refused.to_string().contains("MAILEX_METRICS_NAMESPACE"));
+        assert!(target(&[("MAILEX_METRICS_NAMESPACE", "bad\"mark")]).is_err());
+        assert!(target(&[("MAILEX_SERVICE", "a\u{7}b")]).is_err());
+    }
+
+    #[test]
+    fn the_deadline_margin_is_read_in_milliseconds() {
+        let base = [("MAILEX_OUTPUT_BUCKET", "out")];
+        let s = Settings::from_lookup(lookup(&base)).unwrap();
+        assert_eq!(s.deadline_margin, Duration::from_secs(10));
+        let s = Settings::from_lookup(lookup(&[
+            ("MAILEX_OUTPUT_BUCKET", "out"),
+            ("MAILEX_DEADLINE_MARGIN_MS", "2500"),
+        ]))
+        .unwrap();
+        assert_eq!(s.deadline_margin, Duration::from_millis(2500));
     }
 }

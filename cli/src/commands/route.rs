@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use mailex_core::{Input, RouteReport};
+use mailex_core::{Input, RouteReport, Status};
 use serde_json::{Value, json};
 
 use super::Format;
@@ -78,9 +78,9 @@ fn report_json(report: &RouteReport) -> Value {
         .collect();
     let chosen = report.selection.chosen.map(|i| &report.routes[i]);
     let result = match (chosen, &report.auth) {
-        (None, _) => json!({ "status": "unmatched" }),
+        (None, _) => json!({ "status": Status::Unmatched.as_str() }),
         (Some(route), Some(Err(failure))) => json!({
-            "status": "unauthenticated",
+            "status": Status::Unauthenticated.as_str(),
             "route": route.name,
             "code": failure.code.as_str(),
             "message": failure.message,

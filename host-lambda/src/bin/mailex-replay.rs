@@ -58,8 +58,7 @@ struct Args {
     #[arg(long, value_name = "NAME", requires = "records")]
     advertiser: Vec<String>,
     /// Only mails whose stored record has this status (repeatable; needs --records).
-    #[arg(long, value_name = "STATUS", requires = "records", value_parser =
-        ["extracted", "partial", "unmatched", "unauthenticated", "failed"])]
+    #[arg(long, value_name = "STATUS", requires = "records", value_parser = status_parser())]
     status: Vec<String>,
     /// Only mails whose stored record carries this issue code, e.g. missing_required
     /// (repeatable; needs --records; codes: docs/record.md).
@@ -68,6 +67,19 @@ struct Args {
     /// Print the summary as one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+/// The record statuses, as records spell them.
+fn status_parser() -> clap::builder::PossibleValuesParser {
+    use mailex_core::Status;
+    let statuses = [
+        Status::Extracted,
+        Status::Partial,
+        Status::Unmatched,
+        Status::Unauthenticated,
+        Status::Failed,
+    ];
+    clap::builder::PossibleValuesParser::new(statuses.map(Status::as_str))
 }
 
 fn parse_location(text: &str) -> Result<Location, String> {

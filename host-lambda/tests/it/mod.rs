@@ -9,6 +9,7 @@ mod end_to_end;
 mod events;
 mod faults;
 mod memory;
+mod ops;
 mod perf;
 mod records;
 mod replay;
