@@ -122,6 +122,21 @@ impl BudgetedRegex {
         }
     }
 
+    /// [`BudgetedRegex::new`] with the compiled size limited to `size_limit` bytes, and the
+    /// memory of its forward program (what a file's regex budget charges), when the lazy DFA
+    /// was built.
+    pub(crate) fn new_measured(
+        pattern: &str,
+        size_limit: usize,
+    ) -> Result<(Self, Option<usize>), RegexError> {
+        let built = Self::build(pattern, size_limit)?;
+        let size = built
+            .dfa
+            .as_ref()
+            .map(|dfa| dfa.regex.forward().get_nfa().memory_usage());
+        Ok((built, size))
+    }
+
     fn build(pattern: &str, size_limit: usize) -> Result<Self, RegexError> {
         if pattern.len() > MAX_PATTERN_LEN {
             return Err(RegexError::PatternTooLong);
