@@ -56,7 +56,7 @@ plugins_dir=$(pwd)/target/plugins
 sed -e "s#extractor = \"rules/zillow.rules\"#extractor = \"$plugins_dir/zillow_rentals.wasm\"#" \
     -e "s#extractor = \"rules/facebook-leads.rules\"#extractor = \"$plugins_dir/facebook_zapier.wasm\"#" \
     examples/mailex.toml > examples/.bench-plugins.toml
-trap 'rm -f examples/.bench-plugins.toml' EXIT
+# (ignored by git; scripts/bench-instructions.sh uses it too)
 export MAILEX_PLUGIN_CACHE="$(pwd)/$work/cwasm"
 "$mailex" extract --config examples/.bench-plugins.toml "$work/one" >/dev/null # warm the cache
 
