@@ -14,6 +14,12 @@
 //! reproduces the function's records byte for byte. Verdicts of an SES receipt are taken from
 //! the stored record (the receipt itself is not stored), and a mail recorded as a virus is
 //! never parsed: its record is kept as it is.
+//!
+//! With delivery ([`ReplayOptions::delivery_secrets`]), every replayed record is then sent to
+//! the config's sinks exactly as the function sends it: with the delivery markers next to the
+//! records (`<id>.json.delivered/<sink>`, in S3 or in the records folder), so a sink that
+//! acknowledged the record before is skipped and one that never did (it failed, or the sink is
+//! new) gets it now.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -28,6 +34,7 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 
 use crate::bridge;
+use crate::delivery::{S3Markers, SecretLookup};
 use crate::error::HostError;
 use crate::event::Verdicts;
 use crate::keys;
@@ -146,7 +153,7 @@ impl Selection {
 }
 
 /// What to replay and how.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ReplayOptions {
     /// The `mailex.toml` to extract with.
     pub config: PathBuf,
@@ -162,6 +169,38 @@ pub struct ReplayOptions {
     pub progress: bool,
     /// Which stored mails to replay.
     pub selection: Selection,
+    /// Deliver the replayed records to the config's sinks, finding sink secrets with this
+    /// lookup (the binary passes the process environment); `None`: deliver nothing. Needs
+    /// `write` (a record is delivered once it is stored).
+    pub delivery_secrets: Option<SecretLookup>,
+}
+
+impl std::fmt::Debug for ReplayOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReplayOptions")
+            .field("config", &self.config)
+            .field("input", &self.input)
+            .field("records", &self.records)
+            .field("write", &self.write)
+            .field("concurrency", &self.concurrency)
+            .field("progress", &self.progress)
+            .field("selection", &self.selection)
+            .field("deliver", &self.delivery_secrets.is_some())
+            .finish()
+    }
+}
+
+/// What became of the replayed records at the sinks (with delivery).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryCounts {
+    /// A sink acknowledged a record now.
+    pub delivered: u64,
+    /// A sink's marker said it had the record already; nothing was sent.
+    pub already_delivered: u64,
+    /// A sink refused a record for good.
+    pub rejected: u64,
+    /// A sink failed; the record can be delivered by replaying again (listed in `errors`).
+    pub failed: u64,
 }
 
 /// Changes for one advertiser (the advertiser of the new record; `_none` when unmatched).
@@ -203,8 +242,10 @@ pub struct ReplaySummary {
     pub removed: u64,
     /// Per advertiser.
     pub per_advertiser: BTreeMap<String, AdvertiserChanges>,
-    /// One line per I/O failure (source and error; no mail content).
+    /// One line per I/O or delivery failure (source and error; no mail content).
     pub errors: Vec<String>,
+    /// With delivery: per-sink outcomes, summed over records.
+    pub deliveries: DeliveryCounts,
 }
 
 impl fmt::Display for ReplaySummary {
@@ -246,6 +287,14 @@ impl fmt::Display for ReplaySummary {
                 c.moved_in,
                 c.moved_out,
                 statuses.join(" ")
+            )?;
+        }
+        let d = &self.deliveries;
+        if d.delivered + d.already_delivered + d.rejected + d.failed > 0 {
+            writeln!(
+                f,
+                "deliveries: {} delivered, {} already delivered, {} rejected, {} failed",
+                d.delivered, d.already_delivered, d.rejected, d.failed
             )?;
         }
         if self.not_selected > 0 {
@@ -291,6 +340,11 @@ pub async fn replay(
     if needs_s3 && store.is_none() {
         return Err(HostError::config("an s3:// location needs an S3 client"));
     }
+    if options.delivery_secrets.is_some() && !(options.write && options.records.is_some()) {
+        return Err(HostError::config(
+            "delivering replayed records needs --write and the records location",
+        ));
+    }
     if options.selection.reads_records() && options.records.is_none() {
         return Err(HostError::config(
             "selecting by advertiser, status or issue reads the stored records: give the records location",
@@ -301,6 +355,12 @@ pub async fn replay(
         .await
         .map_err(|_| HostError::config("config loading panicked"))?
         .map_err(|e| HostError::config(e.to_string()))?;
+    let delivery = match &options.delivery_secrets {
+        Some(secrets) => Some(Arc::new(
+            ReplayDelivery::new(&engine, secrets, &options, store.as_ref()).await?,
+        )),
+        None => None,
+    };
     let loaded = Arc::new(Loaded::new(engine, "file"));
     let found = list_inputs(&options.input, store.as_ref()).await?;
     let found_count = found.len() as u64;
@@ -323,29 +383,38 @@ pub async fn replay(
     let baseline = Arc::new(baseline);
     let mut set = tokio::task::JoinSet::new();
     for item in inputs {
-        let (loaded, store, options, baseline, semaphore, progress) = (
+        let (loaded, store, options, baseline, semaphore, progress, delivery) = (
             Arc::clone(&loaded),
             store.clone(),
             Arc::clone(&options),
             Arc::clone(&baseline),
             Arc::clone(&semaphore),
             Arc::clone(&progress),
+            delivery.clone(),
         );
         set.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
             let result = replay_one(&loaded, store.as_ref(), &options, &baseline, &item).await;
+            let delivered = match (&result, &delivery) {
+                (Ok(Some(done)), Some(delivery)) => Some(delivery.send(&done.record).await),
+                _ => None,
+            };
             progress.step();
-            (item.source, result)
+            (item.source, result, delivered)
         });
     }
     while let Some(joined) = set.join_next().await {
-        let (source, result) = match joined {
-            Ok(pair) => pair,
+        let (source, result, delivered) = match joined {
+            Ok(triple) => triple,
             Err(e) => (
                 "?".to_owned(),
                 Err(HostError::event(format!("replay task died: {e}"))),
+                None,
             ),
         };
+        if let Some(report) = delivered {
+            count_deliveries(&mut summary, &source, &report);
+        }
         match result {
             Err(e) => {
                 summary.io_failures += 1;
@@ -381,6 +450,123 @@ pub async fn replay(
     progress.finish();
     summary.errors.sort();
     Ok(summary)
+}
+
+/// The deliverer of the replayed config and the markers next to the records.
+struct ReplayDelivery {
+    deliverer: mailex_delivery::Deliverer,
+    markers: Markers,
+}
+
+/// Delivery markers next to the records, in S3 or in the records folder (same layout).
+enum Markers {
+    S3(Box<S3Markers>),
+    Dir(mailex_delivery::DirMarkers),
+}
+
+impl mailex_delivery::MarkerStore for Markers {
+    async fn is_delivered(
+        &self,
+        record_id: &str,
+        sink: &str,
+    ) -> Result<bool, mailex_delivery::MarkerError> {
+        match self {
+            Markers::S3(m) => m.is_delivered(record_id, sink).await,
+            Markers::Dir(m) => m.is_delivered(record_id, sink).await,
+        }
+    }
+
+    async fn mark_delivered(
+        &self,
+        record_id: &str,
+        sink: &str,
+        marker: &mailex_delivery::Marker,
+    ) -> Result<(), mailex_delivery::MarkerError> {
+        match self {
+            Markers::S3(m) => m.mark_delivered(record_id, sink, marker).await,
+            Markers::Dir(m) => m.mark_delivered(record_id, sink, marker).await,
+        }
+    }
+}
+
+impl ReplayDelivery {
+    async fn new(
+        engine: &mailex_core::Engine,
+        secrets: &SecretLookup,
+        options: &ReplayOptions,
+        store: Option<&S3Store>,
+    ) -> Result<Self, HostError> {
+        let sinks = engine.sinks();
+        if sinks.is_empty() {
+            return Err(HostError::config(format!(
+                "{}: delivery asked for, but the config has no [[sink]] (docs/delivery.md)",
+                options.config.display()
+            )));
+        }
+        let resolved = mailex_delivery::Secrets::resolve(sinks, |name| secrets(name))
+            .map_err(|e| HostError::config(e.to_string()))?;
+        let needs_aws = sinks
+            .iter()
+            .any(|s| !matches!(s.target, mailex_core::SinkTarget::Webhook { .. }));
+        let aws = match store.and_then(S3Store::sdk_config) {
+            Some(config) => Some(config.clone()),
+            None if needs_aws => Some(mailex_delivery::aws::load_sdk_config().await),
+            None => None,
+        };
+        let delivery_options = mailex_delivery::DeliveryOptions {
+            aws,
+            aws_endpoint: None,
+        };
+        let deliverer = mailex_delivery::Deliverer::new(sinks, &resolved, &delivery_options)
+            .map_err(|e| HostError::config(e.to_string()))?;
+        let markers = match (&options.records, store) {
+            (Some(Location::S3 { bucket, .. }), Some(store)) => {
+                Markers::S3(Box::new(S3Markers::new(
+                    store.clone(),
+                    bucket.clone(),
+                    options
+                        .records
+                        .as_ref()
+                        .map(Location::record_prefix)
+                        .unwrap_or_default(),
+                )))
+            }
+            (Some(Location::Dir(root)), _) => {
+                Markers::Dir(mailex_delivery::DirMarkers::new(root.clone()))
+            }
+            _ => return Err(HostError::config("delivery needs the records location")),
+        };
+        Ok(ReplayDelivery { deliverer, markers })
+    }
+
+    async fn send(&self, record: &Record) -> mailex_delivery::DeliveryReport {
+        let id = record.id.as_deref().unwrap_or_default();
+        self.deliverer.deliver(id, record, &self.markers).await
+    }
+}
+
+/// Adds one record's delivery report to the summary.
+fn count_deliveries(
+    summary: &mut ReplaySummary,
+    source: &str,
+    report: &mailex_delivery::DeliveryReport,
+) {
+    use mailex_delivery::SinkResult;
+    for outcome in &report.outcomes {
+        let counts = &mut summary.deliveries;
+        match &outcome.result {
+            SinkResult::Delivered { .. } => counts.delivered += 1,
+            SinkResult::AlreadyDelivered => counts.already_delivered += 1,
+            SinkResult::Rejected { .. } => counts.rejected += 1,
+            SinkResult::Failed { reason } => {
+                counts.failed += 1;
+                summary.errors.push(format!(
+                    "{source}: sink `{}` failed: {reason}",
+                    outcome.sink
+                ));
+            }
+        }
+    }
 }
 
 /// Progress on stderr: a bar on a terminal, a line per 10% otherwise, nothing when off.
@@ -431,6 +617,8 @@ impl Progress {
 }
 
 struct Done {
+    /// The record now stored (what delivery sends).
+    record: Record,
     advertiser: String,
     status: String,
     change: Change,
@@ -514,6 +702,7 @@ async fn replay_one(
         serde_json::from_slice(&new_bytes).map_err(|e| HostError::event(format!("record: {e}")))?;
     let (status, advertiser, _) = bridge::summary(&new_record);
     let advertiser_part = keys::dimension_value(advertiser);
+    let status = status.to_owned();
     let change = match (&old, old_record) {
         (None, _) => Change::New,
         (Some(o), _) if o.bytes == new_bytes => Change::Unchanged,
@@ -543,8 +732,9 @@ async fn replay_one(
         }
     }
     Ok(Some(Done {
+        record: new_record,
         advertiser: advertiser_part,
-        status: status.to_owned(),
+        status,
         change,
         written,
         removed,

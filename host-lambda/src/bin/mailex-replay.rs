@@ -1,10 +1,11 @@
 //! `mailex-replay`: re-run extraction over stored raw mail and summarise what changed.
 //!
-//! Exit codes: 0 done (even when records changed), 1 some inputs could not be read or written,
-//! 2 bad arguments or config.
+//! Exit codes: 0 done (even when records changed), 1 some inputs could not be read or written
+//! or a sink failed (`--deliver`), 2 bad arguments or config.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate};
 use clap::Parser;
@@ -20,6 +21,10 @@ Examples:
   # Replay every mail whose record says the layout changed, and write the new records:
   mailex-replay --config mailex.toml --input s3://inbound/mail/ --records s3://out/records/ \\
       --issue missing_required --write
+
+  # After a fix, write the new records and send them to the sinks that do not have them yet:
+  mailex-replay --config mailex.toml --input s3://inbound/mail/ --records s3://out/records/ \\
+      --status partial --since 2026-11-23 --write --deliver
 
   # A local folder of mails, with a JSON summary for scripts:
   mailex-replay --config mailex.toml --input ./stored-mail --records ./records --json";
@@ -67,6 +72,10 @@ struct Args {
     /// Print the summary as one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// Deliver each replayed record to the config's sinks, as the function does: a sink whose
+    /// marker beside the record says it has it is skipped (secrets from this environment).
+    #[arg(long, requires = "write")]
+    deliver: bool,
 }
 
 /// The record statuses, as records spell them.
@@ -122,6 +131,10 @@ impl Args {
                 statuses: self.status,
                 issues: self.issues,
             },
+            delivery_secrets: self.deliver.then(|| {
+                let lookup: mailex_lambda::SecretLookup = Arc::new(|name| std::env::var(name).ok());
+                lookup
+            }),
         };
         (options, self.json)
     }
@@ -156,7 +169,7 @@ async fn run(args: Args) -> ExitCode {
             } else {
                 print!("{summary}");
             }
-            if summary.io_failures > 0 {
+            if summary.io_failures > 0 || summary.deliveries.failed > 0 {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

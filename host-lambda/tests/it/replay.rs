@@ -29,6 +29,7 @@ async fn replay_folder_to_folder_reports_changes() {
         concurrency: 2,
         progress: false,
         selection: Default::default(),
+        delivery_secrets: None,
     };
     let first = replay(options("v1.toml"), None).await.expect("replay v1");
     assert_eq!(first.inputs, 2);
@@ -111,6 +112,7 @@ async fn replay_of_unchanged_mail_rewrites_nothing() {
             concurrency: 4,
             progress: false,
             selection: Default::default(),
+            delivery_secrets: None,
         },
         Some(counted),
     )
@@ -152,6 +154,7 @@ async fn replay_after_a_change_keeps_one_record_per_mail_and_removes_old_layout_
             concurrency: 4,
             progress: true,
             selection: Default::default(),
+            delivery_secrets: None,
         },
         Some(s.clone()),
     )
@@ -196,6 +199,7 @@ async fn filters_select_mails_by_stored_record_and_time() {
         concurrency: 2,
         progress: false,
         selection,
+        delivery_secrets: None,
     };
     let mut first = options("v1.toml", Selection::default());
     first.write = true;
@@ -323,4 +327,81 @@ fn the_replay_binary_has_help_filters_and_a_json_summary() {
         assert_eq!(out.status.code(), Some(2), "{bad:?}: {out:?}");
         assert!(!out.stderr.is_empty(), "{bad:?}: no error message");
     }
+}
+
+#[tokio::test]
+async fn replay_delivers_each_record_once_per_sink_with_markers_beside_the_records() {
+    use mailex_tests::receiver::{Answer, Receiver};
+    let receiver = Receiver::accepting();
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    let records = dir.path().join("records");
+    std::fs::create_dir_all(&inbox).unwrap();
+    for name in ["portal-lead.eml", "unknown-sender.eml"] {
+        std::fs::copy(data(&format!("mail/{name}")), inbox.join(name)).unwrap();
+    }
+    let config = format!(
+        "{V1}\n[[sink]]\nname = \"crm\"\nkind = \"webhook\"\nurl = \"{}\"\nsecret_env = \"CRM_SECRET\"\nmax_attempts = 1\n",
+        receiver.url
+    );
+    std::fs::write(dir.path().join("v1.toml"), config).unwrap();
+    let options = || ReplayOptions {
+        config: dir.path().join("v1.toml"),
+        input: Location::Dir(inbox.clone()),
+        records: Some(Location::Dir(records.clone())),
+        write: true,
+        concurrency: 2,
+        progress: false,
+        selection: Selection::default(),
+        delivery_secrets: Some(std::sync::Arc::new(|name: &str| {
+            (name == "CRM_SECRET").then(|| "s3cret".to_owned())
+        })),
+    };
+
+    // First replay: the extracted lead goes to the sink (the unmatched mail is not in the
+    // sink's default filter), and its marker lies beside its record.
+    let first = replay(options(), None).await.expect("replay with delivery");
+    assert_eq!(first.deliveries.delivered, 1, "{first}");
+    assert_eq!(first.deliveries.failed, 0, "{first}");
+    let posts = receiver.received();
+    assert_eq!(posts.len(), 1);
+    let id = posts[0]
+        .header("Mailex-Record-Id")
+        .expect("record id header")
+        .to_owned();
+    assert!(records.join(format!("{id}.json")).is_file());
+    assert!(records.join(format!("{id}.json.delivered/crm")).is_file());
+    assert!(
+        first.to_string().contains("deliveries: 1 delivered"),
+        "{first}"
+    );
+
+    // Replaying again sends nothing: the marker says the sink has it.
+    let again = replay(options(), None).await.expect("replay again");
+    assert_eq!(again.deliveries.already_delivered, 1, "{again}");
+    assert_eq!(again.deliveries.delivered, 0, "{again}");
+    assert_eq!(receiver.received().len(), 1, "no second POST");
+
+    // A sink that fails is counted and named, and the record stays undelivered for the next
+    // replay (its marker is not written).
+    std::fs::remove_dir_all(records.join(format!("{id}.json.delivered"))).unwrap();
+    receiver.answer_with(|_| Answer::Status(503));
+    let failing = replay(options(), None)
+        .await
+        .expect("replay with a failing sink");
+    assert_eq!(failing.deliveries.failed, 1, "{failing}");
+    assert!(
+        failing
+            .errors
+            .iter()
+            .any(|e| e.contains("sink `crm` failed")),
+        "{failing}"
+    );
+    assert!(!records.join(format!("{id}.json.delivered/crm")).exists());
+
+    // Delivery without --write is refused, not skipped.
+    let mut unwritten = options();
+    unwritten.write = false;
+    let refused = replay(unwritten, None).await.expect_err("needs write");
+    assert!(refused.to_string().contains("--write"), "{refused}");
 }
