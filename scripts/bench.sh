@@ -25,7 +25,7 @@ bash scripts/build-plugins.sh >&2
 mailex=target/release/mailex
 floor=target/release/bench-floor
 work=target/bench
-rm -rf "$work" && mkdir -p "$work/leads880" "$work/plugin200" "$work/one" "$work/builtin300" \
+rm -rf "$work" && mkdir -p "$work/leads880" "$work/plugin200" "$work/one" "$work/builtin300" "$work/builtin3" \
   "$work/leads1k" "$work/leads10k"
 
 # 880 real lead mails: the 22 of tests/fixtures/leads, 40 times each.
@@ -44,6 +44,8 @@ for i in $(seq -w 1 100); do
     cp "$f" "$work/builtin300/$i-$(basename "$f")"
   done
 done
+# One of each built-in mail: the start-up of the built-in rows (first use of each extractor).
+cp examples/inbox/lead-meta-harbor-homes.eml examples/inbox/adf-carportal-*.eml "$work/builtin3/"
 # About 1,000 and 10,000 lead mails, for memory (peak RSS should not grow with the count).
 for i in $(seq -w 1 46); do
   for f in tests/fixtures/leads/*.eml; do cp "$f" "$work/leads1k/$i-$(basename "$f")"; done
@@ -84,8 +86,8 @@ compare() {
     "$(printf '%s\n' "${rs[@]}" | median)"
 }
 
-# steady NAME: the per-mail ratio of the last comparison with the one-mail run's times taken
-# off both sides (start-up out, steady state left).
+# steady NAME: the ratio of the last comparison with the times of the last "start-up" run
+# taken off both sides (start-up and first use out, steady state left).
 steady() {
   awk -v n="$1" -v b="$base_ms" -v m="$mailex_ms" -v b1="$one_base_ms" -v m1="$one_mailex_ms" \
     'BEGIN { printf "%-44s %9.1f ms %9.1f ms %7.2fx\n", "  " n ", start-up taken off", b-b1, m-m1, (m-m1)/(b-b1) }'
@@ -98,6 +100,9 @@ one_base_ms=$base_ms one_mailex_ms=$mailex_ms
 compare "880 lead mails, example config, -j 1" \
   "$floor $work/leads880" "$mailex extract -j 1 --config examples/mailex.toml $work/leads880"
 steady "880 lead mails"
+compare "3 built-in mails, one of each (start-up)" \
+  "$floor $work/builtin3" "$mailex extract -j 1 --config examples/mailex.toml $work/builtin3"
+one_base_ms=$base_ms one_mailex_ms=$mailex_ms
 compare "300 mails, built-in extractors, -j 1" \
   "$floor $work/builtin300" "$mailex extract -j 1 --config examples/mailex.toml $work/builtin300"
 steady "300 built-in mails"
