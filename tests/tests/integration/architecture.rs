@@ -1,6 +1,7 @@
 //! The architecture's invariants that a test can check (ARCHITECTURE.md, "Invariants"):
-//! which crate may depend on what, that the library reads no environment, and that no test
-//! asserts on wall time.
+//! which crate may depend on what, that the library reads no environment, that core's public
+//! API names no third-party type of the crates it builds on, and that no test asserts on wall
+//! time.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -173,4 +174,251 @@ fn no_test_asserts_on_wall_time() {
         "timing assertions:\n{}",
         offenders.join("\n\n")
     );
+}
+
+/// The crates whose types must not appear in core's public API: upgrading them must not break
+/// a caller of mailex (issue 14).
+const FOREIGN_CRATES: [&str; 6] = [
+    "scraper",
+    "mail_parser",
+    "wasmtime",
+    "wasmtime_wasi",
+    "html5ever",
+    "ego_tree",
+];
+
+/// Whether `word` occurs in `text` as a whole identifier (`then`: what must follow it, e.g.
+/// `::` for a module name).
+fn names(text: &str, word: &str, then: &str) -> bool {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = &text[at + word.len()..];
+        !before.is_some_and(is_ident)
+            && !after.chars().next().is_some_and(is_ident)
+            && after.starts_with(then)
+    })
+}
+
+/// The first path segment of a `use` statement (`use a::b::C;` -> `a`).
+fn use_root(statement: &str) -> &str {
+    let path = statement
+        .trim_start()
+        .trim_start_matches("pub ")
+        .trim_start_matches("use ")
+        .trim_start_matches("::");
+    path.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or_default()
+}
+
+/// The lines of `text` before its unit tests, with comment and attribute lines blanked (so
+/// line numbers stay those of the file).
+fn code_lines(text: &str) -> Vec<&str> {
+    // Cut at the test module only (`#[cfg(test)]` also marks single items).
+    let tests = text
+        .match_indices("#[cfg(test)]")
+        .map(|(at, _)| at)
+        .find(|&at| {
+            text[at + "#[cfg(test)]".len()..]
+                .trim_start()
+                .starts_with("mod ")
+        });
+    text[..tests.unwrap_or(text.len())]
+        .lines()
+        .map(|l| {
+            let t = l.trim_start();
+            if t.starts_with("//") || t.starts_with('#') {
+                ""
+            } else {
+                l
+            }
+        })
+        .collect()
+}
+
+/// The lines from `start` to the first one holding one of `ends` (inclusive), joined, and the
+/// index after them.
+fn until(lines: &[&str], start: usize, ends: &[char]) -> (String, usize) {
+    let mut text = String::new();
+    let mut i = start;
+    while i < lines.len() {
+        text.push_str(lines[i]);
+        text.push('\n');
+        i += 1;
+        if lines[i - 1].contains(ends) {
+            break;
+        }
+    }
+    (text, i)
+}
+
+/// The public signatures of a source file (`pub` items, not `pub(crate)`): function signatures,
+/// the public fields of structs, enum variants, type aliases, constants and re-exports, each
+/// with its line number.
+fn public_signatures(lines: &[&str]) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim_start();
+        let Some(item) = line.strip_prefix("pub ") else {
+            i += 1;
+            continue;
+        };
+        let item = item
+            .trim_start_matches("const fn ")
+            .trim_start_matches("unsafe ")
+            .trim_start_matches("async ");
+        let start = i;
+        if item.starts_with("fn ") || item.starts_with("trait ") {
+            let (sig, next) = until(lines, i, &['{', ';']);
+            out.push((
+                start + 1,
+                sig.split('{').next().unwrap_or_default().to_owned(),
+            ));
+            i = next;
+        } else if item.starts_with("struct ") || item.starts_with("enum ") {
+            let (header, next) = until(lines, i, &['{', ';']);
+            i = next;
+            let mut body = header.clone();
+            if header.contains('{') && !header.contains('}') {
+                let is_enum = item.starts_with("enum ");
+                let mut depth = 1i32;
+                while i < lines.len() && depth > 0 {
+                    let l = lines[i];
+                    depth += l.matches('{').count() as i32 - l.matches('}').count() as i32;
+                    // Enum variants are public; struct fields only when marked `pub`.
+                    if is_enum || l.trim_start().starts_with("pub ") {
+                        body.push_str(l);
+                        body.push('\n');
+                    }
+                    i += 1;
+                }
+            }
+            out.push((start + 1, body));
+        } else if item.starts_with("type ") || item.starts_with("use ") {
+            let (text, next) = until(lines, i, &[';']);
+            out.push((start + 1, text));
+            i = next;
+        } else if item.starts_with("const ") || item.starts_with("static ") {
+            let (text, next) = until(lines, i, &[';']);
+            out.push((
+                start + 1,
+                text.split('=').next().unwrap_or_default().to_owned(),
+            ));
+            i = next;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The names a file imports from a foreign crate (`use scraper::{ElementRef, Html};`), each
+/// with what must follow it to name that crate's item (`::` after a module name).
+fn foreign_imports(lines: &[&str]) -> Vec<(String, &'static str)> {
+    let mut imported = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim_start();
+        if !(line.starts_with("use ")
+            || line.starts_with("pub use ")
+            || line.starts_with("pub(crate) use "))
+        {
+            i += 1;
+            continue;
+        }
+        let (statement, next) = until(lines, i, &[';']);
+        i = next;
+        let statement = statement.trim_start().trim_start_matches("pub(crate) ");
+        let root = use_root(statement);
+        if !FOREIGN_CRATES.contains(&root) {
+            continue;
+        }
+        for word in statement
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| {
+                !w.is_empty() && !["pub", "use", "self", "as", "crate", "super", root].contains(w)
+            })
+        {
+            let then = if word.starts_with(char::is_uppercase) {
+                ""
+            } else {
+                "::"
+            };
+            imported.push((word.to_owned(), then));
+        }
+    }
+    imported
+}
+
+#[test]
+fn core_public_api_names_no_third_party_type() {
+    // `pub` in core is public API, whatever module it is in: an item that needs a type of
+    // mail-parser, scraper/html5ever/ego-tree or wasmtime is `pub(crate)`, and callers get
+    // mailex's own types (`HtmlElement`, `Email`, `PluginError`, ...).
+    let root = workspace_root();
+    let mut offenders = Vec::new();
+    let mut signatures = 0;
+    for file in files_below(&root.join("core/src"), &[".rs"]) {
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name == "tests.rs" || name == "testing.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("readable");
+        let lines = code_lines(&text);
+        let imported = foreign_imports(&lines);
+        for (line, signature) in public_signatures(&lines) {
+            signatures += 1;
+            let foreign = FOREIGN_CRATES
+                .iter()
+                .map(|c| (*c, "::"))
+                .chain(imported.iter().map(|(w, t)| (w.as_str(), *t)))
+                .find(|(word, then)| names(&signature, word, then));
+            if let Some((word, _)) = foreign {
+                offenders.push(format!(
+                    "{}:{line} names `{word}`: {}",
+                    file.strip_prefix(&root).unwrap_or(&file).display(),
+                    signature.split_whitespace().collect::<Vec<_>>().join(" ")
+                ));
+            }
+        }
+    }
+    assert!(
+        signatures > 100,
+        "only {signatures} public signatures found: the scan is broken"
+    );
+    assert!(
+        offenders.is_empty(),
+        "public items of mailex-core name third-party types (make them pub(crate) or return mailex types):\n{}",
+        offenders.join("\n")
+    );
+}
+
+#[test]
+fn the_public_api_scan_sees_foreign_types() {
+    // The scan of `core_public_api_names_no_third_party_type` on code that breaks the rule.
+    let code = "use scraper::{ElementRef, Html};\nuse wasmtime::component;\n\
+        pub fn document(&self) -> Option<&Html> {\n}\n\
+        pub(crate) fn inner(e: ElementRef<'_>) {\n}\n\
+        pub struct View {\n    pub engine: wasmtime::Engine,\n    hidden: Html,\n}\n\
+        pub enum Error {\n    Trap(component::Val),\n}\n\
+        pub fn component(component: &str) {\n}\n";
+    let lines = code_lines(code);
+    let imported = foreign_imports(&lines);
+    let flagged: Vec<usize> = public_signatures(&lines)
+        .into_iter()
+        .filter(|(_, sig)| {
+            FOREIGN_CRATES
+                .iter()
+                .map(|c| (*c, "::"))
+                .chain(imported.iter().map(|(w, t)| (w.as_str(), *t)))
+                .any(|(word, then)| names(sig, word, then))
+        })
+        .map(|(line, _)| line)
+        .collect();
+    assert_eq!(flagged, [3, 7, 11]);
 }
