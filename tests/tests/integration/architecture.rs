@@ -102,6 +102,23 @@ fn the_rule_language_builds_without_the_plugin_host() {
     );
 }
 
+/// The source files below `dirs` (relative to the workspace) with their text, without unit
+/// test files and the helpers only they compile (`tests.rs`, `#[cfg(test)] mod testing`).
+fn library_sources(dirs: &[&str]) -> Vec<(std::path::PathBuf, String)> {
+    let root = workspace_root();
+    dirs.iter()
+        .flat_map(|dir| files_below(&root.join(dir), &[".rs"]))
+        .filter(|file| {
+            let name = file.file_name().and_then(|n| n.to_str());
+            !matches!(name, Some("tests.rs" | "testing.rs"))
+        })
+        .map(|file| {
+            let text = std::fs::read_to_string(&file).expect("readable");
+            (file, text)
+        })
+        .collect()
+}
+
 /// The part of a source file before its unit-test module (`#[cfg(test)]`), if it has one.
 fn non_test_part(text: &str) -> &str {
     text.find("#[cfg(test)]").map_or(text, |at| &text[..at])
@@ -112,20 +129,7 @@ fn the_library_reads_no_environment() {
     // Environment variables are read by the binaries (cli, host-lambda) and handed to the
     // libraries (core, delivery) as configuration (delivery's secrets: `Secrets::resolve`).
     let mut readers = Vec::new();
-    let root = workspace_root();
-    let sources = files_below(&root.join("core/src"), &[".rs"])
-        .into_iter()
-        .chain(files_below(&root.join("delivery/src"), &[".rs"]));
-    for file in sources {
-        let name = file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        // Unit tests, and the helpers only they compile (`#[cfg(test)] mod testing`).
-        if name == "tests.rs" || name == "testing.rs" {
-            continue;
-        }
-        let text = std::fs::read_to_string(&file).expect("readable");
+    for (file, text) in library_sources(&["core/src", "delivery/src"]) {
         let code = non_test_part(&text)
             .lines()
             .filter(|line| !line.trim_start().starts_with("//"))
@@ -352,6 +356,37 @@ fn foreign_imports(lines: &[&str]) -> Vec<(String, &'static str)> {
     imported
 }
 
+/// What [`foreign_in_public_signatures`] found in one source file.
+struct PublicScan {
+    /// Public signatures read.
+    signatures: usize,
+    /// Those naming a foreign crate's item: line, the name, the signature.
+    offenders: Vec<(usize, String, String)>,
+}
+
+/// The public signatures of a source file that name an item of a [`FOREIGN_CRATES`] crate,
+/// by path or by a name the file imports from it.
+fn foreign_in_public_signatures(text: &str) -> PublicScan {
+    let lines = code_lines(text);
+    let imported = foreign_imports(&lines);
+    let signatures = public_signatures(&lines);
+    let offenders = signatures
+        .iter()
+        .filter_map(|(line, signature)| {
+            FOREIGN_CRATES
+                .iter()
+                .map(|c| (*c, "::"))
+                .chain(imported.iter().map(|(w, t)| (w.as_str(), *t)))
+                .find(|(word, then)| names(signature, word, then))
+                .map(|(word, _)| (*line, word.to_owned(), signature.clone()))
+        })
+        .collect();
+    PublicScan {
+        signatures: signatures.len(),
+        offenders,
+    }
+}
+
 #[test]
 fn core_public_api_names_no_third_party_type() {
     // `pub` in core is public API, whatever module it is in: an item that needs a type of
@@ -360,31 +395,15 @@ fn core_public_api_names_no_third_party_type() {
     let root = workspace_root();
     let mut offenders = Vec::new();
     let mut signatures = 0;
-    for file in files_below(&root.join("core/src"), &[".rs"]) {
-        let name = file
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        if name == "tests.rs" || name == "testing.rs" {
-            continue;
-        }
-        let text = std::fs::read_to_string(&file).expect("readable");
-        let lines = code_lines(&text);
-        let imported = foreign_imports(&lines);
-        for (line, signature) in public_signatures(&lines) {
-            signatures += 1;
-            let foreign = FOREIGN_CRATES
-                .iter()
-                .map(|c| (*c, "::"))
-                .chain(imported.iter().map(|(w, t)| (w.as_str(), *t)))
-                .find(|(word, then)| names(&signature, word, then));
-            if let Some((word, _)) = foreign {
-                offenders.push(format!(
-                    "{}:{line} names `{word}`: {}",
-                    file.strip_prefix(&root).unwrap_or(&file).display(),
-                    signature.split_whitespace().collect::<Vec<_>>().join(" ")
-                ));
-            }
+    for (file, text) in library_sources(&["core/src"]) {
+        let found = foreign_in_public_signatures(&text);
+        signatures += found.signatures;
+        for (line, word, signature) in found.offenders {
+            offenders.push(format!(
+                "{}:{line} names `{word}`: {}",
+                file.strip_prefix(&root).unwrap_or(&file).display(),
+                signature.split_whitespace().collect::<Vec<_>>().join(" ")
+            ));
         }
     }
     assert!(
@@ -407,18 +426,19 @@ fn the_public_api_scan_sees_foreign_types() {
         pub struct View {\n    pub engine: wasmtime::Engine,\n    hidden: Html,\n}\n\
         pub enum Error {\n    Trap(component::Val),\n}\n\
         pub fn component(component: &str) {\n}\n";
-    let lines = code_lines(code);
-    let imported = foreign_imports(&lines);
-    let flagged: Vec<usize> = public_signatures(&lines)
+    let found = foreign_in_public_signatures(code);
+    assert_eq!(found.signatures, 4);
+    let flagged: Vec<(usize, String)> = found
+        .offenders
         .into_iter()
-        .filter(|(_, sig)| {
-            FOREIGN_CRATES
-                .iter()
-                .map(|c| (*c, "::"))
-                .chain(imported.iter().map(|(w, t)| (w.as_str(), *t)))
-                .any(|(word, then)| names(sig, word, then))
-        })
-        .map(|(line, _)| line)
+        .map(|(line, word, _)| (line, word))
         .collect();
-    assert_eq!(flagged, [3, 7, 11]);
+    assert_eq!(
+        flagged,
+        [
+            (3, "Html".to_owned()),
+            (7, "wasmtime".to_owned()),
+            (11, "component".to_owned())
+        ]
+    );
 }
