@@ -134,7 +134,7 @@ fn main() {
         .collect();
     for e in &parsed {
         let _ = e.text();
-        let _ = e.html_document();
+        let _ = e.parse_html_document();
     }
     let eval_only = time(&|| {
         for (c, e) in cases.iter().zip(&parsed) {

@@ -1,13 +1,5 @@
 //! CSS selection on an email's HTML, shared by the DSL (`css("td.name").text`) and the plugin
 //! host: a thread-safe cache of parsed selectors, element text and attributes.
-//!
-//! ```
-//! use mailex_core::css;
-//! let doc = scraper::Html::parse_document("<table><tr><td class=name> Jane\n Doe </td></tr></table>");
-//! let cells = css::select(&doc, "td.name").unwrap();
-//! assert_eq!(css::text(&cells[0]), "Jane Doe");
-//! assert!(css::select(&doc, "td[").is_err());
-//! ```
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -20,15 +12,15 @@ use thiserror::Error;
 use crate::budget::{Budget, CappedString, Exceeded};
 
 /// Longest selector accepted, in bytes.
-pub const MAX_SELECTOR_LEN: usize = 1024;
+pub(crate) const MAX_SELECTOR_LEN: usize = 1024;
 /// Selectors kept by a [`SelectorCache`] before it starts over.
-pub const SELECTOR_CACHE_CAPACITY: usize = 1024;
+pub(crate) const SELECTOR_CACHE_CAPACITY: usize = 1024;
 
 /// Why a selector could not be used. The message names the selector (configuration), never
 /// document content.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
-pub enum CssError {
+pub(crate) enum CssError {
     /// The selector does not parse.
     #[error("invalid CSS selector `{selector}`: {reason}")]
     Syntax {
@@ -46,7 +38,7 @@ pub enum CssError {
 }
 
 /// Parses `selector`, without caching. Use it to check selectors at load time.
-pub fn parse_selector(selector: &str) -> Result<Selector, CssError> {
+pub(crate) fn parse_selector(selector: &str) -> Result<Selector, CssError> {
     if selector.len() > MAX_SELECTOR_LEN {
         return Err(CssError::TooLong);
     }
@@ -58,18 +50,18 @@ pub fn parse_selector(selector: &str) -> Result<Selector, CssError> {
 
 /// A thread-safe cache of parsed selectors keyed by their text. Cloning shares the cache.
 #[derive(Debug, Clone, Default)]
-pub struct SelectorCache {
+pub(crate) struct SelectorCache {
     inner: Arc<Mutex<HashMap<String, Arc<Selector>>>>,
 }
 
 impl SelectorCache {
     /// An empty cache.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         SelectorCache::default()
     }
 
     /// The parsed selector, parsing and caching it on first use.
-    pub fn get(&self, selector: &str) -> Result<Arc<Selector>, CssError> {
+    pub(crate) fn get(&self, selector: &str) -> Result<Arc<Selector>, CssError> {
         if let Some(s) = self.inner.lock().get(selector) {
             return Ok(Arc::clone(s));
         }
@@ -83,7 +75,7 @@ impl SelectorCache {
     }
 
     /// Every element of `doc` matching `selector`, in document order.
-    pub fn select<'d>(
+    pub(crate) fn select<'d>(
         &self,
         doc: &'d Html,
         selector: &str,
@@ -93,7 +85,8 @@ impl SelectorCache {
     }
 
     /// The first element of `doc` matching `selector`.
-    pub fn select_first<'d>(
+    #[cfg(test)]
+    pub(crate) fn select_first<'d>(
         &self,
         doc: &'d Html,
         selector: &str,
@@ -105,25 +98,28 @@ impl SelectorCache {
     }
 
     /// Number of cached selectors.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.inner.lock().len()
-    }
-
-    /// Whether the cache is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
 static GLOBAL: LazyLock<SelectorCache> = LazyLock::new(SelectorCache::new);
 
-/// The process-wide selector cache used by [`select`].
-pub fn global_cache() -> &'static SelectorCache {
+/// The process-wide selector cache used by [`select`] (and the plugins' `html` functions).
+#[cfg_attr(
+    not(feature = "plugins"),
+    expect(
+        dead_code,
+        reason = "the plugin host's; the DSL caches selectors at compile time"
+    )
+)]
+pub(crate) fn global_cache() -> &'static SelectorCache {
     &GLOBAL
 }
 
 /// Every element of `doc` matching `selector`, in document order, using the process-wide cache.
-pub fn select<'d>(doc: &'d Html, selector: &str) -> Result<Vec<ElementRef<'d>>, CssError> {
+pub(crate) fn select<'d>(doc: &'d Html, selector: &str) -> Result<Vec<ElementRef<'d>>, CssError> {
     GLOBAL.select(doc, selector)
 }
 
@@ -136,7 +132,7 @@ const MATCH_UNITS: u64 = 16;
 
 /// Every element of `doc` matching `selector`, in document order, at most `max` of them; each
 /// element tried counts as work, and the result list as scratch memory.
-pub fn select_within<'d>(
+pub(crate) fn select_within<'d>(
     doc: &'d Html,
     selector: &Selector,
     max: usize,
@@ -166,13 +162,13 @@ pub fn select_within<'d>(
 /// collapsed to one space, zero-width characters removed, and trimmed. `<br>`, block elements
 /// and table cells separate words (`party.<br>Thank you` reads `party. Thank you`), as they
 /// start a new line in the text view. `<script>` and `<style>` content is skipped.
-pub fn text(element: &ElementRef<'_>) -> String {
+pub(crate) fn text(element: &ElementRef<'_>) -> String {
     text_within(element, usize::MAX, &Budget::unlimited()).unwrap_or_default()
 }
 
 /// [`text`] under a budget: at most `max_len` bytes (cut on a character boundary; the rest of
 /// the element is not read), each byte charged as scratch memory and each node visited as work.
-pub fn text_within(
+pub(crate) fn text_within(
     element: &ElementRef<'_>,
     max_len: usize,
     budget: &Budget,
@@ -238,7 +234,7 @@ pub fn text_within(
 
 /// The value of attribute `name` on the element (names compare case-insensitively, as HTML
 /// attribute names are lower-cased by the parser), trimmed.
-pub fn attr<'d>(element: &ElementRef<'d>, name: &str) -> Option<&'d str> {
+pub(crate) fn attr<'d>(element: &ElementRef<'d>, name: &str) -> Option<&'d str> {
     let name = name.to_ascii_lowercase();
     element.value().attr(&name).map(str::trim)
 }
@@ -316,5 +312,22 @@ mod tests {
         assert_eq!(text(&divs[0]), "x");
         let doc = Html::parse_document("<td>\u{FFFD}\u{FFFD}</td>");
         let _ = select(&doc, "td").unwrap();
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    use crate::css;
+
+    #[test]
+    fn selects_and_reads_text() {
+        let doc = scraper::Html::parse_document(
+            "<table><tr><td class=name> Jane\n Doe </td></tr></table>",
+        );
+        let cells = css::select(&doc, "td.name").unwrap();
+        assert_eq!(css::text(&cells[0]), "Jane Doe");
+        assert!(css::select(&doc, "td[").is_err());
     }
 }

@@ -5,16 +5,10 @@
 //! neighbour), `<script>`, `<style>`, `<head>` and `<template>` are skipped, entities are decoded
 //! (by the HTML parser), whitespace runs collapse to one space, `<pre>` keeps its line breaks, and
 //! there is never more than one blank line in a row.
-//!
-//! ```
-//! let doc = scraper::Html::parse_document(
-//!     "<table><tr><td>Name:</td><td>Jane&nbsp;Doe</td></tr><tr><td>Phone:</td><td>202-555-0143</td></tr></table>",
-//! );
-//! assert_eq!(mailex_core::html::text_view(&doc), "Name:\tJane Doe\nPhone:\t202-555-0143");
-//! ```
 
 use std::borrow::Cow;
 
+#[cfg(test)]
 use ego_tree::iter::Edge;
 use scraper::Html;
 
@@ -22,12 +16,13 @@ use crate::budget::{Budget, Exceeded};
 
 mod fast;
 
-pub use fast::{meta_charset_str, meta_tags_limited, meta_tags_str, text_view_str};
+pub(crate) use fast::{meta_charset_str, meta_tags_limited, meta_tags_str, text_view_str};
 
 /// Most meta tags an email's view keeps ([`crate::Email::meta_tags`]).
-pub const MAX_META_TAGS: usize = 1_000;
+pub(crate) const MAX_META_TAGS: usize = 1_000;
 
 /// Elements whose content is not text a reader sees.
+#[cfg(test)]
 const SKIPPED: &[&str] = &[
     "script", "style", "head", "title", "template", "noscript", "object", "iframe", "svg",
 ];
@@ -85,6 +80,7 @@ const BLOCKS: &[&str] = &[
 ];
 
 /// Blocks that also leave a blank line around them.
+#[cfg(test)]
 const PARAGRAPHS: &[&str] = &[
     "p",
     "h1",
@@ -106,7 +102,7 @@ pub(crate) fn separates_text(name: &str) -> bool {
 }
 
 /// Separator between adjacent table cells.
-pub const CELL_SEPARATOR: char = '\t';
+pub(crate) const CELL_SEPARATOR: char = '\t';
 
 struct Writer {
     out: String,
@@ -187,7 +183,8 @@ impl Writer {
 }
 
 /// Renders `doc` as plain text (see the [module documentation](self)).
-pub fn text_view(doc: &Html) -> String {
+#[cfg(test)]
+pub(crate) fn text_view(doc: &Html) -> String {
     let mut w = Writer {
         out: String::new(),
         newlines: 0,
@@ -272,11 +269,7 @@ pub fn text_view(doc: &Html) -> String {
 /// references, keeping the source's own line breaks; `<br>` and the end of `p`, `div`, `tr` and
 /// `li` become line breaks. The rule language's `strip_tags` and the plugins' `text.strip-tags`
 /// call it.
-///
-/// ```
-/// assert_eq!(mailex_core::html::strip_tags("Tom &amp; Jerry<br><b>Hi</b>&#33;"), "Tom & Jerry\nHi!");
-/// ```
-pub fn strip_tags(s: &str) -> String {
+pub(crate) fn strip_tags(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find('<') {
@@ -353,34 +346,35 @@ fn decode_into(s: &str, out: &mut String) {
 }
 
 /// Deepest element nesting [`parse_document`] lets through to the HTML parser.
-pub const MAX_NESTING: usize = 128;
+pub(crate) const MAX_NESTING: usize = 128;
 
 /// Most start tags [`parse_document`] lets through to the HTML parser; the document is cut
 /// before the next one. A DOM node costs a few hundred bytes, many times the `<b>` it came
 /// from; real emails have a few thousand elements.
-pub const MAX_ELEMENTS: usize = 100_000;
+pub(crate) const MAX_ELEMENTS: usize = 100_000;
 
 /// Most attributes a start tag keeps in [`parse_document`] (html5ever compares every attribute
 /// with all before it, so its time grows with the square of their number).
-pub const MAX_ATTRIBUTES: usize = 256;
+pub(crate) const MAX_ATTRIBUTES: usize = 256;
 
 /// Longest start tag, in bytes, whose attributes [`parse_document`] keeps (a class list of
 /// millions of names costs far more than its bytes once CSS selection splits it).
-pub const MAX_TAG_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_TAG_BYTES: usize = 1024 * 1024;
 
-/// What [`parse_document`] removed before parsing; all `false` for real emails.
+/// What was removed from an email's HTML before it was parsed into the document CSS selection
+/// reads ([`crate::Email::html_trimmed`]); all `false` for real emails.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Trimmed {
-    /// Start tags nested deeper than [`MAX_NESTING`] (and their end tags) were removed.
+pub struct HtmlTrimmed {
+    /// Start tags nested deeper than 128 levels (`MAX_NESTING`) and their end tags were removed.
     pub nesting: bool,
-    /// The document was cut after [`MAX_ELEMENTS`] start tags.
+    /// The document was cut after 100 000 start tags (`MAX_ELEMENTS`).
     pub elements: bool,
-    /// Start tags with more than [`MAX_ATTRIBUTES`] attributes, or longer than
-    /// [`MAX_TAG_BYTES`], lost their attributes.
+    /// Start tags with more than 256 attributes (`MAX_ATTRIBUTES`), or longer than 1 MiB
+    /// (`MAX_TAG_BYTES`), lost their attributes.
     pub attributes: bool,
 }
 
-impl Trimmed {
+impl HtmlTrimmed {
     /// Whether anything was removed.
     pub fn any(&self) -> bool {
         self.nesting || self.elements || self.attributes
@@ -423,29 +417,23 @@ impl Trimmed {
 /// 40 MB email would take hours; and every element costs a few hundred bytes of DOM. Real emails
 /// stay far below the caps, so for them the input is parsed unchanged. The second value says
 /// what was removed.
-///
-/// ```
-/// let deep = "<div>".repeat(10_000) + "x";
-/// let (doc, trimmed) = mailex_core::html::parse_document(&deep);
-/// assert!(trimmed.nesting);
-/// assert_eq!(mailex_core::html::text_view(&doc), "x");
-/// ```
-pub fn parse_document(html: &str) -> (Html, Trimmed) {
+#[cfg(test)]
+pub(crate) fn parse_document(html: &str) -> (Html, HtmlTrimmed) {
     match parse_document_within(html, &Budget::unlimited()) {
         Ok(parsed) => parsed,
         // An unlimited budget is never spent.
-        Err(_) => (Html::new_document(), Trimmed::default()),
+        Err(_) => (Html::new_document(), HtmlTrimmed::default()),
     }
 }
 
 /// Worst time [`text_view_str`] takes per byte of HTML, about (measured on hostile markup in a
 /// release build, rounded up).
-pub const TEXT_VIEW_NS_PER_BYTE: u64 = 10;
+pub(crate) const TEXT_VIEW_NS_PER_BYTE: u64 = 10;
 
 /// Whether rendering `html` with [`text_view_str`] (linear, but in one go) fits `budget`: its
 /// worst-case time ([`TEXT_VIEW_NS_PER_BYTE`]) must fit the time left and the view (at most
 /// about as long as the HTML) the memory left; otherwise the budget fails before it starts.
-pub fn admit_text_view(html: &str, budget: &Budget) -> Result<(), Exceeded> {
+pub(crate) fn admit_text_view(html: &str, budget: &Budget) -> Result<(), Exceeded> {
     admit_text_view_of(html.len(), budget)
 }
 
@@ -467,7 +455,7 @@ pub(crate) fn admit_text_view_of(bytes: usize, budget: &Budget) -> Result<(), Ex
 /// Bytes of memory one node of a parsed document takes, about (the node, its links in the tree,
 /// its element data; text and attribute bytes are counted apart, one byte per input byte).
 /// Measured on documents of many small elements, rounded up.
-pub const DOCUMENT_NODE_BYTES: u64 = 256;
+pub(crate) const DOCUMENT_NODE_BYTES: u64 = 256;
 
 /// Bytes of HTML handed to the parser between two budget checks (so a document overshoots its
 /// allowance by at most the nodes of one chunk).
@@ -476,17 +464,10 @@ const PARSE_CHUNK: usize = 16 * 1024;
 /// [`parse_document`] under a budget: the document's memory ([`DOCUMENT_NODE_BYTES`] per node
 /// plus the input) is charged as retained memory as it grows, and parsing stops as soon as the
 /// budget is spent: the input is fed to the parser in chunks, with a budget check after each.
-///
-/// ```
-/// use std::time::Duration;
-/// use mailex_core::{Budget, Exceeded};
-/// let html = "<div class=name>x</div>".repeat(10_000);
-/// let small = Budget::new(Duration::from_secs(10), 1 << 20);
-/// assert_eq!(mailex_core::html::parse_document_within(&html, &small).err(), Some(Exceeded::Memory));
-/// let (doc, _) = mailex_core::html::parse_document_within(&html, &Budget::unlimited()).unwrap();
-/// assert_eq!(mailex_core::css::select(&doc, "div.name").unwrap().len(), 10_000);
-/// ```
-pub fn parse_document_within(html: &str, budget: &Budget) -> Result<(Html, Trimmed), Exceeded> {
+pub(crate) fn parse_document_within(
+    html: &str,
+    budget: &Budget,
+) -> Result<(Html, HtmlTrimmed), Exceeded> {
     use html5ever::tendril::{StrTendril, TendrilSink};
 
     budget.check()?;
@@ -539,9 +520,9 @@ fn bound_document<'h>(
     max_depth: usize,
     max_elements: usize,
     budget: &Budget,
-) -> Result<(Cow<'h, str>, Trimmed), Exceeded> {
+) -> Result<(Cow<'h, str>, HtmlTrimmed), Exceeded> {
     let bytes = html.as_bytes();
-    let mut trimmed = Trimmed::default();
+    let mut trimmed = HtmlTrimmed::default();
     let mut depth = 0usize;
     let mut elements = 0usize;
     // Start tags dropped and not yet matched by a dropped end tag.
@@ -713,7 +694,8 @@ fn tag_end(bytes: &[u8], from: usize) -> (usize, usize) {
 /// Every `<meta name="..." content="...">` of the document, in document order, with the name
 /// and content trimmed. Meta tags in the body count too (real lead emails put them there).
 /// Tags without a `name` or without `content` are skipped.
-pub fn meta_tags(doc: &Html) -> Vec<(String, String)> {
+#[cfg(test)]
+pub(crate) fn meta_tags(doc: &Html) -> Vec<(String, String)> {
     doc.tree
         .root()
         .descendants()
@@ -931,5 +913,43 @@ mod fuzz_tests {
             );
             let _ = meta_tags(&doc);
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    use std::time::Duration;
+
+    use crate::budget::{Budget, Exceeded};
+    use crate::html::{parse_document_within, strip_tags, text_view};
+
+    #[test]
+    fn text_view_keeps_rows_and_cells() {
+        let doc = scraper::Html::parse_document(
+            "<table><tr><td>Name:</td><td>Jane&nbsp;Doe</td></tr><tr><td>Phone:</td><td>202-555-0143</td></tr></table>",
+        );
+        assert_eq!(text_view(&doc), "Name:\tJane Doe\nPhone:\t202-555-0143");
+    }
+
+    #[test]
+    fn strip_tags_decodes_and_breaks_lines() {
+        assert_eq!(
+            strip_tags("Tom &amp; Jerry<br><b>Hi</b>&#33;"),
+            "Tom & Jerry\nHi!"
+        );
+    }
+
+    #[test]
+    fn parse_document_within_stops_when_the_budget_is_spent() {
+        let html = "<div class=name>x</div>".repeat(10_000);
+        let small = Budget::new(Duration::from_secs(10), 1 << 20);
+        assert_eq!(
+            parse_document_within(&html, &small).err(),
+            Some(Exceeded::Memory)
+        );
+        let (doc, _) = parse_document_within(&html, &Budget::unlimited()).unwrap();
+        assert_eq!(crate::css::select(&doc, "div.name").unwrap().len(), 10_000);
     }
 }

@@ -36,11 +36,12 @@ mod budget;
 mod builtin;
 mod charset;
 pub mod config;
-pub mod css;
+mod css;
 mod engine;
 mod error;
 mod extractor;
-pub mod html;
+mod html;
+mod inspect;
 mod loader;
 mod message;
 mod normalize;
@@ -64,6 +65,8 @@ pub use crate::engine::{
 };
 pub use crate::error::{ConfigError, ConfigProblem};
 pub use crate::extractor::{Completeness, ExtractContext, Extraction, Extractor};
+pub use crate::html::HtmlTrimmed;
+pub use crate::inspect::{HtmlElement, PathStep, html_meta_tags, html_text_view, is_css_selector};
 pub use crate::loader::LoadOptions;
 pub use crate::message::{
     Address, Attachment, Email, LimitExceeded, MAX_MIME_NESTING, MessageLimits, ParseError,

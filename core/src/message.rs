@@ -130,7 +130,7 @@ pub struct Email<'m> {
     meta_omitted: std::cell::Cell<usize>,
     /// Body parts [`Email::charset_issues`] found clean (set when it runs).
     clean_parts: OnceCell<Vec<u32>>,
-    html_trimmed: std::cell::Cell<crate::html::Trimmed>,
+    html_trimmed: std::cell::Cell<crate::html::HtmlTrimmed>,
 }
 
 impl std::fmt::Debug for Email<'_> {
@@ -198,12 +198,13 @@ impl<'m> Email<'m> {
             meta: OnceCell::new(),
             meta_omitted: std::cell::Cell::new(0),
             clean_parts: OnceCell::new(),
-            html_trimmed: std::cell::Cell::new(crate::html::Trimmed::default()),
+            html_trimmed: std::cell::Cell::new(crate::html::HtmlTrimmed::default()),
         }
     }
 
-    /// The underlying mail-parser message, for anything this view does not cover.
-    pub fn message(&self) -> &Message<'m> {
+    /// The underlying mail-parser message, for anything this view does not cover (inside the
+    /// crate only: mail-parser's types stay out of the public API).
+    pub(crate) fn message(&self) -> &Message<'m> {
         match &self.message {
             Owned::Owned(message) => message,
             Owned::Borrowed(message) => message,
@@ -300,8 +301,8 @@ impl<'m> Email<'m> {
     /// The plain-text view of the body.
     ///
     /// Text parts are used as they are; an HTML-only body is rendered to text that keeps line
-    /// and table-cell boundaries (see [`crate::html::text_view`]; the rendering is done by the
-    /// streaming [`crate::html::text_view_str`], without building the document). Several body
+    /// and table-cell boundaries (see [`crate::html_text_view`], the streaming scanner that
+    /// renders it without building the document). Several body
     /// parts are joined with blank lines. Parts are decoded from their charset, including the
     /// cases mail-parser alone gets wrong (see [`Email::charset_issues`]).
     pub fn text(&self) -> &str {
@@ -327,8 +328,8 @@ impl<'m> Email<'m> {
     }
 
     /// [`Email::text`] under an extractor's budget: when the view still has to be rendered from
-    /// HTML parts, the rendering starts only if its worst case fits the budget
-    /// ([`crate::html::admit_text_view`]); a view already rendered costs nothing.
+    /// HTML parts, the rendering starts only if its worst case (time and size) fits the
+    /// budget; a view already rendered costs nothing.
     pub fn text_within(
         &self,
         budget: &crate::budget::Budget,
@@ -361,11 +362,25 @@ impl<'m> Email<'m> {
             .as_deref()
     }
 
+    /// Builds the HTML document CSS selection reads (once; it is cached) and says whether the
+    /// email has one. Extractors build it on first use; calling this first moves that cost
+    /// ahead (a benchmark that measures extraction alone) and fills [`Email::html_trimmed`].
+    ///
+    /// ```
+    /// let deep = format!("From: a@x.example\r\nContent-Type: text/html\r\n\r\n{}x", "<div>".repeat(500));
+    /// let email = mailex_core::Email::parse(deep.as_bytes()).unwrap();
+    /// assert!(email.parse_html_document());
+    /// assert!(email.html_trimmed().nesting);
+    /// ```
+    pub fn parse_html_document(&self) -> bool {
+        self.html_document().is_some()
+    }
+
     /// The HTML body parsed into a document, parsed once and cached.
     ///
     /// The parser's cost is bounded before parsing ([`crate::html::parse_document`]: nesting,
     /// number of elements, attributes); [`Email::html_trimmed`] tells what was removed.
-    pub fn html_document(&self) -> Option<&scraper::Html> {
+    pub(crate) fn html_document(&self) -> Option<&scraper::Html> {
         self.html_document_within(&crate::budget::Budget::unlimited())
             .ok()
             .flatten()
@@ -374,7 +389,7 @@ impl<'m> Email<'m> {
     /// [`Email::html_document`] under an extractor's budget: building the document is charged
     /// to it and stops when it is spent ([`crate::html::parse_document_within`]); nothing is
     /// cached then.
-    pub fn html_document_within(
+    pub(crate) fn html_document_within(
         &self,
         budget: &crate::budget::Budget,
     ) -> Result<Option<&scraper::Html>, crate::budget::Exceeded> {
@@ -392,14 +407,15 @@ impl<'m> Email<'m> {
         Ok(self.document.get_or_init(|| document).as_ref())
     }
 
-    /// What was removed from the HTML before parsing it into [`Email::html_document`]
-    /// (nothing for real emails, nor before the document is built).
-    pub fn html_trimmed(&self) -> crate::html::Trimmed {
+    /// What was removed from the HTML before parsing it into the document
+    /// ([`Email::parse_html_document`]); nothing for real emails, nor before the document is
+    /// built.
+    pub fn html_trimmed(&self) -> crate::html::HtmlTrimmed {
         self.html_trimmed.get()
     }
 
     /// Every `<meta name=... content=...>` pair of the HTML body, in document order: the first
-    /// [`crate::html::MAX_META_TAGS`]; [`Email::meta_tags_omitted`] counts the rest.
+    /// 1000 (`html::MAX_META_TAGS`); [`Email::meta_tags_omitted`] counts the rest.
     pub fn meta_tags(&self) -> &[(String, String)] {
         self.meta.get_or_init(|| match self.html() {
             Some(html) => {
@@ -498,6 +514,11 @@ impl<'m> Email<'m> {
     }
 
     /// The date of the topmost `Received` header: when the receiving server got the email.
+    ///
+    /// The date after the last `;` is read by chrono's RFC 2822 parser rather than by
+    /// mail-parser's `Received:` parser, which reads a two-digit year as 19xx (`17` as 1917;
+    /// RFC 5322 and chrono: 2017) and does not check the weekday against the date; records
+    /// keep the stricter reading (see the unit test `received_date_reads_two_digit_years`).
     pub fn received_date(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         let (_, value) = self
             .raw_headers()
@@ -656,6 +677,27 @@ mod tests {
             email.received_date().map(|d| d.to_rfc3339()),
             Some("2026-03-03T09:14:07+00:00".to_owned())
         );
+    }
+
+    /// Why [`Email::received_date`] keeps chrono's reading of the date rather than
+    /// mail-parser's `Received:` parser.
+    #[test]
+    fn received_date_reads_two_digit_years() {
+        let value = "from x by inbound-smtp.us-east-1.amazonaws.com; Fri, 29 Sep 17 14:41:40 +0000";
+        let raw = format!("Received: {value}\r\nFrom: a@portal.example\r\n\r\nx\r\n");
+        assert_eq!(
+            email(&raw).received_date().map(|d| d.to_rfc3339()),
+            Some("2017-09-29T14:41:40+00:00".to_owned())
+        );
+        let parsed = mail_parser::parsers::MessageStream::new(value.as_bytes()).parse_received();
+        let year = match parsed {
+            HeaderValue::Received(received) => received.date.map(|d| d.year),
+            _ => None,
+        };
+        assert_eq!(year, Some(1917));
+        // A weekday that does not match the date: not a date chrono accepts.
+        let wrong_day = "Received: x by y; Mon, 29 Sep 2017 14:41:40 +0000\r\nFrom: a@portal.example\r\n\r\nx\r\n";
+        assert_eq!(email(wrong_day).received_date(), None);
     }
 
     /// `text` in `encoding`, as bytes (the test inputs are built with encoding_rs's encoders).

@@ -162,7 +162,7 @@ impl From<&str> for FieldValue {
 /// An error or warning attached to a record.
 ///
 /// Messages name the field or the input position, never the personal data itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
 pub struct Issue {
     /// Stable machine-readable code, e.g. `too_large`, `missing_required`, `degraded`.
     #[schemars(with = "String")]
@@ -172,6 +172,44 @@ pub struct Issue {
     /// The field concerned, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The code as written, when it is [`IssueCode::Unknown`].
+    #[schemars(skip)]
+    unknown_code: Option<Box<str>>,
+}
+
+/// How an [`Issue`] is written and read: its code as a string.
+#[derive(Serialize, Deserialize)]
+struct IssueJson<'a> {
+    #[serde(borrow)]
+    code: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    message: std::borrow::Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<std::borrow::Cow<'a, str>>,
+}
+
+impl Serialize for Issue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        IssueJson {
+            code: self.code_str().into(),
+            message: self.message.as_str().into(),
+            field: self.field.as_deref().map(Into::into),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Issue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let json = IssueJson::deserialize(deserializer)?;
+        let code = IssueCode::from_code(&json.code);
+        Ok(Issue {
+            code: code.unwrap_or(IssueCode::Unknown),
+            message: json.message.into_owned(),
+            field: json.field.map(std::borrow::Cow::into_owned),
+            unknown_code: code.is_none().then(|| json.code.into()),
+        })
+    }
 }
 
 impl Issue {
@@ -181,7 +219,23 @@ impl Issue {
             code,
             message: message.into(),
             field: None,
+            unknown_code: None,
         }
+    }
+
+    /// The code as records write it: [`IssueCode::as_str`], or for an issue read with a code
+    /// this version does not know ([`IssueCode::Unknown`]: a record written by a newer version
+    /// of mailex), that code as written, which is also what the issue serialises back to.
+    ///
+    /// ```
+    /// use mailex_core::{Issue, IssueCode};
+    /// let json = r#"{"code":"from_the_future","message":"m"}"#;
+    /// let issue: Issue = serde_json::from_str(json).unwrap();
+    /// assert_eq!((issue.code, issue.code_str()), (IssueCode::Unknown, "from_the_future"));
+    /// assert_eq!(serde_json::to_string(&issue).unwrap(), json);
+    /// ```
+    pub fn code_str(&self) -> &str {
+        self.unknown_code.as_deref().unwrap_or(self.code.as_str())
     }
 
     /// An issue about one field.
@@ -194,6 +248,7 @@ impl Issue {
             code,
             message: message.into(),
             field: Some(field.into()),
+            unknown_code: None,
         }
     }
 }
@@ -392,4 +447,34 @@ fn limit_issues(issues: &mut Vec<Issue>, kind: &str) {
 /// The JSON Schema of [`Record`], as written to `docs/record.schema.json`.
 pub fn record_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Record)).unwrap_or(serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record written by a newer version of mailex, with an issue code this version does not
+    /// know, still reads (replay never breaks on it), and writes back byte for byte.
+    #[test]
+    fn records_with_unknown_issue_codes_read_and_write_back() {
+        let mut record = Record::new(Status::Partial, "s3://bucket/key", 10);
+        record.errors.push(Issue::for_field(
+            IssueCode::MissingRequired,
+            "email",
+            "E201 required field `email` is missing",
+        ));
+        record.warnings.push(Issue::new(IssueCode::Degraded, "w"));
+        let json = serde_json::to_string(&record).unwrap();
+        let newer = json.replace("\"degraded\"", "\"from_a_newer_version\"");
+        assert_ne!(json, newer);
+        let read: Record = serde_json::from_str(&newer).expect("the record reads");
+        assert_eq!(read.warnings[0].code, IssueCode::Unknown);
+        assert_eq!(read.warnings[0].code_str(), "from_a_newer_version");
+        assert_eq!(read.errors[0].code, IssueCode::MissingRequired);
+        assert_eq!(read.errors[0].code_str(), "missing_required");
+        assert_eq!(serde_json::to_string(&read).unwrap(), newer);
+        // Known codes read back to the same record.
+        let again: Record = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&again).unwrap(), json);
+    }
 }

@@ -162,12 +162,12 @@ pub fn adf(data: &[u8]) {
 /// The streaming HTML text scanner and meta-tag reader.
 pub fn html_text(data: &[u8]) {
     let html = String::from_utf8_lossy(data);
-    let text = mailex_core::html::text_view_str(&html);
+    let text = mailex_core::html_text_view(&html);
     assert!(
         text.len() <= html.len().saturating_mul(4) + 64,
         "the text view must not be much larger than its HTML"
     );
-    let _ = mailex_core::html::meta_tags_str(&html);
+    let _ = mailex_core::html_meta_tags(&html);
 }
 
 fn read_all(paths: Vec<PathBuf>) -> Vec<Vec<u8>> {

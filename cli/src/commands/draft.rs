@@ -734,34 +734,21 @@ fn without_data<'t>(text: &'t str, data: &[String], keep_end: bool) -> &'t str {
 /// CSS candidates: the elements whose text is the value, selected by id, by class, and by
 /// their position among their ancestors (the last few steps of the path).
 fn css_candidates(email: &Email<'_>, raw: &str, push: &mut impl FnMut(Kind, String)) {
-    let Some(document) = email.html_document() else {
-        return;
-    };
-    let Ok(all) = mailex_core::css::select(document, "body *") else {
-        return;
-    };
-    let wanted = raw.split_whitespace().collect::<Vec<_>>().join(" ");
-    let matching: Vec<_> = all
-        .into_iter()
-        .filter(|e| mailex_core::css::text(e).eq_ignore_ascii_case(&wanted))
-        .collect();
     // The innermost elements holding exactly the value.
-    let innermost = matching.iter().filter(|e| {
-        !e.descendants()
-            .skip(1)
-            .filter_map(scraper::ElementRef::wrap)
-            .any(|d| mailex_core::css::text(&d).eq_ignore_ascii_case(&wanted))
-    });
-    for element in innermost.take(4) {
-        let value = element.value();
-        let tag = value.name();
-        if let Some(id) = value.id().filter(|id| is_css_identifier(id)) {
+    for element in email.elements_with_text(raw, 4) {
+        let tag = &element.tag;
+        if let Some(id) = element.id.as_deref().filter(|id| is_css_identifier(id)) {
             push(
                 Kind::Css,
                 format!("css({}).text", rule_literal(&format!("#{id}"))),
             );
         }
-        let classes: Vec<&str> = value.classes().filter(|c| is_css_identifier(c)).collect();
+        let classes: Vec<&str> = element
+            .classes
+            .iter()
+            .map(String::as_str)
+            .filter(|c| is_css_identifier(c))
+            .collect();
         if !classes.is_empty() {
             push(
                 Kind::Css,
@@ -771,27 +758,15 @@ fn css_candidates(email: &Email<'_>, raw: &str, push: &mut impl FnMut(Kind, Stri
                 ),
             );
         }
-        let mut steps = Vec::new();
-        let mut current = Some(*element);
-        while let Some(e) = current {
-            let name = e.value().name();
-            if name == "body" || name == "html" {
-                break;
-            }
-            let index = e
-                .prev_siblings()
-                .filter_map(scraper::ElementRef::wrap)
-                .filter(|s| s.value().name() == name)
-                .count()
-                + 1;
-            steps.push(format!("{name}:nth-of-type({index})"));
-            current = e.parent().and_then(scraper::ElementRef::wrap);
-        }
-        steps.reverse();
+        let steps: Vec<String> = element
+            .path
+            .iter()
+            .map(|step| format!("{}:nth-of-type({})", step.tag, step.index))
+            .collect();
         for keep in [3usize, 6, 10] {
             let tail = &steps[steps.len().saturating_sub(keep)..];
             let selector = tail.join(" > ");
-            if mailex_core::css::parse_selector(&selector).is_ok() {
+            if mailex_core::is_css_selector(&selector) {
                 push(
                     Kind::CssPosition,
                     format!("css({}).text", rule_literal(&selector)),

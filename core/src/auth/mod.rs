@@ -566,8 +566,19 @@ fn verdict_name(v: Verdict) -> &'static str {
     }
 }
 
-/// The `by` host of a `Received:` header value (`None` when it has none, or when its
-/// comments or quotes do not balance).
+/// The `by` host of a `Received:` header value: the word after the first `by` outside
+/// comments and quoted strings and before the `;` that starts the date, lower-case (`None`
+/// when it has none, or when its comments or quotes do not balance).
+///
+/// mail-parser has a `Received:` parser of its own (`MessageStream::parse_received`), and
+/// the header reader uses neither its view nor its parsers ([`fields`]: mail-parser drops
+/// undecodable fields). Its reading agrees on real headers but is looser where a sender
+/// writes the header: it takes a `by` in the date part after the `;`, keeps the last of two
+/// `by` clauses, and reads past a comment closed that was never opened. Any of these would
+/// let a sender's own `Received:` keep the receiver's block open, so trust is decided by this
+/// reading, built on the same lexer (`lex.rs`) as the `Authentication-Results` and From
+/// parsers; `tests.rs` (`mail_parser_reads_by_hosts_the_trust_model_refuses`) pins the
+/// differences.
 fn received_by(value: &str) -> Option<String> {
     let mut c = lex::Cursor::new(value);
     let mut previous_was_by = false;

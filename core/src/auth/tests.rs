@@ -179,6 +179,49 @@ fn received_by_reads_the_by_host_past_comments() {
     );
 }
 
+/// The `by` host mail-parser's own `Received:` parser reads (`MessageStream::parse_received`,
+/// what `MessageParser::header_received` uses), lower-case.
+fn mail_parser_by(value: &str) -> Option<String> {
+    use mail_parser::parsers::MessageStream;
+    use mail_parser::{HeaderValue, Host};
+    match MessageStream::new(value.as_bytes()).parse_received() {
+        HeaderValue::Received(received) => received.by.map(|host| match host {
+            Host::Name(name) => name.to_ascii_lowercase(),
+            Host::IpAddr(ip) => ip.to_string(),
+        }),
+        _ => None,
+    }
+}
+
+/// Why `received_by` does not call mail-parser's `Received:` parser (see the module doc): on
+/// real headers the two agree, but mail-parser finds a trusted `by` host where a
+/// sender-written `Received:` must not keep the receiver's block open. If this test fails
+/// because mail-parser became as strict, `received_by` can call it instead.
+#[test]
+fn mail_parser_reads_by_hosts_the_trust_model_refuses() {
+    let ses = "inbound-smtp.us-east-1.amazonaws.com";
+    for real in [
+        "from a11-24.smtp-out.amazonses.com (a11-24.smtp-out.amazonses.com [54.240.11.24])\r\n by inbound-smtp.us-east-1.amazonaws.com with SMTP id abc;\r\n Fri, 29 Sep 2017 14:41:40 +0000 (UTC)",
+        "from x (y [1.2.3.4])\r\n by inbound-smtp.us-east-1.amazonaws.com with SMTP id q; date",
+        "from x (by evil.example) by inbound-smtp.us-east-1.amazonaws.com; d",
+    ] {
+        assert_eq!(received_by(real).as_deref(), Some(ses), "{real}");
+        assert_eq!(mail_parser_by(real).as_deref(), Some(ses), "{real}");
+    }
+    // A `by` in the date part, after the `;`.
+    let after_date = "from x; by inbound-smtp.us-east-1.amazonaws.com";
+    assert_eq!(received_by(after_date), None);
+    assert_eq!(mail_parser_by(after_date).as_deref(), Some(ses));
+    // Two `by` clauses: mail-parser keeps the last one.
+    let twice = "from x by evil.example by inbound-smtp.us-east-1.amazonaws.com; d";
+    assert_eq!(received_by(twice).as_deref(), Some("evil.example"));
+    assert_eq!(mail_parser_by(twice).as_deref(), Some(ses));
+    // A comment closed that was never opened.
+    let unbalanced = "from x) by inbound-smtp.us-east-1.amazonaws.com; d";
+    assert_eq!(received_by(unbalanced), None);
+    assert_eq!(mail_parser_by(unbalanced).as_deref(), Some(ses));
+}
+
 #[test]
 fn alignment_uses_the_public_suffix_list() {
     assert!(aligned("mail.portal.example", "portal.example"));

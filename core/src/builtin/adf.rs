@@ -24,7 +24,7 @@
 use crate::adf::{AdfDocument, AdfNode};
 use crate::extractor::{Completeness, ExtractContext, Extraction, Extractor};
 use crate::message::Email;
-use crate::normalize::{self, NormalizeError};
+use crate::normalize::{self, FieldType, NormalizeError};
 use crate::record::{ExtractorInfo, FieldValue, Issue, IssueCode};
 
 use super::{Options, date_or_datetime};
@@ -142,15 +142,19 @@ fn extract_from(doc: &AdfDocument, source: &str, opts: &Options) -> Extraction {
         .get("customer/contact/name[part=last]")
         .or_else(|| p.get("customer/contact/name[part=surname]"));
     let name = match full {
-        Some(f) => Some((normalize::person_name(f), "prospect/customer/contact/name")),
+        Some(f) => Some((
+            FieldType::PersonName.normalize(f),
+            "prospect/customer/contact/name",
+        )),
+        // Parts have no field type of their own: the person-name normaliser's entry for them.
         None if first.is_some() || last.is_some() => Some((
-            normalize::person_name_from_parts(first, last),
+            normalize::person_name_from_parts(first, last).map(FieldValue::Name),
             "prospect/customer/contact/name[part=first] + name[part=last]",
         )),
         None => None,
     };
     match name {
-        Some((Ok(n), path)) => {
+        Some((Ok(FieldValue::Name(n)), path)) => {
             let (nf, nl) = (
                 first.map(str::to_owned).or(n.first.clone()),
                 last.map(str::to_owned).or(n.last.clone()),
@@ -168,7 +172,8 @@ fn extract_from(doc: &AdfDocument, source: &str, opts: &Options) -> Extraction {
             out.set("name", FieldValue::Name(n), path);
         }
         Some((Err(e), _)) => out.invalid("name", &e),
-        None => {}
+        // A person name normalises to a `FieldValue::Name`, always.
+        Some((Ok(_), _)) | None => {}
     }
 
     // Email: the first one that normalises.
@@ -177,13 +182,9 @@ fn extract_from(doc: &AdfDocument, source: &str, opts: &Options) -> Extraction {
         if node.text.is_empty() {
             continue;
         }
-        match normalize::email(&node.text) {
+        match FieldType::Email.normalize(&node.text) {
             Ok(v) => {
-                out.set(
-                    "email",
-                    FieldValue::Text(v),
-                    "prospect/customer/contact/email",
-                );
+                out.set("email", v, "prospect/customer/contact/email");
                 email_err = None;
                 break;
             }
@@ -209,14 +210,13 @@ fn extract_from(doc: &AdfDocument, source: &str, opts: &Options) -> Extraction {
         _ => 1,
     });
     let mut phone_err = None;
+    let phone = FieldType::Phone {
+        region: opts.region.clone(),
+    };
     for node in phones {
-        match normalize::phone(&node.text, &opts.region) {
+        match phone.normalize(&node.text) {
             Ok(v) => {
-                out.set(
-                    "phone",
-                    FieldValue::Text(v),
-                    "prospect/customer/contact/phone",
-                );
+                out.set("phone", v, "prospect/customer/contact/phone");
                 phone_err = None;
                 break;
             }
@@ -324,8 +324,8 @@ fn extract_from(doc: &AdfDocument, source: &str, opts: &Options) -> Extraction {
 /// Adds `{prefix}_year`, `{prefix}_make`, ... for one `<vehicle>`.
 fn vehicle(out: &mut Out, v: &AdfNode, prefix: &str, path: &str, opts: &Options) {
     if let Some(y) = v.get("year") {
-        match normalize::int(y) {
-            Ok(n) if (1886..=2100).contains(&n) => out.set(
+        match FieldType::Int.normalize(y) {
+            Ok(FieldValue::Int(n)) if (1886..=2100).contains(&n) => out.set(
                 &format!("{prefix}_year"),
                 FieldValue::Int(n),
                 &format!("{path}/year"),
@@ -370,12 +370,12 @@ fn vehicle(out: &mut Out, v: &AdfNode, prefix: &str, path: &str, opts: &Options)
         && !price.text.is_empty()
     {
         let currency = price.attr("currency").unwrap_or(&opts.currency);
-        match normalize::money(&price.text, Some(currency)) {
-            Ok(m) => out.set(
-                &format!("{prefix}_price"),
-                FieldValue::Money(m),
-                &format!("{path}/price"),
-            ),
+        let money = FieldType::Money {
+            currency: Some(currency.to_owned()),
+            currency_from: None,
+        };
+        match money.normalize(&price.text) {
+            Ok(m) => out.set(&format!("{prefix}_price"), m, &format!("{path}/price")),
             Err(e) => out.invalid(&format!("{prefix}_price"), &e),
         }
     }

@@ -29,12 +29,7 @@ use super::{CELL_SEPARATOR, Writer};
 /// misplaced directly inside a `<table>` is moved before the table only while the table has
 /// rendered nothing yet (otherwise it stays where it is), and misnested inline formatting (the
 /// adoption agency) is ignored, which never changes the text view.
-///
-/// ```
-/// let html = "<table><tr><td>Name:<td>Jane&nbsp;Doe<tr><td>Phone:<td>202-555-0143</table>";
-/// assert_eq!(mailex_core::html::text_view_str(html), "Name:\tJane Doe\nPhone:\t202-555-0143");
-/// ```
-pub fn text_view_str(html: &str) -> String {
+pub(crate) fn text_view_str(html: &str) -> String {
     let mut b = Builder::new(true);
     run(html, &mut b);
     let mut out = b.r.w.out;
@@ -47,27 +42,13 @@ pub fn text_view_str(html: &str) -> String {
 /// content decoded and trimmed, exactly as [`meta_tags`](super::meta_tags) finds them in the parsed
 /// document. Meta tags in the body count too; tags without a `name` or without `content`, or with
 /// an empty name, are skipped.
-///
-/// ```
-/// let html = "<body><META NAME=lead_name CONTENT='Jos&eacute; Doe'><p>x";
-/// assert_eq!(
-///     mailex_core::html::meta_tags_str(html),
-///     vec![("lead_name".to_string(), "José Doe".to_string())]
-/// );
-/// ```
-pub fn meta_tags_str(html: &str) -> Vec<(String, String)> {
+pub(crate) fn meta_tags_str(html: &str) -> Vec<(String, String)> {
     meta_tags_limited(html, usize::MAX).0
 }
 
 /// The first `max` meta tags [`meta_tags_str`] finds, and how many it finds in all: a million
 /// tags cost only their count.
-///
-/// ```
-/// let html = "<meta name=a content=1><meta name=b content=2><meta name=c content=3>";
-/// let (tags, total) = mailex_core::html::meta_tags_limited(html, 2);
-/// assert_eq!((tags.len(), total), (2, 3));
-/// ```
-pub fn meta_tags_limited(html: &str, max: usize) -> (Vec<(String, String)>, usize) {
+pub(crate) fn meta_tags_limited(html: &str, max: usize) -> (Vec<(String, String)>, usize) {
     let mut b = Builder::new(false);
     b.metas = Some(Vec::new());
     b.metas_max = max;
@@ -80,14 +61,7 @@ pub fn meta_tags_limited(html: &str, max: usize) -> (Vec<(String, String)>, usiz
 /// resolved to an encoding).
 ///
 /// Browsers only look at the first 1024 bytes for this declaration; callers pass that prefix.
-///
-/// ```
-/// let html = r#"<html><head><meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">"#;
-/// assert_eq!(mailex_core::html::meta_charset_str(html).as_deref(), Some("Shift_JIS"));
-/// assert_eq!(mailex_core::html::meta_charset_str("<meta charset='euc-kr'>").as_deref(), Some("euc-kr"));
-/// assert_eq!(mailex_core::html::meta_charset_str("<p>no declaration</p>"), None);
-/// ```
-pub fn meta_charset_str(html: &str) -> Option<String> {
+pub(crate) fn meta_charset_str(html: &str) -> Option<String> {
     let mut b = Builder::new(false);
     b.charset = Some(None);
     run(html, &mut b);
@@ -2840,3 +2814,43 @@ const _: () = assert!(CELL_SEPARATOR == '\t');
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod doc_examples {
+    //! The examples of this module's documentation.
+
+    use super::{meta_charset_str, meta_tags_limited, meta_tags_str, text_view_str};
+
+    #[test]
+    fn text_view_str_keeps_rows_and_cells() {
+        let html = "<table><tr><td>Name:<td>Jane&nbsp;Doe<tr><td>Phone:<td>202-555-0143</table>";
+        assert_eq!(text_view_str(html), "Name:\tJane Doe\nPhone:\t202-555-0143");
+    }
+
+    #[test]
+    fn meta_tags_str_decodes() {
+        let html = "<body><META NAME=lead_name CONTENT='Jos&eacute; Doe'><p>x";
+        assert_eq!(
+            meta_tags_str(html),
+            vec![("lead_name".to_string(), "José Doe".to_string())]
+        );
+    }
+
+    #[test]
+    fn meta_tags_limited_counts_the_rest() {
+        let html = "<meta name=a content=1><meta name=b content=2><meta name=c content=3>";
+        let (tags, total) = meta_tags_limited(html, 2);
+        assert_eq!((tags.len(), total), (2, 3));
+    }
+
+    #[test]
+    fn meta_charset_str_reads_both_forms() {
+        let html = r#"<html><head><meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">"#;
+        assert_eq!(meta_charset_str(html).as_deref(), Some("Shift_JIS"));
+        assert_eq!(
+            meta_charset_str("<meta charset='euc-kr'>").as_deref(),
+            Some("euc-kr")
+        );
+        assert_eq!(meta_charset_str("<p>no declaration</p>"), None);
+    }
+}

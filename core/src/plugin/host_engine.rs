@@ -237,11 +237,6 @@ impl PluginHost {
         })
     }
 
-    /// The wasmtime engine (for tools that precompile or inspect components).
-    pub fn engine(&self) -> &Engine {
-        &self.inner.engine
-    }
-
     /// Compile `wasm_path` into the cache without loading it (what `mailex plugin build`
     /// does); returns the artefact path, if a cache directory is set.
     pub fn precompile(&self, wasm_path: &Path) -> Result<Option<PathBuf>, PluginError> {
@@ -376,7 +371,7 @@ impl PluginHost {
                     log_lines: 0,
                     log_dropped: 0,
                     memory_peak: budget.peak_bytes(),
-                    html_trimmed: crate::html::Trimmed::default(),
+                    html_trimmed: crate::html::HtmlTrimmed::default(),
                     elapsed: started.elapsed(),
                 };
             }
@@ -456,7 +451,7 @@ pub(crate) struct CallOutcome {
     /// Peak memory of the call: the plugin's linear memory and what the host held for it.
     pub(crate) memory_peak: u64,
     /// Whether building the HTML document dropped elements nested too deeply.
-    pub(crate) html_trimmed: crate::html::Trimmed,
+    pub(crate) html_trimmed: crate::html::HtmlTrimmed,
     pub(crate) elapsed: Duration,
 }
 

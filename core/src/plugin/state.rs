@@ -292,7 +292,7 @@ pub(crate) struct CallDocument {
     html: Option<String>,
     document: OnceCell<Option<scraper::Html>>,
     meta: OnceCell<Vec<(String, String)>>,
-    trimmed: Cell<crate::html::Trimmed>,
+    trimmed: Cell<crate::html::HtmlTrimmed>,
 }
 
 impl CallDocument {
@@ -341,7 +341,7 @@ impl CallDocument {
     }
 
     /// Whether building the document dropped elements nested too deeply.
-    pub(crate) fn was_trimmed(&self) -> crate::html::Trimmed {
+    pub(crate) fn was_trimmed(&self) -> crate::html::HtmlTrimmed {
         self.trimmed.get()
     }
 }

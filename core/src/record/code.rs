@@ -28,16 +28,24 @@ macro_rules! issue_codes {
                 #[doc = concat!("Code `", $code, "`: ", $kind, ", written by ", $by, ".")]
                 $variant,
             )+
+            /// A code this version of mailex does not know: read from a record written by a
+            /// newer version (records are read back by replay). It is in no table and no
+            /// record of this version carries it; on its own it serialises as `unknown`, and an
+            /// [`Issue`](crate::Issue) read with it keeps the code as written
+            /// ([`Issue::code_str`](crate::Issue::code_str)).
+            Unknown,
         }
 
         impl IssueCode {
-            /// Every code, in the order of the table in `docs/record.md`.
+            /// Every code, in the order of the table in `docs/record.md` (not
+            /// [`IssueCode::Unknown`]).
             pub const ALL: &'static [IssueCode] = &[$(IssueCode::$variant),+];
 
             /// The code as records write it, e.g. `"missing_required"`.
             pub fn as_str(self) -> &'static str {
                 match self {
                     $(IssueCode::$variant => $code,)+
+                    IssueCode::Unknown => "unknown",
                 }
             }
 
@@ -45,6 +53,7 @@ macro_rules! issue_codes {
             pub fn description(self) -> &'static str {
                 match self {
                     $(IssueCode::$variant => $meaning,)+
+                    IssueCode::Unknown => "a code this version of mailex does not know (written by a newer version)",
                 }
             }
 
@@ -53,6 +62,7 @@ macro_rules! issue_codes {
             pub fn kind(self) -> &'static str {
                 match self {
                     $(IssueCode::$variant => $kind,)+
+                    IssueCode::Unknown => "error, warning",
                 }
             }
 
@@ -60,6 +70,7 @@ macro_rules! issue_codes {
             pub fn written_by(self) -> &'static str {
                 match self {
                     $(IssueCode::$variant => $by,)+
+                    IssueCode::Unknown => "a newer version of mailex",
                 }
             }
         }
@@ -258,11 +269,12 @@ impl Serialize for IssueCode {
     }
 }
 
+/// A code this version does not know reads as [`IssueCode::Unknown`], so records written by a
+/// newer version still read (replay); an [`Issue`](crate::Issue) keeps such a code as written.
 impl<'de> Deserialize<'de> for IssueCode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let code = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        IssueCode::from_code(&code)
-            .ok_or_else(|| serde::de::Error::custom(format_args!("unknown issue code `{code}`")))
+        Ok(IssueCode::from_code(&code).unwrap_or(IssueCode::Unknown))
     }
 }
 
@@ -287,7 +299,12 @@ mod tests {
             assert_eq!(code.to_string(), s);
             assert!(!code.description().is_empty());
         }
-        assert!(serde_json::from_str::<IssueCode>("\"no_such_code\"").is_err());
+        assert_eq!(
+            serde_json::from_str::<IssueCode>("\"no_such_code\"").unwrap(),
+            IssueCode::Unknown
+        );
+        assert!(!IssueCode::ALL.contains(&IssueCode::Unknown));
+        assert_eq!(IssueCode::from_code("unknown"), None);
     }
 
     /// Every runtime diagnostic of the rule language (`E2xx`) is the rule diagnostic of the
