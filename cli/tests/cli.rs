@@ -835,6 +835,16 @@ fn json_of(output: &Output) -> serde_json::Value {
     })
 }
 
+fn check_json(config: &Path) -> Output {
+    mailex(&[
+        "check",
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "json",
+    ])
+}
+
 #[test]
 fn check_format_json_reports_routes_and_located_problems() {
     // The example config: ok, with every route of the file.
@@ -864,13 +874,7 @@ fn check_format_json_reports_routes_and_located_problems() {
         "[[route]]\nname = \"a\"\nsender = \"*@x.example\"\nrequire_auth = \"dkim2\"\nextractor = \"builtin:adf\"\n",
     )
     .unwrap();
-    let output = mailex(&[
-        "check",
-        "--config",
-        config.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let output = check_json(&config);
     assert_eq!(output.status.code(), Some(1));
     let bad = json_of(&output);
     assert_eq!(bad["ok"], false, "{bad}");
@@ -903,13 +907,7 @@ fn check_format_json_reports_routes_and_located_problems() {
         "[[route]]\nname = \"a\"\nsender = \"*@x.example\"\nrequire_auth = \"none\"\nextractor = \"a.rules\"\n",
     )
     .unwrap();
-    let output = mailex(&[
-        "check",
-        "--config",
-        config.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let output = check_json(&config);
     let tests = json_of(&output);
     assert_eq!(output.status.code(), Some(1), "{tests}");
     assert_eq!(tests["ok"], false, "{tests}");

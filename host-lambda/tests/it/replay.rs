@@ -13,12 +13,7 @@ const V2: &str = "[[route]]\nname = \"portal\"\nsender = \"*@portal.example\"\nr
 #[tokio::test]
 async fn replay_folder_to_folder_reports_changes() {
     let dir = tempfile::tempdir().unwrap();
-    let inbox = dir.path().join("inbox");
-    let records = dir.path().join("records");
-    std::fs::create_dir_all(&inbox).unwrap();
-    for name in ["portal-lead.eml", "unknown-sender.eml"] {
-        std::fs::copy(data(&format!("mail/{name}")), inbox.join(name)).unwrap();
-    }
+    let (inbox, records) = two_mail_inbox(dir.path());
     std::fs::write(dir.path().join("v1.toml"), V1).unwrap();
     std::fs::write(dir.path().join("v2.toml"), V2).unwrap();
     let options = |config: &str| ReplayOptions {
@@ -53,6 +48,17 @@ async fn replay_folder_to_folder_reports_changes() {
     assert!(text.contains("unknown-co"), "{text}");
     // Still exactly one record per input.
     assert_eq!(walk_count(&records), 2);
+}
+
+/// An inbox folder with a portal lead and a mail of an unknown sender, and where their records
+/// go.
+fn two_mail_inbox(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let inbox = dir.join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    for name in ["portal-lead.eml", "unknown-sender.eml"] {
+        std::fs::copy(data(&format!("mail/{name}")), inbox.join(name)).unwrap();
+    }
+    (inbox, dir.join("records"))
 }
 
 fn walk_count(dir: &std::path::Path) -> usize {
@@ -183,12 +189,7 @@ async fn replay_after_a_change_keeps_one_record_per_mail_and_removes_old_layout_
 #[tokio::test]
 async fn filters_select_mails_by_stored_record_and_time() {
     let dir = tempfile::tempdir().unwrap();
-    let inbox = dir.path().join("inbox");
-    let records = dir.path().join("records");
-    std::fs::create_dir_all(&inbox).unwrap();
-    for name in ["portal-lead.eml", "unknown-sender.eml"] {
-        std::fs::copy(data(&format!("mail/{name}")), inbox.join(name)).unwrap();
-    }
+    let (inbox, records) = two_mail_inbox(dir.path());
     std::fs::write(dir.path().join("v1.toml"), V1).unwrap();
     std::fs::write(dir.path().join("v2.toml"), V2).unwrap();
     let options = |config: &str, selection: Selection| ReplayOptions {
@@ -334,12 +335,7 @@ async fn replay_delivers_each_record_once_per_sink_with_markers_beside_the_recor
     use mailex_tests::receiver::{Answer, Receiver};
     let receiver = Receiver::accepting();
     let dir = tempfile::tempdir().unwrap();
-    let inbox = dir.path().join("inbox");
-    let records = dir.path().join("records");
-    std::fs::create_dir_all(&inbox).unwrap();
-    for name in ["portal-lead.eml", "unknown-sender.eml"] {
-        std::fs::copy(data(&format!("mail/{name}")), inbox.join(name)).unwrap();
-    }
+    let (inbox, records) = two_mail_inbox(dir.path());
     let config = format!(
         "{V1}\n[[sink]]\nname = \"crm\"\nkind = \"webhook\"\nurl = \"{}\"\nsecret_env = \"CRM_SECRET\"\nmax_attempts = 1\n",
         receiver.url
