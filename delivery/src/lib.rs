@@ -68,6 +68,14 @@ enum Transport {
     EventBridge(aws::EventBridgeSink),
 }
 
+/// Whether any of `sinks` talks to AWS (`sns`, `eventbridge`), so [`DeliveryOptions::aws`]
+/// needs an SDK configuration.
+pub fn needs_aws(sinks: &[SinkConfig]) -> bool {
+    sinks
+        .iter()
+        .any(|s| !matches!(s.target, SinkTarget::Webhook { .. }))
+}
+
 /// What the deliverer needs besides the sinks and their secrets.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryOptions {

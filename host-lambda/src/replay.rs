@@ -505,12 +505,11 @@ impl ReplayDelivery {
         }
         let resolved = mailex_delivery::Secrets::resolve(sinks, |name| secrets(name))
             .map_err(|e| HostError::config(e.to_string()))?;
-        let needs_aws = sinks
-            .iter()
-            .any(|s| !matches!(s.target, mailex_core::SinkTarget::Webhook { .. }));
         let aws = match store.and_then(S3Store::sdk_config) {
             Some(config) => Some(config.clone()),
-            None if needs_aws => Some(mailex_delivery::aws::load_sdk_config().await),
+            None if mailex_delivery::needs_aws(sinks) => {
+                Some(mailex_delivery::aws::load_sdk_config().await)
+            }
             None => None,
         };
         let delivery_options = mailex_delivery::DeliveryOptions {

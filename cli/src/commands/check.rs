@@ -210,15 +210,8 @@ fn check(args: &CheckArgs) -> Checked {
             if !result.rendered.is_empty() {
                 checked.test_reports.push(result.rendered.clone());
             }
-            let source = std::fs::read_to_string(&path).unwrap_or_default();
             for d in &result.diagnostics {
-                let offset = d
-                    .labels
-                    .iter()
-                    .find(|l| l.primary)
-                    .or(d.labels.first())
-                    .map_or(0, |l| l.span.start);
-                let (line, column) = line_column(&source, offset);
+                let (line, column) = result.line_column(d).unwrap_or((1, 1));
                 checked.problems.push(Problem {
                     file: path.display().to_string(),
                     line,
@@ -330,14 +323,6 @@ fn timings_mail_problem(mail: &Path, message: String) -> Problem {
         message,
         origin: Origin::Load,
     }
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_column(source: &str, offset: usize) -> (usize, usize) {
-    let before = source.get(..offset.min(source.len())).unwrap_or_default();
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
 }
 
 /// The lines `mailex check` has always printed: problems on stderr, the summary on stdout.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use mailex_core::{Engine, Record, SinkTarget};
+use mailex_core::{Engine, Record};
 use mailex_delivery::{Deliverer, DeliveryOptions, DirMarkers, Secrets, SinkResult};
 
 /// Delivery options of `mailex extract`.
@@ -63,11 +63,9 @@ impl Delivery {
             .build()
             .context("cannot start the delivery runtime")?;
         let secrets = Secrets::resolve(sinks, |name| std::env::var(name).ok())?;
-        let needs_aws = sinks
-            .iter()
-            .any(|s| !matches!(s.target, SinkTarget::Webhook { .. }));
         let options = DeliveryOptions {
-            aws: needs_aws.then(|| runtime.block_on(mailex_delivery::aws::load_sdk_config())),
+            aws: mailex_delivery::needs_aws(sinks)
+                .then(|| runtime.block_on(mailex_delivery::aws::load_sdk_config())),
             aws_endpoint: None,
         };
         let deliverer = {

@@ -402,9 +402,19 @@ pub struct CheckResult {
     pub diagnostics: Vec<Diagnostic>,
     /// The diagnostics rendered rustc-style, with a summary line (empty when clean).
     pub rendered: String,
+    /// The text that was checked (`None` when the file could not be read).
+    source: Option<SourceFile>,
 }
 
 impl CheckResult {
+    /// The 1-based line and column of a diagnostic's primary span in the checked file; `None`
+    /// when the file could not be read or the diagnostic points nowhere in it.
+    pub fn line_column(&self, diagnostic: &Diagnostic) -> Option<(usize, usize)> {
+        let (source, span) = (self.source.as_ref()?, diagnostic.primary_span()?);
+        let position = source.position(span.start);
+        Some((position.line, position.column))
+    }
+
     /// Whether any diagnostic is an error (exit 1).
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
@@ -433,6 +443,7 @@ pub fn check_rule_file_in(path: &Path, fixtures_root: &Path) -> CheckResult {
             return CheckResult {
                 diagnostics: vec![d],
                 rendered,
+                source: None,
             };
         }
         Err(ReadFailure::Rejected(rejected)) => {
@@ -440,6 +451,7 @@ pub fn check_rule_file_in(path: &Path, fixtures_root: &Path) -> CheckResult {
             return CheckResult {
                 diagnostics: vec![d],
                 rendered,
+                source: None,
             };
         }
     };
@@ -448,13 +460,15 @@ pub fn check_rule_file_in(path: &Path, fixtures_root: &Path) -> CheckResult {
     let (program, mut diagnostics) = build(&text, Some(base));
     diagnostics.extend(runner::check_inputs(&program.tests, base, fixtures_root));
     diagnostics.sort_by_key(|d| d.primary_span().map(|s| s.start).unwrap_or(0));
+    let source = SourceFile::new(name, text);
     let rendered = if diagnostics.is_empty() {
         String::new()
     } else {
-        render_all(&diagnostics, &SourceFile::new(name, text))
+        render_all(&diagnostics, &source)
     };
     CheckResult {
         diagnostics,
         rendered,
+        source: Some(source),
     }
 }
