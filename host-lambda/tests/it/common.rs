@@ -691,12 +691,17 @@ pub async fn force_version(
 
 /// The `bootstrap` binary with a clean Lambda-like environment, talking to `api` and to S3 at
 /// `s3_endpoint`; `extra` adds or overrides variables.
+///
+/// The binary is this build's, or the one named by `MAILEX_TEST_BOOTSTRAP` (the deployable
+/// arm64 build of `scripts/lambda-arm64.sh`), run by `MAILEX_TEST_BOOTSTRAP_RUNNER` when set
+/// (`qemu-aarch64-static -L /usr/aarch64-linux-gnu`).
 pub fn bootstrap(
     api: &RuntimeApi,
     s3_endpoint: &str,
     extra: &[(&str, &str)],
 ) -> std::process::Child {
-    bootstrap_at(None, api, s3_endpoint, extra)
+    let under_test = std::env::var("MAILEX_TEST_BOOTSTRAP").ok();
+    bootstrap_at(under_test.as_deref(), api, s3_endpoint, extra)
 }
 
 /// [`bootstrap`] with another binary (e.g. a release build for measurements).
@@ -707,7 +712,15 @@ pub fn bootstrap_at(
     extra: &[(&str, &str)],
 ) -> std::process::Child {
     let binary = binary.unwrap_or(env!("CARGO_BIN_EXE_bootstrap"));
-    let mut command = std::process::Command::new(binary);
+    let runner = std::env::var("MAILEX_TEST_BOOTSTRAP_RUNNER").unwrap_or_default();
+    let mut command = match runner.split_whitespace().collect::<Vec<_>>().split_first() {
+        Some((program, args)) => {
+            let mut command = std::process::Command::new(program);
+            command.args(args).arg(binary);
+            command
+        }
+        None => std::process::Command::new(binary),
+    };
     command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
