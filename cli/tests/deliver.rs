@@ -230,3 +230,66 @@ fn check_lists_sinks_warns_about_unset_secrets_and_refuses_bad_ones() {
         "{stderr}"
     );
 }
+
+#[test]
+fn extract_deliver_takes_the_secret_from_the_secrets_manager_secret_it_is_given() {
+    let Some(endpoint) = mailex_tests::local_aws::endpoint() else {
+        return;
+    };
+    let stored_secret = "whsec-cli-from-secrets-manager";
+    // The secret is made by boto3 (moto's own dependency), a client that is not ours.
+    let name = format!("mailex-cli-{}", std::process::id());
+    let created = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import boto3, json, sys\n\
+             c = boto3.client('secretsmanager', endpoint_url=sys.argv[1], region_name='us-east-1',\n\
+                 aws_access_key_id='testing', aws_secret_access_key='testing')\n\
+             print(c.create_secret(Name=sys.argv[2], SecretString=json.dumps({'MAILEX_TEST_CRM_SECRET': sys.argv[3]}))['ARN'])",
+        )
+        .args([&endpoint, &name, stored_secret])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let arn = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+
+    let receiver = Receiver::accepting();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_sink(dir.path(), &receiver.url);
+    let output = Command::new(env!("CARGO_BIN_EXE_mailex"))
+        .args(["extract", "--deliver", "--delivery-state"])
+        .arg(dir.path().join("state"))
+        .arg("--config")
+        .arg(&config)
+        .arg(root().join("examples/inbox"))
+        .env_remove("MAILEX_TEST_CRM_SECRET")
+        .env("MAILEX_SECRETS_ARN", &arn)
+        .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let signed: Vec<(String, Vec<u8>)> = receiver
+        .received()
+        .iter()
+        .map(|r| {
+            (
+                r.header("Mailex-Signature").unwrap().to_owned(),
+                r.body.clone(),
+            )
+        })
+        .collect();
+    assert!(signed.len() >= 5, "{stderr}");
+    assert!(
+        python_verifies(&signed, stored_secret).iter().all(|ok| *ok),
+        "every POST is signed with the secret from Secrets Manager"
+    );
+    assert!(!stderr.contains(stored_secret));
+}

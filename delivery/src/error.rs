@@ -23,4 +23,13 @@ pub enum DeliveryError {
         /// What is wrong.
         message: String,
     },
+    /// The AWS Secrets Manager secret holding sink secrets cannot be read or is not a JSON
+    /// object of strings.
+    #[error("AWS Secrets Manager secret `{secret_id}` {message}")]
+    SecretsManager {
+        /// The secret's ARN or name.
+        secret_id: String,
+        /// What went wrong (the service's error code, or what is wrong with the value).
+        message: String,
+    },
 }

@@ -102,3 +102,134 @@ impl Secrets {
             })
     }
 }
+
+/// Most bytes of the secret [`SecretValues::fetch`] reads (Secrets Manager's own limit).
+const MAX_SECRET_BYTES: usize = 64 * 1024;
+
+/// Sink secrets kept in one AWS Secrets Manager secret instead of the environment.
+///
+/// The secret's value is a JSON object whose keys are the variable names the sinks name
+/// (`secret_env`, `pseudonym_key_env`) and whose values are the secrets:
+/// `{"MAILEX_WEBHOOK_SECRET": "…"}`. A binary looks a name up here first and in the environment
+/// second (see docs/delivery.md). Its `Debug` output shows the names only.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretValues {
+    by_name: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for SecretValues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretValues")
+            .field("names", &self.by_name.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl SecretValues {
+    /// Reads the secret `secret_id` (its ARN or name) with `GetSecretValue`, through `sdk`
+    /// (and `endpoint` instead of AWS's, for a local server). Errors name the secret and the
+    /// service's error code, never a value.
+    pub async fn fetch(
+        sdk: &aws_config::SdkConfig,
+        endpoint: Option<&str>,
+        secret_id: &str,
+    ) -> Result<Self, DeliveryError> {
+        use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
+        let mut builder = aws_sdk_secretsmanager::config::Builder::from(sdk);
+        if let Some(endpoint) = endpoint {
+            builder = builder.endpoint_url(endpoint);
+        }
+        let client = aws_sdk_secretsmanager::Client::from_conf(builder.build());
+        let failed = |message: String| DeliveryError::SecretsManager {
+            secret_id: secret_id.to_owned(),
+            message,
+        };
+        let output = client
+            .get_secret_value()
+            .secret_id(secret_id)
+            .send()
+            .await
+            .map_err(|e| {
+                failed(match (e.code(), e.message()) {
+                    (Some(code), Some(message)) => format!("{code}: {message}"),
+                    (Some(code), None) => code.to_owned(),
+                    _ => e.to_string(),
+                })
+            })?;
+        let text = output
+            .secret_string()
+            .ok_or_else(|| failed("has no SecretString (a binary secret cannot be read)".into()))?;
+        SecretValues::parse(text).map_err(failed)
+    }
+
+    /// Parses a secret's value: a JSON object of strings. The error never quotes the text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.len() > MAX_SECRET_BYTES {
+            return Err(format!("is larger than {MAX_SECRET_BYTES} bytes"));
+        }
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            format!(
+                "is not JSON (line {}, column {}): store an object such as {{\"MAILEX_WEBHOOK_SECRET\": \"...\"}}",
+                e.line(),
+                e.column()
+            )
+        })?;
+        let serde_json::Value::Object(map) = value else {
+            return Err("is not a JSON object of variable names and secrets".into());
+        };
+        let mut by_name = BTreeMap::new();
+        for (name, value) in map {
+            match value {
+                serde_json::Value::String(secret) => {
+                    by_name.insert(name, secret);
+                }
+                _ => return Err(format!("key `{name}` does not hold a string")),
+            }
+        }
+        Ok(SecretValues { by_name })
+    }
+
+    /// The secret stored under `name`, if any.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.by_name.get(name).cloned()
+    }
+
+    /// The names the secret holds.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.by_name.keys().map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SecretValues;
+
+    #[test]
+    fn a_secret_is_an_object_of_strings_and_errors_never_quote_it() {
+        let values = SecretValues::parse(r#"{"CRM_SECRET": "whsec-1", "OTHER": "x"}"#).unwrap();
+        assert_eq!(values.get("CRM_SECRET").as_deref(), Some("whsec-1"));
+        assert_eq!(values.names().collect::<Vec<_>>(), ["CRM_SECRET", "OTHER"]);
+        assert!(!format!("{values:?}").contains("whsec-1"));
+        for (text, expected) in [
+            ("whsec-plain-text", "is not JSON (line 1, column 1)"),
+            (r#"["whsec-in-a-list"]"#, "is not a JSON object"),
+            (
+                r#"{"CRM_SECRET": 12345}"#,
+                "key `CRM_SECRET` does not hold a string",
+            ),
+        ] {
+            let error = SecretValues::parse(text).unwrap_err();
+            assert!(error.contains(expected), "{error}");
+            assert!(
+                !error.contains("whsec") && !error.contains("12345"),
+                "{error}"
+            );
+        }
+        let huge = format!(r#"{{"A": "{}"}}"#, "x".repeat(70_000));
+        assert!(
+            SecretValues::parse(&huge)
+                .unwrap_err()
+                .contains("larger than")
+        );
+    }
+}

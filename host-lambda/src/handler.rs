@@ -75,9 +75,34 @@ enum Work {
 
 impl Host {
     /// Loads the config (from the package or S3) and builds the host; the secrets sinks name
-    /// come from the process environment.
+    /// come from the Secrets Manager secret of [`Settings::secrets_id`], when there is one,
+    /// and else from the process environment.
     pub async fn new(settings: Settings, store: S3Store) -> Result<Self, HostError> {
-        Host::with_secrets(settings, store, Arc::new(|name| std::env::var(name).ok())).await
+        let stored = match &settings.secrets_id {
+            None => mailex_delivery::SecretValues::default(),
+            Some(id) => {
+                let sdk = store.sdk_config().ok_or_else(|| {
+                    HostError::config(
+                        "MAILEX_SECRETS_ARN is set but the host has no AWS SDK configuration",
+                    )
+                })?;
+                let values = mailex_delivery::SecretValues::fetch(
+                    sdk,
+                    settings.delivery_endpoint.as_deref(),
+                    id,
+                )
+                .await
+                .map_err(|e| HostError::config(e.to_string()))?;
+                tracing::info!(
+                    secret = %id,
+                    names = values.names().collect::<Vec<_>>().join(","),
+                    "sink secrets read from AWS Secrets Manager"
+                );
+                values
+            }
+        };
+        let lookup = move |name: &str| stored.get(name).or_else(|| std::env::var(name).ok());
+        Host::with_secrets(settings, store, Arc::new(lookup)).await
     }
 
     /// [`Host::new`] with the sinks' secrets looked up through `secrets` (tests). A sink

@@ -12,7 +12,8 @@
 //! | `MAILEX_METRICS_NAMESPACE` | CloudWatch namespace of the EMF metrics (`POWERTOOLS_METRICS_NAMESPACE` also works) | `mailex` |
 //! | `MAILEX_SERVICE` | value of the `Service` dimension of every metric (`POWERTOOLS_SERVICE_NAME` also works); the template sets the stack name | `mailex` |
 //! | `MAILEX_DEADLINE_MARGIN_MS` | a message of a batch is not started when less than this is left before the invocation's deadline; it is left to SQS to redeliver | `10000` |
-//! | `MAILEX_DELIVERY_ENDPOINT` | SNS and EventBridge endpoint override for the sinks (tests) | unset |
+//! | `MAILEX_DELIVERY_ENDPOINT` | SNS, EventBridge and Secrets Manager endpoint override for the sinks (tests) | unset |
+//! | `MAILEX_SECRETS_ARN` | an AWS Secrets Manager secret holding the sinks' secrets as a JSON object by variable name (`{"MAILEX_WEBHOOK_SECRET": "..."}`), read at the cold start; names it lacks come from the environment | unset |
 //! | secrets of sinks | the variables the sinks' `secret_env` and `pseudonym_key_env` name | - |
 //! | `MAILEX_S3_ENDPOINT` | S3 endpoint override (tests); `AWS_ENDPOINT_URL_S3` also works | unset |
 //! | `MAILEX_S3_FORCE_PATH_STYLE` | `true` for path-style addressing (local S3 servers) | `false` |
@@ -173,8 +174,11 @@ pub struct Settings {
     pub memory_budget_bytes: u64,
     /// S3 client settings.
     pub s3: S3Settings,
-    /// SNS and EventBridge endpoint for the sinks, instead of AWS's (tests).
+    /// SNS, EventBridge and Secrets Manager endpoint for the sinks, instead of AWS's (tests).
     pub delivery_endpoint: Option<String>,
+    /// The AWS Secrets Manager secret (ARN or name) holding the sinks' secrets by variable
+    /// name, read at the cold start; a name it lacks is looked up in the environment.
+    pub secrets_id: Option<String>,
     /// Namespace and `Service` dimension of the metrics.
     pub metrics: MetricsTarget,
     /// A message is not started when less than this is left before the invocation's deadline.
@@ -195,6 +199,7 @@ impl Settings {
             memory_budget_bytes: DEFAULT_BUDGET_MB << 20,
             s3: S3Settings::default(),
             delivery_endpoint: None,
+            secrets_id: None,
             metrics: MetricsTarget::default(),
             deadline_margin: Duration::from_millis(DEFAULT_DEADLINE_MARGIN_MS),
         }
@@ -257,6 +262,7 @@ impl Settings {
             memory_budget_bytes: budget_mb << 20,
             s3: S3Settings::from_lookup(&get)?,
             delivery_endpoint: non_empty(&get, "MAILEX_DELIVERY_ENDPOINT"),
+            secrets_id: non_empty(&get, "MAILEX_SECRETS_ARN"),
             metrics: metrics_target(&get)?,
             deadline_margin: Duration::from_millis(number(
                 &get,

@@ -62,10 +62,24 @@ impl Delivery {
             .enable_all()
             .build()
             .context("cannot start the delivery runtime")?;
-        let secrets = Secrets::resolve(sinks, |name| std::env::var(name).ok())?;
+        // `MAILEX_SECRETS_ARN`: the sinks' secrets in one Secrets Manager secret, as in the
+        // function; names it lacks come from the environment.
+        let secrets_id = std::env::var("MAILEX_SECRETS_ARN")
+            .ok()
+            .filter(|id| !id.is_empty());
+        let sdk = (mailex_delivery::needs_aws(sinks) || secrets_id.is_some())
+            .then(|| runtime.block_on(mailex_delivery::aws::load_sdk_config()));
+        let stored = match (&secrets_id, &sdk) {
+            (Some(id), Some(sdk)) => {
+                runtime.block_on(mailex_delivery::SecretValues::fetch(sdk, None, id))?
+            }
+            _ => mailex_delivery::SecretValues::default(),
+        };
+        let secrets = Secrets::resolve(sinks, |name| {
+            stored.get(name).or_else(|| std::env::var(name).ok())
+        })?;
         let options = DeliveryOptions {
-            aws: mailex_delivery::needs_aws(sinks)
-                .then(|| runtime.block_on(mailex_delivery::aws::load_sdk_config())),
+            aws: sdk,
             aws_endpoint: None,
         };
         let deliverer = {

@@ -117,12 +117,35 @@ async fn queued_ids(sinks: &Sinks, expected: usize) -> Vec<String> {
     ids
 }
 
-/// A host on the test routes plus a webhook and an SNS sink.
+/// A host on the test routes plus a webhook and an SNS sink; the webhook's secret is
+/// [`SECRET`], handed over in place of the environment.
 async fn delivering_host(
     endpoint: &str,
     sinks: &Sinks,
     output: &str,
 ) -> (Arc<Host>, tempfile::TempDir) {
+    let (settings, store, dir) = delivering_settings(endpoint, sinks, output).await;
+    let host = Host::with_secrets(
+        settings,
+        store,
+        Arc::new(|name| (name == "CRM_SECRET").then(|| SECRET.to_owned())),
+    )
+    .await
+    .expect("host");
+    (Arc::new(host), dir)
+}
+
+/// The settings of [`delivering_host`]: its config has a webhook sink with
+/// `secret_env = "CRM_SECRET"` and an SNS sink.
+async fn delivering_settings(
+    endpoint: &str,
+    sinks: &Sinks,
+    output: &str,
+) -> (
+    mailex_lambda::Settings,
+    mailex_lambda::S3Store,
+    tempfile::TempDir,
+) {
     let dir = tempfile::tempdir().unwrap();
     let routes = std::fs::read_to_string(data("mailex.toml")).unwrap();
     let toml = format!(
@@ -133,15 +156,74 @@ async fn delivering_host(
     let mut settings = mailex_lambda::Settings::new(ConfigLocation::File(config), output);
     settings.s3 = s3_settings(endpoint);
     settings.delivery_endpoint = Some(endpoint.to_owned());
-    let store = store(endpoint).await;
-    let host = Host::with_secrets(
-        settings,
-        store,
-        Arc::new(|name| (name == "CRM_SECRET").then(|| SECRET.to_owned())),
+    (settings, store(endpoint).await, dir)
+}
+
+/// A Secrets Manager client of the local server.
+async fn secrets_manager(endpoint: &str) -> aws_sdk_secretsmanager::Client {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_sdk_sqs::config::Region::new("us-east-1"))
+        .credentials_provider(credentials())
+        .load()
+        .await;
+    aws_sdk_secretsmanager::Client::from_conf(
+        aws_sdk_secretsmanager::config::Builder::from(&sdk)
+            .endpoint_url(endpoint)
+            .build(),
     )
-    .await
-    .expect("host");
-    (Arc::new(host), dir)
+}
+
+#[tokio::test]
+async fn the_webhook_secret_comes_from_secrets_manager_when_the_function_names_one() {
+    let endpoint = s3_or_skip!();
+    let sinks = sinks(&endpoint).await;
+    let (inbound, output) = (unique_bucket("in"), unique_bucket("out"));
+    let (mut settings, store, _dir) = delivering_settings(&endpoint, &sinks, &output).await;
+    create_bucket(&store, &output).await;
+    put(&store, &inbound, "inbound/a", mail("portal-lead.eml")).await;
+    assert!(
+        std::env::var("CRM_SECRET").is_err(),
+        "the test process must not have the secret in its environment"
+    );
+    let stored_secret = "whsec-from-secrets-manager";
+    let secret_arn = secrets_manager(&endpoint)
+        .await
+        .create_secret()
+        .name(unique_bucket("mailex-sinks"))
+        .secret_string(json!({ "CRM_SECRET": stored_secret }).to_string())
+        .send()
+        .await
+        .expect("secret")
+        .arn()
+        .unwrap()
+        .to_owned();
+
+    // A secret that does not exist fails the cold start, naming it and nothing else.
+    settings.secrets_id = Some(format!("{secret_arn}-missing"));
+    let Err(error) = Host::new(settings.clone(), store.clone()).await else {
+        panic!("a missing secret fails the cold start");
+    };
+    assert_eq!(error.error_type(), "Mailex.ConfigError");
+    assert!(error.to_string().contains("-missing"), "{error}");
+
+    settings.secrets_id = Some(secret_arn);
+    let host = Arc::new(Host::new(settings, store).await.expect("host"));
+    let batch = sqs_batch(&[s3_event(&inbound, "inbound/a")]);
+    let response = host.handle(batch, "req").await.expect("answers");
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    let received = sinks.receiver.received();
+    assert_eq!(received.len(), 1);
+    let signature = received[0].header("Mailex-Signature").unwrap();
+    assert!(mailex_delivery::verify_signature(
+        stored_secret.as_bytes(),
+        signature,
+        &received[0].body
+    ));
+    assert!(!mailex_delivery::verify_signature(
+        SECRET.as_bytes(),
+        signature,
+        &received[0].body
+    ));
 }
 
 #[tokio::test]
