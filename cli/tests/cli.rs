@@ -530,7 +530,7 @@ fn succeed(command: &mut Command, what: &str) -> String {
 ///
 /// `--locked --offline` proves the shipped lock file is complete and needs no registry (the
 /// crates are in the cargo cache once `scripts/build-plugins.sh` has run). The crate's
-/// `target` is a link to the plugins' target directory so registry crates are not rebuilt.
+/// `target` is a link to `target/wasm-scaffold`, so registry crates are built once.
 #[test]
 fn the_guides_scaffold_commands_run_as_written() {
     let dir = tempfile::tempdir().unwrap();
@@ -545,7 +545,11 @@ fn the_guides_scaffold_commands_run_as_written() {
         std::env::var("PATH").unwrap_or_default()
     );
     let cache = dir.path().join("cache");
-    let shared_target = root().join("target/wasm");
+    // A target directory of its own, kept between runs so registry crates are built once. Not
+    // the plugins' `target/wasm`: a wasm component's file has no hash in its name, so this
+    // scaffold, also called acme-leads, would overwrite `deps/acme_leads.wasm` of the example
+    // plugin there, which cargo then still takes for fresh and scripts/build-plugins.sh copies.
+    let shared_target = root().join("target/wasm-scaffold");
     std::fs::create_dir_all(&shared_target).unwrap();
     let mut cwd = dir.path().to_path_buf();
     for command in &commands {

@@ -223,6 +223,7 @@ impl Engine {
             return record;
         };
         record.advertiser = Some(route.advertiser.clone());
+        record.route = Some(route.name.clone());
         record.auth.policy = Some(route.policy.as_str().to_owned());
         record.auth.passed = Some(policy_result.is_ok());
         if let Err(failure) = policy_result {

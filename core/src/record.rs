@@ -326,6 +326,10 @@ pub struct Record {
     pub status: Status,
     /// The matched route's advertiser id (`advertiser`, default: the route's name), or null.
     pub advertiser: Option<String>,
+    /// The matched route's name, or null (several routes may feed one advertiser). Records
+    /// stored before this field existed read back with null.
+    #[serde(default)]
+    pub route: Option<String>,
     /// The extractor that ran, or null when none ran.
     pub extractor: Option<ExtractorInfo>,
     /// Extracted fields by name.
@@ -363,6 +367,7 @@ impl Record {
             id: None,
             status,
             advertiser: None,
+            route: None,
             extractor: None,
             fields: BTreeMap::new(),
             provenance: BTreeMap::new(),

@@ -1,8 +1,8 @@
 //! `sns` and `eventbridge` sinks, through the AWS SDK (its retries and timeouts come from the
 //! `SdkConfig` the binary passes).
 //!
-//! - SNS: `Publish` of the record's JSON to the topic, with message attributes `status` and
-//!   `advertiser` (when the record has one) for subscription filter policies, and
+//! - SNS: `Publish` of the record's JSON to the topic, with message attributes `status`,
+//!   `advertiser` and `route` (when the record has them) for subscription filter policies, and
 //!   `record_id`. A FIFO topic (`.fifo`) gets the record id as deduplication id and the
 //!   advertiser as message group.
 //! - EventBridge: `PutEvents` with one entry on the bus: `source` from the sink, `detail-type`
@@ -83,6 +83,9 @@ impl SnsSink {
         ];
         if let Some(advertiser) = payload.advertiser.as_deref().filter(|a| !a.is_empty()) {
             attributes.push(("advertiser", attribute(advertiser)));
+        }
+        if let Some(route) = payload.route.as_deref().filter(|r| !r.is_empty()) {
+            attributes.push(("route", attribute(route)));
         }
         for (name, value) in attributes {
             match value {

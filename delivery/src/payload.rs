@@ -23,6 +23,8 @@ pub struct Payload {
     pub status: &'static str,
     /// The record's advertiser, if any.
     pub advertiser: Option<String>,
+    /// The record's route, if any (an SNS message attribute).
+    pub route: Option<String>,
     /// The JSON body: the record, with `id` set, redacted for this sink.
     pub body: Vec<u8>,
 }
@@ -52,6 +54,7 @@ impl Payload {
             record_id: record_id.to_owned(),
             status: record.status.as_str(),
             advertiser: record.advertiser.clone(),
+            route: record.route.clone(),
             body,
         })
     }

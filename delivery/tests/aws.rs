@@ -96,6 +96,7 @@ fn engine(sinks: &str) -> Engine {
 fn record() -> Record {
     let mut record = Record::new(Status::Extracted, "s3://in/inbound/x", 100);
     record.advertiser = Some("acme".into());
+    record.route = Some("acme-forwarded".into());
     record.fields.insert("listing".into(), "L-17".into());
     record
 }
@@ -165,6 +166,7 @@ async fn sns_publishes_once_with_filterable_attributes() {
     let attributes = &envelope["MessageAttributes"];
     assert_eq!(attributes["status"]["Value"], "extracted", "{envelope}");
     assert_eq!(attributes["advertiser"]["Value"], "acme");
+    assert_eq!(attributes["route"]["Value"], "acme-forwarded");
     assert_eq!(attributes["record_id"]["Value"], ID);
 }
 
