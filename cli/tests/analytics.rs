@@ -418,32 +418,27 @@ fn personal_values(fields: &Value, sensitive: &[&str], into: &mut BTreeSet<Strin
         if !(named || sensitive.contains(&name.as_str())) {
             continue;
         }
-        collect_strings(value, into);
+        collect_strings(value, true, into);
     }
 }
 
-fn collect_strings(value: &Value, into: &mut BTreeSet<String>) {
+/// Every string in `value`, map keys aside; of a person name (an object with `full`) only its
+/// full form when `whole_names`: its parts are single words, which can be any word (the
+/// fixtures have a first name `Contact`, also part of a rule file's profile name).
+fn collect_strings(value: &Value, whole_names: bool, into: &mut BTreeSet<String>) {
     match value {
         Value::String(s) => {
             into.insert(s.clone());
         }
-        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, into)),
-        // A person name: its full form (its parts are single words, which can be any word:
-        // the fixtures have a first name `Contact`, also part of a rule file's profile name).
-        Value::Object(map) if map.contains_key("full") => collect_strings(&map["full"], into),
-        Value::Object(map) => map.values().for_each(|v| collect_strings(v, into)),
-        _ => {}
-    }
-}
-
-/// Every string in `value`, map keys aside.
-fn all_strings(value: &Value, into: &mut BTreeSet<String>) {
-    match value {
-        Value::String(s) => {
-            into.insert(s.clone());
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| collect_strings(v, whole_names, into)),
+        Value::Object(map) if whole_names && map.contains_key("full") => {
+            collect_strings(&map["full"], whole_names, into)
         }
-        Value::Array(items) => items.iter().for_each(|v| all_strings(v, into)),
-        Value::Object(map) => map.values().for_each(|v| all_strings(v, into)),
+        Value::Object(map) => map
+            .values()
+            .for_each(|v| collect_strings(v, whole_names, into)),
         _ => {}
     }
 }
@@ -527,7 +522,11 @@ fn no_personal_value_reaches_the_analytics_copy() {
     );
     assert_eq!(decoded[0].len(), records.len(), "one row per record");
     let mut strings = BTreeSet::new();
-    all_strings(&serde_json::to_value(&decoded).unwrap(), &mut strings);
+    collect_strings(
+        &serde_json::to_value(&decoded).unwrap(),
+        false,
+        &mut strings,
+    );
     // Map keys are field names; the values, pseudonyms, codes and metadata are the strings.
     let strings: Vec<String> = strings.into_iter().collect();
     haystacks.push(("decoded values".to_owned(), strings.join("\u{0}")));
@@ -552,4 +551,41 @@ fn no_personal_value_reaches_the_analytics_copy() {
         .filter(|n| printed.contains(n.as_str()))
         .count();
     assert!(found >= 50, "the needles match the records: {found}");
+}
+
+#[test]
+fn the_docs_commands_run_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&root().join("examples"), &dir.path().join("examples"));
+    let doc = std::fs::read_to_string(root().join("docs/analytics.md")).unwrap();
+    let commands = common::sh_commands(&doc, "Writing it");
+    assert_eq!(commands.len(), 2, "{commands:?}");
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_mailex")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let output = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &commands.join("\n")])
+        .current_dir(dir.path())
+        .env("PATH", path)
+        .env_remove("MAILEX_PSEUDONYM_KEY")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let records = std::fs::read_to_string(dir.path().join("records.jsonl")).unwrap();
+    let rows = duckdb(
+        &dir.path().join("analytics"),
+        &["SELECT count(*) AS rows FROM mailex_analytics".to_owned()],
+    );
+    assert_eq!(
+        rows[0],
+        [json!({"rows": records.lines().count()})],
+        "one row per printed record"
+    );
 }
