@@ -47,6 +47,7 @@ mod message;
 mod normalize;
 #[cfg(feature = "plugins")]
 pub mod plugin;
+pub mod pseudonym;
 pub mod record;
 mod redact;
 mod regex_budget;

@@ -3,6 +3,8 @@
 
 use hmac::{KeyInit, Mac};
 use mailex_core::Record;
+use mailex_core::pseudonym::hmac_sha256;
+pub use mailex_core::pseudonym::{PSEUDONYM_PREFIX, pseudonym};
 use mailex_core::record::FieldValue;
 use mailex_core::sink::{RedactWith, Redaction};
 use sha2::Digest;
@@ -10,9 +12,6 @@ use sha2::Digest;
 use crate::secrets::Secret;
 
 type HmacSha256 = hmac::Hmac<sha2_hmac::Sha256>;
-
-/// The prefix of a pseudonymised value: `hmac-sha256:<64 hex digits>`.
-pub const PSEUDONYM_PREFIX: &str = "hmac-sha256:";
 
 /// A record ready to send to one sink.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,28 +81,6 @@ fn redact(record: &mut Record, redaction: &Redaction, key: Option<&Secret>) {
             }
         }
     }
-}
-
-/// `hmac-sha256:<hex>` of a value's JSON text under `key`: equal values give equal
-/// pseudonyms, and without the key they cannot be reversed or recomputed.
-pub fn pseudonym(key: &[u8], value: &FieldValue) -> String {
-    let text = serde_json::to_vec(value).unwrap_or_default();
-    format!(
-        "{PSEUDONYM_PREFIX}{}",
-        hex::encode(hmac_sha256(key, &[&text]))
-    )
-}
-
-fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
-    let mut mac = match HmacSha256::new_from_slice(key) {
-        Ok(mac) => mac,
-        Err(_) => return [0; 32],
-    };
-    for part in parts {
-        mac.update(part);
-    }
-    mac.finalize().into_bytes().into()
 }
 
 /// The `Mailex-Signature` header of a webhook body sent at `unix_seconds`:

@@ -106,17 +106,7 @@ impl Delivery {
 
     /// Gives `record` its stable id (printed and delivered with it), if it can have one.
     pub fn identify(&self, record: &mut Record) {
-        let source = if record.source == "-" {
-            record
-                .message_id
-                .as_ref()
-                .map(|id| format!("message-id:{id}"))
-        } else {
-            std::fs::canonicalize(&record.source)
-                .ok()
-                .map(|path| format!("file:{}", path.display()))
-        };
-        record.id = source.map(|s| mailex_delivery::record_id(&s));
+        record.id = stable_id(record);
     }
 
     /// Queues a printed record for delivery.
@@ -190,4 +180,21 @@ impl Delivery {
         }
         complete
     }
+}
+
+/// The stable id of a record of the CLI: the SHA-256 of `file:<canonical path>` for a file, of
+/// `message-id:<Message-ID>` for stdin; `None` for a stdin mail without Message-ID (or a file
+/// that is gone).
+pub fn stable_id(record: &Record) -> Option<String> {
+    let source = if record.source == "-" {
+        record
+            .message_id
+            .as_ref()
+            .map(|id| format!("message-id:{id}"))
+    } else {
+        std::fs::canonicalize(&record.source)
+            .ok()
+            .map(|path| format!("file:{}", path.display()))
+    };
+    source.map(|s| mailex_delivery::record_id(&s))
 }

@@ -34,6 +34,12 @@ pub struct ExtractArgs {
     /// quotes the email's contents: for authors, not for logs.
     #[arg(long)]
     pub explain: bool,
+    /// Also write the anonymised analytics copy of the records below DIR: Parquet, one file per
+    /// day, `DIR/dt=YYYY-MM-DD/part-<run>.parquet` (docs/analytics.md). Pseudonyms are keyed
+    /// with MAILEX_PSEUDONYM_KEY (required), named by MAILEX_PSEUDONYM_KEY_ID (default: the
+    /// first 8 hex digits of the key's SHA-256).
+    #[arg(long, value_name = "DIR")]
+    pub analytics: Option<PathBuf>,
     /// Delivery to the config's sinks.
     #[command(flatten)]
     pub delivery: super::deliver::DeliverArgs,
@@ -48,6 +54,11 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
         Ok(engine) => engine,
         Err(code) => return Ok(code),
     };
+    let mut analytics = args
+        .analytics
+        .as_deref()
+        .map(super::analytics::Analytics::start)
+        .transpose()?;
     let mut delivery = super::deliver::Delivery::start(&args.delivery, &engine)?;
     let inputs = inputs::expand(&args.inputs)?;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -59,6 +70,7 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut stats = Stats::default();
+    let mut index = 0;
     // Chunks keep memory bounded on huge inputs while preserving input order.
     for chunk in inputs.chunks(256) {
         let results: Vec<Processed> = pool.install(|| {
@@ -78,6 +90,10 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
             if let Some(delivery) = &delivery {
                 delivery.identify(&mut record);
             }
+            if let Some(analytics) = &mut analytics {
+                analytics.add(&record, &cost, index, chrono::Utc::now())?;
+            }
+            index += 1;
             stats.add(&record, cost);
             if args.explain {
                 // Earlier records are flushed first, so on a terminal each explanation comes
@@ -102,6 +118,10 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
         }
     }
     out.flush()?;
+    if let Some(analytics) = analytics {
+        let files = analytics.finish()?;
+        tracing::info!(files, "analytics copy written");
+    }
     if args.stats {
         stats.print();
     }

@@ -1,5 +1,6 @@
 //! One module per subcommand. Each exposes an argument struct and a `run` returning the exit code.
 
+pub mod analytics;
 pub mod bless;
 pub mod check;
 pub mod companion;
