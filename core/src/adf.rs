@@ -726,7 +726,7 @@ fn build_tree(
                 let name = String::from_utf8_lossy(&r).into_owned();
                 let resolved = match r.resolve_char_ref() {
                     Ok(Some(c)) => c.to_string(),
-                    _ => resolve_entity(&name).map_or_else(|| format!("&{name};"), str::to_string),
+                    _ => crate::html::named_reference(&name).unwrap_or_else(|| format!("&{name};")),
                 };
                 push_text(&mut texts, &resolved);
             }
@@ -807,39 +807,6 @@ fn attributes(e: &BytesStart<'_>) -> Vec<(String, String)> {
             (key, crate::normalize::collapse_ws(&value))
         })
         .collect()
-}
-
-/// The XML predefined entities and the HTML ones that appear in real ADF.
-fn resolve_entity(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "amp" => "&",
-        "lt" => "<",
-        "gt" => ">",
-        "quot" => "\"",
-        "apos" => "'",
-        "nbsp" => " ",
-        "eacute" => "é",
-        "egrave" => "è",
-        "aacute" => "á",
-        "iacute" => "í",
-        "oacute" => "ó",
-        "uacute" => "ú",
-        "ntilde" => "ñ",
-        "uuml" => "ü",
-        "ouml" => "ö",
-        "auml" => "ä",
-        "ccedil" => "ç",
-        "reg" => "®",
-        "trade" => "™",
-        "copy" => "©",
-        "mdash" => "—",
-        "ndash" => "–",
-        "rsquo" => "’",
-        "lsquo" => "‘",
-        "rdquo" => "”",
-        "ldquo" => "“",
-        _ => return None,
-    })
 }
 
 #[cfg(test)]

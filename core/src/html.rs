@@ -265,84 +265,56 @@ pub(crate) fn text_view(doc: &Html) -> String {
     w.out
 }
 
-/// Removes tags and comments from a piece of HTML source and decodes the common character
-/// references, keeping the source's own line breaks; `<br>` and the end of `p`, `div`, `tr` and
-/// `li` become line breaks. The rule language's `strip_tags` and the plugins' `text.strip-tags`
-/// call it.
+/// Removes tags and comments from a piece of HTML source and decodes its character references
+/// (every name of the HTML standard, as the text view does; a no-break space becomes a space),
+/// keeping the source's own line breaks; `<br>` and the end of `p`, `div`, `tr` and `li` become
+/// line breaks. Tags and comments are found by the text view's tokenizer ([`fast::markup_at`]), so a
+/// `>` inside a quoted attribute value does not end a tag and a `<` that starts no tag
+/// (`a < b`) is text; a tag the input cuts off (`<td class`) stays as written. The rule
+/// language's `strip_tags` and the plugins' `text.strip-tags` call it.
 pub(crate) fn strip_tags(s: &str) -> String {
+    use fast::{Markup, markup_at};
     let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('<') {
-        decode_into(&rest[..i], &mut out);
-        let after = &rest[i..];
-        if let Some(comment) = after.strip_prefix("<!--") {
-            rest = comment.find("-->").map(|e| &comment[e + 3..]).unwrap_or("");
+    let bytes = s.as_bytes();
+    let mut text_from = 0;
+    let mut i = 0;
+    while let Some(offset) = memchr::memchr(b'<', &bytes[i..]) {
+        let lt = i + offset;
+        let Some((markup, end)) = markup_at(s, lt) else {
+            if bytes
+                .get(lt + 1)
+                .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'/')
+            {
+                // A tag the input cuts off: the rest is text (and no later `<` is read again).
+                break;
+            }
+            i = lt + 1;
             continue;
-        }
-        let Some(end) = after.find('>') else {
-            decode_into(after, &mut out);
-            rest = "";
-            break;
         };
-        let tag = after[1..end].trim().to_ascii_lowercase();
-        let name = tag
-            .trim_start_matches('/')
-            .split(|c: char| c.is_whitespace() || c == '/')
-            .next()
-            .unwrap_or("");
-        if matches!(name, "br")
-            || (tag.starts_with('/') && matches!(name, "p" | "div" | "tr" | "li"))
-        {
+        fast::decode_references(&s[text_from..lt], &mut out, true);
+        let breaks = match markup {
+            Markup::Start { name, .. } => name.eq_ignore_ascii_case("br"),
+            Markup::End(name) => ["br", "p", "div", "tr", "li"]
+                .iter()
+                .any(|n| name.eq_ignore_ascii_case(n)),
+            Markup::Other => false,
+        };
+        if breaks {
             out.push('\n');
         }
-        rest = &after[end + 1..];
+        i = end;
+        text_from = end;
     }
-    decode_into(rest, &mut out);
+    fast::decode_references(&s[text_from..], &mut out, true);
     out
 }
 
-fn decode_into(s: &str, out: &mut String) {
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        let end = after.find(';').filter(|&e| e <= 10);
-        let decoded = end.and_then(|e| {
-            let name = &after[..e];
-            let c = match name {
-                "nbsp" => ' ',
-                "amp" => '&',
-                "lt" => '<',
-                "gt" => '>',
-                "quot" => '"',
-                "apos" => '\'',
-                "ndash" => '–',
-                "mdash" => '—',
-                "rsquo" | "lsquo" => '\'',
-                "ldquo" | "rdquo" => '"',
-                _ => {
-                    let n = name.strip_prefix('#')?;
-                    let code = match n.strip_prefix(['x', 'X']) {
-                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                        None => n.parse().ok()?,
-                    };
-                    char::from_u32(code)?
-                }
-            };
-            Some((c, e))
-        });
-        match decoded {
-            Some((c, e)) => {
-                out.push(c);
-                rest = &after[e + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
+/// The characters the named character reference `name` (without `&` and `;`) stands for, from
+/// the one entity table the text view and the DOM use (the ADF parser resolves the HTML
+/// entities of HTML-flavoured ADF with it).
+pub(crate) fn named_reference(name: &str) -> Option<String> {
+    let (first, second) = fast::named_reference(name)?;
+    Some(std::iter::once(first).chain(second).collect())
 }
 
 /// Deepest element nesting [`parse_document`] lets through to the HTML parser.
@@ -529,28 +501,32 @@ fn bound_document<'h>(
     let mut dropped = 0usize;
     let mut edits = Edits::default();
     let mut i = 0;
-    while let Some(off) = memchr_lt(&bytes[i..]) {
+    while let Some(off) = memchr::memchr(b'<', &bytes[i..]) {
         let start = i + off;
-        let rest = &bytes[start..];
-        if rest.starts_with(b"<!--") {
-            i = find(bytes, start + 4, b"-->").map_or(bytes.len(), |e| e + 3);
-            continue;
-        }
-        let is_end = rest.get(1) == Some(&b'/');
-        let name_start = start + 1 + usize::from(is_end);
-        let name_len = bytes[name_start.min(bytes.len())..]
-            .iter()
-            .take_while(|b| b.is_ascii_alphanumeric())
-            .count();
-        if name_len == 0 || !bytes[name_start].is_ascii_alphabetic() {
+        // Tags as the text view's tokenizer reads them (quotes, comments, bogus comments).
+        let Some((markup, end)) = fast::markup_at(html, start) else {
+            if bytes
+                .get(start + 1)
+                .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'/')
+            {
+                // The input ends inside this tag: the parser drops it, nothing follows.
+                break;
+            }
             i = start + 1;
             continue;
-        }
-        let name = html[name_start..name_start + name_len].to_ascii_lowercase();
-        let (end, attributes) = tag_end(bytes, name_start + name_len);
+        };
         budget.work((end - start) as u64)?;
-        let self_closing = end >= 2 && bytes[end - 2] == b'/';
         i = end;
+        let (name, is_end, attributes, self_closing) = match markup {
+            fast::Markup::Start {
+                name,
+                attributes,
+                self_closing,
+            } => (name, false, attributes, self_closing),
+            fast::Markup::End(name) => (name, true, 0, false),
+            fast::Markup::Other => continue,
+        };
+        let name = name.to_ascii_lowercase();
         if is_end {
             if VOID.contains(&name.as_str()) || OPTIONAL_END.contains(&name.as_str()) {
                 continue;
@@ -590,8 +566,7 @@ fn bound_document<'h>(
         depth += 1;
         if raw_text {
             // Skip to the matching end tag; its content is not markup.
-            let close = format!("</{name}");
-            i = find_ci_bytes(bytes, end, close.as_bytes()).unwrap_or(bytes.len());
+            i = fast::find_end_tag(bytes, end, name.as_bytes()).unwrap_or(bytes.len());
         }
     }
     Ok((edits.finish(html), trimmed))
@@ -636,59 +611,6 @@ impl Edits {
             }
         }
     }
-}
-
-fn memchr_lt(hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == b'<')
-}
-
-fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    hay.get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
-}
-
-fn find_ci_bytes(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    hay.get(from..)?
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
-        .map(|p| from + p)
-}
-
-/// The byte after the `>` that ends the tag whose attributes start at `from` (quotes respected;
-/// the end of the input if there is none), and an estimate of its number of attributes (words
-/// outside quotes).
-fn tag_end(bytes: &[u8], from: usize) -> (usize, usize) {
-    let mut quote: Option<u8> = None;
-    let mut attributes = 0;
-    let mut in_word = false;
-    // After `=`: the next word is a value.
-    let mut value_next = false;
-    for (k, &b) in bytes.iter().enumerate().skip(from) {
-        match (quote, b) {
-            (Some(q), _) if b == q => quote = None,
-            (Some(_), _) => {}
-            (None, b'"' | b'\'') => {
-                quote = Some(b);
-                value_next = false;
-            }
-            (None, b'>') => return (k + 1, attributes),
-            (None, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/') => in_word = false,
-            (None, b'=') => {
-                in_word = false;
-                value_next = true;
-            }
-            (None, _) => {
-                if !in_word && !value_next {
-                    attributes += 1;
-                }
-                in_word = true;
-                value_next = false;
-            }
-        }
-    }
-    (bytes.len(), attributes)
 }
 
 /// Every `<meta name="..." content="...">` of the document, in document order, with the name
@@ -939,6 +861,20 @@ mod doc_examples {
             strip_tags("Tom &amp; Jerry<br><b>Hi</b>&#33;"),
             "Tom & Jerry\nHi!"
         );
+        // The one entity table; `&nbsp;` (not `&#160;`) becomes a space.
+        assert_eq!(
+            strip_tags("O&rsquo;Brien&nbsp;&copy 2026 &#160;&hookrightarrow; AT&T &bogus;"),
+            "O\u{2019}Brien \u{A9} 2026 \u{A0}\u{21AA} AT&T &bogus;"
+        );
+        // The text view's tokenizer finds the tags: quotes, comments, text `<`, cut-off tags.
+        assert_eq!(
+            strip_tags("<a title='x > y'>link</a> a < b <!-- <p> --></p>x</DIV>y<td class"),
+            "link a < b \nx\ny<td class"
+        );
+        assert_eq!(strip_tags("a</br>b<br/>c</"), "a\nb\nc</");
+        // A cut-off tag stops the scan: the rest is text, read once.
+        let cut = "<b".repeat(50_000);
+        assert_eq!(strip_tags(&cut), cut);
     }
 
     #[test]

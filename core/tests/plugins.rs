@@ -260,7 +260,7 @@ fn hostile_wrong_contract_is_refused_at_load() {
     assert!(matches!(err, PluginError::ContractMismatch { .. }), "{err}");
     let message = err.to_string();
     assert!(
-        message.contains("@2.0.0") && message.contains("@1.1.0"),
+        message.contains("@2.0.0") && message.contains("@1.2.0"),
         "{message}"
     );
 }
@@ -414,6 +414,44 @@ fn the_author_guide_covers_every_import_and_every_code() {
             "docs/plugins.md does not document `{code}`"
         );
     }
+}
+
+/// Contract 1.2: a plugin reads an ambiguous numeric date in the order the route gives
+/// (`normalize.normalize-date-in-order`, which the guide's plugin calls with the route's
+/// `date_order`), and month first without one, as a rule file's `date` field does.
+#[test]
+fn a_plugin_reads_an_ambiguous_date_in_the_route_order() {
+    use mailex_core::{ExtractContext, Extractor};
+    let fixture = std::fs::read(root().join("plugins/examples/acme-leads/fixtures/lead-card.eml"))
+        .expect("fixture");
+    let line = "E-mail: Dana.Whitfield@example.org\r\n";
+    let raw = String::from_utf8(fixture).expect("ASCII fixture").replacen(
+        line,
+        &format!("{line}Move-in: 03/04/2026\r\n"),
+        1,
+    );
+    assert!(raw.contains("Move-in: 03/04/2026"), "the fixture changed");
+    let email = Email::parse(raw.as_bytes()).expect("email");
+    let plugin = load("acme_leads");
+    let move_in = |order: Option<&str>| {
+        let mut settings = BTreeMap::new();
+        if let Some(order) = order {
+            settings.insert("date_order".to_owned(), order.to_owned());
+        }
+        let ctx = ExtractContext {
+            route: "acme",
+            settings: &settings,
+        };
+        let extraction = plugin.extract(&email, &ctx);
+        assert!(extraction.errors.is_empty(), "{:?}", extraction.errors);
+        extraction
+            .fields
+            .get("move_in")
+            .map(FieldValue::to_display_string)
+    };
+    assert_eq!(move_in(None).as_deref(), Some("2026-03-04"));
+    assert_eq!(move_in(Some("month_first")).as_deref(), Some("2026-03-04"));
+    assert_eq!(move_in(Some("day_first")).as_deref(), Some("2026-04-03"));
 }
 
 /// The example plugins give the same values as the equivalent rule files on the same emails.

@@ -21,4 +21,4 @@ pub(crate) use self::mailex::extractor::types;
 pub(crate) const CONTRACT_PACKAGE: &str = "mailex:extractor";
 
 /// The contract version the host implements (the WIT package version).
-pub(crate) const CONTRACT_VERSION: (u64, u64, u64) = (1, 1, 0);
+pub(crate) const CONTRACT_VERSION: (u64, u64, u64) = (1, 2, 0);

@@ -52,10 +52,10 @@ pub use self::extractor::{PluginExtractor, RunReport};
 pub use self::host_engine::{HostConfig, LazyPluginHost, PluginHost, cache_dir_from_env};
 pub use self::state::CallLimits;
 
-/// The contract version this host implements (`mailex:extractor@1.1.0`). Plugins built for
+/// The contract version this host implements (`mailex:extractor@1.2.0`). Plugins built for
 /// any 1.x version load: minor versions only add imports, and wasmtime resolves a plugin's
-/// `@1.0.0` imports and exports to the host's `@1.1.0` ones.
-pub const CONTRACT_VERSION: &str = "1.1.0";
+/// `@1.0.0` and `@1.1.0` imports and exports to the host's `@1.2.0` ones.
+pub const CONTRACT_VERSION: &str = "1.2.0";
 
 /// Load a plugin into `host` as a shared [`crate::Extractor`]: what the config loader does
 /// for an `extractor = "path/to/plugin.wasm"` route.

@@ -91,9 +91,16 @@ impl Fields {
         self.set(name, Value::Money(money))
     }
 
-    /// Parse `raw` as a date and set it; `false` if it is not a date.
+    /// Parse `raw` as a date and set it; `false` if it is not a date. An ambiguous numeric
+    /// date (`03/04/2026`) is read month first; [`Fields::date_in_order`] chooses.
     pub fn date(&mut self, name: &str, raw: &str) -> bool {
         self.normalised(name, normalize::date(raw).map(Value::Date))
+    }
+
+    /// Parse `raw` as a date, an ambiguous numeric date read in `order`, and set it; `false`
+    /// if it is not a date.
+    pub fn date_in_order(&mut self, name: &str, raw: &str, order: crate::DateOrder) -> bool {
+        self.normalised(name, normalize::date_in_order(raw, order).map(Value::Date))
     }
 
     /// Normalise `raw` as a person name and set it; `false` if it is empty.

@@ -9,7 +9,7 @@ use crate::imports::{
     adf as raw_adf, attachments as raw_att, html as raw_html, normalize as raw_norm,
     regex as raw_re, text as raw_text,
 };
-use crate::{ExtractError, Money, PersonName};
+use crate::{DateOrder, ExtractError, Money, PersonName};
 use std::fmt;
 
 /// A host primitive refused its input (an invalid regex or CSS selector).
@@ -165,9 +165,17 @@ pub mod normalize {
         raw_norm::normalize_money(input, default_currency)
     }
 
-    /// A date as `YYYY-MM-DD`.
+    /// A date as `YYYY-MM-DD`; an ambiguous numeric date (`03/04/2026`) is read month first.
     pub fn date(input: &str) -> Option<String> {
         raw_norm::normalize_date(input)
+    }
+
+    /// A date as `YYYY-MM-DD`, an ambiguous numeric date read in `order`: `03/04/2026` is
+    /// `2026-03-04` with [`DateOrder::MonthFirst`] and `2026-04-03` with
+    /// [`DateOrder::DayFirst`], as a rule file's `date(order: "mdy")` and
+    /// `date(order: "dmy")` read it (contract 1.2).
+    pub fn date_in_order(input: &str, order: DateOrder) -> Option<String> {
+        raw_norm::normalize_date_in_order(input, order)
     }
 
     /// A person name split into first and last.

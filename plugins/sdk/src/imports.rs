@@ -118,6 +118,13 @@ mod native {
             outside("normalize.normalize-date")
         }
 
+        pub(crate) fn normalize_date_in_order(
+            _input: &str,
+            _order: crate::DateOrder,
+        ) -> Option<String> {
+            outside("normalize.normalize-date-in-order")
+        }
+
         pub(crate) fn normalize_name(_input: &str) -> Option<PersonName> {
             outside("normalize.normalize-name")
         }

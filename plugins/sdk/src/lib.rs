@@ -77,6 +77,7 @@ pub mod bindings {
     });
 }
 
+pub use bindings::mailex::extractor::normalize::DateOrder;
 pub use bindings::mailex::extractor::types::{
     Address, Attachment, ExtractError, Header, LogLevel, Message, Money, PersonName, Value,
 };
@@ -86,7 +87,7 @@ pub use log;
 
 /// The contract version this SDK implements (the version of the WIT package
 /// `mailex:extractor`). mailex refuses plugins built for another major version.
-pub const CONTRACT_VERSION: &str = "1.1.0";
+pub const CONTRACT_VERSION: &str = "1.2.0";
 
 /// An extractor plugin. Implement it on a unit struct and pass the type to [`export!`].
 pub trait Plugin {

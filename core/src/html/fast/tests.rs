@@ -82,6 +82,12 @@ fn entities() {
         same("<p>&lt;b&gt;not bold&lt;/b&gt;</p>"),
         "<b>not bold</b>"
     );
+    // Every name of the standard's table, two code points for some, as the DOM decodes them.
+    assert_eq!(
+        same("<p>&hookrightarrow; &NotEqualTilde; &Ascr; &fjlig; &notinva; &bogus;</p>"),
+        "\u{21AA} \u{2242}\u{338} \u{1D49C} fj \u{2209} &bogus;"
+    );
+    same("<meta name=x content='&NotEqualTilde;&fjlig=1&notinva'>");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! runs; each normaliser rejects input over its own length cap before parsing it).
 
 use crate::normalize::{self, DateOrder, FieldType};
-use crate::plugin::bindings::mailex::extractor::normalize::Host;
+use crate::plugin::bindings::mailex::extractor::normalize::{DateOrder as WitDateOrder, Host};
 use crate::plugin::bindings::types::{Money, PersonName};
 use crate::plugin::state::HostState;
 use crate::record::FieldValue;
@@ -31,6 +31,20 @@ impl HostState {
             state.budget().work(input.len() as u64)?;
             Ok(normaliser(input))
         })
+    }
+}
+
+impl HostState {
+    /// A date read with `order` for ambiguous numeric dates, as a rule file's
+    /// `date(order: ...)` field reads it (contract 1.2 lets plugins choose the order).
+    fn normalise_date(
+        &mut self,
+        name: &'static str,
+        input: &str,
+        order: DateOrder,
+    ) -> wasmtime::Result<Option<String>> {
+        let date = FieldType::Date { order };
+        self.normalise(name, input, 0, |s| date.normalize(s).ok().and_then(text))
     }
 }
 
@@ -82,12 +96,19 @@ impl Host for HostState {
     }
 
     fn normalize_date(&mut self, input: String) -> wasmtime::Result<Option<String>> {
-        let date = FieldType::Date {
-            order: DateOrder::default(),
+        self.normalise_date("normalize-date", &input, DateOrder::default())
+    }
+
+    fn normalize_date_in_order(
+        &mut self,
+        input: String,
+        order: WitDateOrder,
+    ) -> wasmtime::Result<Option<String>> {
+        let order = match order {
+            WitDateOrder::MonthFirst => DateOrder::MonthFirst,
+            WitDateOrder::DayFirst => DateOrder::DayFirst,
         };
-        self.normalise("normalize-date", &input, 0, |s| {
-            date.normalize(s).ok().and_then(text)
-        })
+        self.normalise_date("normalize-date-in-order", &input, order)
     }
 
     fn normalize_name(&mut self, input: String) -> wasmtime::Result<Option<PersonName>> {
@@ -216,6 +237,30 @@ mod tests {
             lead_meta: Some("move_in"),
             host: Some(|state, s| state.normalize_date(s).ok()?.map(FieldValue::Text)),
             plugin: Some(Value::Date),
+        },
+        Case {
+            dsl_type: "date(order: \"mdy\")",
+            input: "03/04/2026",
+            lead_meta: None,
+            host: Some(|state, s| {
+                state
+                    .normalize_date_in_order(s, WitDateOrder::MonthFirst)
+                    .ok()?
+                    .map(FieldValue::Text)
+            }),
+            plugin: None,
+        },
+        Case {
+            dsl_type: "date(order: \"dmy\")",
+            input: "03/04/2026",
+            lead_meta: None,
+            host: Some(|state, s| {
+                state
+                    .normalize_date_in_order(s, WitDateOrder::DayFirst)
+                    .ok()?
+                    .map(FieldValue::Text)
+            }),
+            plugin: None,
         },
         Case {
             dsl_type: "datetime",

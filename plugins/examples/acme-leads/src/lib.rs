@@ -16,7 +16,7 @@
 // extractor = "target/plugins/acme_leads.wasm"    # relative to mailex.toml
 // ```
 
-use mailex_plugin_sdk::{Config, ExtractError, Fields, Message, Plugin, export, host};
+use mailex_plugin_sdk::{Config, DateOrder, ExtractError, Fields, Message, Plugin, export, host};
 
 struct AcmeLeads;
 
@@ -36,6 +36,14 @@ impl Plugin for AcmeLeads {
         }
         if let Some(email) = host::regex_group(r"(?i)e-?mail:\s*(\S+@\S+)", &message.text, 1)? {
             fields.email("email", &email);
+        }
+        // `03/04/2026` is March 4 unless the route says the sender writes the day first.
+        let order = match config.get_or("date_order", "month_first") {
+            "day_first" => DateOrder::DayFirst,
+            _ => DateOrder::MonthFirst,
+        };
+        if let Some(raw) = host::regex_group(r"(?i)move-in:\s*(\S+)", &message.text, 1)? {
+            fields.date_in_order("move_in", &raw, order);
         }
         log::debug!("{} fields", fields.len());
         Ok(fields)
