@@ -25,6 +25,9 @@ if [[ ! -x "$venv/bin/sam" || ! -x "$venv/bin/cargo-lambda" ]]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check cargo-lambda ziglang aws-sam-cli
 fi
+# The build tools come from the virtualenv (cargo-lambda runs Zig through its Python); the
+# tests afterwards run with the caller's PATH (its python3 has the test tools).
+caller_path="$PATH"
 export PATH="$venv/bin:$PATH"
 rustup target add aarch64-unknown-linux-gnu >&2
 sysroot=/usr/aarch64-linux-gnu
@@ -54,6 +57,7 @@ print(f"lambda-arm64: {sys.argv[1]} is an AArch64 ELF executable", file=sys.stde
 PY
 ls -l "$binary" >&2
 
+export PATH="$caller_path"
 bash scripts/build-plugins.sh >&2
 eval "$(bash scripts/start-s3.sh)"
 trap 'kill "$MAILEX_TEST_S3_PID" 2>/dev/null || true' EXIT
