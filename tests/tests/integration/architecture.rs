@@ -74,19 +74,11 @@ fn crates_depend_only_on_what_their_job_needs() {
     }
 }
 
-#[test]
-fn the_rule_language_builds_without_the_plugin_host() {
-    // `mailex-core` without its default `plugins` feature is the engine and the DSL: no
-    // wasmtime, no cranelift (`scripts/test.sh` also lints that build).
+/// The normal dependencies of `package` (with `extra` arguments), one crate per line.
+fn cargo_tree(package: &str, extra: &[&str]) -> String {
     let output = std::process::Command::new(env!("CARGO"))
-        .args([
-            "tree",
-            "-p",
-            "mailex-core",
-            "--no-default-features",
-            "-e",
-            "normal",
-        ])
+        .args(["tree", "-p", package, "-e", "normal"])
+        .args(extra)
         .args(["--prefix", "none", "--locked", "--offline"])
         .current_dir(workspace_root())
         .output()
@@ -96,18 +88,40 @@ fn the_rule_language_builds_without_the_plugin_host() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let tree = String::from_utf8_lossy(&output.stdout);
+    let tree = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         tree.contains("regex"),
         "cargo tree lists the dependencies: {tree}"
     );
-    let engines: Vec<&str> = tree
-        .lines()
-        .filter(|l| l.starts_with("wasmtime") || l.starts_with("cranelift"))
-        .collect();
+    tree
+}
+
+#[test]
+fn the_rule_language_builds_without_the_plugin_host() {
+    // `mailex-core` without its default `plugins` feature is the engine and the DSL: no
+    // wasmtime, no cranelift (`scripts/test.sh` also lints that build). The crates that run no
+    // plugin (delivery, analytics) take core without it, so they do not compile wasmtime
+    // either; the binaries ask for `plugins`.
+    for (package, extra) in [
+        ("mailex-core", &["--no-default-features"][..]),
+        ("mailex-delivery", &[]),
+        ("mailex-analytics", &[]),
+    ] {
+        let tree = cargo_tree(package, extra);
+        let engines: Vec<&str> = tree
+            .lines()
+            .filter(|l| l.starts_with("wasmtime") || l.starts_with("cranelift"))
+            .collect();
+        assert!(
+            engines.is_empty(),
+            "{package} {extra:?} still depends on {engines:?}"
+        );
+    }
     assert!(
-        engines.is_empty(),
-        "without `plugins`, core still depends on {engines:?}"
+        cargo_tree("mailex-cli", &[])
+            .lines()
+            .any(|l| l.starts_with("wasmtime ")),
+        "the CLI runs plugins"
     );
 }
 
