@@ -120,7 +120,22 @@ impl Writer {
     }
 
     fn text(&mut self, t: &str, pre: bool) {
-        for c in t.chars() {
+        let mut rest = t;
+        while let Some(c) = rest.chars().next() {
+            // A run of ASCII letters, digits and punctuation (most text): the first character
+            // settles what is pending (breaks, a space, a cell separator), the rest follow it
+            // as they are.
+            let run = rest
+                .bytes()
+                .position(|b| !b.is_ascii_graphic())
+                .unwrap_or(rest.len());
+            if run > 0 {
+                self.put(c);
+                self.out.push_str(&rest[1..run]);
+                rest = &rest[run..];
+                continue;
+            }
+            rest = &rest[c.len_utf8()..];
             if crate::normalize::is_invisible(c) {
                 continue;
             }

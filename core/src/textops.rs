@@ -51,8 +51,8 @@ pub fn between_ci<'h>(hay: &'h str, start: &str, end: &str) -> Option<&'h str> {
 /// Byte offset of the first ASCII-case-insensitive occurrence of `needle` in `hay`.
 ///
 /// Because only ASCII letters fold, a match has exactly `needle.len()` bytes and starts on a
-/// character boundary. Linear time (Knuth-Morris-Pratt over case-folded bytes), whatever the
-/// needle and the haystack.
+/// character boundary. Linear time (Knuth-Morris-Pratt over case-folded bytes, skipping with
+/// `memchr` to candidates for the needle's first byte), whatever the needle and the haystack.
 pub fn find_ci(hay: &str, needle: &str) -> Option<usize> {
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     if n.is_empty() {
@@ -74,8 +74,27 @@ pub fn find_ci(hay: &str, needle: &str) -> Option<usize> {
         }
         fail[i] = k;
     }
+    // Where no prefix of the needle is matched, only a byte equal to its first one can start a
+    // match: `memchr` skips to the next one (both cases of a letter), many bytes at a time. The
+    // skipped bytes would each have left the state at zero, so the search stays linear.
+    let first = fold(n[0]);
+    let next_start = |from: usize| {
+        if first.is_ascii_lowercase() {
+            memchr::memchr2(first, first.to_ascii_uppercase(), &h[from..])
+        } else {
+            memchr::memchr(first, &h[from..])
+        }
+    };
     let mut matched = 0;
-    for (i, &b) in h.iter().enumerate() {
+    let mut i = 0;
+    while i < h.len() {
+        if matched == 0 {
+            match next_start(i) {
+                Some(skip) => i += skip,
+                None => return None,
+            }
+        }
+        let b = h[i];
         while matched > 0 && fold(b) != fold(n[matched]) {
             matched = fail[matched - 1];
         }
@@ -85,6 +104,7 @@ pub fn find_ci(hay: &str, needle: &str) -> Option<usize> {
                 return Some(i + 1 - n.len());
             }
         }
+        i += 1;
     }
     None
 }
@@ -516,6 +536,28 @@ mod tests {
         assert_eq!(find_ci(&hay, &needle), None);
         assert_eq!(find_ci("xxaAab", "AAB"), Some(3));
         assert_eq!(find_ci("abababac", "ABAC"), Some(4));
+    }
+
+    /// `find_ci` finds what a search over lower-cased copies finds, on every haystack and needle
+    /// of a small alphabet (both cases of a letter, a non-letter, a multi-byte character).
+    #[test]
+    fn find_ci_agrees_with_a_search_over_lowercased_copies() {
+        const ALPHABET: [&str; 5] = ["a", "A", "b", "-", "é"];
+        fn all(len: usize) -> Vec<String> {
+            (0..len).fold(vec![String::new()], |words, _| {
+                let longer = words
+                    .iter()
+                    .flat_map(|w| ALPHABET.iter().map(move |c| format!("{w}{c}")));
+                words.iter().cloned().chain(longer).collect()
+            })
+        }
+        let (hays, needles) = (all(6), all(3));
+        for hay in &hays {
+            for needle in &needles {
+                let expected = hay.to_ascii_lowercase().find(&needle.to_ascii_lowercase());
+                assert_eq!(find_ci(hay, needle), expected, "{hay:?} {needle:?}");
+            }
+        }
     }
 
     /// A budgeted search gives what the `regex` crate gives: first match, captures, every

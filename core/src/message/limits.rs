@@ -289,8 +289,7 @@ impl<'l> Walk<'l> {
             }
             if !decoded {
                 // Where a leaf ends: the first `--boundary`, whether the body decodes or not.
-                let (_, found) = stream.seek_part_end(state.boundary.as_deref());
-                if !found {
+                if !skip_past_delimiter(&mut stream, data, state.boundary.as_deref()) {
                     state.boundary = None;
                 }
             }
@@ -405,6 +404,34 @@ impl<'l> Walk<'l> {
 
 /// Where a header value starting at `start` ends: after the first line break that is not
 /// followed by a space or tab (folding), as every value parser of mail-parser reads it.
+/// Moves `stream` (over `data`) past the first `--boundary` from where it is, as mail-parser's
+/// `seek_part_end` does (it too takes `--boundary` anywhere, not only at a line start), and
+/// says whether there was one; without a boundary the part runs to the end. The walk only
+/// needs the new position, so a substring search (`memchr::memmem`, many bytes at a time)
+/// replaces the byte-by-byte scan that also tracks where the part's content ends.
+fn skip_past_delimiter(
+    stream: &mut MessageStream<'_>,
+    data: &[u8],
+    boundary: Option<&[u8]>,
+) -> bool {
+    let Some(boundary) = boundary else {
+        stream.seek_end();
+        return true;
+    };
+    let delimiter = [b"--".as_slice(), boundary].concat();
+    let rest = data.get(stream.offset()..).unwrap_or_default();
+    match memchr::memmem::find(rest, &delimiter) {
+        Some(at) => {
+            stream.skip_bytes(at + delimiter.len());
+            true
+        }
+        None => {
+            stream.seek_end();
+            false
+        }
+    }
+}
+
 fn value_end(data: &[u8], start: usize) -> usize {
     let mut i = start;
     while let Some(off) = data

@@ -9,13 +9,17 @@
 //! 1. the forward lazy DFA finds where the leftmost-first match ends (it never gives up: a
 //!    thrashing cache is only slower, and still checked);
 //! 2. the reverse lazy DFA, anchored at that end, finds where it starts;
-//! 3. only when groups are asked for does the `regex` crate's own engine run, anchored on that
-//!    match's span (short in practice).
+//! 3. only when groups are asked for does a capturing engine (the bounded backtracker, or the
+//!    PikeVM for a long span) run, anchored on that match's span (short in practice).
+//!
+//! All three run on NFAs compiled once per pattern from one parse: the forward NFA (with its
+//! groups) serves the forward lazy DFA and the capturing engines, the reverse NFA the reverse
+//! lazy DFA. (The `regex` crate's meta engine would compile both NFAs a second time, plus a
+//! one-pass DFA and a literal prefilter: about half of a configuration's load time.)
 //!
 //! The results are those of the `regex` crate (same syntax, leftmost-first semantics, UTF-8
 //! empty-match rules). The one search the lazy DFA cannot do is a Unicode `\b` next to a
-//! non-ASCII byte; that search, and a capture over a long span, run on the `regex` crate's
-//! engine only if their worst case ([`PIKEVM_NS_PER_STATE_BYTE`] per NFA state and byte) fits
+//! non-ASCII byte; that search, and a capture over a long span, run on the PikeVM only if their worst case ([`PIKEVM_NS_PER_STATE_BYTE`] per NFA state and byte) fits
 //! the time left; otherwise the budget fails with [`Exceeded::Time`] at once, before the
 //! deadline rather than after it.
 
@@ -25,10 +29,11 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use regex_automata::hybrid;
-use regex_automata::nfa::thompson;
+use regex_automata::nfa::thompson::{self, NFA, WhichCaptures, backtrack, pikevm};
+use regex_automata::util::captures::Captures;
 use regex_automata::util::iter::Searcher;
 use regex_automata::util::syntax;
-use regex_automata::{Anchored, Input, Match, MatchError, MatchKind, meta};
+use regex_automata::{Anchored, Input, Match, MatchError, MatchKind, PatternID};
 
 use super::{Group, MAX_PATTERN_LEN, REGEX_DFA_SIZE_LIMIT, REGEX_SIZE_LIMIT, RegexError};
 use crate::budget::{Budget, CLOCK_STRIDE, Exceeded};
@@ -58,8 +63,18 @@ const STATES_PER_UNIT: usize = 64;
 /// A compiled regex whose searches draw from a [`Budget`].
 pub struct BudgetedRegex {
     pattern: Arc<str>,
-    meta: meta::Regex,
+    groups: GroupEngines,
     dfa: Option<LazyDfa>,
+}
+
+/// The engines that report groups (and search where the lazy DFA cannot), on the forward NFA,
+/// with pools of their caches.
+struct GroupEngines {
+    nfa: NFA,
+    backtrack: backtrack::BoundedBacktracker,
+    backtrack_caches: Mutex<Vec<backtrack::Cache>>,
+    pikevm: pikevm::PikeVM,
+    pikevm_caches: Mutex<Vec<pikevm::Cache>>,
 }
 
 /// The lazy DFAs (forward and reverse) and a pool of their caches.
@@ -128,12 +143,9 @@ impl BudgetedRegex {
     pub(crate) fn new_measured(
         pattern: &str,
         size_limit: usize,
-    ) -> Result<(Self, Option<usize>), RegexError> {
+    ) -> Result<(Self, usize), RegexError> {
         let built = Self::build(pattern, size_limit)?;
-        let size = built
-            .dfa
-            .as_ref()
-            .map(|dfa| dfa.regex.forward().get_nfa().memory_usage());
+        let size = built.groups.nfa.memory_usage();
         Ok((built, size))
     }
 
@@ -141,62 +153,41 @@ impl BudgetedRegex {
         if pattern.len() > MAX_PATTERN_LEN {
             return Err(RegexError::PatternTooLong);
         }
-        let meta = meta::Builder::new()
-            .configure(
-                meta::Config::new()
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .utf8_empty(true)
-                    .nfa_size_limit(Some(size_limit))
-                    .hybrid_cache_capacity(REGEX_DFA_SIZE_LIMIT)
-                    // No fully compiled DFA (another crate's feature would enable one): it
-                    // costs more to build at load than it saves on lead-sized texts, and the
-                    // lazy DFA below serves the budgeted searches anyway.
-                    .dfa(false),
-            )
-            .syntax(syntax_config())
-            .build(pattern)
-            .map_err(|e| match (e.size_limit(), e.syntax_error()) {
-                (Some(limit), _) => RegexError::TooBig { limit },
-                (None, Some(syntax)) => RegexError::Syntax(syntax.to_string()),
-                (None, None) => RegexError::Syntax(e.to_string()),
-            })?;
-        let dfa = hybrid::regex::Builder::new()
-            .syntax(syntax_config())
-            .thompson(thompson::Config::new().nfa_size_limit(Some(size_limit)))
-            .dfa(
-                hybrid::dfa::Config::new()
-                    .cache_capacity(REGEX_DFA_SIZE_LIMIT)
-                    .skip_cache_capacity_check(true)
-                    .minimum_cache_clear_count(None)
-                    .unicode_word_boundary(true),
-            )
-            .build(pattern)
-            .ok()
-            .map(|regex| {
-                let nfa_states = regex.forward().get_nfa().states().len().max(1);
-                LazyDfa {
-                    regex,
-                    caches: Mutex::new(Vec::new()),
-                    nfa_states,
-                }
-            });
+        let hir = syntax::parse_with(pattern, &syntax_config())
+            .map_err(|e| RegexError::Syntax(e.to_string()))?;
+        // What the `regex` crate's meta engine configures for its own NFAs.
+        let nfa_config = thompson::Config::new()
+            .utf8(true)
+            .shrink(false)
+            .nfa_size_limit(Some(size_limit));
+        let compile = |config: thompson::Config| {
+            thompson::Compiler::new()
+                .configure(config)
+                .build_from_hir(&hir)
+                .map_err(|e| match e.size_limit() {
+                    Some(limit) => RegexError::TooBig { limit },
+                    None => RegexError::Syntax(e.to_string()),
+                })
+        };
+        let forward = compile(nfa_config.clone().which_captures(WhichCaptures::All))?;
+        let reverse = compile(nfa_config.which_captures(WhichCaptures::None).reverse(true))?;
+        let groups = GroupEngines::new(forward)?;
+        let dfa = LazyDfa::new(&groups.nfa, reverse);
         Ok(BudgetedRegex {
             pattern: Arc::from(pattern),
-            meta,
+            groups,
             dfa,
         })
     }
 
     /// Number of groups, counting group 0 (the whole match).
     pub fn captures_len(&self) -> usize {
-        self.meta.captures_len()
+        self.groups.nfa.group_info().group_len(PatternID::ZERO)
     }
 
     /// Names of the groups, in order (`None` for unnamed ones, including group 0).
     pub fn capture_names(&self) -> impl Iterator<Item = Option<&str>> {
-        self.meta
-            .group_info()
-            .pattern_names(regex_automata::PatternID::ZERO)
+        self.groups.nfa.group_info().pattern_names(PatternID::ZERO)
     }
 
     /// Resolves `group` to an index, checking that it exists.
@@ -297,8 +288,8 @@ impl BudgetedRegex {
     }
 
     /// The spans of every group of the match at `span` (one that [`find`](Self::find) or
-    /// [`for_each_match`](Self::for_each_match) reported), group 0 first: the `regex` crate's
-    /// engine, anchored on the match's span.
+    /// [`for_each_match`](Self::for_each_match) reported), group 0 first: the bounded
+    /// backtracker (the PikeVM on a span too long for it), anchored on the match's span.
     pub fn groups_at(
         &self,
         hay: &str,
@@ -307,9 +298,8 @@ impl BudgetedRegex {
     ) -> Result<Vec<Option<Range<usize>>>, Exceeded> {
         let states = self.lazy_dfa().map_or(1 << 14, |d| d.nfa_states);
         admit_uninterruptible(span.len(), states, budget)?;
-        let mut caps = self.meta.create_captures();
         let input = Input::new(hay).span(span).anchored(Anchored::Yes);
-        self.meta.search_captures(&input, &mut caps);
+        let caps = self.groups.captures(&input);
         let groups: Vec<Option<Range<usize>>> = (0..self.captures_len())
             .map(|i| caps.get_group(i).map(|s| s.range()))
             .collect();
@@ -317,8 +307,8 @@ impl BudgetedRegex {
         Ok(groups)
     }
 
-    /// The lazy DFAs; `None` if they could not be built (the reverse NFA can be larger than
-    /// the forward one), and every search then goes to the `regex` crate's engine, gated.
+    /// The lazy DFAs; `None` if they could not be built, and every search then goes to the
+    /// PikeVM, gated.
     fn lazy_dfa(&self) -> Option<&LazyDfa> {
         self.dfa.as_ref()
     }
@@ -332,7 +322,7 @@ impl BudgetedRegex {
         }
         let Some(dfa) = self.lazy_dfa() else {
             admit_uninterruptible(input.get_span().len(), 1 << 14, budget)?;
-            return Ok(self.meta.search(input));
+            return Ok(self.groups.search(input));
         };
         let mut cache = dfa
             .caches
@@ -350,7 +340,7 @@ impl BudgetedRegex {
             Scan::Done(m) => Ok(m),
             Scan::Quit => {
                 admit_uninterruptible(input.get_span().len(), dfa.nfa_states, budget)?;
-                Ok(self.meta.search(input))
+                Ok(self.groups.search(input))
             }
         }
     }
@@ -402,6 +392,91 @@ impl BudgetedRegex {
             input.set_start(input.start() + 1);
         }
     }
+}
+
+impl GroupEngines {
+    fn new(nfa: NFA) -> Result<Self, RegexError> {
+        let engine_error =
+            |e: regex_automata::nfa::thompson::BuildError| RegexError::Syntax(e.to_string());
+        Ok(GroupEngines {
+            backtrack: backtrack::BoundedBacktracker::new_from_nfa(nfa.clone())
+                .map_err(engine_error)?,
+            backtrack_caches: Mutex::new(Vec::new()),
+            pikevm: pikevm::PikeVM::new_from_nfa(nfa.clone()).map_err(engine_error)?,
+            pikevm_caches: Mutex::new(Vec::new()),
+            nfa,
+        })
+    }
+
+    /// The groups of the first match in `input` (anchored on a match's span in practice).
+    fn captures(&self, input: &Input<'_>) -> Captures {
+        let mut caps = Captures::all(self.nfa.group_info().clone());
+        if input.get_span().len() <= self.backtrack.max_haystack_len() {
+            let mut cache = pop_or(&self.backtrack_caches, || self.backtrack.create_cache());
+            let searched = self
+                .backtrack
+                .try_captures(&mut cache, input.clone(), &mut caps);
+            if cache.memory_usage() <= POOLED_CACHE_BYTES {
+                self.backtrack_caches.lock().push(cache);
+            }
+            // It only refuses a span longer than its limit, checked above.
+            if searched.is_ok() {
+                return caps;
+            }
+        }
+        let mut cache = pop_or(&self.pikevm_caches, || self.pikevm.create_cache());
+        self.pikevm.captures(&mut cache, input.clone(), &mut caps);
+        if cache.memory_usage() <= POOLED_CACHE_BYTES {
+            self.pikevm_caches.lock().push(cache);
+        }
+        caps
+    }
+
+    /// The leftmost-first match in `input`'s span, on the PikeVM.
+    fn search(&self, input: &Input<'_>) -> Option<Match> {
+        let mut cache = pop_or(&self.pikevm_caches, || self.pikevm.create_cache());
+        let found = self.pikevm.find(&mut cache, input.clone());
+        if cache.memory_usage() <= POOLED_CACHE_BYTES {
+            self.pikevm_caches.lock().push(cache);
+        }
+        found
+    }
+}
+
+impl LazyDfa {
+    /// The forward and reverse lazy DFAs on `forward` (shared with the capturing engines) and
+    /// `reverse`; `None` if either cannot be built.
+    fn new(forward: &NFA, reverse: NFA) -> Option<Self> {
+        let config = hybrid::dfa::Config::new()
+            .cache_capacity(REGEX_DFA_SIZE_LIMIT)
+            .skip_cache_capacity_check(true)
+            .minimum_cache_clear_count(None)
+            .unicode_word_boundary(true);
+        let fwd = hybrid::dfa::Builder::new()
+            .configure(config.clone().match_kind(MatchKind::LeftmostFirst))
+            .build_from_nfa(forward.clone())
+            .ok()?;
+        // What `hybrid::regex::Builder` configures for its reverse DFA.
+        let rev = hybrid::dfa::Builder::new()
+            .configure(
+                config
+                    .prefilter(None)
+                    .specialize_start_states(false)
+                    .match_kind(MatchKind::All),
+            )
+            .build_from_nfa(reverse)
+            .ok()?;
+        Some(LazyDfa {
+            nfa_states: forward.states().len().max(1),
+            regex: hybrid::regex::Builder::new().build_from_dfas(fwd, rev),
+            caches: Mutex::new(Vec::new()),
+        })
+    }
+}
+
+/// A cache from `pool`, or a new one.
+fn pop_or<C>(pool: &Mutex<Vec<C>>, new: impl FnOnce() -> C) -> C {
+    pool.lock().pop().unwrap_or_else(new)
 }
 
 /// Whether `at` is a character boundary of `hay`, a UTF-8 string (every haystack here is a
