@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Sinks are checked when the config loads (kinds, URLs, ARNs, filters); a sink secret that is
-//! not set in this environment is a warning.
+//! neither in the Secrets Manager secret of `MAILEX_SECRETS_ARN` (when set) nor in this
+//! environment is a warning.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -252,9 +253,25 @@ fn check(args: &CheckArgs) -> Checked {
         .collect();
     // Secrets belong to the environment that delivers (the function's, or the shell of
     // `mailex extract --deliver`): one missing here is worth a warning, not a failed check.
-    for missing in
-        mailex_delivery::Secrets::missing(engine.sinks(), |name| std::env::var(name).ok())
-    {
+    // They are looked up as delivery looks them up: the Secrets Manager secret of
+    // `MAILEX_SECRETS_ARN` (when set), then the environment.
+    let secrets = if engine.sinks().is_empty() {
+        mailex_delivery::SecretSource::environment(super::secrets::environment())
+    } else {
+        super::secrets::secret_source().unwrap_or_else(|e| {
+            checked.problems.push(Problem {
+                file: checked.config.clone(),
+                line: 1,
+                column: 1,
+                severity: "warning",
+                code: None,
+                message: format!("{e:#}; the sinks' secrets are looked up in the environment only"),
+                origin: Origin::Secret,
+            });
+            mailex_delivery::SecretSource::environment(super::secrets::environment())
+        })
+    };
+    for missing in mailex_delivery::Secrets::missing(engine.sinks(), |name| secrets.get(name)) {
         checked.problems.push(Problem {
             file: checked.config.clone(),
             line: 1,
