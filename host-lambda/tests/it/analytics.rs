@@ -547,3 +547,74 @@ async fn without_a_key_the_copy_is_off_and_the_cold_start_says_so() {
         "no analytics copy"
     );
 }
+
+/// The ```sql block of docs/analytics.md's paragraph on duplicates.
+fn documented_dedup_query() -> String {
+    let doc = std::fs::read_to_string(workspace_root().join("docs/analytics.md")).unwrap();
+    doc.split("**Duplicates.**")
+        .nth(1)
+        .and_then(|rest| rest.split("```sql\n").nth(1))
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("docs/analytics.md shows how to keep one row per record")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_record_in_two_different_batches_has_two_rows_and_the_documented_query_keeps_one() {
+    let endpoint = s3_or_skip!();
+    let s = store(&endpoint).await;
+    let (inbound, output) = (unique_bucket("in"), unique_bucket("out"));
+    create_bucket(&s, &output).await;
+    let mails = lead_mails();
+    let mut events = Vec::new();
+    for (name, raw) in &mails[..3] {
+        put(&s, &inbound, &format!("inbound/{name}"), raw.clone()).await;
+        events.push(s3_event(&inbound, &format!("inbound/{name}")));
+    }
+    let mut settings = mailex_lambda::Settings::new(
+        mailex_lambda::ConfigLocation::File(workspace_root().join("examples/mailex.toml")),
+        &output,
+    );
+    settings.s3 = s3_settings(&endpoint);
+    settings.analytics_prefix = Some("analytics/".to_owned());
+    let host = std::sync::Arc::new(
+        mailex_lambda::Host::with_secrets(
+            settings,
+            s.clone(),
+            std::sync::Arc::new(|name| {
+                (name == "MAILEX_PSEUDONYM_KEY").then(|| ENV_KEY.to_owned())
+            }),
+        )
+        .await
+        .expect("host"),
+    );
+    // The second mail's message reaches two batches (SQS delivers at least once).
+    for batch in [&events[..2], &events[1..]] {
+        let response = host.handle(sqs_batch(batch), "req").await.expect("answers");
+        assert_eq!(response, json!({"batchItemFailures": []}));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let objects = download(&s, &output, "analytics/", dir.path()).await;
+    assert_eq!(objects.len(), 2, "one object per batch: {objects:?}");
+    let answers = duckdb(
+        dir.path(),
+        &[
+            "SELECT count(*) AS rows, count(DISTINCT record_id) AS ids FROM mailex_analytics"
+                .to_owned(),
+            format!(
+                "SELECT count(*) AS rows, count(DISTINCT record_id) AS ids FROM ({})",
+                documented_dedup_query()
+            ),
+        ],
+    );
+    assert_eq!(
+        answers[0],
+        [json!({"rows": 4, "ids": 3})],
+        "the duplicate is there"
+    );
+    assert_eq!(
+        answers[1],
+        [json!({"rows": 3, "ids": 3})],
+        "the documented query keeps one"
+    );
+}
