@@ -167,6 +167,62 @@ pub fn leaks(haystacks: &[(String, String)], needles: &BTreeSet<String>) -> Vec<
     found
 }
 
+/// The needles of the leak check: every [`spellings`] of the personal values (at least 4
+/// characters) of the `*.expected.json` files in `expected_dirs` (the values a fixture is known
+/// to hold) and of `records` (what was extracted from their sensitive fields). Panics (a test
+/// failure) when fewer than `at_least` values are known: a check with too few would prove
+/// nothing.
+pub fn needles(expected_dirs: &[&Path], records: &[Value], at_least: usize) -> BTreeSet<String> {
+    let mut known = BTreeSet::new();
+    for dir in expected_dirs {
+        for entry in std::fs::read_dir(dir).expect("a fixture folder") {
+            let path = entry.expect("a fixture").path();
+            if path.to_string_lossy().ends_with(".expected.json") {
+                let text = std::fs::read_to_string(&path).expect("an expected file");
+                let expected: Value = serde_json::from_str(&text).expect("expected JSON");
+                personal_values(&expected, &[], &mut known);
+                personal_values(&expected["fields"], &[], &mut known);
+            }
+        }
+    }
+    personal_values_of_records(records, &mut known);
+    known.retain(|v| v.chars().count() >= 4);
+    assert!(
+        known.len() >= at_least,
+        "too few known values: {}",
+        known.len()
+    );
+    known.iter().flat_map(|v| spellings(v)).collect()
+}
+
+/// The leak check: no needle in any of `haystacks` (named texts: file names and bytes, logs),
+/// nor in any string of `decoded` (what a SQL engine read back, map keys aside); and, so the
+/// check can fail, at least `at_least` needles are found in `records` themselves. Findings
+/// name the place and the length, never the value.
+pub fn assert_no_leaks(
+    mut haystacks: Vec<(String, String)>,
+    decoded: &Value,
+    needles: &BTreeSet<String>,
+    records: &[Value],
+    at_least: usize,
+) {
+    let mut strings = BTreeSet::new();
+    collect_strings(decoded, false, &mut strings);
+    let strings: Vec<String> = strings.into_iter().collect();
+    haystacks.push(("decoded values".to_owned(), strings.join("\u{0}")));
+    let found = leaks(&haystacks, needles);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+    let printed = serde_json::to_string(records).unwrap_or_default();
+    let matching = needles
+        .iter()
+        .filter(|n| printed.contains(n.as_str()))
+        .count();
+    assert!(
+        matching >= at_least,
+        "the needles match the records: {matching}"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -255,35 +255,32 @@ fn check(args: &CheckArgs) -> Checked {
     // `mailex extract --deliver`): one missing here is worth a warning, not a failed check.
     // They are looked up as delivery looks them up: the Secrets Manager secret of
     // `MAILEX_SECRETS_ARN` (when set), then the environment.
+    let secret_warning = |message: String| Problem {
+        file: checked.config.clone(),
+        line: 1,
+        column: 1,
+        severity: "warning",
+        code: None,
+        message,
+        origin: Origin::Secret,
+    };
+    let mut warnings = Vec::new();
     let secrets = if engine.sinks().is_empty() {
         mailex_delivery::SecretSource::environment(super::secrets::environment())
     } else {
         super::secrets::secret_source().unwrap_or_else(|e| {
-            checked.problems.push(Problem {
-                file: checked.config.clone(),
-                line: 1,
-                column: 1,
-                severity: "warning",
-                code: None,
-                message: format!("{e:#}; the sinks' secrets are looked up in the environment only"),
-                origin: Origin::Secret,
-            });
+            warnings.push(secret_warning(format!(
+                "{e:#}; the sinks' secrets are looked up in the environment only"
+            )));
             mailex_delivery::SecretSource::environment(super::secrets::environment())
         })
     };
     for missing in mailex_delivery::Secrets::missing(engine.sinks(), |name| secrets.get(name)) {
-        checked.problems.push(Problem {
-            file: checked.config.clone(),
-            line: 1,
-            column: 1,
-            severity: "warning",
-            code: None,
-            message: format!(
-                "{missing} here; `mailex extract --deliver` and the function need it set"
-            ),
-            origin: Origin::Secret,
-        });
+        warnings.push(secret_warning(format!(
+            "{missing} here; `mailex extract --deliver` and the function need it set"
+        )));
     }
+    checked.problems.extend(warnings);
     if args.timings {
         let loaded = engine.load_timings();
         let mut timings = Timings {
