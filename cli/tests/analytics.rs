@@ -310,6 +310,52 @@ fn the_same_key_gives_the_same_pseudonyms_another_key_others() {
 }
 
 #[test]
+fn the_key_comes_from_the_secrets_manager_secret_when_one_is_named() {
+    let Some(endpoint) = mailex_tests::local_aws::endpoint() else {
+        return;
+    };
+    let arn = common::create_secret(
+        &endpoint,
+        "analytics",
+        &json!({ "MAILEX_PSEUDONYM_KEY": "key-from-the-secret", "MAILEX_PSEUDONYM_KEY_ID": "from-secret" }),
+    );
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("analytics");
+    let output = Command::new(env!("CARGO_BIN_EXE_mailex"))
+        .args(["extract", "--config"])
+        .arg(root().join("examples/mailex.toml"))
+        .arg("--analytics")
+        .arg(&out)
+        .arg(root().join("examples/inbox/lead-zillow.eml"))
+        .env("MAILEX_PSEUDONYM_KEY", "key-from-the-environment")
+        .env_remove("MAILEX_PSEUDONYM_KEY_ID")
+        .env("MAILEX_SECRETS_ARN", &arn)
+        .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let record: Value = serde_json::from_slice(&output.stdout).expect("one record");
+    let email = record["fields"]["email"]
+        .as_str()
+        .expect("the lead's email");
+    let rows = duckdb(
+        &out,
+        &["SELECT pseudonym_key_id, email_pseudonym FROM mailex_analytics".to_owned()],
+    );
+    let value = mailex_core::FieldValue::Text(email.to_owned());
+    let expected = mailex_core::pseudonym::pseudonym(b"key-from-the-secret", &value);
+    assert_eq!(
+        rows[0],
+        [json!({"pseudonym_key_id": "from-secret", "email_pseudonym": expected})]
+    );
+    assert!(!stderr.contains("key-from-the-secret"), "{stderr}");
+}
+
+#[test]
 fn without_a_key_nothing_is_written() {
     let work = tempfile::tempdir().unwrap();
     let out = work.path().join("analytics");

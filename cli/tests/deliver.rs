@@ -231,29 +231,6 @@ fn check_lists_sinks_warns_about_unset_secrets_and_refuses_bad_ones() {
     );
 }
 
-/// Creates a secret holding `value` in the local Secrets Manager with boto3 (moto's own
-/// dependency, a client that is not ours); returns its ARN.
-fn create_secret(endpoint: &str, stem: &str, value: &serde_json::Value) -> String {
-    let name = format!("mailex-cli-{stem}-{}", std::process::id());
-    let created = Command::new("python3")
-        .arg("-c")
-        .arg(
-            "import boto3, sys\n\
-             c = boto3.client('secretsmanager', endpoint_url=sys.argv[1], region_name='us-east-1',\n\
-                 aws_access_key_id='testing', aws_secret_access_key='testing')\n\
-             print(c.create_secret(Name=sys.argv[2], SecretString=sys.argv[3])['ARN'])",
-        )
-        .args([endpoint, &name, &value.to_string()])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
-    );
-    String::from_utf8_lossy(&created.stdout).trim().to_owned()
-}
-
 /// `mailex check` with `MAILEX_SECRETS_ARN` and the local Secrets Manager (AWS test settings).
 fn check_with_secret(config: &Path, endpoint: &str, arn: Option<&str>) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mailex"));
@@ -283,7 +260,7 @@ fn check_finds_sink_secrets_where_delivery_does_in_the_secrets_manager_secret_to
     let warning = "warning: sink `crm`: `secret_env` names the environment variable `MAILEX_TEST_CRM_SECRET`, which is not set";
 
     // In the secret, not in the environment: no warning.
-    let arn = create_secret(
+    let arn = common::create_secret(
         &endpoint,
         "check",
         &serde_json::json!({ "MAILEX_TEST_CRM_SECRET": stored_secret }),
@@ -299,7 +276,7 @@ fn check_finds_sink_secrets_where_delivery_does_in_the_secrets_manager_secret_to
     // Neither in a secret nor in the environment: the warning names the variable and the sink.
     for arn in [
         None,
-        Some(create_secret(
+        Some(common::create_secret(
             &endpoint,
             "check-other",
             &serde_json::json!({ "OTHER": "x" }),
@@ -331,7 +308,7 @@ fn extract_deliver_takes_the_secret_from_the_secrets_manager_secret_it_is_given(
         return;
     };
     let stored_secret = "whsec-cli-from-secrets-manager";
-    let arn = create_secret(
+    let arn = common::create_secret(
         &endpoint,
         "deliver",
         &serde_json::json!({ "MAILEX_TEST_CRM_SECRET": stored_secret }),
