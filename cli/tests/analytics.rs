@@ -321,19 +321,16 @@ fn the_key_comes_from_the_secrets_manager_secret_when_one_is_named() {
     );
     let work = tempfile::tempdir().unwrap();
     let out = work.path().join("analytics");
-    let output = Command::new(env!("CARGO_BIN_EXE_mailex"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mailex"));
+    command
         .args(["extract", "--config"])
         .arg(root().join("examples/mailex.toml"))
         .arg("--analytics")
         .arg(&out)
         .arg(root().join("examples/inbox/lead-zillow.eml"))
         .env("MAILEX_PSEUDONYM_KEY", "key-from-the-environment")
-        .env_remove("MAILEX_PSEUDONYM_KEY_ID")
-        .env("MAILEX_SECRETS_ARN", &arn)
-        .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", &endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
+        .env_remove("MAILEX_PSEUDONYM_KEY_ID");
+    let output = common::with_local_secrets(&mut command, &endpoint, Some(&arn))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);

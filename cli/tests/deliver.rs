@@ -237,16 +237,10 @@ fn check_with_secret(config: &Path, endpoint: &str, arn: Option<&str>) -> std::p
     command
         .args(["check", "--skip-tests", "--config"])
         .arg(config)
-        .env_remove("MAILEX_TEST_CRM_SECRET")
-        .env_remove("MAILEX_SECRETS_ARN")
-        .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1");
-    if let Some(arn) = arn {
-        command.env("MAILEX_SECRETS_ARN", arn);
-    }
-    command.output().unwrap()
+        .env_remove("MAILEX_TEST_CRM_SECRET");
+    common::with_local_secrets(&mut command, endpoint, arn)
+        .output()
+        .unwrap()
 }
 
 #[test]
@@ -317,18 +311,15 @@ fn extract_deliver_takes_the_secret_from_the_secrets_manager_secret_it_is_given(
     let receiver = Receiver::accepting();
     let dir = tempfile::tempdir().unwrap();
     let config = config_with_sink(dir.path(), &receiver.url);
-    let output = Command::new(env!("CARGO_BIN_EXE_mailex"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mailex"));
+    command
         .args(["extract", "--deliver", "--delivery-state"])
         .arg(dir.path().join("state"))
         .arg("--config")
         .arg(&config)
         .arg(root().join("examples/inbox"))
-        .env_remove("MAILEX_TEST_CRM_SECRET")
-        .env("MAILEX_SECRETS_ARN", &arn)
-        .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", &endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
+        .env_remove("MAILEX_TEST_CRM_SECRET");
+    let output = common::with_local_secrets(&mut command, &endpoint, Some(&arn))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);

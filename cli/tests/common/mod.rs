@@ -136,3 +136,21 @@ pub fn create_secret(endpoint: &str, stem: &str, value: &serde_json::Value) -> S
     );
     String::from_utf8_lossy(&created.stdout).trim().to_owned()
 }
+
+/// Points `command` at the local Secrets Manager (`endpoint`, moto) with test credentials and,
+/// when given, names the secret `arn` as `MAILEX_SECRETS_ARN` (else removes the variable).
+pub fn with_local_secrets<'a>(
+    command: &'a mut Command,
+    endpoint: &str,
+    arn: Option<&str>,
+) -> &'a mut Command {
+    command
+        .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1");
+    match arn {
+        Some(arn) => command.env("MAILEX_SECRETS_ARN", arn),
+        None => command.env_remove("MAILEX_SECRETS_ARN"),
+    }
+}

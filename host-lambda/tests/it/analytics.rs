@@ -112,6 +112,19 @@ async fn download(
     out
 }
 
+/// The buckets of one test: the store, an inbound bucket holding `mails` under `inbound/`, and
+/// an empty output bucket; returns the store, the output bucket and one S3 event per mail.
+async fn buckets_with(
+    endpoint: &str,
+    mails: &[(String, Vec<u8>)],
+) -> (mailex_lambda::S3Store, String, Vec<Value>) {
+    let s = store(endpoint).await;
+    let (inbound_bucket, output) = (unique_bucket("in"), unique_bucket("out"));
+    create_bucket(&s, &output).await;
+    let events = inbound(&s, &inbound_bucket, mails).await;
+    (s, output, events)
+}
+
 /// Puts `mails` under `inbound/` in `bucket`; returns one S3 event per mail.
 async fn inbound(
     s: &mailex_lambda::S3Store,
@@ -151,12 +164,9 @@ fn emf_sum(stdout: &str, metric: &str) -> f64 {
 #[tokio::test]
 async fn bootstrap_writes_one_parquet_row_per_record_keyed_from_secrets_manager() {
     let endpoint = s3_or_skip!();
-    let s = store(&endpoint).await;
-    let (inbound_bucket, output) = (unique_bucket("in"), unique_bucket("out"));
-    create_bucket(&s, &output).await;
     let mails = lead_mails();
     assert!(mails.len() >= 20, "the lead corpus: {}", mails.len());
-    let events = inbound(&s, &inbound_bucket, &mails).await;
+    let (s, output, events) = buckets_with(&endpoint, &mails).await;
     let receiver = Receiver::accepting();
     let dir = tempfile::tempdir().unwrap();
     let config = config_with_sink(&dir.path().join("config"), &receiver.url);
@@ -358,11 +368,7 @@ async fn bootstrap_writes_one_parquet_row_per_record_keyed_from_secrets_manager(
 #[tokio::test]
 async fn a_failed_analytics_write_fails_the_messages_and_the_retry_writes_the_rows() {
     let endpoint = s3_or_skip!();
-    let s = store(&endpoint).await;
-    let (inbound_bucket, output) = (unique_bucket("in"), unique_bucket("out"));
-    create_bucket(&s, &output).await;
-    let mails = lead_mails();
-    let events = inbound(&s, &inbound_bucket, &mails[..3]).await;
+    let (s, output, events) = buckets_with(&endpoint, &lead_mails()[..3]).await;
     let proxy = FaultProxy::start(&endpoint);
     proxy.set(Faults {
         put_503_containing: Some("/analytics/".to_owned()),
@@ -471,11 +477,7 @@ async fn a_failed_analytics_write_fails_the_messages_and_the_retry_writes_the_ro
 #[tokio::test]
 async fn without_a_key_the_copy_is_off_and_the_cold_start_says_so() {
     let endpoint = s3_or_skip!();
-    let s = store(&endpoint).await;
-    let (inbound_bucket, output) = (unique_bucket("in"), unique_bucket("out"));
-    create_bucket(&s, &output).await;
-    let (name, raw) = lead_mails().remove(0);
-    put(&s, &inbound_bucket, &format!("inbound/{name}"), raw).await;
+    let (s, output, events) = buckets_with(&endpoint, &lead_mails()[..1]).await;
     let api = RuntimeApi::start();
     let child = bootstrap(
         &api,
@@ -492,10 +494,7 @@ async fn without_a_key_the_copy_is_off_and_the_cold_start_says_so() {
             ("MAILEX_ANALYTICS_PREFIX", "analytics/"),
         ],
     );
-    api.invoke(
-        "no-key",
-        &sqs_batch(&[s3_event(&inbound_bucket, &format!("inbound/{name}"))]),
-    );
+    api.invoke("no-key", &sqs_batch(&events));
     let (api, answers) = answers(api, &["no-key"]).await;
     let (_, stderr, _) = finish(child);
     drop(api);
@@ -543,11 +542,7 @@ fn documented_dedup_query() -> String {
 #[tokio::test]
 async fn a_record_in_two_different_batches_has_two_rows_and_the_documented_query_keeps_one() {
     let endpoint = s3_or_skip!();
-    let s = store(&endpoint).await;
-    let (inbound_bucket, output) = (unique_bucket("in"), unique_bucket("out"));
-    create_bucket(&s, &output).await;
-    let mails = lead_mails();
-    let events = inbound(&s, &inbound_bucket, &mails[..3]).await;
+    let (s, output, events) = buckets_with(&endpoint, &lead_mails()[..3]).await;
     let mut settings = mailex_lambda::Settings::new(
         mailex_lambda::ConfigLocation::File(workspace_root().join("examples/mailex.toml")),
         &output,
