@@ -9,6 +9,9 @@ pub enum AnalyticsError {
     /// Arrow refused the columns (a bug: the rows and the schema disagree).
     #[error("the analytics columns do not match the schema: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
+    /// The pseudonym key cannot be used (its id is not valid).
+    #[error("{variable}: {error}", variable = crate::key::KEY_ID_VARIABLE, error = .0)]
+    Key(mailex_core::pseudonym::PseudonymKeyError),
     /// The Parquet writer failed.
     #[error("the Parquet file could not be written: {0}")]
     Parquet(#[from] parquet::errors::ParquetError),

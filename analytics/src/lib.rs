@@ -23,6 +23,7 @@
 //!     record_id: "0123abcd".into(),
 //!     processed_at: Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 2).unwrap(),
 //!     extract_time: None,
+//!     delivery_latency: None,
 //! };
 //! let row = AnalyticsRow::from_record(&record, &context, &key);
 //! assert!(row.email_pseudonym.as_deref().unwrap().starts_with("hmac-sha256:"));
@@ -33,9 +34,11 @@
 
 mod error;
 mod freemail;
+mod key;
 mod row;
 mod write;
 
 pub use crate::error::AnalyticsError;
+pub use crate::key::{KEY_ID_VARIABLE, KEY_VARIABLE, pseudonym_key};
 pub use crate::row::{AnalyticsRow, RowContext, SCHEMA_VERSION};
 pub use crate::write::{PartitionFile, arrow_schema, hive_columns, write_batch};

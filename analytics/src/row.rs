@@ -11,8 +11,8 @@ use mailex_core::{FieldValue, Record};
 use crate::freemail;
 
 /// Version of the analytics schema (docs/analytics.md), stored in every row. Bumped when a
-/// column changes meaning or type; adding a nullable column keeps it.
-pub const SCHEMA_VERSION: i32 = 1;
+/// column is added or changes meaning or type. Version 2 added `delivery_latency_ms`.
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Field names whose (non-sensitive) text value is kept as it is: place names analysts group
 /// by. Anything longer than [`MAX_PLACE_CHARS`] is cut.
@@ -30,6 +30,10 @@ pub struct RowContext {
     pub processed_at: DateTime<Utc>,
     /// Time spent in the extractor, when one ran and the host measured it.
     pub extract_time: Option<Duration>,
+    /// Per sink name, the time from the mail's arrival to the sink's acknowledgement, for the
+    /// sinks that took the record when the host delivered it; `None` when the host did not
+    /// deliver (the CLI, a config without sinks).
+    pub delivery_latency: Option<BTreeMap<String, Duration>>,
 }
 
 /// One record of the analytics copy. Columns and their meaning: docs/analytics.md.
@@ -93,6 +97,9 @@ pub struct AnalyticsRow {
     pub text_lengths: BTreeMap<String, i64>,
     /// Time spent in the extractor, in microseconds.
     pub extract_micros: Option<i64>,
+    /// Per sink name, milliseconds from the mail's arrival to the sink's acknowledgement;
+    /// `None` when the host did not deliver.
+    pub delivery_latency_ms: Option<BTreeMap<String, i64>>,
     /// Size of the raw mail in bytes.
     pub input_bytes: i64,
 }
@@ -178,6 +185,17 @@ impl AnalyticsRow {
             extract_micros: context
                 .extract_time
                 .map(|t| i64::try_from(t.as_micros()).unwrap_or(i64::MAX)),
+            delivery_latency_ms: context.delivery_latency.as_ref().map(|by_sink| {
+                by_sink
+                    .iter()
+                    .map(|(sink, t)| {
+                        (
+                            sink.clone(),
+                            i64::try_from(t.as_millis()).unwrap_or(i64::MAX),
+                        )
+                    })
+                    .collect()
+            }),
             input_bytes: i64::try_from(record.input_bytes).unwrap_or(i64::MAX),
         }
     }
@@ -280,6 +298,10 @@ mod tests {
             record_id: "id-1".into(),
             processed_at: Utc.with_ymd_and_hms(2026, 11, 30, 23, 59, 59).unwrap(),
             extract_time: Some(Duration::from_micros(1234)),
+            delivery_latency: Some(BTreeMap::from([(
+                "crm".to_owned(),
+                Duration::from_millis(2500),
+            )])),
         }
     }
 
@@ -356,6 +378,10 @@ mod tests {
         assert_eq!(row.city.as_deref(), Some("Springfield"));
         assert_eq!(row.text_lengths["message"], 15);
         assert_eq!(row.extract_micros, Some(1234));
+        assert_eq!(
+            row.delivery_latency_ms,
+            Some(BTreeMap::from([("crm".to_owned(), 2500)]))
+        );
         assert_eq!(row.input_bytes, 4096);
         let debug = format!("{row:?}");
         for value in ["jane", "Jane", "gmail", "acme", "2079460000", "noon"] {

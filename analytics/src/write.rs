@@ -111,6 +111,12 @@ pub fn arrow_schema() -> SchemaRef {
         ),
         Field::new("extract_micros", DataType::Int64, true),
         Field::new("input_bytes", DataType::Int64, false),
+        // Version 2: new columns go at the end, so files of earlier versions read them as null.
+        Field::new(
+            "delivery_latency_ms",
+            count_map_builder().finish().data_type().clone(),
+            true,
+        ),
     ]))
 }
 
@@ -202,6 +208,7 @@ fn columns(rows: &[&AnalyticsRow]) -> Result<Vec<ArrayRef>, AnalyticsError> {
     }
     let mut pseudonyms = text_map_builder();
     let mut text_lengths = count_map_builder();
+    let mut delivery_latency = count_map_builder();
     for row in rows {
         for (field, pseudonym) in &row.pseudonyms {
             pseudonyms.keys().append_value(field);
@@ -213,6 +220,11 @@ fn columns(rows: &[&AnalyticsRow]) -> Result<Vec<ArrayRef>, AnalyticsError> {
             text_lengths.values().append_value(*length);
         }
         text_lengths.append(true)?;
+        for (sink, millis) in row.delivery_latency_ms.iter().flatten() {
+            delivery_latency.keys().append_value(sink);
+            delivery_latency.values().append_value(*millis);
+        }
+        delivery_latency.append(row.delivery_latency_ms.is_some())?;
     }
     let int32 = |get: &dyn Fn(&AnalyticsRow) -> Option<i32>| -> ArrayRef {
         let mut builder = Int32Builder::new();
@@ -261,6 +273,7 @@ fn columns(rows: &[&AnalyticsRow]) -> Result<Vec<ArrayRef>, AnalyticsError> {
         Arc::new(text_lengths.finish()),
         int64(&|r| r.extract_micros),
         int64(&|r| Some(r.input_bytes)),
+        Arc::new(delivery_latency.finish()),
     ])
 }
 
@@ -288,6 +301,8 @@ mod tests {
             record_id: format!("id-{email}"),
             processed_at: Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap(),
             extract_time: None,
+            delivery_latency: (email == "a@example.com")
+                .then(|| BTreeMap::from([("crm".to_owned(), std::time::Duration::from_secs(3))])),
         };
         AnalyticsRow::from_record(
             &record,
@@ -332,6 +347,27 @@ mod tests {
             .unwrap()
             .as_string::<i32>();
         assert_eq!(ids.value(0), "id-a@example.com");
+        let latency = batch
+            .column_by_name("delivery_latency_ms")
+            .unwrap()
+            .as_map();
+        assert!(latency.is_valid(0));
+        assert_eq!(latency.value(0).len(), 1);
+        let null_latency =
+            ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(files[2].bytes.clone()))
+                .unwrap()
+                .build()
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap();
+        assert!(
+            null_latency
+                .column_by_name("delivery_latency_ms")
+                .unwrap()
+                .is_null(0),
+            "no delivery, null"
+        );
     }
 
     #[test]
@@ -360,5 +396,6 @@ mod tests {
         assert_eq!(of("text_lengths"), Some("map<string,bigint>"));
         assert_eq!(of("input_bytes"), Some("bigint"));
         assert_eq!(of("phone_country_code"), Some("int"));
+        assert_eq!(of("delivery_latency_ms"), Some("map<string,bigint>"));
     }
 }

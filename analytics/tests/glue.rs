@@ -64,9 +64,39 @@ fn the_glue_table_matches_the_written_schema() {
         "projection.enabled: \"true\"",
         "projection.dt.type: date",
         "projection.dt.format: yyyy-MM-dd",
-        "storage.location.template: !Sub \"s3://${OutputBucket}/analytics/dt=${!dt}/\"",
+        "storage.location.template: !Sub \"s3://${OutputBucket}/${AnalyticsPrefix}dt=${!dt}/\"",
+        "Location: !Sub \"s3://${OutputBucket}/${AnalyticsPrefix}\"",
         "SerializationLibrary: org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
     ] {
         assert!(text.contains(setting), "AnalyticsTable lacks `{setting}`");
     }
+    assert!(
+        text.contains(&format!(
+            "schema version {}",
+            mailex_analytics::SCHEMA_VERSION
+        )),
+        "the table's description names the schema version"
+    );
+}
+
+/// The function writes where the table reads: `MAILEX_ANALYTICS_PREFIX` is the table's
+/// parameter, and the function may put objects under exactly that prefix of the output bucket.
+#[test]
+fn the_function_writes_where_the_table_reads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/template.yaml");
+    let template = std::fs::read_to_string(path).unwrap();
+    assert!(
+        template.contains("MAILEX_ANALYTICS_PREFIX: !Ref AnalyticsPrefix"),
+        "the function gets the table's prefix"
+    );
+    let role = resource(&template, "FunctionRole").join("\n");
+    let statement = role
+        .split("- Sid: ")
+        .find(|s| s.starts_with("WriteTheAnalyticsCopyOnlyUnderItsPrefix"))
+        .expect("the function may write the analytics copy");
+    assert!(statement.contains("Action: s3:PutObject"), "{statement}");
+    assert!(
+        statement.contains("Resource: !Sub \"${OutputBucket.Arn}/${AnalyticsPrefix}*\""),
+        "exactly the analytics prefix: {statement}"
+    );
 }

@@ -3,7 +3,8 @@
 //! docs/analytics.md as written; their answers are checked against counts computed here from the
 //! JSON records of the same run. The leak test runs the lead corpus and the record fixtures and
 //! looks for every known personal value, in every spelling, in the files' bytes, their decoded
-//! values and their names.
+//! values and their names (the checks of `mailex_tests::analytics`, which the Lambda host's
+//! test of its analytics copy uses too).
 
 mod common;
 
@@ -11,9 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use base64::Engine as _;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use common::root;
+use mailex_tests::analytics::{assert_no_leaks, duckdb, needles};
 use serde_json::{Value, json};
 
 const KEY: &str = "analytics-test-key-1";
@@ -42,50 +43,6 @@ fn extract(config: &Path, inputs: &[PathBuf], out: &Path, key: Option<&str>) -> 
         .lines()
         .map(|line| serde_json::from_str(line).expect("a JSON record"))
         .collect()
-}
-
-/// Runs `queries` in DuckDB over the Parquet files below `dir` (as the view `mailex_analytics`
-/// of docs/analytics.md); returns each query's rows as JSON objects.
-fn duckdb(dir: &Path, queries: &[String]) -> Vec<Vec<Value>> {
-    let spec = json!({
-        "setup": [
-            format!(
-                "CREATE VIEW mailex_analytics AS SELECT * FROM read_parquet('{}/*/*.parquet', \
-                 hive_partitioning = true, hive_types = {{'dt': 'VARCHAR'}})",
-                dir.display()
-            ),
-            "CREATE MACRO approx_percentile(x, p) AS quantile_cont(x, p)",
-        ],
-        "queries": queries,
-    });
-    let work = tempfile::tempdir().unwrap();
-    let spec_path = work.path().join("spec.json");
-    std::fs::write(&spec_path, spec.to_string()).unwrap();
-    let script = r#"
-import duckdb, json, sys
-spec = json.load(open(sys.argv[1]))
-con = duckdb.connect()
-for statement in spec["setup"]:
-    con.execute(statement)
-answers = []
-for query in spec["queries"]:
-    cursor = con.execute(query)
-    columns = [d[0] for d in cursor.description]
-    answers.append([dict(zip(columns, row)) for row in cursor.fetchall()])
-print(json.dumps(answers, default=str))
-"#;
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(&spec_path)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        output.status.success(),
-        "DuckDB (pip install -r scripts/requirements-test.txt): {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON answers")
 }
 
 /// The ```sql blocks of docs/analytics.md's "Example queries", by their `###` heading.
@@ -353,6 +310,49 @@ fn the_same_key_gives_the_same_pseudonyms_another_key_others() {
 }
 
 #[test]
+fn the_key_comes_from_the_secrets_manager_secret_when_one_is_named() {
+    let Some(endpoint) = mailex_tests::local_aws::endpoint() else {
+        return;
+    };
+    let arn = common::create_secret(
+        &endpoint,
+        "analytics",
+        &json!({ "MAILEX_PSEUDONYM_KEY": "key-from-the-secret", "MAILEX_PSEUDONYM_KEY_ID": "from-secret" }),
+    );
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("analytics");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mailex"));
+    command
+        .args(["extract", "--config"])
+        .arg(root().join("examples/mailex.toml"))
+        .arg("--analytics")
+        .arg(&out)
+        .arg(root().join("examples/inbox/lead-zillow.eml"))
+        .env("MAILEX_PSEUDONYM_KEY", "key-from-the-environment")
+        .env_remove("MAILEX_PSEUDONYM_KEY_ID");
+    let output = common::with_local_secrets(&mut command, &endpoint, Some(&arn))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let record: Value = serde_json::from_slice(&output.stdout).expect("one record");
+    let email = record["fields"]["email"]
+        .as_str()
+        .expect("the lead's email");
+    let rows = duckdb(
+        &out,
+        &["SELECT pseudonym_key_id, email_pseudonym FROM mailex_analytics".to_owned()],
+    );
+    let value = mailex_core::FieldValue::Text(email.to_owned());
+    let expected = mailex_core::pseudonym::pseudonym(b"key-from-the-secret", &value);
+    assert_eq!(
+        rows[0],
+        [json!({"pseudonym_key_id": "from-secret", "email_pseudonym": expected})]
+    );
+    assert!(!stderr.contains("key-from-the-secret"), "{stderr}");
+}
+
+#[test]
 fn without_a_key_nothing_is_written() {
     let work = tempfile::tempdir().unwrap();
     let out = work.path().join("analytics");
@@ -375,83 +375,10 @@ fn without_a_key_nothing_is_written() {
     assert!(!out.exists());
 }
 
-/// Every spelling of a personal value the leak test looks for.
-fn spellings(value: &str) -> Vec<String> {
-    let mut out = vec![value.to_owned(), value.to_lowercase(), value.to_uppercase()];
-    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() >= 7 && digits.len() * 2 >= value.chars().count() {
-        out.push(digits.clone());
-        out.push(format!("+{digits}"));
-        if digits.len() == 10 {
-            out.push(format!("+1{digits}"));
-        }
-    }
-    for text in [value.to_owned(), value.to_lowercase()] {
-        for engine in [
-            &base64::engine::general_purpose::STANDARD,
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
-        ] {
-            // Without padding: the encoding of the value itself, wherever it starts.
-            out.push(engine.encode(&text).trim_end_matches('=').to_owned());
-        }
-    }
-    // Short spellings would match by chance in compressed bytes.
-    out.retain(|s| s.chars().count() >= 6);
-    out.sort();
-    out.dedup();
-    out
-}
-
-/// The personal values of a record or expected file: the fields it lists as sensitive, and
-/// every field called like personal data, with a person name's parts.
-fn personal_values(fields: &Value, sensitive: &[&str], into: &mut BTreeSet<String>) {
-    let Some(fields) = fields.as_object() else {
-        return;
-    };
-    for (name, value) in fields {
-        let named = [
-            "name",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "message",
-            "comments",
-        ]
-        .contains(&name.as_str());
-        if !(named || sensitive.contains(&name.as_str())) {
-            continue;
-        }
-        collect_strings(value, true, into);
-    }
-}
-
-/// Every string in `value`, map keys aside; of a person name (an object with `full`) only its
-/// full form when `whole_names`: its parts are single words, which can be any word (the
-/// fixtures have a first name `Contact`, also part of a rule file's profile name).
-fn collect_strings(value: &Value, whole_names: bool, into: &mut BTreeSet<String>) {
-    match value {
-        Value::String(s) => {
-            into.insert(s.clone());
-        }
-        Value::Array(items) => items
-            .iter()
-            .for_each(|v| collect_strings(v, whole_names, into)),
-        Value::Object(map) if whole_names && map.contains_key("full") => {
-            collect_strings(&map["full"], whole_names, into)
-        }
-        Value::Object(map) => map
-            .values()
-            .for_each(|v| collect_strings(v, whole_names, into)),
-        _ => {}
-    }
-}
-
 #[test]
 fn no_personal_value_reaches_the_analytics_copy() {
     let work = tempfile::tempdir().unwrap();
     let out = work.path().join("analytics");
-    let mut known = BTreeSet::new();
     let leads = root().join("tests/fixtures/leads");
     let records_dir = root().join("tests/fixtures/records");
     let mut records = extract(
@@ -466,29 +393,9 @@ fn no_personal_value_reaches_the_analytics_copy() {
         &out,
         Some(KEY),
     ));
-    // The corpus's expected values and the record fixtures' expected fields ...
-    for dir in [&leads, &records_dir] {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.to_string_lossy().ends_with(".expected.json") {
-                let expected: Value =
-                    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-                personal_values(&expected, &[], &mut known);
-                personal_values(&expected["fields"], &[], &mut known);
-            }
-        }
-    }
-    // ... and what the runs extracted from every sensitive field.
-    for record in &records {
-        let sensitive: Vec<&str> = record["sensitive"]
-            .as_array()
-            .map(|s| s.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        personal_values(&record["fields"], &sensitive, &mut known);
-    }
-    known.retain(|v| v.chars().count() >= 4);
-    assert!(known.len() >= 60, "too few known values: {}", known.len());
-    let needles: BTreeSet<String> = known.iter().flat_map(|v| spellings(v)).collect();
+    // The corpus's expected values, the record fixtures' expected fields, and what the runs
+    // extracted from every sensitive field.
+    let needles = needles(&[&leads, &records_dir], &records, 60);
 
     // The files: names and bytes.
     let mut files = Vec::new();
@@ -525,36 +432,14 @@ fn no_personal_value_reaches_the_analytics_copy() {
         ],
     );
     assert_eq!(decoded[0].len(), records.len(), "one row per record");
-    let mut strings = BTreeSet::new();
-    collect_strings(
-        &serde_json::to_value(&decoded).unwrap(),
-        false,
-        &mut strings,
-    );
     // Map keys are field names; the values, pseudonyms, codes and metadata are the strings.
-    let strings: Vec<String> = strings.into_iter().collect();
-    haystacks.push(("decoded values".to_owned(), strings.join("\u{0}")));
-    let mut leaks = Vec::new();
-    for (place, haystack) in &haystacks {
-        let lower = haystack.to_lowercase();
-        for needle in &needles {
-            if haystack.contains(needle.as_str()) || lower.contains(&needle.to_lowercase()) {
-                // Name the place and the length, never the value.
-                leaks.push(format!(
-                    "{place}: a known value of {} characters",
-                    needle.len()
-                ));
-            }
-        }
-    }
-    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
-    // The check can fail: the same search finds the values in the printed records.
-    let printed = serde_json::to_string(&records).unwrap();
-    let found = needles
-        .iter()
-        .filter(|n| printed.contains(n.as_str()))
-        .count();
-    assert!(found >= 50, "the needles match the records: {found}");
+    assert_no_leaks(
+        haystacks,
+        &serde_json::to_value(&decoded).unwrap(),
+        &needles,
+        &records,
+        50,
+    );
 }
 
 #[test]

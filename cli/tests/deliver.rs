@@ -231,47 +231,95 @@ fn check_lists_sinks_warns_about_unset_secrets_and_refuses_bad_ones() {
     );
 }
 
+/// `mailex check` with `MAILEX_SECRETS_ARN` and the local Secrets Manager (AWS test settings).
+fn check_with_secret(config: &Path, endpoint: &str, arn: Option<&str>) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mailex"));
+    command
+        .args(["check", "--skip-tests", "--config"])
+        .arg(config)
+        .env_remove("MAILEX_TEST_CRM_SECRET");
+    common::with_local_secrets(&mut command, endpoint, arn)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn check_finds_sink_secrets_where_delivery_does_in_the_secrets_manager_secret_too() {
+    let Some(endpoint) = mailex_tests::local_aws::endpoint() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_sink(dir.path(), "https://crm.example/leads");
+    let stored_secret = "whsec-check-from-secrets-manager";
+    let warning = "warning: sink `crm`: `secret_env` names the environment variable `MAILEX_TEST_CRM_SECRET`, which is not set";
+
+    // In the secret, not in the environment: no warning.
+    let arn = common::create_secret(
+        &endpoint,
+        "check",
+        &serde_json::json!({ "MAILEX_TEST_CRM_SECRET": stored_secret }),
+    );
+    let mut printed = String::new();
+    let output = check_with_secret(&config, &endpoint, Some(&arn));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    printed.push_str(&stderr);
+    printed.push_str(&String::from_utf8_lossy(&output.stdout));
+
+    // Neither in a secret nor in the environment: the warning names the variable and the sink.
+    for arn in [
+        None,
+        Some(common::create_secret(
+            &endpoint,
+            "check-other",
+            &serde_json::json!({ "OTHER": "x" }),
+        )),
+    ] {
+        let output = check_with_secret(&config, &endpoint, arn.as_deref());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        assert!(stderr.contains(warning), "{stderr}");
+    }
+
+    // A secret that cannot be read is a warning naming it, and the environment is still asked.
+    let output = check_with_secret(&config, &endpoint, Some(&format!("{arn}-missing")));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("-missing`"), "{stderr}");
+    assert!(stderr.contains(warning), "{stderr}");
+    printed.push_str(&stderr);
+    printed.push_str(&String::from_utf8_lossy(&output.stdout));
+    assert!(
+        !printed.contains(stored_secret),
+        "a secret's value was printed"
+    );
+}
+
 #[test]
 fn extract_deliver_takes_the_secret_from_the_secrets_manager_secret_it_is_given() {
     let Some(endpoint) = mailex_tests::local_aws::endpoint() else {
         return;
     };
     let stored_secret = "whsec-cli-from-secrets-manager";
-    // The secret is made by boto3 (moto's own dependency), a client that is not ours.
-    let name = format!("mailex-cli-{}", std::process::id());
-    let created = Command::new("python3")
-        .arg("-c")
-        .arg(
-            "import boto3, json, sys\n\
-             c = boto3.client('secretsmanager', endpoint_url=sys.argv[1], region_name='us-east-1',\n\
-                 aws_access_key_id='testing', aws_secret_access_key='testing')\n\
-             print(c.create_secret(Name=sys.argv[2], SecretString=json.dumps({'MAILEX_TEST_CRM_SECRET': sys.argv[3]}))['ARN'])",
-        )
-        .args([&endpoint, &name, stored_secret])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        created.status.success(),
-        "{}",
-        String::from_utf8_lossy(&created.stderr)
+    let arn = common::create_secret(
+        &endpoint,
+        "deliver",
+        &serde_json::json!({ "MAILEX_TEST_CRM_SECRET": stored_secret }),
     );
-    let arn = String::from_utf8_lossy(&created.stdout).trim().to_owned();
 
     let receiver = Receiver::accepting();
     let dir = tempfile::tempdir().unwrap();
     let config = config_with_sink(dir.path(), &receiver.url);
-    let output = Command::new(env!("CARGO_BIN_EXE_mailex"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_mailex"));
+    command
         .args(["extract", "--deliver", "--delivery-state"])
         .arg(dir.path().join("state"))
         .arg("--config")
         .arg(&config)
         .arg(root().join("examples/inbox"))
-        .env_remove("MAILEX_TEST_CRM_SECRET")
-        .env("MAILEX_SECRETS_ARN", &arn)
-        .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", &endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
+        .env_remove("MAILEX_TEST_CRM_SECRET");
+    let output = common::with_local_secrets(&mut command, &endpoint, Some(&arn))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);

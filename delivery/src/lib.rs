@@ -51,7 +51,7 @@ pub use markers::{DirMarkers, Marker, MarkerError, MarkerStore, marker_key};
 pub use payload::{
     PSEUDONYM_PREFIX, Payload, pseudonym, record_id, signature_header, verify_signature,
 };
-pub use secrets::{Secret, SecretValues, Secrets};
+pub use secrets::{EnvLookup, SECRETS_ID_VARIABLE, Secret, SecretSource, SecretValues, Secrets};
 
 /// One sink, ready to send.
 #[derive(Debug)]

@@ -1,4 +1,6 @@
-//! Secrets of sinks (webhook signing secrets, pseudonym keys), resolved by the binary.
+//! Secrets of sinks (webhook signing secrets, pseudonym keys), resolved by the binary, and
+//! [`SecretSource`], the one lookup of a secret by name: the stored Secrets Manager secret, then
+//! the environment.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -197,6 +199,100 @@ impl SecretValues {
     /// The names the secret holds.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.by_name.keys().map(String::as_str)
+    }
+}
+
+/// The variable naming the Secrets Manager secret the binaries read ([`SecretSource::load`]):
+/// its ARN or name.
+pub const SECRETS_ID_VARIABLE: &str = "MAILEX_SECRETS_ARN";
+
+/// How a binary reads one variable of its environment (`std::env::var`, or a map in tests).
+pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Where the binaries look up a secret by variable name: the values of the Secrets Manager
+/// secret named by [`SECRETS_ID_VARIABLE`] (read once, when there is one) first, then the
+/// environment. The one implementation of that rule, for the sinks' secrets
+/// ([`Secrets::resolve`]) and the pseudonym key of the analytics copy alike, in the Lambda
+/// function, `mailex extract` and `mailex check`.
+///
+/// The environment is passed in ([`EnvLookup`]): this crate reads none itself. `Debug` shows the
+/// stored names only.
+///
+/// ```
+/// use std::sync::Arc;
+/// use mailex_delivery::{SecretSource, SecretValues};
+///
+/// let stored = SecretValues::parse(r#"{"CRM_SECRET": "from-the-secret"}"#).unwrap();
+/// let env = |name: &str| match name {
+///     "CRM_SECRET" | "OTHER" => Some(format!("{name} from the environment")),
+///     _ => None,
+/// };
+/// let source = SecretSource::new(stored, Arc::new(env));
+/// assert_eq!(source.get("CRM_SECRET").as_deref(), Some("from-the-secret"));
+/// assert_eq!(source.get("OTHER").as_deref(), Some("OTHER from the environment"));
+/// assert_eq!(source.get("MISSING"), None);
+/// ```
+#[derive(Clone)]
+pub struct SecretSource {
+    stored: SecretValues,
+    env: EnvLookup,
+}
+
+impl fmt::Debug for SecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretSource")
+            .field("stored", &self.stored)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecretSource {
+    /// Looks names up in `stored`, then through `env`.
+    pub fn new(stored: SecretValues, env: EnvLookup) -> Self {
+        SecretSource { stored, env }
+    }
+
+    /// The environment alone (no Secrets Manager secret).
+    pub fn environment(env: EnvLookup) -> Self {
+        SecretSource::new(SecretValues::default(), env)
+    }
+
+    /// Reads the secret `secret_id` (its ARN or name; the binaries take it from
+    /// [`SECRETS_ID_VARIABLE`], see [`SecretSource::secret_id`]) through `sdk` (and `endpoint`
+    /// instead of AWS's, for a local server), to be looked up before `env`; with no secret, the
+    /// environment alone. Fails when the secret cannot be read or is not a JSON object of
+    /// strings, or when `sdk` is `None`; errors name the secret, never a value.
+    pub async fn load(
+        secret_id: Option<&str>,
+        env: EnvLookup,
+        sdk: Option<&aws_config::SdkConfig>,
+        endpoint: Option<&str>,
+    ) -> Result<Self, DeliveryError> {
+        let Some(secret_id) = secret_id else {
+            return Ok(SecretSource::environment(env));
+        };
+        let sdk = sdk.ok_or_else(|| DeliveryError::SecretsManager {
+            secret_id: secret_id.to_owned(),
+            message: "cannot be read: no AWS SDK configuration".to_owned(),
+        })?;
+        let stored = SecretValues::fetch(sdk, endpoint, secret_id).await?;
+        Ok(SecretSource::new(stored, env))
+    }
+
+    /// The secret the binaries read: the value of [`SECRETS_ID_VARIABLE`] in `env`, when it is
+    /// set and not blank.
+    pub fn secret_id(env: &(dyn Fn(&str) -> Option<String> + Send + Sync)) -> Option<String> {
+        env(SECRETS_ID_VARIABLE).filter(|id| !id.trim().is_empty())
+    }
+
+    /// The value of `name`: from the stored secret, else from the environment.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.stored.get(name).or_else(|| (self.env)(name))
+    }
+
+    /// The names the stored secret holds (for a log line; never the values).
+    pub fn stored_names(&self) -> impl Iterator<Item = &str> {
+        self.stored.names()
     }
 }
 

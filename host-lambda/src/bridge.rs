@@ -9,7 +9,8 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use mailex_core::plugin::{self, HostConfig, LazyPluginHost};
 use mailex_core::{
-    AuthVerdicts, ConfigError, Engine, Input, Issue, IssueCode, LoadOptions, Record, auth,
+    AuthVerdicts, ConfigError, Engine, Input, Issue, IssueCode, LoadOptions, ProcessStats, Record,
+    auth,
 };
 
 use crate::error::HostError;
@@ -57,15 +58,16 @@ pub fn max_input_bytes(engine: &Engine) -> u64 {
     engine.settings().max_input_bytes
 }
 
-/// Runs the engine on one raw mail. `verdicts`, when present, replace header-based
-/// authentication (SES receipt), and their virus verdict is honoured like the header's.
+/// Runs the engine on one raw mail: its record, and what the run cost (the extractor's time).
+/// `verdicts`, when present, replace header-based authentication (SES receipt), and their
+/// virus verdict is honoured like the header's.
 pub fn run(
     engine: &Engine,
     raw: &[u8],
     source: String,
     received_at: Option<DateTime<Utc>>,
     verdicts: Option<&Verdicts>,
-) -> Record {
+) -> (Record, ProcessStats) {
     let auth = verdicts.map(|v| {
         AuthVerdicts::from_ses_receipt(
             v.spf.as_deref().unwrap_or(""),
@@ -75,7 +77,7 @@ pub fn run(
         )
     });
     let receipt_virus = verdicts.and_then(|v| v.virus.as_deref().map(auth::parse_verdict));
-    engine.process(&Input {
+    engine.process_with_stats(&Input {
         raw,
         source,
         received_at,

@@ -79,6 +79,13 @@ pub enum HostError {
         /// Which sinks failed and why (status and error codes, never record content).
         message: String,
     },
+    /// The analytics copy of a batch could not be written (after the SDK's retries). Transient:
+    /// the messages of its rows are retried.
+    #[error("analytics copy: {message}")]
+    Analytics {
+        /// What went wrong (keys and error codes, never a value of a row).
+        message: String,
+    },
     /// The message was not started because the invocation's deadline is near
     /// (`MAILEX_DEADLINE_MARGIN_MS`). Transient: it is left to SQS (or Lambda) to redeliver.
     #[error("not started: the invocation's deadline is near; left for redelivery")]
@@ -120,7 +127,7 @@ impl HostError {
     /// The stable `errorType` reported to the Lambda Runtime API (and in logs), one per variant:
     /// `Mailex.EventError`, `Mailex.S3ReadError`, `Mailex.SourceUnreadable`,
     /// `Mailex.S3WriteError`, `Mailex.S3Error`, `Mailex.ConfigError`, `Mailex.DeliveryError`,
-    /// `Mailex.DeadlineNear`, `Mailex.IoError`.
+    /// `Mailex.AnalyticsWriteError`, `Mailex.DeadlineNear`, `Mailex.IoError`.
     pub fn error_type(&self) -> &'static str {
         match self {
             HostError::Event { .. } => "Mailex.EventError",
@@ -130,6 +137,7 @@ impl HostError {
             HostError::S3Other { .. } => "Mailex.S3Error",
             HostError::Config { .. } => "Mailex.ConfigError",
             HostError::Delivery { .. } => "Mailex.DeliveryError",
+            HostError::Analytics { .. } => "Mailex.AnalyticsWriteError",
             HostError::DeadlineNear => "Mailex.DeadlineNear",
             HostError::Io { .. } => "Mailex.IoError",
         }

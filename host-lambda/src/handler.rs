@@ -9,15 +9,17 @@
 //! Near the invocation's deadline ([`Host::handle_until`]) no further message is started: the
 //! rest fail with [`HostError::DeadlineNear`] and go back to SQS, counted as `DeferredMessages`.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
+use crate::analytics::AnalyticsCopy;
 use crate::bridge;
 use crate::budget::MemoryBudget;
 use crate::delivery::{Deliverers, S3Markers, SecretLookup};
@@ -29,6 +31,7 @@ use crate::mail::{self, Body, Mail};
 use crate::metrics::{Metrics, StageTimes};
 use crate::settings::Settings;
 use crate::store::S3Store;
+use mailex_analytics::AnalyticsRow;
 use mailex_core::Record;
 
 /// What became of one unit that did not fail.
@@ -54,6 +57,8 @@ pub struct Host {
     budget: MemoryBudget,
     deliverers: Deliverers,
     markers: S3Markers,
+    /// The analytics copy, when `MAILEX_ANALYTICS_PREFIX` and a pseudonym key are configured.
+    analytics: Option<AnalyticsCopy>,
     /// True until the first invocation of this execution environment (the `ColdStart` metric).
     cold: AtomicBool,
 }
@@ -74,39 +79,33 @@ enum Work {
 }
 
 impl Host {
-    /// Loads the config (from the package or S3) and builds the host; the secrets sinks name
-    /// come from the Secrets Manager secret of [`Settings::secrets_id`], when there is one,
-    /// and else from the process environment.
+    /// Loads the config (from the package or S3) and builds the host. Secrets (the sinks', the
+    /// analytics copy's pseudonym key) are looked up by name through
+    /// [`mailex_delivery::SecretSource`]: in the Secrets Manager secret of
+    /// [`Settings::secrets_id`], when there is one, and else in the process environment.
     pub async fn new(settings: Settings, store: S3Store) -> Result<Self, HostError> {
-        let stored = match &settings.secrets_id {
-            None => mailex_delivery::SecretValues::default(),
-            Some(id) => {
-                let sdk = store.sdk_config().ok_or_else(|| {
-                    HostError::config(
-                        "MAILEX_SECRETS_ARN is set but the host has no AWS SDK configuration",
-                    )
-                })?;
-                let values = mailex_delivery::SecretValues::fetch(
-                    sdk,
-                    settings.delivery_endpoint.as_deref(),
-                    id,
-                )
-                .await
-                .map_err(|e| HostError::config(e.to_string()))?;
-                tracing::info!(
-                    secret = %id,
-                    names = values.names().collect::<Vec<_>>().join(","),
-                    "sink secrets read from AWS Secrets Manager"
-                );
-                values
-            }
-        };
-        let lookup = move |name: &str| stored.get(name).or_else(|| std::env::var(name).ok());
-        Host::with_secrets(settings, store, Arc::new(lookup)).await
+        let env: mailex_delivery::EnvLookup = Arc::new(|name: &str| std::env::var(name).ok());
+        let source = mailex_delivery::SecretSource::load(
+            settings.secrets_id.as_deref(),
+            env,
+            store.sdk_config(),
+            settings.delivery_endpoint.as_deref(),
+        )
+        .await
+        .map_err(|e| HostError::config(e.to_string()))?;
+        if let Some(id) = &settings.secrets_id {
+            tracing::info!(
+                secret = %id,
+                names = source.stored_names().collect::<Vec<_>>().join(","),
+                "secrets read from AWS Secrets Manager"
+            );
+        }
+        Host::with_secrets(settings, store, Arc::new(move |name| source.get(name))).await
     }
 
-    /// [`Host::new`] with the sinks' secrets looked up through `secrets` (tests). A sink
-    /// whose secret is missing fails the cold start.
+    /// [`Host::new`] with the secrets looked up through `secrets` (tests): the sinks' and the
+    /// analytics copy's pseudonym key. A sink whose secret is missing fails the cold start; the
+    /// analytics copy is off without a key (logged once, here).
     pub async fn with_secrets(
         settings: Settings,
         store: S3Store,
@@ -119,6 +118,8 @@ impl Host {
             aws: store.sdk_config().cloned(),
             aws_endpoint: settings.delivery_endpoint.clone(),
         };
+        let analytics =
+            AnalyticsCopy::configure(settings.analytics_prefix.as_deref(), secrets.as_ref())?;
         let deliverers = Deliverers::new(secrets, options);
         deliverers.for_version(&engine.current())?;
         let markers = S3Markers::new(
@@ -133,6 +134,7 @@ impl Host {
             budget,
             deliverers,
             markers,
+            analytics,
             cold: AtomicBool::new(true),
         })
     }
@@ -215,7 +217,11 @@ impl Host {
                     source: format!("event:sha256:{digest}"),
                     reason: e.to_string(),
                 };
-                let result = self.process(work, &mut metrics, None).await;
+                let (result, row) = self.process(work, &mut metrics, None).await;
+                let result = match result {
+                    Ok(_) => self.write_analytics(vec![(0, row)], &mut metrics).await,
+                    Err(e) => Err(e),
+                };
                 metrics.emit(&self.settings.metrics);
                 return result.map(|_| json!({ "processed": 1 }));
             }
@@ -239,10 +245,20 @@ impl Host {
                 }
                 let results = self.run_all(flat, &semaphore, cutoff, &mut metrics).await;
                 let mut failed_groups = vec![false; ids.len()];
-                for (group, result) in results {
+                for (group, result, _) in &results {
                     if result.is_err() {
-                        failed_groups[group] = true;
+                        failed_groups[*group] = true;
                     }
+                }
+                // Rows of the messages that succeeded; a retried message makes its rows again.
+                let rows = results
+                    .into_iter()
+                    .filter(|(group, _, _)| !failed_groups[*group])
+                    .map(|(group, _, row)| (group, row))
+                    .collect();
+                for group in self.write_analytics_of(rows, &mut metrics).await {
+                    failed_groups[group] = true;
+                    metrics.error();
                 }
                 let failures: Vec<Value> = ids
                     .iter()
@@ -257,9 +273,24 @@ impl Host {
                 let total = units.len();
                 let work = units.into_iter().map(|u| (0, self.prepare(u))).collect();
                 let results = self.run_all(work, &semaphore, cutoff, &mut metrics).await;
-                if let Some(first) = results.into_iter().find_map(|(_, r)| r.err()) {
+                let mut rows = Vec::with_capacity(results.len());
+                let mut first_error = None;
+                for (_, result, row) in results {
+                    match result {
+                        Ok(_) => rows.push((0, row)),
+                        Err(e) => {
+                            first_error.get_or_insert(e);
+                        }
+                    }
+                }
+                // The whole event is retried when a unit failed: its rows are made again then.
+                let written = match first_error {
+                    Some(e) => Err(e),
+                    None => self.write_analytics(rows, &mut metrics).await,
+                };
+                if let Err(e) = written {
                     metrics.emit(&self.settings.metrics);
-                    return Err(first);
+                    return Err(e);
                 }
                 if is_ses {
                     json!({ "disposition": "CONTINUE" })
@@ -278,7 +309,7 @@ impl Host {
         semaphore: &Arc<Semaphore>,
         cutoff: Option<Instant>,
         metrics: &mut Metrics,
-    ) -> Vec<(usize, Result<Outcome, HostError>)> {
+    ) -> Vec<(usize, Result<Outcome, HostError>, Option<AnalyticsRow>)> {
         let mut set = tokio::task::JoinSet::new();
         let group_of: Vec<usize> = work.iter().map(|(group, _)| *group).collect();
         for (index, (_, item)) in work.into_iter().enumerate() {
@@ -288,26 +319,26 @@ impl Host {
                 async move {
                     let _permit = semaphore.acquire_owned().await;
                     let mut local = Metrics::new();
-                    let result = host.process(item, &mut local, cutoff).await;
-                    (index, result, local)
+                    let (result, row) = host.process(item, &mut local, cutoff).await;
+                    (index, result, row, local)
                 }
                 .in_current_span(),
             );
         }
-        let mut out: Vec<Option<Result<Outcome, HostError>>> =
-            group_of.iter().map(|_| None).collect();
+        type Done = (Result<Outcome, HostError>, Option<AnalyticsRow>);
+        let mut out: Vec<Option<Done>> = group_of.iter().map(|_| None).collect();
         while let Some(joined) = set.join_next().await {
             match joined {
-                Ok((index, result, local)) => {
+                Ok((index, result, row, local)) => {
                     metrics.merge(local);
-                    out[index] = Some(result);
+                    out[index] = Some((result, row));
                 }
                 Err(e) => tracing::error!(error = %e, "unit task died"),
             }
         }
         let deferred = out
             .iter()
-            .filter(|r| matches!(r, Some(Err(HostError::DeadlineNear))))
+            .filter(|r| matches!(r, Some((Err(HostError::DeadlineNear), _))))
             .count();
         if deferred > 0 {
             tracing::warn!(
@@ -319,34 +350,77 @@ impl Host {
         out.into_iter()
             .zip(group_of)
             .map(|(slot, group)| {
-                (
-                    group,
-                    slot.unwrap_or_else(|| Err(HostError::event("processing task died"))),
-                )
+                let (result, row) =
+                    slot.unwrap_or_else(|| (Err(HostError::event("processing task died")), None));
+                (group, result, row)
             })
             .collect()
     }
 
-    /// Processes one unit: fetch, extract, write. `Err` means "retry this message".
+    /// Processes one unit: fetch, extract, write, deliver, and its analytics row.
+    /// `Err` means "retry this message".
     pub async fn process_unit(
         &self,
         unit: Unit,
         metrics: &mut Metrics,
     ) -> Result<Outcome, HostError> {
-        self.process(self.prepare(unit), metrics, None).await
+        let (result, row) = self.process(self.prepare(unit), metrics, None).await;
+        let outcome = result?;
+        self.write_analytics(vec![(0, row)], metrics).await?;
+        Ok(outcome)
+    }
+
+    /// Writes the analytics rows of a batch (with the index of each one's message), when the
+    /// analytics copy is on; returns the messages whose rows could not be written, so they are
+    /// retried (see [`crate::analytics`]).
+    async fn write_analytics_of(
+        &self,
+        rows: Vec<(usize, Option<AnalyticsRow>)>,
+        metrics: &mut Metrics,
+    ) -> BTreeSet<usize> {
+        let Some(analytics) = &self.analytics else {
+            return BTreeSet::new();
+        };
+        let rows = rows
+            .into_iter()
+            .filter_map(|(group, row)| row.map(|row| (group, row)))
+            .collect();
+        analytics
+            .write(&self.store, &self.settings.output_bucket, rows, metrics)
+            .await
+    }
+
+    /// [`Host::write_analytics_of`] for rows whose failure fails the whole event.
+    async fn write_analytics(
+        &self,
+        rows: Vec<(usize, Option<AnalyticsRow>)>,
+        metrics: &mut Metrics,
+    ) -> Result<(), HostError> {
+        let failed = self.write_analytics_of(rows, metrics).await;
+        if failed.is_empty() {
+            return Ok(());
+        }
+        metrics.error();
+        Err(HostError::Analytics {
+            message:
+                "the analytics copy of the batch could not be written (see the log line before)"
+                    .to_owned(),
+        })
     }
 
     /// Processes one piece of work, unless `cutoff` has passed (then it fails with
-    /// [`HostError::DeadlineNear`] and is counted as deferred, not as an error).
+    /// [`HostError::DeadlineNear`] and is counted as deferred, not as an error). With the
+    /// result comes the record's analytics row, when the analytics copy is on and the record
+    /// was stored and delivered.
     async fn process(
         &self,
         work: Work,
         metrics: &mut Metrics,
         cutoff: Option<Instant>,
-    ) -> Result<Outcome, HostError> {
+    ) -> (Result<Outcome, HostError>, Option<AnalyticsRow>) {
         if past(cutoff) && !matches!(work, Work::Ignored(_)) {
             metrics.deferred();
-            return Err(HostError::DeadlineNear);
+            return (Err(HostError::DeadlineNear), None);
         }
         let started = Instant::now();
         let mut arrival = None;
@@ -354,7 +428,7 @@ impl Host {
         let record = match work {
             Work::Ignored(reason) => {
                 tracing::info!(?reason, "ignored notification");
-                return Ok(Outcome::Ignored(reason));
+                return (Ok(Outcome::Ignored(reason)), None);
             }
             Work::Undecodable { source, reason } => {
                 tracing::warn!(%source, %reason, "undecodable notification; a failed record is written instead of a retry");
@@ -371,28 +445,40 @@ impl Host {
                     }
                     Err(HostError::DeadlineNear) => {
                         metrics.deferred();
-                        return Err(HostError::DeadlineNear);
+                        return (Err(HostError::DeadlineNear), None);
                     }
                     Err(e) => {
                         metrics.error();
                         tracing::error!(error_type = e.error_type(), error = %e, "message failed; it will be retried");
-                        return Err(e);
+                        return (Err(e), None);
                     }
                 }
             }
         };
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let mut result = self.write(&record, metrics, duration_ms, times).await;
-        if result.is_ok()
-            && let Err(e) = self.deliver(&record, arrival, metrics).await
-        {
-            result = Err(e);
+        let processed_at = chrono::Utc::now();
+        let extractor_time = times.extractor;
+        let result = match self.write(&record, metrics, duration_ms, times).await {
+            Ok(outcome) => self
+                .deliver(&record, arrival, metrics)
+                .await
+                .map(|latency| (outcome, latency)),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok((outcome, latency)) => {
+                let row = self
+                    .analytics
+                    .as_ref()
+                    .map(|a| a.row(&record, processed_at, extractor_time, latency));
+                (Ok(outcome), row)
+            }
+            Err(e) => {
+                metrics.error();
+                tracing::error!(error_type = e.error_type(), error = %e, "message failed; it will be retried");
+                (Err(e), None)
+            }
         }
-        if let Err(e) = &result {
-            metrics.error();
-            tracing::error!(error_type = e.error_type(), error = %e, "message failed; it will be retried");
-        }
-        result
     }
 
     /// Reads and extracts one mail within the memory budget, unless `cutoff` passed while it
@@ -473,16 +559,18 @@ impl Host {
     /// Delivers a stored record to the sinks of the config in service. `Err` when a sink
     /// failed in a way a retry can cure: the message is retried, and the sinks that took the
     /// record are skipped then (their markers). A sink that refused the record for good is
-    /// logged and counted, not retried.
+    /// logged and counted, not retried. `Ok` holds, per sink name, the time from the mail's
+    /// arrival to the acknowledgement of each sink that took the record now (`None` when the
+    /// config has no sinks).
     async fn deliver(
         &self,
         record: &Record,
         arrival: Option<chrono::DateTime<chrono::Utc>>,
         metrics: &mut Metrics,
-    ) -> Result<(), HostError> {
+    ) -> Result<Option<BTreeMap<String, Duration>>, HostError> {
         let loaded = self.engine.current();
         if loaded.engine.sinks().is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let id = record.id.as_deref().unwrap_or_default();
         let failed = |message: String| HostError::Delivery {
@@ -503,15 +591,20 @@ impl Host {
                 .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
                 .map(|t| t.with_timezone(&chrono::Utc))
         });
+        let mut latencies = BTreeMap::new();
         for outcome in &report.outcomes {
-            let latency_ms = match (arrival, outcome.acked_at) {
+            let latency = match (arrival, outcome.acked_at) {
                 (Some(arrival), Some(acked)) => {
                     let acked = chrono::DateTime::<chrono::Utc>::from(acked);
-                    Some((acked - arrival).num_milliseconds().max(0) as f64)
+                    Some((acked - arrival).to_std().unwrap_or_default())
                 }
                 _ => None,
             };
+            let latency_ms = latency.map(|t| t.as_millis() as f64);
             metrics.delivery(outcome.kind, &outcome.result, latency_ms);
+            if let Some(latency) = latency {
+                latencies.insert(outcome.sink.clone(), latency);
+            }
         }
         if report.should_retry() {
             let reasons: Vec<String> = report
@@ -526,18 +619,20 @@ impl Host {
                 .collect();
             return Err(failed(reasons.join("; ")));
         }
-        Ok(())
+        Ok(Some(latencies))
     }
 
     fn prepare(&self, unit: Unit) -> Work {
         match unit {
             Unit::Ignored(reason) => Work::Ignored(reason),
             Unit::Object(o) => {
+                let under = |prefix: &str| o.key.starts_with(prefix);
                 if o.bucket == self.settings.output_bucket
-                    && o.key.starts_with(&self.settings.output_prefix)
+                    && (under(&self.settings.output_prefix)
+                        || self.settings.analytics_prefix.as_deref().is_some_and(under))
                 {
                     tracing::warn!(
-                        "event names an object under the output prefix; ignored to avoid a loop"
+                        "event names an object under the output or analytics prefix; ignored to avoid a loop"
                     );
                     return Work::Ignored(IgnoreReason::NotObjectCreated("output prefix".into()));
                 }

@@ -16,6 +16,9 @@
 //! - after a record is stored, [`mailex_delivery`] sends it to the config's sinks, once per
 //!   sink ([`S3Markers`] next to the record); a sink failure fails the message so it is
 //!   retried;
+//! - with `MAILEX_ANALYTICS_PREFIX` and a pseudonym key, the batch's records also go to the
+//!   anonymised analytics copy ([`mailex_analytics`]): one Parquet object per day partition per
+//!   invocation, named by [`analytics_batch_id`];
 //! - [`Metrics`] prints CloudWatch Embedded Metric Format lines; [`init_logging`] installs
 //!   Powertools-style JSON log lines ([`PowertoolsLayer`]);
 //! - [`replay`] re-runs extraction over stored mail, writes only what changed and summarises it.
@@ -36,6 +39,7 @@
 
 #![deny(missing_docs)]
 
+mod analytics;
 mod bridge;
 mod budget;
 pub mod config_store;
@@ -52,6 +56,7 @@ pub mod replay;
 mod settings;
 mod store;
 
+pub use analytics::batch_id as analytics_batch_id;
 pub use budget::{BYTES_PER_MAIL, MemoryBudget, PEAK_BYTES_PER_MAIL_BYTE, Reservation};
 pub use delivery::{S3Markers, SecretLookup};
 pub use error::HostError;

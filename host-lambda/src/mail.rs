@@ -130,7 +130,10 @@ pub(crate) async fn record_of_timed(
         .await;
         times.extraction_ms = ms(started);
         match joined {
-            Ok(record) => record,
+            Ok((record, stats)) => {
+                times.extractor = stats.extract_time;
+                record
+            }
             Err(_) => dated(bridge::crashed_record(source, size), received_at),
         }
     };

@@ -21,6 +21,8 @@
 //! | `DeferredMessages` | Count | `Service` | messages not started because the invocation's deadline was near (redelivered by SQS) |
 //! | `Deliveries`, `DeliveryFailures`, `DeliveryRejections` | Count | `Service+SinkKind` | per-sink delivery outcomes |
 //! | `DeliveryLatency` | Milliseconds | `Service+SinkKind` | mail arrival to the sink's acknowledgement |
+//! | `AnalyticsRows` | Count | `Service` | rows of the analytics copy written (docs/analytics.md) |
+//! | `AnalyticsWriteErrors` | Count | `Service` | analytics files that could not be written (their messages are retried) |
 //!
 //! EMF takes at most 100 values per metric in one line, so a bucket with more observations is
 //! split over several lines; counts go on the first one, so the sums stay right.
@@ -65,6 +67,9 @@ pub struct StageTimes {
     pub read_ms: Option<f64>,
     /// The engine's run.
     pub extraction_ms: Option<f64>,
+    /// The extractor's own part of the engine's run (the analytics copy's `extract_micros`),
+    /// when one ran.
+    pub extractor: Option<std::time::Duration>,
 }
 
 /// One written record.
@@ -92,6 +97,8 @@ struct Counts {
     config_rejected: u64,
     errors: u64,
     deferred: u64,
+    analytics_rows: u64,
+    analytics_write_errors: u64,
 }
 
 /// Collects per-record observations and renders them as EMF lines.
@@ -154,6 +161,16 @@ impl Metrics {
         self.counts.deferred += 1;
     }
 
+    /// Counts `n` rows of the analytics copy written.
+    pub fn analytics_rows(&mut self, n: u64) {
+        self.counts.analytics_rows += n;
+    }
+
+    /// Counts one analytics file that could not be written (or encoded).
+    pub fn analytics_write_error(&mut self) {
+        self.counts.analytics_write_errors += 1;
+    }
+
     /// Records one record's outcome at one sink of kind `kind`; `latency_ms` is the time from
     /// the mail's arrival to the sink's acknowledgement, when it acknowledged now.
     pub fn delivery(
@@ -191,6 +208,8 @@ impl Metrics {
         a.config_rejected += b.config_rejected;
         a.errors += b.errors;
         a.deferred += b.deferred;
+        a.analytics_rows += b.analytics_rows;
+        a.analytics_write_errors += b.analytics_write_errors;
     }
 
     /// Renders the EMF lines (JSON objects, one per line) for `target` at `timestamp_ms`.
@@ -298,6 +317,8 @@ impl Metrics {
                 nonzero("ConfigRejected", c.config_rejected),
                 nonzero("ProcessingErrors", c.errors),
                 nonzero("DeferredMessages", c.deferred),
+                nonzero("AnalyticsRows", c.analytics_rows),
+                nonzero("AnalyticsWriteErrors", c.analytics_write_errors),
             ]
             .into_iter()
             .flatten()
@@ -393,6 +414,7 @@ mod tests {
         StageTimes {
             read_ms: Some(1.0),
             extraction_ms: Some(extraction),
+            extractor: None,
         }
     }
 
@@ -473,6 +495,7 @@ mod tests {
             StageTimes {
                 read_ms: Some(3.0),
                 extraction_ms: None,
+                extractor: None,
             },
             10,
         );
@@ -510,6 +533,8 @@ mod tests {
         other.config_swapped();
         other.error();
         other.deferred();
+        other.analytics_rows(3);
+        other.analytics_write_error();
         m.merge(other);
         let lines = parsed(&m.to_emf_lines(&target(), 1));
         assert_eq!(lines.len(), 1);
@@ -523,6 +548,10 @@ mod tests {
                 &l["DeferredMessages"]
             ),
             (&json!(1), &json!(2), &json!(1), &json!(1), &json!(1))
+        );
+        assert_eq!(
+            (&l["AnalyticsRows"], &l["AnalyticsWriteErrors"]),
+            (&json!(3), &json!(1))
         );
         let mut warm = Metrics::new();
         warm.error();

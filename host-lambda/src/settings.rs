@@ -13,8 +13,10 @@
 //! | `MAILEX_SERVICE` | value of the `Service` dimension of every metric (`POWERTOOLS_SERVICE_NAME` also works); the template sets the stack name | `mailex` |
 //! | `MAILEX_DEADLINE_MARGIN_MS` | a message of a batch is not started when less than this is left before the invocation's deadline; it is left to SQS to redeliver | `10000` |
 //! | `MAILEX_DELIVERY_ENDPOINT` | SNS, EventBridge and Secrets Manager endpoint override for the sinks (tests) | unset |
-//! | `MAILEX_SECRETS_ARN` | an AWS Secrets Manager secret holding the sinks' secrets as a JSON object by variable name (`{"MAILEX_WEBHOOK_SECRET": "..."}`), read at the cold start; names it lacks come from the environment | unset |
+//! | `MAILEX_SECRETS_ARN` | an AWS Secrets Manager secret holding the sinks' secrets and the pseudonym key as a JSON object by variable name (`{"MAILEX_WEBHOOK_SECRET": "..."}`), read at the cold start; names it lacks come from the environment | unset |
 //! | secrets of sinks | the variables the sinks' `secret_env` and `pseudonym_key_env` name | - |
+//! | `MAILEX_ANALYTICS_PREFIX` | key prefix in the output bucket of the analytics copy (docs/analytics.md); must not overlap the records' prefix; unset or empty: no analytics copy | unset |
+//! | `MAILEX_PSEUDONYM_KEY`, `MAILEX_PSEUDONYM_KEY_ID` | the analytics copy's pseudonym key and its id (secret of `MAILEX_SECRETS_ARN`, then the environment); without a key there is no analytics copy | unset, derived from the key |
 //! | `MAILEX_S3_ENDPOINT` | S3 endpoint override (tests); `AWS_ENDPOINT_URL_S3` also works | unset |
 //! | `MAILEX_S3_FORCE_PATH_STYLE` | `true` for path-style addressing (local S3 servers) | `false` |
 //! | `MAILEX_S3_MAX_ATTEMPTS` | SDK attempts per request (standard retry mode, backoff for throttling and 5xx) | `4` |
@@ -176,9 +178,13 @@ pub struct Settings {
     pub s3: S3Settings,
     /// SNS, EventBridge and Secrets Manager endpoint for the sinks, instead of AWS's (tests).
     pub delivery_endpoint: Option<String>,
-    /// The AWS Secrets Manager secret (ARN or name) holding the sinks' secrets by variable
-    /// name, read at the cold start; a name it lacks is looked up in the environment.
+    /// The AWS Secrets Manager secret (ARN or name) holding the sinks' secrets and the
+    /// pseudonym key by variable name, read at the cold start; a name it lacks is looked up in
+    /// the environment.
     pub secrets_id: Option<String>,
+    /// Key prefix (ending in `/`) in the output bucket of the analytics copy; `None`: no
+    /// analytics copy.
+    pub analytics_prefix: Option<String>,
     /// Namespace and `Service` dimension of the metrics.
     pub metrics: MetricsTarget,
     /// A message is not started when less than this is left before the invocation's deadline.
@@ -200,6 +206,7 @@ impl Settings {
             s3: S3Settings::default(),
             delivery_endpoint: None,
             secrets_id: None,
+            analytics_prefix: None,
             metrics: MetricsTarget::default(),
             deadline_margin: Duration::from_millis(DEFAULT_DEADLINE_MARGIN_MS),
         }
@@ -240,6 +247,29 @@ impl Settings {
                 "MAILEX_SES_PREFIX lies inside MAILEX_OUTPUT_PREFIX: records would trigger the function again",
             ));
         }
+        let analytics_prefix = non_empty(&get, "MAILEX_ANALYTICS_PREFIX").map(|mut prefix| {
+            if !prefix.ends_with('/') {
+                prefix.push('/');
+            }
+            prefix
+        });
+        if let Some(analytics) = &analytics_prefix {
+            if analytics.starts_with(&output_prefix)
+                || output_prefix.starts_with(analytics.as_str())
+            {
+                return Err(HostError::config(
+                    "MAILEX_ANALYTICS_PREFIX and MAILEX_OUTPUT_PREFIX overlap: keep the analytics copy and the records apart",
+                ));
+            }
+            if ses_bucket.as_deref() == Some(output_bucket.as_str())
+                && (ses_prefix.starts_with(analytics.as_str())
+                    || analytics.starts_with(&ses_prefix))
+            {
+                return Err(HostError::config(
+                    "MAILEX_ANALYTICS_PREFIX overlaps MAILEX_SES_PREFIX: analytics files would trigger the function",
+                ));
+            }
+        }
         let concurrency = number(&get, "MAILEX_CONCURRENCY", 8)?.clamp(1, 256) as usize;
         let budget_mb = match non_empty(&get, "MAILEX_MEMORY_BUDGET_MB") {
             Some(_) => number(&get, "MAILEX_MEMORY_BUDGET_MB", DEFAULT_BUDGET_MB)?,
@@ -262,7 +292,8 @@ impl Settings {
             memory_budget_bytes: budget_mb << 20,
             s3: S3Settings::from_lookup(&get)?,
             delivery_endpoint: non_empty(&get, "MAILEX_DELIVERY_ENDPOINT"),
-            secrets_id: non_empty(&get, "MAILEX_SECRETS_ARN"),
+            secrets_id: non_empty(&get, mailex_delivery::SECRETS_ID_VARIABLE),
+            analytics_prefix,
             metrics: metrics_target(&get)?,
             deadline_margin: Duration::from_millis(number(
                 &get,
@@ -350,6 +381,42 @@ mod tests {
                 ("MAILEX_OUTPUT_BUCKET", "b"),
                 ("MAILEX_CONCURRENCY", "x")
             ]))
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn the_analytics_prefix_ends_in_a_slash_and_stays_apart_from_the_records() {
+        let prefix = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("MAILEX_OUTPUT_BUCKET", "out")];
+            all.extend_from_slice(pairs);
+            Settings::from_lookup(lookup(&all)).map(|s| s.analytics_prefix)
+        };
+        assert_eq!(prefix(&[]).unwrap(), None);
+        assert_eq!(prefix(&[("MAILEX_ANALYTICS_PREFIX", " ")]).unwrap(), None);
+        assert_eq!(
+            prefix(&[("MAILEX_ANALYTICS_PREFIX", "analytics")]).unwrap(),
+            Some("analytics/".to_owned())
+        );
+        for (analytics, records) in [
+            ("records/", "records/"),
+            ("records/a/", "records/"),
+            ("a/", "a/b/"),
+            ("x/", ""),
+        ] {
+            let error = prefix(&[
+                ("MAILEX_ANALYTICS_PREFIX", analytics),
+                ("MAILEX_OUTPUT_PREFIX", records),
+            ])
+            .unwrap_err();
+            assert!(error.to_string().contains("overlap"), "{error}");
+        }
+        assert!(
+            prefix(&[
+                ("MAILEX_ANALYTICS_PREFIX", "in/"),
+                ("MAILEX_SES_BUCKET", "out"),
+                ("MAILEX_SES_PREFIX", "in/mail/"),
+            ])
             .is_err()
         );
     }

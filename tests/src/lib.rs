@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod analytics;
 pub mod fuzz;
 
 use mailex_core::{Engine, Input, Record};

@@ -4,20 +4,17 @@
 //!
 //! The pseudonym key is the value of `MAILEX_PSEUDONYM_KEY` (its bytes, as for a sink's
 //! `pseudonym_key_env`); its id is `MAILEX_PSEUDONYM_KEY_ID`, by default the first 8 hex digits
-//! of the SHA-256 of the key. Without a key the command refuses to start.
+//! of the SHA-256 of the key. Both are looked up as the sinks' secrets are (the Secrets Manager
+//! secret of `MAILEX_SECRETS_ARN`, then the environment: [`super::secrets`]). Without a key the
+//! command refuses to start.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use mailex_analytics::{AnalyticsRow, RowContext, write_batch};
+use mailex_analytics::{AnalyticsRow, KEY_ID_VARIABLE, KEY_VARIABLE, RowContext, write_batch};
 use mailex_core::pseudonym::PseudonymKey;
 use mailex_core::{ProcessStats, Record};
-
-/// The variable holding the pseudonym key.
-pub const KEY_VARIABLE: &str = "MAILEX_PSEUDONYM_KEY";
-/// The variable holding the key's id (optional).
-pub const KEY_ID_VARIABLE: &str = "MAILEX_PSEUDONYM_KEY_ID";
 
 /// Rows written per batch: a batch is one file per day partition, so a long run writes a few
 /// files per day rather than holding every row.
@@ -34,9 +31,10 @@ pub struct Analytics {
 }
 
 impl Analytics {
-    /// Starts the analytics copy into `dir`, with the key from the environment.
-    pub fn start(dir: &Path) -> anyhow::Result<Self> {
-        let key = key_from(|name| std::env::var(name).ok())?;
+    /// Starts the analytics copy into `dir`, with the key from `secrets` (the Secrets Manager
+    /// secret of `MAILEX_SECRETS_ARN`, then the environment).
+    pub fn start(dir: &Path, secrets: &mailex_delivery::SecretSource) -> anyhow::Result<Self> {
+        let key = key_from(|name| secrets.get(name))?;
         let now = Utc::now();
         Ok(Analytics {
             dir: dir.to_owned(),
@@ -66,6 +64,8 @@ impl Analytics {
             record_id,
             processed_at,
             extract_time: cost.extract_time,
+            // The CLI delivers after the rows are made (`--deliver`): no latency here.
+            delivery_latency: None,
         };
         self.rows
             .push(AnalyticsRow::from_record(record, &context, &self.key));
@@ -107,22 +107,14 @@ impl Analytics {
 }
 
 /// The pseudonym key from `lookup` (the environment): [`KEY_VARIABLE`], and [`KEY_ID_VARIABLE`]
-/// or the id derived from the key.
+/// or the id derived from the key ([`mailex_analytics::pseudonym_key`]); required.
 fn key_from(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<PseudonymKey> {
-    let secret = lookup(KEY_VARIABLE)
-        .filter(|k| !k.is_empty())
-        .with_context(|| {
-            format!(
-                "--analytics needs a pseudonym key: set {KEY_VARIABLE} (a long random secret; \
-                 optionally {KEY_ID_VARIABLE} to name it), see docs/analytics.md"
-            )
-        })?
-        .into_bytes();
-    let key = match lookup(KEY_ID_VARIABLE).filter(|id| !id.is_empty()) {
-        Some(id) => PseudonymKey::new(id, secret),
-        None => PseudonymKey::with_derived_id(secret),
-    };
-    key.with_context(|| KEY_ID_VARIABLE)
+    mailex_analytics::pseudonym_key(lookup)?.with_context(|| {
+        format!(
+            "--analytics needs a pseudonym key: set {KEY_VARIABLE} (a long random secret; \
+             optionally {KEY_ID_VARIABLE} to name it), see docs/analytics.md"
+        )
+    })
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Sinks are checked when the config loads (kinds, URLs, ARNs, filters); a sink secret that is
-//! not set in this environment is a warning.
+//! neither in the Secrets Manager secret of `MAILEX_SECRETS_ARN` (when set) nor in this
+//! environment is a warning.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -252,21 +253,34 @@ fn check(args: &CheckArgs) -> Checked {
         .collect();
     // Secrets belong to the environment that delivers (the function's, or the shell of
     // `mailex extract --deliver`): one missing here is worth a warning, not a failed check.
-    for missing in
-        mailex_delivery::Secrets::missing(engine.sinks(), |name| std::env::var(name).ok())
-    {
-        checked.problems.push(Problem {
-            file: checked.config.clone(),
-            line: 1,
-            column: 1,
-            severity: "warning",
-            code: None,
-            message: format!(
-                "{missing} here; `mailex extract --deliver` and the function need it set"
-            ),
-            origin: Origin::Secret,
-        });
+    // They are looked up as delivery looks them up: the Secrets Manager secret of
+    // `MAILEX_SECRETS_ARN` (when set), then the environment.
+    let secret_warning = |message: String| Problem {
+        file: checked.config.clone(),
+        line: 1,
+        column: 1,
+        severity: "warning",
+        code: None,
+        message,
+        origin: Origin::Secret,
+    };
+    let mut warnings = Vec::new();
+    let secrets = if engine.sinks().is_empty() {
+        mailex_delivery::SecretSource::environment(super::secrets::environment())
+    } else {
+        super::secrets::secret_source().unwrap_or_else(|e| {
+            warnings.push(secret_warning(format!(
+                "{e:#}; the sinks' secrets are looked up in the environment only"
+            )));
+            mailex_delivery::SecretSource::environment(super::secrets::environment())
+        })
+    };
+    for missing in mailex_delivery::Secrets::missing(engine.sinks(), |name| secrets.get(name)) {
+        warnings.push(secret_warning(format!(
+            "{missing} here; `mailex extract --deliver` and the function need it set"
+        )));
     }
+    checked.problems.extend(warnings);
     if args.timings {
         let loaded = engine.load_timings();
         let mut timings = Timings {

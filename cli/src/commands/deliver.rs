@@ -14,7 +14,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use mailex_core::{Engine, Record};
-use mailex_delivery::{Deliverer, DeliveryOptions, DirMarkers, Secrets, SinkResult};
+use mailex_delivery::{Deliverer, DeliveryOptions, DirMarkers, SecretSource, Secrets, SinkResult};
 
 /// Delivery options of `mailex extract`.
 #[derive(Debug, Args)]
@@ -44,9 +44,14 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// Starts delivery for `engine`'s sinks when `--deliver` is given: secrets from the
-    /// environment, AWS from the SDK's default chain when a sink needs it.
-    pub fn start(args: &DeliverArgs, engine: &Engine) -> anyhow::Result<Option<Self>> {
+    /// Starts delivery for `engine`'s sinks when `--deliver` is given: secrets from `secrets`
+    /// (the Secrets Manager secret of `MAILEX_SECRETS_ARN`, then the environment), AWS from the
+    /// SDK's default chain when a sink needs it.
+    pub fn start(
+        args: &DeliverArgs,
+        engine: &Engine,
+        secrets: &SecretSource,
+    ) -> anyhow::Result<Option<Self>> {
         if !args.deliver {
             return Ok(None);
         }
@@ -62,22 +67,9 @@ impl Delivery {
             .enable_all()
             .build()
             .context("cannot start the delivery runtime")?;
-        // `MAILEX_SECRETS_ARN`: the sinks' secrets in one Secrets Manager secret, as in the
-        // function; names it lacks come from the environment.
-        let secrets_id = std::env::var("MAILEX_SECRETS_ARN")
-            .ok()
-            .filter(|id| !id.is_empty());
-        let sdk = (mailex_delivery::needs_aws(sinks) || secrets_id.is_some())
+        let sdk = mailex_delivery::needs_aws(sinks)
             .then(|| runtime.block_on(mailex_delivery::aws::load_sdk_config()));
-        let stored = match (&secrets_id, &sdk) {
-            (Some(id), Some(sdk)) => {
-                runtime.block_on(mailex_delivery::SecretValues::fetch(sdk, None, id))?
-            }
-            _ => mailex_delivery::SecretValues::default(),
-        };
-        let secrets = Secrets::resolve(sinks, |name| {
-            stored.get(name).or_else(|| std::env::var(name).ok())
-        })?;
+        let secrets = Secrets::resolve(sinks, |name| secrets.get(name))?;
         let options = DeliveryOptions {
             aws: sdk,
             aws_endpoint: None,

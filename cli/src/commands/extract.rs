@@ -36,8 +36,9 @@ pub struct ExtractArgs {
     pub explain: bool,
     /// Also write the anonymised analytics copy of the records below DIR: Parquet, one file per
     /// day, `DIR/dt=YYYY-MM-DD/part-<run>.parquet` (docs/analytics.md). Pseudonyms are keyed
-    /// with MAILEX_PSEUDONYM_KEY (required), named by MAILEX_PSEUDONYM_KEY_ID (default: the
-    /// first 8 hex digits of the key's SHA-256).
+    /// with MAILEX_PSEUDONYM_KEY (required; from the Secrets Manager secret of
+    /// MAILEX_SECRETS_ARN when it holds one, else the environment), named by
+    /// MAILEX_PSEUDONYM_KEY_ID (default: the first 8 hex digits of the key's SHA-256).
     #[arg(long, value_name = "DIR")]
     pub analytics: Option<PathBuf>,
     /// Delivery to the config's sinks.
@@ -54,12 +55,18 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
         Ok(engine) => engine,
         Err(code) => return Ok(code),
     };
-    let mut analytics = args
-        .analytics
-        .as_deref()
-        .map(super::analytics::Analytics::start)
+    // One lookup of the secrets (`MAILEX_SECRETS_ARN`, then the environment) for both.
+    let secrets = (args.analytics.is_some() || args.delivery.deliver)
+        .then(super::secrets::secret_source)
         .transpose()?;
-    let mut delivery = super::deliver::Delivery::start(&args.delivery, &engine)?;
+    let mut analytics = match (&args.analytics, &secrets) {
+        (Some(dir), Some(secrets)) => Some(super::analytics::Analytics::start(dir, secrets)?),
+        _ => None,
+    };
+    let mut delivery = match &secrets {
+        Some(secrets) => super::deliver::Delivery::start(&args.delivery, &engine, secrets)?,
+        None => None,
+    };
     let inputs = inputs::expand(&args.inputs)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod plugin;
 pub mod plugin_sdk;
 pub mod route;
+pub mod secrets;
 pub mod show;
 pub mod test;
 

@@ -113,3 +113,44 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Creates a secret holding `value` in the local Secrets Manager with boto3 (moto's own
+/// dependency, a client that is not ours); returns its ARN.
+pub fn create_secret(endpoint: &str, stem: &str, value: &serde_json::Value) -> String {
+    let name = format!("mailex-cli-{stem}-{}", std::process::id());
+    let created = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import boto3, sys\n\
+             c = boto3.client('secretsmanager', endpoint_url=sys.argv[1], region_name='us-east-1',\n\
+                 aws_access_key_id='testing', aws_secret_access_key='testing')\n\
+             print(c.create_secret(Name=sys.argv[2], SecretString=sys.argv[3])['ARN'])",
+        )
+        .args([endpoint, &name, &value.to_string()])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    String::from_utf8_lossy(&created.stdout).trim().to_owned()
+}
+
+/// Points `command` at the local Secrets Manager (`endpoint`, moto) with test credentials and,
+/// when given, names the secret `arn` as `MAILEX_SECRETS_ARN` (else removes the variable).
+pub fn with_local_secrets<'a>(
+    command: &'a mut Command,
+    endpoint: &str,
+    arn: Option<&str>,
+) -> &'a mut Command {
+    command
+        .env("AWS_ENDPOINT_URL_SECRETS_MANAGER", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1");
+    match arn {
+        Some(arn) => command.env("MAILEX_SECRETS_ARN", arn),
+        None => command.env_remove("MAILEX_SECRETS_ARN"),
+    }
+}

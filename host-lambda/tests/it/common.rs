@@ -279,6 +279,9 @@ pub struct Faults {
     /// Forward this many PUTs, then delay the response by `delay` (the write is applied, the
     /// client times out: the worst case for duplicates).
     pub put_delay: u32,
+    /// Answer every PUT whose request target contains this text with 503, while it is set
+    /// (e.g. `/analytics/`: the analytics copy fails, the records do not).
+    pub put_503_containing: Option<String>,
     /// The delay.
     pub delay: Duration,
     /// Requests seen per method.
@@ -372,7 +375,13 @@ fn serve_proxy_connection(
                 }
                 "PUT" => {
                     f.seen_put += 1;
-                    if f.put_503 > 0 {
+                    let target = request.start.split_whitespace().nth(1).unwrap_or("");
+                    if f.put_503_containing
+                        .as_deref()
+                        .is_some_and(|text| target.contains(text))
+                    {
+                        Action::Error(503)
+                    } else if f.put_503 > 0 {
                         f.put_503 -= 1;
                         Action::Error(503)
                     } else if f.put_delay > 0 {
@@ -761,6 +770,47 @@ pub fn finish(mut child: std::process::Child) -> (String, String, Option<i32>) {
     }
     let code = child.wait().ok().and_then(|s| s.code());
     (stdout, stderr, code)
+}
+
+/// A `bootstrap` child whose stdout and stderr are read as it writes them, so a long run cannot
+/// fill a pipe and block the function (a pipe holds 64 KiB; a batch of 20 mails logs more).
+pub struct Drained {
+    child: std::process::Child,
+    readers: Vec<std::thread::JoinHandle<String>>,
+}
+
+impl Drained {
+    /// Starts reading `child`'s stdout and stderr.
+    pub fn new(mut child: std::process::Child) -> Drained {
+        fn reader(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text);
+                text
+            })
+        }
+        let mut readers = Vec::new();
+        if let Some(out) = child.stdout.take() {
+            readers.push(reader(out));
+        }
+        if let Some(err) = child.stderr.take() {
+            readers.push(reader(err));
+        }
+        Drained { child, readers }
+    }
+
+    /// Stops the child and returns its stdout and stderr, as [`finish`] does.
+    pub fn finish(mut self) -> (String, String) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut texts = self
+            .readers
+            .into_iter()
+            .map(|r| r.join().unwrap_or_default());
+        let stdout = texts.next().unwrap_or_default();
+        let stderr = texts.next().unwrap_or_default();
+        (stdout, stderr)
+    }
 }
 
 /// Waits for the answers to `ids` off the async runtime.

@@ -160,7 +160,7 @@ async fn delivering_settings(
 }
 
 /// A Secrets Manager client of the local server.
-async fn secrets_manager(endpoint: &str) -> aws_sdk_secretsmanager::Client {
+pub(super) async fn secrets_manager(endpoint: &str) -> aws_sdk_secretsmanager::Client {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_sdk_sqs::config::Region::new("us-east-1"))
         .credentials_provider(credentials())

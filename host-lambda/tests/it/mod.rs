@@ -1,5 +1,6 @@
 //! Integration test modules.
 
+mod analytics;
 pub mod common;
 mod config_reload;
 mod decode;

@@ -194,6 +194,7 @@ fn emitted() -> BTreeSet<(String, BTreeSet<String>)> {
     let times = StageTimes {
         read_ms: Some(1.0),
         extraction_ms: Some(2.0),
+        extractor: None,
     };
     for status in [
         mailex_core::Status::Extracted,
@@ -216,6 +217,8 @@ fn emitted() -> BTreeSet<(String, BTreeSet<String>)> {
     m.config_rejected(1);
     m.error();
     m.deferred();
+    m.analytics_rows(1);
+    m.analytics_write_error();
     let target = MetricsTarget::default();
     let mut out = BTreeSet::new();
     for line in m.to_emf_lines(&target, 1) {
