@@ -122,13 +122,10 @@ impl Writer {
     fn text(&mut self, t: &str, pre: bool) {
         let mut rest = t;
         while let Some(c) = rest.chars().next() {
-            // A run of ASCII letters, digits and punctuation (most text): the first character
-            // settles what is pending (breaks, a space, a cell separator), the rest follow it
-            // as they are.
-            let run = rest
-                .bytes()
-                .position(|b| !b.is_ascii_graphic())
-                .unwrap_or(rest.len());
+            // Words of ASCII letters, digits and punctuation with single spaces between them
+            // (most text): the first character settles what is pending (breaks, a space, a cell
+            // separator), and the rest would each be put as they are, so they are copied whole.
+            let run = ascii_words(rest.as_bytes());
             if run > 0 {
                 self.put(c);
                 self.out.push_str(&rest[1..run]);
@@ -195,6 +192,25 @@ impl Writer {
         };
         self.space = false;
     }
+}
+
+/// Length of the run at the start of `bytes` of ASCII graphic characters and single spaces
+/// between them; 0 when it does not start with a graphic character.
+fn ascii_words(bytes: &[u8]) -> usize {
+    if !bytes.first().is_some_and(u8::is_ascii_graphic) {
+        return 0;
+    }
+    let mut end = 1;
+    while let Some(&b) = bytes.get(end) {
+        if b.is_ascii_graphic() {
+            end += 1;
+        } else if b == b' ' && bytes.get(end + 1).is_some_and(u8::is_ascii_graphic) {
+            end += 2;
+        } else {
+            break;
+        }
+    }
+    end
 }
 
 /// Renders `doc` as plain text (see the [module documentation](self)).
@@ -652,6 +668,55 @@ mod tests {
 
     fn view(html: &str) -> String {
         text_view(&Html::parse_document(html))
+    }
+
+    /// `Writer::text` copies runs of ASCII words whole; putting the same text one character
+    /// at a time must give the same output, from every state the writer can be in.
+    #[test]
+    fn text_copies_runs_as_putting_each_character_would() {
+        fn by_char(w: &mut Writer, t: &str, pre: bool) {
+            for c in t.chars() {
+                if crate::normalize::is_invisible(c) {
+                } else if pre && c == '\n' {
+                    w.newline(1, true);
+                } else if c.is_whitespace() && !(pre && c == ' ') {
+                    w.space = true;
+                } else {
+                    w.put(c);
+                }
+            }
+        }
+        const PIECES: [&str; 8] = ["ab", " ", "  ", "\n", "\t", "é", "\u{200B}", "-1"];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| PIECES.iter().map(move |p| format!("{t}{p}")))
+                .collect();
+            texts.extend(longer);
+        }
+        for text in &texts {
+            for out in ["", "x", "x ", "x\n", "x\t", "x\u{2003}"] {
+                for (newlines, space, cell, pre) in
+                    (0..16).map(|i| (i & 1, i & 2 != 0, i & 4 != 0, i & 8 != 0))
+                {
+                    let writer = || Writer {
+                        out: out.to_owned(),
+                        newlines: newlines as u8,
+                        space,
+                        cell,
+                    };
+                    let (mut fast, mut slow) = (writer(), writer());
+                    fast.text(text, pre);
+                    by_char(&mut slow, text, pre);
+                    assert_eq!(
+                        (&fast.out, fast.newlines, fast.space, fast.cell),
+                        (&slow.out, slow.newlines, slow.space, slow.cell),
+                        "{text:?} after {out:?}, newlines {newlines}, space {space}, cell {cell}, pre {pre}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
