@@ -100,8 +100,8 @@ enum Scan<T> {
 
 impl BudgetedRegex {
     /// Compiles `pattern` with the crate's limits ([`MAX_PATTERN_LEN`], [`REGEX_SIZE_LIMIT`],
-    /// [`REGEX_DFA_SIZE_LIMIT`], nesting 100): the `regex` crate's engine and the lazy DFAs,
-    /// so a search never compiles anything.
+    /// [`REGEX_DFA_SIZE_LIMIT`], nesting 100): one forward and one reverse NFA, and the lazy
+    /// DFAs and capturing engines on them, so a search never compiles anything.
     pub fn new(pattern: &str) -> Result<Self, RegexError> {
         Self::build(pattern, REGEX_SIZE_LIMIT)
     }
@@ -121,7 +121,7 @@ impl BudgetedRegex {
             .as_micros()
             .saturating_mul(COMPILE_BYTES_PER_MS as u128)
             / 1000
-            // Two compilations: the `regex` crate's engine and the lazy DFAs.
+            // Two compilations: the forward and the reverse NFA.
             / 2;
         let limit = usize::try_from(affordable)
             .unwrap_or(usize::MAX)
@@ -314,7 +314,7 @@ impl BudgetedRegex {
     }
 
     /// The leftmost-first match in `input`'s span (the `regex` crate's result), searched on the
-    /// lazy DFA with budget checks; falls back to the crate's engine where the DFA quits.
+    /// lazy DFA with budget checks; falls back to the PikeVM where the DFA quits.
     fn find_in(&self, input: &Input<'_>, budget: &Budget) -> Result<Option<Match>, Exceeded> {
         budget.check()?;
         if input.is_done() {
