@@ -2,8 +2,9 @@
 # The whole test suite, exactly as CI runs it (`.ci/run` calls this script).
 #
 # It installs what the tests need (the wasm32-wasip2 target, the Python tools), builds the
-# WebAssembly plugins, starts a local S3 server (moto) on loopback, then runs formatting,
-# lint, every test of the workspace and of the plugins, and the deployment template lint.
+# WebAssembly plugins, starts a local S3 server (moto) and a Kafka broker (tansu) on loopback,
+# then runs formatting, lint, every test of the workspace and of the plugins, and the
+# deployment template lint.
 # Nothing is mocked: plugins are real .wasm components and S3 is a real HTTP API.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,10 @@ bash scripts/build-plugins.sh
 step "start a local S3 server"
 exports="$(bash scripts/start-s3.sh)" && eval "$exports"
 trap 'kill "$MAILEX_TEST_S3_PID" 2>/dev/null || true' EXIT
+
+step "start a local Kafka broker (tansu; built once into ~/.cache/mailex-tools)"
+exports="$(bash scripts/start-kafka.sh)" && eval "$exports"
+trap 'kill "$MAILEX_TEST_S3_PID" "$MAILEX_TEST_KAFKA_PID" 2>/dev/null || true' EXIT
 
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
