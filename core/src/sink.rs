@@ -991,25 +991,23 @@ fn parse_status(name: &str) -> Option<Status> {
 /// The host of a `host:port` broker address (`[v6]:port` for IPv6), if it is one.
 fn broker_host(broker: &str) -> Option<&str> {
     let (host, port) = broker.rsplit_once(':')?;
-    let host = match host.strip_prefix('[') {
-        Some(v6) => {
-            let inner = v6.strip_suffix(']')?;
-            inner.parse::<std::net::Ipv6Addr>().ok()?;
-            inner
-        }
-        None => host,
-    };
     let port_ok = !port.is_empty()
         && port.len() <= 5
         && port.bytes().all(|b| b.is_ascii_digit())
         && port.parse::<u16>().is_ok_and(|p| p > 0);
+    if !port_ok {
+        return None;
+    }
+    if let Some(v6) = host.strip_prefix('[') {
+        let inner = v6.strip_suffix(']')?;
+        return inner.parse::<std::net::Ipv6Addr>().is_ok().then_some(inner);
+    }
     let host_ok = !host.is_empty()
         && host.len() <= 253
-        && (host.contains(':')
-            || host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_')));
-    (port_ok && host_ok).then_some(host)
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    host_ok.then_some(host)
 }
 
 /// Whether a host name or address is the loopback (`localhost`, `127.0.0.0/8`, `::1`).

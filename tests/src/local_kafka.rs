@@ -6,7 +6,7 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The broker `scripts/start-kafka.sh` started: its `host:port` and the tansu binary (to start
 /// brokers of a test's own).
@@ -81,14 +81,15 @@ impl OwnBroker {
             .spawn()
             .expect("tansu starts");
         let broker = format!("127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(&broker).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "tansu did not listen on {broker}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        // Up to 400 tries 50 ms apart (about 20 s).
+        let listening = (0..400).any(|_| {
+            let up = std::net::TcpStream::connect(&broker).is_ok();
+            if !up {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            up
+        });
+        assert!(listening, "tansu did not listen on {broker}");
         OwnBroker { child, broker }
     }
 }
