@@ -210,7 +210,7 @@ fn check_lists_sinks_warns_about_unset_secrets_and_refuses_bad_ones() {
 
     let text = std::fs::read_to_string(&config)
         .unwrap()
-        .replace("kind = \"webhook\"", "kind = \"kafka\"");
+        .replace("kind = \"webhook\"", "kind = \"carrier-pigeon\"");
     std::fs::write(&config, text).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_mailex"))
         .args(["check", "--skip-tests", "--config"])
@@ -221,7 +221,7 @@ fn check_lists_sinks_warns_about_unset_secrets_and_refuses_bad_ones() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains(
-            "error: sink `crm`: `kind` `kafka` is not a sink kind; use webhook, sns or eventbridge"
+            "error: sink `crm`: `kind` `carrier-pigeon` is not a sink kind; use webhook, sns, eventbridge or kafka"
         ),
         "{stderr}"
     );
@@ -340,4 +340,107 @@ fn extract_deliver_takes_the_secret_from_the_secrets_manager_secret_it_is_given(
         "every POST is signed with the secret from Secrets Manager"
     );
     assert!(!stderr.contains(stored_secret));
+}
+
+/// The example config with a kafka sink on the local broker, taking the records of one route.
+fn config_with_kafka(dir: &Path, broker: &str, topic: &str, route: &str) -> std::path::PathBuf {
+    let path = config_with_sink(dir, "https://crm.example/leads");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = format!(
+        "{text}\n[[sink]]\nname = \"stream\"\nkind = \"kafka\"\nbrokers = [\"{broker}\"]\ntopic = \"{topic}\"\ntls = false\nroutes = [\"{route}\"]\n"
+    )
+    .replace("name = \"crm\"", "name = \"crm\"\nstatuses = [\"failed\"]");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn extract_deliver_produces_each_record_of_the_sinks_route_to_kafka_once() {
+    let Some(kafka) = mailex_tests::local_kafka::broker() else {
+        return;
+    };
+    let topic = format!("cli-leads-{}", std::process::id());
+    mailex_tests::local_kafka::create_topic(&kafka.broker, &topic, 2);
+    let receiver = Receiver::accepting();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with_kafka(dir.path(), &kafka.broker, &topic, "harbor-homes");
+    let config_text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("https://crm.example/leads", &receiver.url);
+    std::fs::write(&config, config_text).unwrap();
+    let state = dir.path().join("state");
+
+    let check = Command::new(env!("CARGO_BIN_EXE_mailex"))
+        .args(["check", "--skip-tests", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(
+        stdout.contains("  sink stream (kafka) <- extracted, partial"),
+        "{stdout}"
+    );
+
+    let output = extract(&config, &state, true);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let records: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut taken: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| {
+            (r["status"] == "extracted" || r["status"] == "partial") && r["route"] == "harbor-homes"
+        })
+        .collect();
+    taken.sort_by_key(|r| r["id"].as_str().unwrap_or_default().to_owned());
+    assert!(
+        !taken.is_empty(),
+        "the example inbox has harbor-homes leads"
+    );
+    assert!(
+        records
+            .iter()
+            .any(|r| r["route"] != "harbor-homes" && r["status"] == "extracted"),
+        "and leads of other routes, which the sink must not get"
+    );
+
+    let mut consumed = mailex_tests::local_kafka::consume(&kafka.broker, &topic);
+    consumed.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(
+        consumed.len(),
+        taken.len(),
+        "one message per record of the route"
+    );
+    for (message, record) in consumed.iter().zip(&taken) {
+        assert_eq!(message.key, record["id"].as_str().unwrap());
+        let value: serde_json::Value = serde_json::from_str(&message.value).unwrap();
+        assert_eq!(&value, *record, "the value is the printed record");
+        assert_eq!(message.partition, message.expected_partition);
+    }
+    assert!(
+        stderr.contains(&format!(
+            "delivery: stream (kafka): {} delivered, 0 already delivered, 0 rejected, 0 failed",
+            taken.len()
+        )),
+        "{stderr}"
+    );
+
+    // Run again: the markers stop every send.
+    let again = extract(&config, &state, true);
+    assert!(again.status.success());
+    assert_eq!(
+        mailex_tests::local_kafka::consume(&kafka.broker, &topic).len(),
+        taken.len()
+    );
+    assert!(String::from_utf8_lossy(&again.stderr).contains(&format!(
+        "stream (kafka): 0 delivered, {} already delivered",
+        taken.len()
+    )));
 }

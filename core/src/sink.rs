@@ -3,11 +3,12 @@
 //! ```toml
 //! [[sink]]
 //! name = "crm"                       # unique; names the delivery marker and the metrics
-//! kind = "webhook"                   # webhook, sns, eventbridge
+//! kind = "webhook"                   # webhook, sns, eventbridge, kafka
 //! url = "https://crm.example/leads"  # https (http only for a loopback host)
 //! secret_env = "MAILEX_CRM_SECRET"   # the environment variable holding the signing secret
 //! statuses = ["extracted", "partial"]  # the default
 //! # advertisers = ["acme"]           # only these advertisers' records (default: all)
+//! # routes = ["acme-forwarded"]      # only the records of these routes (default: all)
 //! # redact = ["email", "phone"]      # fields dropped, or pseudonymised (redact_with)
 //! ```
 //!
@@ -36,6 +37,11 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 5000;
 pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 2000;
 /// Default attempts per delivery of a webhook (the first try and its retries).
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 4;
+/// Default timeout of one Kafka delivery (connecting, metadata and the produce request), in
+/// milliseconds.
+pub const DEFAULT_KAFKA_TIMEOUT_MS: u64 = 10_000;
+/// Most bootstrap brokers of one Kafka sink.
+pub const MAX_KAFKA_BROKERS: usize = 16;
 /// Default `source` of EventBridge events.
 pub const DEFAULT_EVENT_SOURCE: &str = "mailex";
 /// The `redact` entry that stands for every field a record lists in `sensitive`.
@@ -53,8 +59,8 @@ pub(crate) struct RawSink {
     /// a new sink that has received nothing.
     #[schemars(with = "String")]
     pub name: Spanned<String>,
-    /// `webhook` (HTTPS POST, signed), `sns` (publish to a topic) or `eventbridge` (put events
-    /// on a bus).
+    /// `webhook` (HTTPS POST, signed), `sns` (publish to a topic), `eventbridge` (put events
+    /// on a bus) or `kafka` (produce to a topic).
     #[schemars(with = "SinkKindName")]
     pub kind: Spanned<String>,
     /// webhook: the URL records are POSTed to. `https://`; `http://` only for a loopback host
@@ -68,7 +74,8 @@ pub(crate) struct RawSink {
     #[schemars(with = "Option<String>")]
     pub secret_env: Option<Spanned<String>>,
     /// webhook: timeout of one attempt, from connecting to the end of the answer, in
-    /// milliseconds (default 5000).
+    /// milliseconds (default 5000). kafka: timeout of one delivery, from connecting to the
+    /// broker's acknowledgement (default 10000).
     #[serde(default)]
     #[schemars(with = "Option<u64>")]
     pub timeout_ms: Option<Spanned<u64>>,
@@ -93,6 +100,32 @@ pub(crate) struct RawSink {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub source: Option<Spanned<String>>,
+    /// kafka: the bootstrap brokers, `host:port` each (at most 16).
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub brokers: Option<Spanned<Vec<String>>>,
+    /// kafka: the topic records are produced to (it must exist).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub topic: Option<Spanned<String>>,
+    /// kafka: whether the connection uses TLS (default `true`).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    pub tls: Option<Spanned<bool>>,
+    /// kafka: the SASL mechanism, `plain`, `scram-sha-256` or `scram-sha-512` (default: no
+    /// SASL).
+    #[serde(default)]
+    #[schemars(with = "Option<SaslMechanismName>")]
+    pub sasl_mechanism: Option<Spanned<String>>,
+    /// kafka: the SASL user name (with `sasl_mechanism`).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub username: Option<Spanned<String>>,
+    /// kafka: the name of the environment variable holding the SASL password (with
+    /// `sasl_mechanism`; never the password itself).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub password_env: Option<Spanned<String>>,
     /// The record statuses this sink takes (default `["extracted", "partial"]`); an alerting
     /// sink takes `["unauthenticated", "failed", "unmatched"]`.
     #[serde(default)]
@@ -103,6 +136,11 @@ pub(crate) struct RawSink {
     #[serde(default)]
     #[schemars(with = "Option<Vec<String>>")]
     pub advertisers: Option<Spanned<Vec<String>>>,
+    /// Only the records of these routes (each the name of a route); default: every route, and
+    /// records without one.
+    #[serde(default)]
+    #[schemars(with = "Option<Vec<String>>")]
+    pub routes: Option<Spanned<Vec<String>>>,
     /// Fields this sink must not receive as they are: dropped, or replaced by a pseudonym
     /// (`redact_with`). `"@sensitive"` stands for every field the record lists as sensitive.
     #[serde(default)]
@@ -131,6 +169,23 @@ enum SinkKindName {
     Sns,
     /// An EventBridge `PutEvents` entry, detail-type `mailex.lead.<status>`.
     Eventbridge,
+    /// A Kafka record, key = the record id.
+    Kafka,
+}
+
+/// The values of `sasl_mechanism`, for the config's JSON Schema.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+enum SaslMechanismName {
+    /// SASL/PLAIN (user name and password; use it over TLS only).
+    #[schemars(rename = "plain")]
+    Plain,
+    /// SASL/SCRAM-SHA-256.
+    #[schemars(rename = "scram-sha-256")]
+    ScramSha256,
+    /// SASL/SCRAM-SHA-512.
+    #[schemars(rename = "scram-sha-512")]
+    ScramSha512,
 }
 
 /// The values of `redact_with`, for the config's JSON Schema.
@@ -185,15 +240,62 @@ pub enum SinkTarget {
         /// The events' `source`.
         source: String,
     },
+    /// A Kafka produce request (acks = all), key = the record id.
+    Kafka {
+        /// The bootstrap brokers, `host:port`.
+        brokers: Vec<String>,
+        /// The topic.
+        topic: String,
+        /// Whether connections use TLS.
+        tls: bool,
+        /// SASL authentication, if any.
+        sasl: Option<KafkaSasl>,
+        /// Timeout of one delivery (connecting, metadata, produce).
+        timeout: Duration,
+    },
+}
+
+/// SASL authentication of a Kafka sink.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KafkaSasl {
+    /// The mechanism.
+    pub mechanism: SaslMechanism,
+    /// The user name.
+    pub username: String,
+    /// The environment variable holding the password.
+    pub password_env: String,
+}
+
+/// A SASL mechanism a Kafka sink can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaslMechanism {
+    /// SASL/PLAIN.
+    Plain,
+    /// SASL/SCRAM-SHA-256.
+    ScramSha256,
+    /// SASL/SCRAM-SHA-512.
+    ScramSha512,
+}
+
+impl SaslMechanism {
+    /// The mechanism's name in `mailex.toml` (`plain`, `scram-sha-256`, `scram-sha-512`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SaslMechanism::Plain => "plain",
+            SaslMechanism::ScramSha256 => "scram-sha-256",
+            SaslMechanism::ScramSha512 => "scram-sha-512",
+        }
+    }
 }
 
 impl SinkTarget {
-    /// `webhook`, `sns` or `eventbridge`.
+    /// `webhook`, `sns`, `eventbridge` or `kafka`.
     pub fn kind(&self) -> &'static str {
         match self {
             SinkTarget::Webhook { .. } => "webhook",
             SinkTarget::Sns { .. } => "sns",
             SinkTarget::EventBridge { .. } => "eventbridge",
+            SinkTarget::Kafka { .. } => "kafka",
         }
     }
 }
@@ -205,19 +307,21 @@ pub struct SinkFilter {
     pub statuses: Vec<Status>,
     /// The advertisers taken; `None` takes every record, with or without an advertiser.
     pub advertisers: Option<Vec<String>>,
+    /// The routes taken (by name); `None` takes every record, with or without a route.
+    pub routes: Option<Vec<String>>,
 }
 
 impl SinkFilter {
-    /// Whether the sink takes `record`.
+    /// Whether the sink takes `record`: its status is listed, and so are its advertiser and
+    /// its route when the filter names advertisers or routes.
     pub fn matches(&self, record: &Record) -> bool {
+        let listed = |list: &Option<Vec<String>>, value: Option<&str>| match list {
+            None => true,
+            Some(list) => value.is_some_and(|v| list.iter().any(|x| x == v)),
+        };
         self.statuses.contains(&record.status)
-            && match &self.advertisers {
-                None => true,
-                Some(list) => record
-                    .advertiser
-                    .as_deref()
-                    .is_some_and(|a| list.iter().any(|x| x == a)),
-            }
+            && listed(&self.advertisers, record.advertiser.as_deref())
+            && listed(&self.routes, record.route.as_deref())
     }
 }
 
@@ -254,11 +358,15 @@ pub enum RedactWith {
 
 impl SinkConfig {
     /// The environment variables this sink needs, with the key that names each
-    /// (`secret_env`, `pseudonym_key_env`).
+    /// (`secret_env`, `password_env`, `pseudonym_key_env`).
     pub fn secret_envs(&self) -> Vec<(&'static str, &str)> {
         let mut out = Vec::new();
-        if let SinkTarget::Webhook { secret_env, .. } = &self.target {
-            out.push(("secret_env", secret_env.as_str()));
+        match &self.target {
+            SinkTarget::Webhook { secret_env, .. } => out.push(("secret_env", secret_env.as_str())),
+            SinkTarget::Kafka {
+                sasl: Some(sasl), ..
+            } => out.push(("password_env", sasl.password_env.as_str())),
+            _ => {}
         }
         if let Some(Redaction {
             with: RedactWith::Pseudonym { key_env },
@@ -271,11 +379,19 @@ impl SinkConfig {
     }
 }
 
-/// Checks the `[[sink]]` tables. `advertisers` are the advertisers of the routes (a sink's
-/// `advertisers` must name some of them). Every problem is reported with its position.
+/// What a sink's filter may name: the advertisers and the names of the configuration's routes.
+pub(crate) struct Filterable<'a> {
+    /// The advertisers of the routes.
+    pub advertisers: HashSet<&'a str>,
+    /// The routes' names.
+    pub routes: HashSet<&'a str>,
+}
+
+/// Checks the `[[sink]]` tables. A sink's `advertisers` and `routes` must name some of
+/// `known`'s. Every problem is reported with its position.
 pub(crate) fn build_sinks(
     raw: &[RawSink],
-    advertisers: &HashSet<&str>,
+    known: &Filterable<'_>,
     source: &SourceFile,
 ) -> Result<Vec<SinkConfig>, Vec<ConfigProblem>> {
     let mut problems = Vec::new();
@@ -300,7 +416,7 @@ pub(crate) fn build_sinks(
             source,
             problems: Vec::new(),
         };
-        let built = check.build(advertisers);
+        let built = check.build(known);
         if check.problems.is_empty()
             && let Some(built) = built
         {
@@ -345,7 +461,7 @@ impl SinkCheck<'_> {
         value.as_ref()
     }
 
-    fn build(&mut self, advertisers: &HashSet<&str>) -> Option<SinkConfig> {
+    fn build(&mut self, known: &Filterable<'_>) -> Option<SinkConfig> {
         let sink = self.sink;
         let name = sink.name.get_ref();
         let name_ok = !name.is_empty()
@@ -376,6 +492,18 @@ impl SinkCheck<'_> {
             ("topic_arn", sink.topic_arn.as_ref().map(Spanned::span)),
             ("bus_arn", sink.bus_arn.as_ref().map(Spanned::span)),
             ("source", sink.source.as_ref().map(Spanned::span)),
+            ("brokers", sink.brokers.as_ref().map(Spanned::span)),
+            ("topic", sink.topic.as_ref().map(Spanned::span)),
+            ("tls", sink.tls.as_ref().map(Spanned::span)),
+            (
+                "sasl_mechanism",
+                sink.sasl_mechanism.as_ref().map(Spanned::span),
+            ),
+            ("username", sink.username.as_ref().map(Spanned::span)),
+            (
+                "password_env",
+                sink.password_env.as_ref().map(Spanned::span),
+            ),
         ];
         let own: &[&str] = match kind {
             "webhook" => &[
@@ -387,11 +515,22 @@ impl SinkCheck<'_> {
             ],
             "sns" => &["topic_arn"],
             "eventbridge" => &["bus_arn", "source"],
+            "kafka" => &[
+                "brokers",
+                "topic",
+                "tls",
+                "sasl_mechanism",
+                "username",
+                "password_env",
+                "timeout_ms",
+            ],
             other => {
                 self.problem(
                     sink.kind.span(),
                     "kind",
-                    format_args!("`{other}` is not a sink kind; use webhook, sns or eventbridge"),
+                    format_args!(
+                        "`{other}` is not a sink kind; use webhook, sns, eventbridge or kafka"
+                    ),
                 );
                 return None;
             }
@@ -405,6 +544,7 @@ impl SinkCheck<'_> {
         }
         let target = match kind {
             "webhook" => self.webhook()?,
+            "kafka" => self.kafka()?,
             "sns" => {
                 let arn = self.required(&sink.topic_arn, "topic_arn", kind)?;
                 if !is_arn(arn.get_ref(), "sns", |resource| {
@@ -460,7 +600,7 @@ impl SinkCheck<'_> {
                 }
             }
         };
-        let filter = self.filter(advertisers);
+        let filter = self.filter(known);
         let redaction = self.redaction();
         Some(SinkConfig {
             name: name.clone(),
@@ -541,6 +681,146 @@ impl SinkCheck<'_> {
         })
     }
 
+    fn kafka(&mut self) -> Option<SinkTarget> {
+        let sink = self.sink;
+        let brokers = self.required_list(&sink.brokers, "brokers", "kafka");
+        let topic = self.required(&sink.topic, "topic", "kafka");
+        let (brokers, topic) = (brokers?, topic?);
+        let mut loopback_only = true;
+        if brokers.get_ref().is_empty() || brokers.get_ref().len() > MAX_KAFKA_BROKERS {
+            self.problem(
+                brokers.span(),
+                "brokers",
+                format_args!("must list 1 to {MAX_KAFKA_BROKERS} brokers"),
+            );
+        }
+        for broker in brokers.get_ref() {
+            match broker_host(broker) {
+                Some(host) => loopback_only &= is_loopback_host(host),
+                None => self.problem(
+                    brokers.span(),
+                    "brokers",
+                    format_args!(
+                        "holds `{broker}`, which is not `host:port` (a host name or IP address, a port from 1 to 65535, no scheme)"
+                    ),
+                ),
+            }
+        }
+        // Kafka's own rule for topic names: 1 to 249 of [a-zA-Z0-9._-], not `.` or `..`.
+        let name = topic.get_ref();
+        if name.is_empty()
+            || name.len() > 249
+            || name == "."
+            || name == ".."
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        {
+            self.problem(
+                topic.span(),
+                "topic",
+                "is not a Kafka topic name (1 to 249 letters, digits, `.`, `_` or `-`)",
+            );
+        }
+        let tls = sink.tls.as_ref().is_none_or(|t| *t.get_ref());
+        let sasl = match &sink.sasl_mechanism {
+            None => {
+                for (key, value) in [
+                    ("username", &sink.username),
+                    ("password_env", &sink.password_env),
+                ] {
+                    if let Some(value) = value {
+                        self.problem(value.span(), key, "applies only with `sasl_mechanism`");
+                    }
+                }
+                None
+            }
+            Some(mechanism) => {
+                let parsed = match mechanism.get_ref().as_str() {
+                    "plain" => Some(SaslMechanism::Plain),
+                    "scram-sha-256" => Some(SaslMechanism::ScramSha256),
+                    "scram-sha-512" => Some(SaslMechanism::ScramSha512),
+                    other => {
+                        self.problem(
+                            mechanism.span(),
+                            "sasl_mechanism",
+                            format_args!(
+                                "is `{other}`; use plain, scram-sha-256 or scram-sha-512 (AWS MSK IAM is not supported)"
+                            ),
+                        );
+                        None
+                    }
+                };
+                for (key, value) in [
+                    ("username", &sink.username),
+                    ("password_env", &sink.password_env),
+                ] {
+                    if value.is_none() {
+                        self.problem(mechanism.span(), key, "is required with `sasl_mechanism`");
+                    }
+                }
+                let (username, password_env) = (sink.username.as_ref(), sink.password_env.as_ref());
+                if let Some(password_env) = password_env {
+                    self.env_name(password_env, "password_env");
+                }
+                if let Some(username) = username
+                    && (username.get_ref().is_empty() || username.get_ref().len() > 256)
+                {
+                    self.problem(username.span(), "username", "must be 1 to 256 characters");
+                }
+                if parsed == Some(SaslMechanism::Plain) && !tls && !loopback_only {
+                    self.problem(
+                        mechanism.span(),
+                        "sasl_mechanism",
+                        "`plain` sends the password as it is: use it with `tls = true` (or a loopback broker)",
+                    );
+                }
+                match (parsed, username, password_env) {
+                    (Some(mechanism), Some(username), Some(password_env)) => Some(KafkaSasl {
+                        mechanism,
+                        username: username.get_ref().clone(),
+                        password_env: password_env.get_ref().clone(),
+                    }),
+                    _ => None,
+                }
+            }
+        };
+        let timeout_ms = sink
+            .timeout_ms
+            .as_ref()
+            .map_or(DEFAULT_KAFKA_TIMEOUT_MS, |v| *v.get_ref());
+        if let Some(v) = &sink.timeout_ms
+            && !(1..=60_000).contains(&timeout_ms)
+        {
+            self.problem(
+                v.span(),
+                "timeout_ms",
+                "must be between 1 and 60000 milliseconds",
+            );
+        }
+        Some(SinkTarget::Kafka {
+            brokers: brokers.get_ref().clone(),
+            topic: topic.get_ref().clone(),
+            tls,
+            sasl,
+            timeout: Duration::from_millis(timeout_ms),
+        })
+    }
+
+    /// A required list key of this kind.
+    fn required_list<'s>(
+        &mut self,
+        value: &'s Option<Spanned<Vec<String>>>,
+        key: &str,
+        kind: &str,
+    ) -> Option<&'s Spanned<Vec<String>>> {
+        if value.is_none() {
+            let span = self.sink.kind.span();
+            self.problem(span, key, format_args!("is required for kind `{kind}`"));
+        }
+        value.as_ref()
+    }
+
     /// An environment variable's name: `[A-Za-z_][A-Za-z0-9_]*`, at most 128 characters.
     fn env_name(&mut self, value: &Spanned<String>, key: &str) {
         let name = value.get_ref();
@@ -557,7 +837,7 @@ impl SinkCheck<'_> {
         }
     }
 
-    fn filter(&mut self, advertisers: &HashSet<&str>) -> SinkFilter {
+    fn filter(&mut self, known: &Filterable<'_>) -> SinkFilter {
         let sink = self.sink;
         let statuses = match &sink.statuses {
             None => vec![Status::Extracted, Status::Partial],
@@ -585,29 +865,43 @@ impl SinkCheck<'_> {
                 out
             }
         };
-        let advertisers = sink.advertisers.as_ref().map(|list| {
-            for name in list.get_ref() {
-                if !advertisers.contains(name.as_str()) {
-                    self.problem(
-                        list.span(),
-                        "advertisers",
-                        format_args!("names `{name}`, the advertiser of no route"),
-                    );
-                }
-            }
-            if list.get_ref().is_empty() {
-                self.problem(
-                    list.span(),
-                    "advertisers",
-                    "is empty: the sink would take nothing",
-                );
-            }
-            list.get_ref().clone()
-        });
+        let advertisers = self.names(
+            &sink.advertisers,
+            "advertisers",
+            &known.advertisers,
+            "the advertiser of no route",
+        );
+        let routes = self.names(
+            &sink.routes,
+            "routes",
+            &known.routes,
+            "no route of this file",
+        );
         SinkFilter {
             statuses,
             advertisers,
+            routes,
         }
+    }
+
+    /// A filter's list of names, each of which must be in `known`.
+    fn names(
+        &mut self,
+        list: &Option<Spanned<Vec<String>>>,
+        key: &str,
+        known: &HashSet<&str>,
+        unknown: &str,
+    ) -> Option<Vec<String>> {
+        let list = list.as_ref()?;
+        for name in list.get_ref() {
+            if !known.contains(name.as_str()) {
+                self.problem(list.span(), key, format_args!("names `{name}`, {unknown}"));
+            }
+        }
+        if list.get_ref().is_empty() {
+            self.problem(list.span(), key, "is empty: the sink would take nothing");
+        }
+        Some(list.get_ref().clone())
     }
 
     fn redaction(&mut self) -> Option<Redaction> {
@@ -694,6 +988,36 @@ fn parse_status(name: &str) -> Option<Status> {
     .find(|s| s.as_str() == name)
 }
 
+/// The host of a `host:port` broker address (`[v6]:port` for IPv6), if it is one.
+fn broker_host(broker: &str) -> Option<&str> {
+    let (host, port) = broker.rsplit_once(':')?;
+    let port_ok = !port.is_empty()
+        && port.len() <= 5
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && port.parse::<u16>().is_ok_and(|p| p > 0);
+    if !port_ok {
+        return None;
+    }
+    if let Some(v6) = host.strip_prefix('[') {
+        let inner = v6.strip_suffix(']')?;
+        return inner.parse::<std::net::Ipv6Addr>().is_ok().then_some(inner);
+    }
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    host_ok.then_some(host)
+}
+
+/// Whether a host name or address is the loopback (`localhost`, `127.0.0.0/8`, `::1`).
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// `arn:<partition>:<service>:<region>:<12-digit account>:<resource>`, with a resource
 /// `resource_ok` accepts.
 fn is_arn(text: &str, service: &str, resource_ok: impl Fn(&str) -> bool) -> bool {
@@ -733,8 +1057,11 @@ mod tests {
             text: text.to_owned(),
         };
         let file: File = toml::from_str(text).map_err(|e| e.to_string())?;
-        let advertisers: HashSet<&str> = ["acme"].into_iter().collect();
-        build_sinks(&file.sink, &advertisers, &source).map_err(|problems| {
+        let known = Filterable {
+            advertisers: ["acme"].into_iter().collect(),
+            routes: ["acme", "acme-forwarded"].into_iter().collect(),
+        };
+        build_sinks(&file.sink, &known, &source).map_err(|problems| {
             problems
                 .iter()
                 .map(ToString::to_string)
@@ -809,7 +1136,7 @@ topic_arn = "arn:aws:sns:eu-west-1:1234:t"
 
 [[sink]]
 name = "q"
-kind = "kafka"
+kind = "carrier-pigeon"
 
 [[sink]]
 name = "bus"
@@ -824,7 +1151,7 @@ advertisers = ["nobody"]
             "sink `crm`: `secret_env` must be the name of an environment variable",
             "m.toml:7:13: error: sink `crm`: `topic_arn` does not apply to kind `webhook`",
             "sink `alerts`: `topic_arn` is not an SNS topic ARN",
-            "sink `q`: `kind` `kafka` is not a sink kind",
+            "sink `q`: `kind` `carrier-pigeon` is not a sink kind; use webhook, sns, eventbridge or kafka",
             "sink `bus`: `bus_arn` is required for kind `eventbridge`",
         ] {
             assert!(err.contains(expected), "{expected} not in\n{err}");
@@ -860,6 +1187,7 @@ redact_with = "pseudonym"
         let filter = SinkFilter {
             statuses: vec![Status::Extracted],
             advertisers: Some(vec!["acme".into()]),
+            routes: None,
         };
         let mut record = Record::new(Status::Extracted, "x", 1);
         assert!(!filter.matches(&record));
@@ -867,5 +1195,167 @@ redact_with = "pseudonym"
         assert!(filter.matches(&record));
         record.status = Status::Partial;
         assert!(!filter.matches(&record));
+    }
+
+    #[test]
+    fn the_filter_takes_routes_by_name() {
+        let sinks = check(
+            r#"
+[[sink]]
+name = "forwarded-only"
+kind = "sns"
+topic_arn = "arn:aws:sns:eu-west-1:123456789012:t"
+routes = ["acme-forwarded"]
+"#,
+        )
+        .unwrap();
+        let filter = &sinks[0].filter;
+        assert_eq!(
+            filter.routes.as_deref(),
+            Some(&["acme-forwarded".to_owned()][..])
+        );
+        let mut record = Record::new(Status::Extracted, "x", 1);
+        record.advertiser = Some("acme".into());
+        assert!(!filter.matches(&record), "a record without a route");
+        record.route = Some("acme".into());
+        assert!(
+            !filter.matches(&record),
+            "another route of the same advertiser"
+        );
+        record.route = Some("acme-forwarded".into());
+        assert!(filter.matches(&record));
+        record.status = Status::Failed;
+        assert!(!filter.matches(&record), "statuses still apply");
+
+        let err = check(
+            r#"
+[[sink]]
+name = "s"
+kind = "sns"
+topic_arn = "arn:aws:sns:eu-west-1:123456789012:t"
+routes = ["acme", "nowhere"]
+
+[[sink]]
+name = "e"
+kind = "sns"
+topic_arn = "arn:aws:sns:eu-west-1:123456789012:t"
+routes = []
+"#,
+        )
+        .unwrap_err();
+        for expected in [
+            "m.toml:6:10: error: sink `s`: `routes` names `nowhere`, no route of this file",
+            "m.toml:12:10: error: sink `e`: `routes` is empty: the sink would take nothing",
+        ] {
+            assert!(err.contains(expected), "{expected} not in\n{err}");
+        }
+    }
+
+    #[test]
+    fn kafka_sinks_load_with_defaults_and_sasl() {
+        let sinks = check(
+            r#"
+[[sink]]
+name = "stream"
+kind = "kafka"
+brokers = ["b-1.kafka.example:9096", "[::1]:9092", "10.0.0.7:9094"]
+topic = "mailex.leads"
+sasl_mechanism = "scram-sha-512"
+username = "mailex"
+password_env = "MAILEX_KAFKA_PASSWORD"
+
+[[sink]]
+name = "local"
+kind = "kafka"
+brokers = ["127.0.0.1:9092"]
+topic = "leads"
+tls = false
+timeout_ms = 2500
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            sinks[0].target,
+            SinkTarget::Kafka {
+                brokers: vec![
+                    "b-1.kafka.example:9096".into(),
+                    "[::1]:9092".into(),
+                    "10.0.0.7:9094".into()
+                ],
+                topic: "mailex.leads".into(),
+                tls: true,
+                sasl: Some(KafkaSasl {
+                    mechanism: SaslMechanism::ScramSha512,
+                    username: "mailex".into(),
+                    password_env: "MAILEX_KAFKA_PASSWORD".into(),
+                }),
+                timeout: Duration::from_millis(DEFAULT_KAFKA_TIMEOUT_MS),
+            }
+        );
+        assert_eq!(sinks[0].target.kind(), "kafka");
+        assert_eq!(
+            sinks[0].secret_envs(),
+            vec![("password_env", "MAILEX_KAFKA_PASSWORD")]
+        );
+        assert!(sinks[1].secret_envs().is_empty());
+        assert!(matches!(
+            sinks[1].target,
+            SinkTarget::Kafka { tls: false, sasl: None, timeout, .. } if timeout == Duration::from_millis(2500)
+        ));
+    }
+
+    #[test]
+    fn kafka_problems_name_the_key_and_the_place() {
+        let err = check(
+            r#"
+[[sink]]
+name = "k1"
+kind = "kafka"
+brokers = ["kafka://b-1.example:9092", "b-2.example", "b-3.example:0"]
+topic = "leads/all"
+url = "https://x.example/"
+sasl_mechanism = "aws-msk-iam"
+timeout_ms = 0
+
+[[sink]]
+name = "k2"
+kind = "kafka"
+brokers = []
+topic = "leads"
+username = "mailex"
+
+[[sink]]
+name = "k3"
+kind = "kafka"
+brokers = ["kafka.example:9092"]
+topic = "leads"
+tls = false
+sasl_mechanism = "plain"
+password_env = "the password"
+
+[[sink]]
+name = "k4"
+kind = "kafka"
+"#,
+        )
+        .unwrap_err();
+        for expected in [
+            "m.toml:5:11: error: sink `k1`: `brokers` holds `kafka://b-1.example:9092`, which is not `host:port`",
+            "sink `k1`: `brokers` holds `b-2.example`",
+            "sink `k1`: `brokers` holds `b-3.example:0`",
+            "m.toml:6:9: error: sink `k1`: `topic` is not a Kafka topic name",
+            "m.toml:7:7: error: sink `k1`: `url` does not apply to kind `kafka`",
+            "m.toml:8:18: error: sink `k1`: `sasl_mechanism` is `aws-msk-iam`; use plain, scram-sha-256 or scram-sha-512",
+            "m.toml:9:14: error: sink `k1`: `timeout_ms` must be between 1 and 60000",
+            "sink `k2`: `brokers` must list 1 to 16 brokers",
+            "m.toml:16:12: error: sink `k2`: `username` applies only with `sasl_mechanism`",
+            "sink `k3`: `username` is required with `sasl_mechanism`",
+            "sink `k3`: `password_env` must be the name of an environment variable",
+            "sink `k3`: `sasl_mechanism` `plain` sends the password as it is",
+            "sink `k4`: `brokers` is required for kind `kafka`",
+            "sink `k4`: `topic` is required for kind `kafka`",
+        ] {
+            assert!(err.contains(expected), "{expected} not in\n{err}");
+        }
     }
 }

@@ -7,7 +7,8 @@
 //! 1. asks the [`MarkerStore`] whether that sink already acknowledged this record (a retry of
 //!    the same mail); if so it skips the sink;
 //! 2. sends the record (redacted for that sink if it says so): a signed HTTPS POST
-//!    ([`webhook`]), an SNS `Publish` or an EventBridge `PutEvents` ([`aws`]);
+//!    ([`webhook`]), an SNS `Publish` or an EventBridge `PutEvents` ([`aws`]), a Kafka
+//!    produce request ([`kafka`]);
 //! 3. after the sink acknowledges, writes the sink's delivery marker.
 //!
 //! The result is at-least-once delivery, and exactly-once for a consumer that ignores a record
@@ -23,7 +24,9 @@
 //! Dependencies: hyper, hyper-util and hyper-rustls (with rustls on aws-lc-rs) are the client
 //! the AWS SDK already builds, used with the same features, so webhooks add no second HTTP or
 //! TLS stack; `hmac` 0.13 (on `sha2` 0.11) is the HMAC the SDK's request signing already
-//! builds; `aws-sdk-sns` and `aws-sdk-eventbridge` are on the SDK line of `aws-sdk-s3`.
+//! builds; `aws-sdk-sns` and `aws-sdk-eventbridge` are on the SDK line of `aws-sdk-s3`;
+//! `rskafka` (pure Rust, no compression codecs, rustls) is the Kafka client (why, in
+//! docs/delivery.md).
 //!
 //! ```
 //! use mailex_delivery::{signature_header, verify_signature};
@@ -37,6 +40,7 @@
 
 pub mod aws;
 mod error;
+pub mod kafka;
 mod markers;
 mod payload;
 mod secrets;
@@ -66,14 +70,18 @@ enum Transport {
     Webhook(Box<webhook::Webhook>),
     Sns(aws::SnsSink),
     EventBridge(aws::EventBridgeSink),
+    Kafka(Box<kafka::KafkaSink>),
 }
 
 /// Whether any of `sinks` talks to AWS (`sns`, `eventbridge`), so [`DeliveryOptions::aws`]
 /// needs an SDK configuration.
 pub fn needs_aws(sinks: &[SinkConfig]) -> bool {
-    sinks
-        .iter()
-        .any(|s| !matches!(s.target, SinkTarget::Webhook { .. }))
+    sinks.iter().any(|s| {
+        matches!(
+            s.target,
+            SinkTarget::Sns { .. } | SinkTarget::EventBridge { .. }
+        )
+    })
 }
 
 /// What the deliverer needs besides the sinks and their secrets.
@@ -121,7 +129,7 @@ pub enum SinkResult {
 pub struct SinkOutcome {
     /// The sink's name.
     pub sink: String,
-    /// Its kind: `webhook`, `sns`, `eventbridge`.
+    /// Its kind: `webhook`, `sns`, `eventbridge`, `kafka`.
     pub kind: &'static str,
     /// What happened.
     pub result: SinkResult,
@@ -214,6 +222,29 @@ impl Deliverer {
                         source,
                     ))
                 }
+                SinkTarget::Kafka {
+                    brokers,
+                    topic,
+                    tls,
+                    sasl,
+                    timeout,
+                } => {
+                    let sasl = match sasl {
+                        Some(sasl) => Some((
+                            sasl,
+                            secrets.get(&config.name, "password_env", &sasl.password_env)?,
+                        )),
+                        None => None,
+                    };
+                    Transport::Kafka(Box::new(kafka::KafkaSink::new(
+                        &config.name,
+                        brokers,
+                        topic,
+                        *tls,
+                        sasl,
+                        *timeout,
+                    )?))
+                }
             };
             let pseudonym_key = match &config.redaction {
                 Some(mailex_core::sink::Redaction {
@@ -305,6 +336,7 @@ impl Deliverer {
             Transport::Webhook(w) => w.send(&payload).await,
             Transport::Sns(s) => s.send(&payload).await,
             Transport::EventBridge(e) => e.send(&payload).await,
+            Transport::Kafka(k) => k.send(&payload).await,
         };
         outcome.attempts = sent.attempts;
         let result = match sent.result {

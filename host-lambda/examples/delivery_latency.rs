@@ -1,9 +1,11 @@
 //! Measures delivery latency end to end through the Lambda host: from the S3 event time of a
 //! stored mail to each sink's acknowledgement (the `delivered_at` of its marker), for a webhook
-//! on loopback and SNS and EventBridge on the local moto server.
+//! on loopback, SNS and EventBridge on the local moto server, and a Kafka topic on the local
+//! tansu broker when `MAILEX_TEST_KAFKA_BROKER` is set (`scripts/start-kafka.sh`).
 //!
 //! ```sh
 //! eval "$(bash scripts/start-s3.sh)"
+//! eval "$(bash scripts/start-kafka.sh)"   # optional: adds the kafka sink
 //! cargo test --workspace --no-run   # builds target/debug/examples/delivery_latency
 //! target/debug/examples/delivery_latency 40
 //! kill "$MAILEX_TEST_S3_PID"
@@ -67,6 +69,19 @@ async fn main() {
     for bucket in [&inbound, &output] {
         let _ = store.client().create_bucket().bucket(bucket).send().await;
     }
+    let kafka = std::env::var("MAILEX_TEST_KAFKA_BROKER")
+        .ok()
+        .filter(|b| !b.is_empty());
+    let kafka_sink = match &kafka {
+        Some(broker) => {
+            let topic = format!("latency-{stamp}");
+            mailex_tests::local_kafka::create_topic(broker, &topic, 3);
+            format!(
+                "\n[[sink]]\nname = \"stream\"\nkind = \"kafka\"\nbrokers = [\"{broker}\"]\ntopic = \"{topic}\"\ntls = false\n"
+            )
+        }
+        None => String::new(),
+    };
     let dir = tempfile::tempdir().unwrap();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
     let routes = std::fs::read_to_string(root.join("mailex.toml")).unwrap();
@@ -74,7 +89,7 @@ async fn main() {
     std::fs::write(
         &config,
         format!(
-            "{routes}\n[[sink]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{}\"\nsecret_env = \"S\"\n\n[[sink]]\nname = \"topic\"\nkind = \"sns\"\ntopic_arn = \"{topic_arn}\"\n\n[[sink]]\nname = \"bus\"\nkind = \"eventbridge\"\nbus_arn = \"{bus_arn}\"\n",
+            "{routes}\n[[sink]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{}\"\nsecret_env = \"S\"\n\n[[sink]]\nname = \"topic\"\nkind = \"sns\"\ntopic_arn = \"{topic_arn}\"\n\n[[sink]]\nname = \"bus\"\nkind = \"eventbridge\"\nbus_arn = \"{bus_arn}\"\n{kafka_sink}",
             receiver.url
         ),
     )
@@ -111,11 +126,15 @@ async fn main() {
         let answer = host.handle(batch, "latency").await.expect("handled");
         assert_eq!(answer, serde_json::json!({"batchItemFailures": []}));
         let id = mailex_lambda::object_id(&inbound, &key);
-        for (kind, sink) in [
+        let mut sinks = vec![
             ("webhook", "hook"),
             ("sns", "topic"),
             ("eventbridge", "bus"),
-        ] {
+        ];
+        if kafka.is_some() {
+            sinks.push(("kafka", "stream"));
+        }
+        for (kind, sink) in sinks {
             let fetched = store
                 .get_capped(&output, &markers.key(&id, sink), 1 << 20)
                 .await

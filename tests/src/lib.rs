@@ -15,6 +15,7 @@ use mailex_core::{Engine, Input, Record};
 pub mod hostile;
 pub mod hostile_rules;
 pub mod local_aws;
+pub mod local_kafka;
 pub mod receiver;
 
 /// The workspace root.

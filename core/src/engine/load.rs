@@ -1,7 +1,7 @@
 //! Building an [`Engine`] from `mailex.toml`: every route with its extractor, and the checks
 //! across routes (names, ties, the `[auth]` table).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -147,8 +147,11 @@ impl Engine {
                 source.problem(0..0, format!("settings.{name} must be greater than 0")),
             ]));
         }
-        let advertisers: HashSet<&str> = routes.iter().map(|r| r.advertiser.as_str()).collect();
-        let sinks = match crate::sink::build_sinks(&raw.sinks, &advertisers, &source) {
+        let known = crate::sink::Filterable {
+            advertisers: routes.iter().map(|r| r.advertiser.as_str()).collect(),
+            routes: routes.iter().map(|r| r.name.as_str()).collect(),
+        };
+        let sinks = match crate::sink::build_sinks(&raw.sinks, &known, &source) {
             Ok(sinks) => sinks,
             Err(problems) => {
                 errors.extend(ConfigError::new(problems));

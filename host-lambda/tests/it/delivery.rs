@@ -337,3 +337,84 @@ async fn a_sink_down_for_a_whole_batch_loses_nothing_and_delivers_once_when_back
         "3 records, 2 markers each"
     );
 }
+
+#[tokio::test]
+async fn a_kafka_broker_down_for_a_whole_batch_fails_the_messages_and_delivers_once_when_back() {
+    let endpoint = s3_or_skip!();
+    let Some(kafka) = mailex_tests::local_kafka::broker() else {
+        return;
+    };
+    let store = store(&endpoint).await;
+    let (inbound, output) = (unique_bucket("in"), unique_bucket("out"));
+    create_bucket(&store, &output).await;
+    let names = ["a", "b", "c"];
+    for name in names {
+        put(
+            &store,
+            &inbound,
+            &format!("inbound/{name}"),
+            mail("portal-lead.eml"),
+        )
+        .await;
+    }
+    // The broker's port, with nothing listening on it yet.
+    let port = mailex_tests::local_kafka::free_port();
+    let dir = tempfile::tempdir().unwrap();
+    let routes = std::fs::read_to_string(data("mailex.toml")).unwrap();
+    let toml = format!(
+        "{routes}\n[[sink]]\nname = \"stream\"\nkind = \"kafka\"\nbrokers = [\"127.0.0.1:{port}\"]\ntopic = \"leads\"\ntls = false\ntimeout_ms = 1500\n"
+    );
+    let config = config_dir(dir.path(), &toml, &[]);
+    let mut settings = mailex_lambda::Settings::new(ConfigLocation::File(config), &output);
+    settings.s3 = s3_settings(&endpoint);
+    let host = Arc::new(Host::new(settings, store.clone()).await.expect("host"));
+    let batch = sqs_batch(
+        &names
+            .iter()
+            .map(|n| s3_event(&inbound, &format!("inbound/{n}")))
+            .collect::<Vec<_>>(),
+    );
+
+    // Down for the whole batch: every message fails, so SQS retries each; the records are stored.
+    let response = host.handle(batch.clone(), "req").await.expect("answers");
+    assert_eq!(
+        response,
+        json!({"batchItemFailures": [
+            {"itemIdentifier": "m-0"}, {"itemIdentifier": "m-1"}, {"itemIdentifier": "m-2"}
+        ]})
+    );
+    assert_eq!(
+        keys(&store, &output, "records/").await.len(),
+        3,
+        "records, no markers"
+    );
+
+    // The broker is back; SQS redelivers the batch, then (a duplicate) once more.
+    let broker = mailex_tests::local_kafka::OwnBroker::start(&kafka.tansu, port);
+    mailex_tests::local_kafka::create_topic(&broker.broker, "leads", 2);
+    for _ in 0..2 {
+        let response = host.handle(batch.clone(), "req").await.expect("answers");
+        assert_eq!(response, json!({"batchItemFailures": []}));
+    }
+    let mut expected: Vec<String> = names
+        .iter()
+        .map(|k| mailex_lambda::object_id(&inbound, &format!("inbound/{k}")))
+        .collect();
+    expected.sort();
+    let mut produced: Vec<String> = mailex_tests::local_kafka::consume(&broker.broker, "leads")
+        .into_iter()
+        .map(|m| m.key)
+        .collect();
+    produced.sort();
+    assert_eq!(produced, expected, "each record once, keyed by its id");
+    let markers = S3Markers::new(store.clone(), &output, "records/");
+    let marker = read_json(&store, &output, &markers.key(&expected[0], "stream")).await;
+    assert!(
+        marker["ack"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("partition "),
+        "{marker}"
+    );
+    assert_eq!(marker["kind"], "kafka");
+}

@@ -206,7 +206,7 @@ fn emitted() -> BTreeSet<(String, BTreeSet<String>)> {
         m.record(status, "acme", true, times, 10);
         m.record(status, "acme", false, times, 10);
     }
-    for kind in ["webhook", "sns", "eventbridge"] {
+    for kind in ["webhook", "sns", "eventbridge", "kafka"] {
         let ok = SinkResult::Delivered { ack: "ok".into() };
         m.delivery(kind, &ok, Some(5.0));
         m.delivery(kind, &SinkResult::Failed { reason: "x".into() }, None);
