@@ -25,9 +25,10 @@ python3 -m pip install --quiet --disable-pip-version-check -r scripts/requiremen
 
 step "build the Kafka broker for the tests in the background (once; log in target/kafka-broker-build.log)"
 mkdir -p target
-# Lowest priority: it takes the cores our own build leaves idle. Its own session, so that the
-# trap below can stop the whole build (cargo and its rustc children) if this script stops early.
-setsid nice -n 19 bash scripts/start-kafka.sh --build-only >target/kafka-broker-build.log 2>&1 &
+# In a session of its own, so that the trap below can stop the whole build (cargo and its rustc
+# children) if this script stops early. Where the kernel schedules by session (autogroup, as on
+# the development machine), it shares the cores evenly with the steps below.
+setsid bash scripts/start-kafka.sh --build-only >target/kafka-broker-build.log 2>&1 &
 broker_build=$!
 stop_all() {
   kill -- "-$broker_build" 2>/dev/null || true

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::types::QueueAttributeName;
 use mailex_core::{Engine, Record, Status};
 use mailex_delivery::{Deliverer, DeliveryOptions, DirMarkers, Secrets, SinkResult};
+use mailex_tests::unique_name;
 
 async fn sdk() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -20,14 +21,6 @@ async fn sdk() -> aws_config::SdkConfig {
         ))
         .load()
         .await
-}
-
-fn unique(stem: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{stem}-{}-{nanos}", std::process::id())
 }
 
 /// A queue and its ARN.
@@ -121,14 +114,14 @@ async fn sns_publishes_once_with_filterable_attributes() {
     );
     let topic_arn = sns
         .create_topic()
-        .name(unique("leads"))
+        .name(unique_name("leads"))
         .send()
         .await
         .expect("create topic")
         .topic_arn()
         .unwrap()
         .to_owned();
-    let (url, queue_arn) = queue(&sqs, &unique("leads-q")).await;
+    let (url, queue_arn) = queue(&sqs, &unique_name("leads-q")).await;
     sns.subscribe()
         .topic_arn(&topic_arn)
         .protocol("sqs")
@@ -186,7 +179,7 @@ async fn eventbridge_puts_one_event_per_record_on_the_bus() {
             .endpoint_url(&endpoint)
             .build(),
     );
-    let bus = unique("leads-bus");
+    let bus = unique_name("leads-bus");
     let bus_arn = events
         .create_event_bus()
         .name(&bus)
@@ -196,8 +189,8 @@ async fn eventbridge_puts_one_event_per_record_on_the_bus() {
         .event_bus_arn()
         .unwrap()
         .to_owned();
-    let (url, queue_arn) = queue(&sqs, &unique("bus-q")).await;
-    let rule = unique("leads-rule");
+    let (url, queue_arn) = queue(&sqs, &unique_name("bus-q")).await;
+    let rule = unique_name("leads-rule");
     events
         .put_rule()
         .name(&rule)

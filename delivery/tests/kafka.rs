@@ -14,14 +14,7 @@ use mailex_delivery::{
     Deliverer, DeliveryOptions, DirMarkers, MarkerStore, Secrets, SinkResult, record_id,
 };
 use mailex_tests::local_kafka::{self, OwnBroker};
-
-fn unique(stem: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{stem}-{}-{nanos}", std::process::id())
-}
+use mailex_tests::unique_name;
 
 fn deliverer(sinks: &str) -> Deliverer {
     let text = format!(
@@ -65,7 +58,7 @@ async fn kafka_gets_one_message_per_record_keyed_by_its_id_and_none_on_a_retry()
     let Some(kafka) = local_kafka::broker() else {
         return;
     };
-    let topic = unique("leads");
+    let topic = unique_name("leads");
     local_kafka::create_topic(&kafka.broker, &topic, 3);
     let deliverer = deliverer(&sink(&kafka.broker, &topic, ""));
     let state = tempfile::tempdir().unwrap();
@@ -141,7 +134,7 @@ async fn a_kafka_sink_filtered_by_route_gets_only_that_routes_records() {
     let Some(kafka) = local_kafka::broker() else {
         return;
     };
-    let topic = unique("forwarded");
+    let topic = unique_name("forwarded");
     local_kafka::create_topic(&kafka.broker, &topic, 1);
     let deliverer = deliverer(&sink(
         &kafka.broker,
@@ -225,7 +218,7 @@ async fn a_missing_kafka_topic_is_a_failure_that_is_retried() {
     let Some(kafka) = local_kafka::broker() else {
         return;
     };
-    let topic = unique("never-created");
+    let topic = unique_name("never-created");
     let deliverer = deliverer(&sink(&kafka.broker, &topic, "timeout_ms = 3000\n"));
     let state = tempfile::tempdir().unwrap();
     let markers = DirMarkers::new(state.path());

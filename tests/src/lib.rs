@@ -18,6 +18,18 @@ pub mod local_aws;
 pub mod local_kafka;
 pub mod receiver;
 
+/// A name (of a bucket, topic, queue, ...) that no other test process or call uses: `stem`, the
+/// process id, the clock's nanoseconds and a counter of this process.
+pub fn unique_name(stem: &str) -> String {
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("{stem}-{}-{nanos}-{n}", std::process::id())
+}
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -215,16 +215,11 @@ async fn bootstrap_writes_one_parquet_row_per_record_keyed_from_secrets_manager(
     drop(api);
     let answers = [first, second].concat();
     for answer in &answers {
-        let answer = answer
-            .clone()
-            .unwrap_or_else(|| panic!("no answer\nstderr:\n{stderr}"));
         assert_eq!(
-            answer.kind, "response",
-            "{}\nstderr:\n{stderr}",
-            answer.body
+            response_body(answer, &stderr),
+            json!({"batchItemFailures": []}),
+            "stderr:\n{stderr}"
         );
-        let body: Value = serde_json::from_str(&answer.body).unwrap();
-        assert_eq!(body, json!({"batchItemFailures": []}), "stderr:\n{stderr}");
     }
     assert!(
         stderr.contains("analytics copy on") && stderr.contains(SECRET_KEY_ID),
@@ -402,17 +397,7 @@ async fn a_failed_analytics_write_fails_the_messages_and_the_retry_writes_the_ro
     let (api, second) = answers(api, &["analytics-retry"]).await;
     let (stdout, stderr) = child.finish();
     drop(api);
-    let body = |answer: &Option<Answer>| -> Value {
-        let answer = answer
-            .clone()
-            .unwrap_or_else(|| panic!("no answer\nstderr:\n{stderr}"));
-        assert_eq!(
-            answer.kind, "response",
-            "{}\nstderr:\n{stderr}",
-            answer.body
-        );
-        serde_json::from_str(&answer.body).unwrap()
-    };
+    let body = |answer: &Option<Answer>| response_body(answer, &stderr);
     assert_eq!(
         body(&first[0]),
         json!({"batchItemFailures": [

@@ -7,7 +7,6 @@ use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -53,16 +52,9 @@ pub async fn store(endpoint: &str) -> S3Store {
     S3Store::connect_with_credentials(&s3_settings(endpoint), credentials()).await
 }
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
 /// A bucket name unique to this test process and call.
 pub fn unique_bucket(stem: &str) -> String {
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{stem}-{}-{nanos}-{n}", std::process::id())
+    mailex_tests::unique_name(stem)
 }
 
 /// Creates a bucket; an existing one is fine.
@@ -447,6 +439,21 @@ pub struct Answer {
     /// `response` or `error`.
     pub kind: String,
     pub body: String,
+}
+
+/// The JSON body of an invocation the function answered with a response (not an error);
+/// fails the test otherwise, showing the function's `stderr`.
+pub fn response_body(answer: &Option<Answer>, stderr: &str) -> serde_json::Value {
+    let answer = answer
+        .as_ref()
+        .unwrap_or_else(|| panic!("no answer\nstderr:\n{stderr}"));
+    assert_eq!(
+        answer.kind, "response",
+        "{}\nstderr:\n{stderr}",
+        answer.body
+    );
+    serde_json::from_str(&answer.body)
+        .unwrap_or_else(|e| panic!("the answer is not JSON ({e}): {}", answer.body))
 }
 
 struct RuntimeState {

@@ -42,17 +42,7 @@ async fn bootstrap_serves_the_runtime_api_and_writes_records() {
     let (api, answers) = answers(api, &["e2e-request-1", "e2e-request-2", "e2e-request-3"]).await;
     let (stdout, stderr, _) = finish(child);
     drop(api);
-    let body = |i: usize| -> Value {
-        let answer = answers[i]
-            .clone()
-            .unwrap_or_else(|| panic!("no answer {i}\nstderr:\n{stderr}"));
-        assert_eq!(
-            answer.kind, "response",
-            "{}\nstderr:\n{stderr}",
-            answer.body
-        );
-        serde_json::from_str(&answer.body).unwrap()
-    };
+    let body = |i: usize| response_body(&answers[i], &stderr);
     assert_eq!(body(0), json!({"processed": 1}));
     assert_eq!(body(1), json!({"batchItemFailures": []}));
     assert_eq!(body(2), json!({"processed": 1}));
