@@ -222,9 +222,7 @@ impl AdfDocument {
 
     /// Whether `input` looks like it contains ADF (cheap check, no parsing).
     pub fn sniff(input: &str) -> bool {
-        find_tag_ci(input, "adf").is_some()
-            || find_ci(input, "&lt;adf").is_some()
-            || find_tag_ci(input, "prospect").is_some()
+        sniff_bytes(input.as_bytes())
     }
 
     /// The first non-empty value `path` selects (relative to `<adf>`; `adf/` may prefix it).
@@ -331,7 +329,7 @@ fn find_at_depth(
                 continue;
             }
             budget.work(a.bytes.len() as u64)?;
-            if !AdfDocument::sniff(&String::from_utf8_lossy(a.bytes)) {
+            if !sniff_bytes(a.bytes) {
                 continue;
             }
             if let Some(doc) = parsed(AdfDocument::parse_bytes_within(a.bytes, budget))? {
@@ -471,28 +469,60 @@ fn find_ci(hay: &str, needle: &str) -> Option<usize> {
     crate::textops::find_ci(hay, needle)
 }
 
-/// Finds `<name` followed by `>`, `/` or whitespace.
-fn find_tag_ci(hay: &str, name: &str) -> Option<usize> {
-    let pat = format!("<{name}");
+/// [`AdfDocument::sniff`] over bytes that need not be UTF-8 (an attachment): what the sniff of
+/// their lossy decoding says, without decoding them. The needles are ASCII, and an invalid
+/// sequence never takes part in one or is whitespace after it.
+fn sniff_bytes(input: &[u8]) -> bool {
+    find_tag_ci(input, b"adf").is_some()
+        || crate::textops::find_ci_bytes(input, b"&lt;adf").is_some()
+        || find_tag_ci(input, b"prospect").is_some()
+}
+
+/// Finds `<name` (`name` in ASCII) followed by `>`, `/`, whitespace or the end of the input.
+/// Works on bytes, so it reads an attachment as is; on a `str` the index is a char boundary.
+fn find_tag_ci(hay: impl AsRef<[u8]>, name: &[u8]) -> Option<usize> {
+    let hay = hay.as_ref();
     let mut from = 0;
-    while let Some(i) = find_ci(&hay[from..], &pat) {
+    while let Some(i) = memchr::memchr(b'<', &hay[from..]) {
         let at = from + i;
-        let next = hay[at + pat.len()..].chars().next();
-        if next.is_none_or(|c| c == '>' || c == '/' || c.is_whitespace()) {
+        let after = at + 1 + name.len();
+        if hay
+            .get(at + 1..after)
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+            && starts_with_tag_end(&hay[after..])
+        {
             return Some(at);
         }
-        from = at + pat.len();
+        from = at + 1;
     }
     None
 }
 
+/// Whether `rest` is empty or starts with `>`, `/` or a whitespace character (Unicode's, as
+/// `char::is_whitespace`; an invalid UTF-8 sequence is none).
+fn starts_with_tag_end(rest: &[u8]) -> bool {
+    let Some(&first) = rest.first() else {
+        return true;
+    };
+    if first.is_ascii() {
+        return first == b'>' || first == b'/' || char::from(first).is_whitespace();
+    }
+    // A character is at most 4 bytes; a window that cuts the one after it off still holds it.
+    let window = &rest[..rest.len().min(4)];
+    let valid = match std::str::from_utf8(window) {
+        Ok(s) => s,
+        Err(e) => std::str::from_utf8(&window[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    valid.chars().next().is_some_and(char::is_whitespace)
+}
+
 /// Finds the ADF in `input` and returns it as XML text ready for the reader.
 fn locate<'a>(input: &'a str, warnings: &mut Vec<AdfWarning>) -> Option<Cow<'a, str>> {
-    let html_wrapped = find_tag_ci(input, "html").is_some()
-        || find_tag_ci(input, "body").is_some()
-        || find_tag_ci(input, "pre").is_some();
-    let (text, escaped): (Cow<'a, str>, bool) = match find_tag_ci(input, "adf")
-        .or_else(|| find_tag_ci(input, "prospect"))
+    let html_wrapped = find_tag_ci(input, b"html").is_some()
+        || find_tag_ci(input, b"body").is_some()
+        || find_tag_ci(input, b"pre").is_some();
+    let (text, escaped): (Cow<'a, str>, bool) = match find_tag_ci(input, b"adf")
+        .or_else(|| find_tag_ci(input, b"prospect"))
     {
         Some(_) => (Cow::Borrowed(input), false),
         None => {
@@ -507,9 +537,9 @@ fn locate<'a>(input: &'a str, warnings: &mut Vec<AdfWarning>) -> Option<Cow<'a, 
             (Cow::Owned(unescape_html_markup(&strip_tags(slice))), true)
         }
     };
-    let (start, has_root) = match find_tag_ci(&text, "adf") {
+    let (start, has_root) = match find_tag_ci(&*text, b"adf") {
         Some(i) => (i, true),
-        None => (find_tag_ci(&text, "prospect")?, false),
+        None => (find_tag_ci(&*text, b"prospect")?, false),
     };
     // Keep an XML declaration or <?adf?> PI directly before the root out of the garbage check.
     if !only_prolog(&text[..start]) && !escaped {
@@ -687,11 +717,18 @@ fn build_tree(
                 }
             }
             Event::End(ref e) => {
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).to_ascii_lowercase();
-                if TRANSPARENT.contains(&name.as_str()) || VOID.contains(&name.as_str()) {
+                // Compared without a lower-cased copy: names are stored lower-cased, and only
+                // ASCII letters are folded.
+                let local = e.local_name();
+                let name = local.as_ref();
+                let is = |known: &&str| known.as_bytes().eq_ignore_ascii_case(name);
+                if TRANSPARENT.iter().any(is) || VOID.iter().any(is) {
                     continue;
                 }
-                match stack.iter().rposition(|n| n.name == name) {
+                match stack
+                    .iter()
+                    .rposition(|n| n.name.as_bytes().eq_ignore_ascii_case(name))
+                {
                     Some(pos) if pos > 0 => {
                         if pos != stack.len() - 1 {
                             warnings.push(AdfWarning {
@@ -716,8 +753,9 @@ fn build_tree(
                 }
             }
             Event::Text(t) => {
-                let s = t.decode().map(|c| c.into_owned()).unwrap_or_default();
-                push_text(&mut texts, &s);
+                if let Ok(s) = t.decode() {
+                    push_text(&mut texts, &s);
+                }
             }
             Event::CData(t) => {
                 push_text(&mut texts, &String::from_utf8_lossy(&t));
@@ -801,10 +839,10 @@ fn attributes(e: &BytesStart<'_>) -> Vec<(String, String)> {
         .map(|a| {
             let key = String::from_utf8_lossy(a.key.local_name().as_ref()).to_ascii_lowercase();
             let value = match a.unescape_value() {
-                Ok(v) => v.into_owned(),
-                Err(_) => String::from_utf8_lossy(&a.value).into_owned(),
+                Ok(v) => crate::normalize::collapse_ws(&v),
+                Err(_) => crate::normalize::collapse_ws(&String::from_utf8_lossy(&a.value)),
             };
-            (key, crate::normalize::collapse_ws(&value))
+            (key, value)
         })
         .collect()
 }
@@ -815,6 +853,66 @@ mod tests;
 #[cfg(test)]
 mod fuzz_tests {
     use super::*;
+
+    /// The sniff as it was before it read bytes: the input decoded lossily, then `<name` found
+    /// and the character after it checked.
+    fn sniff_by_decoding(bytes: &[u8]) -> bool {
+        let s = String::from_utf8_lossy(bytes).to_ascii_lowercase();
+        let tag = |name: &str| {
+            let pat = format!("<{name}");
+            s.match_indices(&pat).any(|(at, _)| {
+                s[at + pat.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| c == '>' || c == '/' || c.is_whitespace())
+            })
+        };
+        tag("adf") || s.contains("&lt;adf") || tag("prospect")
+    }
+
+    #[test]
+    fn sniffing_bytes_agrees_with_sniffing_their_lossy_decoding() {
+        const PIECES: &[&str] = &[
+            "<adf",
+            "<ADF",
+            "<Prospect",
+            "<adfx",
+            "&lt;adf",
+            "&LT;ADF",
+            "<",
+            ">",
+            "/",
+            " ",
+            "\t",
+            "x",
+            "\u{a0}",
+            "\u{3000}",
+            "\u{2028}",
+            "é",
+            "\u{1}",
+            "\u{2}",
+            "\u{3}",
+        ];
+        let mut agreed = [0usize; 2];
+        for doc in crate::testing::random_documents(0xADF, PIECES, 8, 20_000) {
+            // Placeholders for bytes that are not UTF-8: a stray byte, a lead byte cut off
+            // before its end, half of a three-byte sequence.
+            let mut bytes = Vec::new();
+            for c in doc.chars() {
+                match c {
+                    '\u{1}' => bytes.push(0xFF),
+                    '\u{2}' => bytes.push(0xC2),
+                    '\u{3}' => bytes.extend([0xE3, 0x80]),
+                    c => bytes.extend(c.encode_utf8(&mut [0; 4]).as_bytes()),
+                }
+            }
+            let expected = sniff_by_decoding(&bytes);
+            assert_eq!(sniff_bytes(&bytes), expected, "{bytes:?}");
+            agreed[usize::from(expected)] += 1;
+        }
+        // Both answers were exercised.
+        assert!(agreed.iter().all(|&n| n > 0), "{agreed:?}");
+    }
 
     #[test]
     fn random_markup_never_panics() {

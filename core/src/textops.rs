@@ -54,7 +54,11 @@ pub fn between_ci<'h>(hay: &'h str, start: &str, end: &str) -> Option<&'h str> {
 /// character boundary. Linear time (Knuth-Morris-Pratt over case-folded bytes, skipping with
 /// `memchr` to candidates for the needle's first byte), whatever the needle and the haystack.
 pub fn find_ci(hay: &str, needle: &str) -> Option<usize> {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    find_ci_bytes(hay.as_bytes(), needle.as_bytes())
+}
+
+/// [`find_ci`] over bytes that need not be UTF-8 (an attachment's, say).
+pub fn find_ci_bytes(h: &[u8], n: &[u8]) -> Option<usize> {
     if n.is_empty() {
         return Some(0);
     }
@@ -62,8 +66,16 @@ pub fn find_ci(hay: &str, needle: &str) -> Option<usize> {
         return None;
     }
     let fold = |b: u8| b.to_ascii_lowercase();
-    // fail[i]: length of the longest proper prefix of n[..=i] that is also its suffix.
-    let mut fail = vec![0usize; n.len()];
+    // fail[i]: length of the longest proper prefix of n[..=i] that is also its suffix. Labels
+    // and tags are short: their table lives on the stack.
+    let mut short = [0usize; 32];
+    let mut long = Vec::new();
+    let fail: &mut [usize] = if n.len() <= short.len() {
+        &mut short[..n.len()]
+    } else {
+        long.resize(n.len(), 0);
+        &mut long
+    };
     let mut k = 0;
     for i in 1..n.len() {
         while k > 0 && fold(n[i]) != fold(n[k]) {
@@ -558,6 +570,17 @@ mod tests {
                 assert_eq!(find_ci(hay, needle), expected, "{hay:?} {needle:?}");
             }
         }
+    }
+
+    /// Needles longer than the table kept on the stack take the same path on the heap.
+    #[test]
+    fn find_ci_handles_needles_longer_than_its_stack_table() {
+        let needle = format!("{}B", "aA".repeat(20));
+        let near_miss = "aa".repeat(20);
+        let hay = format!("x{near_miss}{}y", needle.to_ascii_lowercase());
+        assert_eq!(find_ci(&hay, &needle), Some(1 + near_miss.len()));
+        assert_eq!(find_ci(&near_miss, &needle), None);
+        assert_eq!(find_ci_bytes(b"\xff<ADF>", b"<adf"), Some(1));
     }
 
     /// A budgeted search gives what the `regex` crate gives: first match, captures, every
