@@ -30,6 +30,22 @@ pub fn unique_name(stem: &str) -> String {
     format!("{stem}-{}-{nanos}-{n}", std::process::id())
 }
 
+/// What a test does when the server it needs was not started (`variable`, which `script`
+/// exports, is unset): under `CI=true` it fails; otherwise it says so loudly on the real stderr
+/// (not `eprintln!`, which the test harness captures, so the skip shows in every run) and the
+/// caller returns. `tests` names the tests that skip (`AWS`, `Kafka`).
+pub fn server_missing(variable: &str, script: &str, tests: &str) {
+    use std::io::Write;
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{variable} is unset under CI=true; run `eval \"$({script})\"` first");
+    }
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {}: {variable} is unset; run `eval \"$({script})\"` to run the {tests} tests",
+        std::thread::current().name().unwrap_or("?")
+    );
+}
+
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
