@@ -47,7 +47,7 @@ pub use self::field::FieldType;
 pub use self::money::money;
 pub use self::number::{decimal, int};
 pub use self::person_name::{person_name, person_name_from_parts};
-pub use self::phone::{DEFAULT_REGION, phone, warm_up_in_background};
+pub use self::phone::{DEFAULT_REGION, is_known_region, phone, warm_up_in_background};
 pub use self::url::url;
 pub use self::width::fold_width;
 

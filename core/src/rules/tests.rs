@@ -721,3 +721,72 @@ profile "p" {
             .contains("not a field declared before `price`")
     );
 }
+
+/// The engine compiles a config's rule files on several threads at once; what it reports must
+/// read as the one-by-one load did: every broken file named at its route, in route order, a
+/// file named twice compiled and timed once, and each route running its own file.
+#[test]
+fn rule_files_compiled_together_load_as_one_by_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = |field: &str| {
+        format!(
+            "version 1\nprofile \"p\" {{\n  field {field}: text required = meta(\"lead_name\")\n}}\n"
+        )
+    };
+    let broken = "version 1\nprofile \"p\" {\n  field a: text = meta(\"x\") ??\n}\n";
+    for (name, text) in [
+        ("a.rules", good("from_a")),
+        ("b.rules", broken.to_owned()),
+        ("c.rules", good("from_c")),
+        ("d.rules", broken.to_owned()),
+    ] {
+        std::fs::write(dir.path().join(name), text).expect("write");
+    }
+    let route = |n: usize, file: &str| {
+        format!(
+            "[[route]]\nname = \"r{n}\"\nsender = \"*@r{n}.example\"\nrequire_auth = \"none\"\nextractor = \"{file}\"\n\n"
+        )
+    };
+    let config =
+        |files: &[&str]| -> String { files.iter().enumerate().map(|(n, f)| route(n, f)).collect() };
+    let load = |text: String| {
+        std::fs::write(dir.path().join("mailex.toml"), text).expect("write");
+        crate::Engine::load(&dir.path().join("mailex.toml"))
+    };
+
+    let err = load(config(&[
+        "a.rules", "d.rules", "a.rules", "b.rules", "c.rules",
+    ]))
+    .expect_err("two broken files");
+    let report = err.to_string();
+    let at = |file: &str| {
+        report
+            .find(&format!("rule file `{file}` does not compile"))
+            .unwrap_or_else(|| panic!("{file} is not reported: {report}"))
+    };
+    assert!(
+        at("d.rules") < at("b.rules"),
+        "not in route order: {report}"
+    );
+    assert!(
+        !report.contains("`a.rules`") && !report.contains("`c.rules`"),
+        "{report}"
+    );
+
+    let engine = load(config(&["a.rules", "c.rules", "a.rules"])).expect("loads");
+    let timed: Vec<&str> = (engine.load_timings().extractors.iter())
+        .map(|t| t.spec.as_str())
+        .collect();
+    assert_eq!(timed, ["a.rules", "c.rules"]);
+    for (sender, field) in [
+        ("x@r0.example", "from_a"),
+        ("x@r1.example", "from_c"),
+        ("x@r2.example", "from_a"),
+    ] {
+        let raw = format!(
+            "From: {sender}\r\nContent-Type: text/html\r\n\r\n<html><head><meta name=\"lead_name\" content=\"Test Person\"></head></html>\r\n"
+        );
+        let record = engine.process(&crate::Input::new(raw.as_bytes(), "m.eml"));
+        assert!(record.fields.contains_key(field), "{sender}: {record:?}");
+    }
+}

@@ -99,11 +99,7 @@ impl FieldType {
                 check_names(&["region"], diags);
                 let region = match str_arg("region", 0) {
                     Some(a) => match string_of(a) {
-                        Some(r)
-                            if r.len() == 2
-                                && normalize::phone("+12025550143", &r.to_ascii_uppercase())
-                                    .is_ok() =>
-                        {
+                        Some(r) if r.len() == 2 && normalize::is_known_region(&r) => {
                             r.to_ascii_uppercase()
                         }
                         _ => {
