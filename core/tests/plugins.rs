@@ -503,3 +503,98 @@ fn plugins_agree_with_the_equivalent_rule_files() {
         }
     }
 }
+
+/// A config's plugins and rule files are loaded on several threads at once (and several may ask
+/// for the plugin host together): every broken file is reported at its route, in route order,
+/// a file named twice is loaded and timed once, and each route runs its own extractor.
+#[test]
+fn plugins_and_rule_files_loaded_together_read_as_one_by_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = root().join("examples/rules");
+    let route = |n: usize, extractor: &str| {
+        format!(
+            "[[route]]\nname = \"r{n}\"\nsender = \"*@r{n}.example\"\nrequire_auth = \"none\"\nextractor = \"{extractor}\"\n\n"
+        )
+    };
+    let config = |extractors: &[String]| -> String {
+        (extractors.iter().enumerate())
+            .map(|(n, e)| route(n, e))
+            .collect()
+    };
+    let path = |p: PathBuf| p.display().to_string();
+    let options = || mailex_core::LoadOptions {
+        plugins: mailex_core::plugin::LazyPluginHost::new(HostConfig {
+            cache_dir: Some(dir.path().join("cache")),
+            ..HostConfig::default()
+        }),
+    };
+    let load = |text: String, options: &mailex_core::LoadOptions| {
+        let file = dir.path().join("mailex.toml");
+        std::fs::write(&file, text).expect("write");
+        mailex_core::Engine::load_with(&file, options)
+    };
+
+    let broken = config(&[
+        path(wasm("zillow_rentals")),
+        path(wasm("hostile_not_wasm")),
+        path(rules.join("zillow.rules")),
+        path(wasm("hostile_wrong_contract")),
+        path(wasm("facebook_zapier")),
+    ]);
+    let report = load(broken, &options())
+        .expect_err("two broken plugins")
+        .to_string();
+    let at = |name: &str| {
+        report
+            .find(&format!("{name}.wasm"))
+            .unwrap_or_else(|| panic!("{name} is not reported: {report}"))
+    };
+    assert!(
+        at("hostile_not_wasm") < at("hostile_wrong_contract"),
+        "{report}"
+    );
+    assert!(
+        !report.contains("zillow") && !report.contains("facebook"),
+        "{report}"
+    );
+
+    let options = options();
+    let engine = load(
+        config(&[
+            path(wasm("zillow_rentals")),
+            path(rules.join("zillow.rules")),
+            path(wasm("facebook_zapier")),
+            path(wasm("zillow_rentals")),
+        ]),
+        &options,
+    )
+    .expect("loads");
+    let timed: Vec<String> = (engine.load_timings().extractors.iter())
+        .map(|t| t.spec.rsplit('/').next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        timed,
+        [
+            "zillow_rentals.wasm",
+            "zillow.rules",
+            "facebook_zapier.wasm"
+        ]
+    );
+    let zillow = std::fs::read(lead_fixture("zillow.eml")).expect("fixture");
+    let zillow = String::from_utf8_lossy(&zillow);
+    for (n, kind) in [(0, "plugin"), (1, "rules"), (3, "plugin")] {
+        let raw = zillow.replacen(
+            "From: ",
+            &format!("From: leads@r{n}.example\r\nX-Original-From: "),
+            1,
+        );
+        let record = engine.process(&mailex_core::Input::new(raw.as_bytes(), "zillow.eml"));
+        let extractor = record.extractor.as_ref().expect("an extractor ran");
+        assert_eq!(
+            format!("{:?}", extractor.kind).to_lowercase(),
+            kind,
+            "route r{n}"
+        );
+        assert_eq!(record.route.as_deref(), Some(format!("r{n}").as_str()));
+    }
+}

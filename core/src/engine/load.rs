@@ -10,8 +10,7 @@ use regex::Regex;
 
 use super::Engine;
 use crate::auth::AuthSettings;
-use crate::config::RouteLimits;
-use crate::config::{self, RawRoute, SourceFile};
+use crate::config::{self, RawRoute, RouteLimits, SourceFile};
 use crate::error::{ConfigError, ConfigProblem};
 use crate::extractor::Extractor;
 use crate::loader::{LoadFailure, LoadOptions};
@@ -19,18 +18,17 @@ use crate::regex_budget::{BudgetError, RegexBudget};
 use crate::routing::{Condition, Route, Router, SenderPattern};
 use crate::textops::RegexError;
 
-/// The extractors of one load, by [`extractor_key`]: the rule files compiled ahead
-/// ([`compile_rule_files`]) and those routes have taken, so a file named by several routes is
-/// loaded once.
+/// The extractors of one load, by [`extractor_key`]: those loaded ahead ([`load_ahead`]) and
+/// those routes have taken, so a file named by several routes is loaded once.
 struct Extractors {
-    /// Compiled ahead and not taken by a route yet, with how long each took.
-    compiled: CompiledRuleFiles,
+    /// Loaded ahead and not taken by a route yet, with how long each took.
+    ahead: LoadedAhead,
     /// Taken by a route.
     taken: HashMap<String, Arc<dyn Extractor>>,
 }
 
 impl Extractors {
-    /// The extractor of `key`: taken before, compiled ahead, or loaded now. The first take
+    /// The extractor of `key`: taken before, loaded ahead, or loaded now. The first take
     /// notes its load time under `spec` in `timings`.
     fn take(
         &mut self,
@@ -42,7 +40,7 @@ impl Extractors {
         if let Some(extractor) = self.taken.get(key) {
             return Ok(extractor.clone());
         }
-        let loaded = match self.compiled.remove(key) {
+        let loaded = match self.ahead.remove(key) {
             Some((loaded, duration)) => {
                 timings.push(ExtractorTiming {
                     spec: spec.clone(),
@@ -50,7 +48,9 @@ impl Extractors {
                 });
                 loaded
             }
-            None => timed(timings, spec, || load(spec, base_dir, limits, options)),
+            None => timed(timings, spec, || {
+                crate::loader::load_extractor(spec, base_dir, limits, options)
+            }),
         };
         let extractor = loaded?;
         self.taken.insert(key.clone(), extractor.clone());
@@ -145,7 +145,7 @@ impl Engine {
             )]));
         }
         let mut extractors = Extractors {
-            compiled: compile_rule_files(
+            ahead: load_ahead(
                 &raw.routes[..raw.routes.len().min(config::MAX_ROUTES)],
                 base_dir,
                 options,
@@ -358,56 +358,53 @@ fn extractor_key(raw: &RawRoute) -> (String, RouteLimits, String) {
     (spec, limits, key)
 }
 
-/// Loads the extractor `spec` names ([`crate::loader::load_extractor`]).
-fn load(
-    spec: &str,
-    base_dir: &Path,
-    limits: &RouteLimits,
-    options: &LoadOptions,
-) -> Result<Arc<dyn Extractor>, LoadFailure> {
-    crate::loader::load_extractor(spec, base_dir, limits, options)
-}
+/// Extractors loaded ahead of the routes, by [`extractor_key`], with how long each took.
+type LoadedAhead = HashMap<String, (Result<Arc<dyn Extractor>, LoadFailure>, Duration)>;
 
-/// Rule files compiled ahead of the routes, by [`extractor_key`], with how long each took.
-type CompiledRuleFiles = HashMap<String, (Result<Arc<dyn Extractor>, LoadFailure>, Duration)>;
-
-/// Compiles the distinct rule files `routes` name on all the cores the process may use, before
-/// the routes are built one by one (which then take each from here, so errors and timings
-/// still come in route order, as a sequential load gives them).
+/// Loads the distinct rule files and plugins `routes` name on all the cores the process may
+/// use, before the routes are built one by one (which then take each from here, so errors and
+/// timings still come in route order, as a sequential load gives them).
 ///
-/// Compiling a rule file depends on nothing but the file, and it is most of a config's load:
-/// a config of 20 routes spent about 24 ms of its 30 ms load compiling 14 rule files one after
-/// the other. Plugins are not loaded here: from the compile cache they take well under a
-/// millisecond, and wasmtime compiles a new one on its own threads.
-fn compile_rule_files(
-    routes: &[RawRoute],
-    base_dir: &Path,
-    options: &LoadOptions,
-) -> CompiledRuleFiles {
+/// Loading one depends on nothing but its file, and it is most of a config's load: a config of
+/// 20 routes spent about 24 ms of its 30 ms load compiling 14 rule files one after the other,
+/// and most of the rest creating the plugin host (wasmtime's engine and pool, ~4.5 ms) for its
+/// first plugin. That first plugin goes first, so the host is created while the rule files
+/// compile; the other plugins go last (from the compile cache they take well under a
+/// millisecond each, and they need the host).
+fn load_ahead(routes: &[RawRoute], base_dir: &Path, options: &LoadOptions) -> LoadedAhead {
     let mut seen = std::collections::HashSet::new();
-    let jobs: Vec<(String, String, RouteLimits)> = routes
+    let distinct: Vec<(String, RouteLimits, String)> = routes
         .iter()
         .map(extractor_key)
-        .filter(|(spec, _, key)| spec.ends_with(".rules") && seen.insert(key.clone()))
-        .map(|(spec, limits, key)| (key, spec, limits))
+        .filter(|(spec, _, key)| {
+            (spec.ends_with(".rules") || spec.ends_with(".wasm")) && seen.insert(key.clone())
+        })
         .collect();
-    let compile_one = |(key, spec, limits): &(String, String, RouteLimits)| {
+    let (plugins, rule_files): (Vec<_>, Vec<_>) = distinct
+        .into_iter()
+        .partition(|(spec, _, _)| spec.ends_with(".wasm"));
+    let mut plugins = plugins.into_iter();
+    let jobs: Vec<_> = (plugins.next().into_iter())
+        .chain(rule_files)
+        .chain(plugins)
+        .collect();
+    let load_one = |(spec, limits, key): &(String, RouteLimits, String)| {
         let started = Instant::now();
-        let loaded = load(spec, base_dir, limits, options);
+        let loaded = crate::loader::load_extractor(spec, base_dir, limits, options);
         (key.clone(), (loaded, started.elapsed()))
     };
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
-        .min(MAX_COMPILE_THREADS)
+        .min(MAX_LOAD_THREADS)
         .min(jobs.len());
     if workers <= 1 {
-        return jobs.iter().map(compile_one).collect();
+        return jobs.iter().map(load_one).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let work = || {
         let mut done = Vec::new();
         while let Some(job) = jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
-            done.push(compile_one(job));
+            done.push(load_one(job));
         }
         done
     };
@@ -417,20 +414,20 @@ fn compile_rule_files(
         let spawned: Vec<_> = (1..workers)
             .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
             .collect();
-        let mut compiled: CompiledRuleFiles = work().into_iter().collect();
+        let mut loaded: LoadedAhead = work().into_iter().collect();
         for handle in spawned {
-            // A thread that panicked (the compiler's bug, not the file's) leaves its files to
-            // the routes, which load them again themselves.
+            // A thread that panicked (a bug, not the file's) leaves its files to the routes,
+            // which load them again themselves.
             if let Ok(done) = handle.join() {
-                compiled.extend(done);
+                loaded.extend(done);
             }
         }
-        compiled
+        loaded
     })
 }
 
-/// Threads [`compile_rule_files`] uses at most.
-const MAX_COMPILE_THREADS: usize = 8;
+/// Threads [`load_ahead`] uses at most.
+const MAX_LOAD_THREADS: usize = 8;
 
 /// Runs `load`, noting how long it took under `spec`.
 fn timed<T>(timings: &mut Vec<ExtractorTiming>, spec: &str, load: impl FnOnce() -> T) -> T {

@@ -90,6 +90,8 @@ pub fn cache_dir_from_env(var: impl Fn(&str) -> Option<OsString>) -> Option<Path
 pub struct LazyPluginHost {
     config: HostConfig,
     host: Arc<std::sync::OnceLock<PluginHost>>,
+    /// Held while a host is created, so threads that load plugins at once create one.
+    creating: Arc<parking_lot::Mutex<()>>,
 }
 
 impl std::fmt::Debug for LazyPluginHost {
@@ -107,12 +109,17 @@ impl LazyPluginHost {
         LazyPluginHost {
             config,
             host: Arc::default(),
+            creating: Arc::default(),
         }
     }
 
     /// The host, created now if it was not (a failure is returned, not kept: the next call
-    /// tries again).
+    /// tries again). Threads that ask at once wait for the one that creates it.
     pub fn get(&self) -> Result<&PluginHost, PluginError> {
+        if let Some(host) = self.host.get() {
+            return Ok(host);
+        }
+        let _creating = self.creating.lock();
         if let Some(host) = self.host.get() {
             return Ok(host);
         }
