@@ -18,7 +18,7 @@ use crate::regex_budget::{BudgetError, RegexBudget};
 use crate::routing::{Condition, Route, Router, SenderPattern};
 use crate::textops::RegexError;
 
-/// The extractors of one load, by [`extractor_key`]: those loaded ahead ([`load_ahead`]) and
+/// The extractors of one load, by [`ExtractorKey::key`]: those loaded ahead ([`load_ahead`]) and
 /// those routes have taken, so a file named by several routes is loaded once.
 struct Extractors {
     /// Loaded ahead and not taken by a route yet, with how long each took.
@@ -32,7 +32,7 @@ impl Extractors {
     /// notes its load time under `spec` in `timings`.
     fn take(
         &mut self,
-        (spec, limits, key): &(String, RouteLimits, String),
+        ExtractorKey { spec, limits, key }: &ExtractorKey,
         base_dir: &Path,
         options: &LoadOptions,
         timings: &mut Vec<ExtractorTiming>,
@@ -302,8 +302,8 @@ fn build_route(
             Default::default()
         }),
     };
-    let extractor = extractor_key(raw);
-    let (spec, limits, _) = &extractor;
+    let extractor = ExtractorKey::of(raw);
+    let ExtractorKey { spec, limits, .. } = &extractor;
     if let Some(written) = &raw.limits {
         problems.extend(
             crate::loader::check_limits(spec, written.get_ref())
@@ -340,25 +340,36 @@ fn build_route(
     }
 }
 
-/// The extractor a route names (its trimmed `extractor` value), the route's limits, and the
-/// key of [`Extractors`]: plugins and rule files carry per-route limits, so the same file
-/// under other limits is another extractor.
-fn extractor_key(raw: &RawRoute) -> (String, RouteLimits, String) {
-    let spec = raw.extractor.get_ref().trim().to_owned();
-    let limits = raw
-        .limits
-        .as_ref()
-        .map(|l| *l.get_ref())
-        .unwrap_or_default();
-    let key = if spec.ends_with(".wasm") || spec.ends_with(".rules") {
-        format!("{spec}\u{0}{limits:?}")
-    } else {
-        spec.clone()
-    };
-    (spec, limits, key)
+/// The extractor a route names, and what it is cached under.
+struct ExtractorKey {
+    /// The route's `extractor` value, trimmed.
+    spec: String,
+    /// The route's limits.
+    limits: RouteLimits,
+    /// The key of [`Extractors`]: plugins and rule files carry per-route limits, so the same
+    /// file under other limits is another extractor.
+    key: String,
 }
 
-/// Extractors loaded ahead of the routes, by [`extractor_key`], with how long each took.
+impl ExtractorKey {
+    /// The extractor `raw` names.
+    fn of(raw: &RawRoute) -> Self {
+        let spec = raw.extractor.get_ref().trim().to_owned();
+        let limits = raw
+            .limits
+            .as_ref()
+            .map(|l| *l.get_ref())
+            .unwrap_or_default();
+        let key = if spec.ends_with(".wasm") || spec.ends_with(".rules") {
+            format!("{spec}\u{0}{limits:?}")
+        } else {
+            spec.clone()
+        };
+        ExtractorKey { spec, limits, key }
+    }
+}
+
+/// Extractors loaded ahead of the routes, by [`ExtractorKey::key`], with how long each took.
 type LoadedAhead = HashMap<String, (Result<Arc<dyn Extractor>, LoadFailure>, Duration)>;
 
 /// Loads the distinct rule files and plugins `routes` name on all the cores the process may
@@ -373,22 +384,22 @@ type LoadedAhead = HashMap<String, (Result<Arc<dyn Extractor>, LoadFailure>, Dur
 /// millisecond each, and they need the host).
 fn load_ahead(routes: &[RawRoute], base_dir: &Path, options: &LoadOptions) -> LoadedAhead {
     let mut seen = std::collections::HashSet::new();
-    let distinct: Vec<(String, RouteLimits, String)> = routes
+    let distinct: Vec<ExtractorKey> = routes
         .iter()
-        .map(extractor_key)
-        .filter(|(spec, _, key)| {
-            (spec.ends_with(".rules") || spec.ends_with(".wasm")) && seen.insert(key.clone())
+        .map(ExtractorKey::of)
+        .filter(|e| {
+            (e.spec.ends_with(".rules") || e.spec.ends_with(".wasm")) && seen.insert(e.key.clone())
         })
         .collect();
     let (plugins, rule_files): (Vec<_>, Vec<_>) = distinct
         .into_iter()
-        .partition(|(spec, _, _)| spec.ends_with(".wasm"));
+        .partition(|e| e.spec.ends_with(".wasm"));
     let mut plugins = plugins.into_iter();
     let jobs: Vec<_> = (plugins.next().into_iter())
         .chain(rule_files)
         .chain(plugins)
         .collect();
-    let load_one = |(spec, limits, key): &(String, RouteLimits, String)| {
+    let load_one = |ExtractorKey { spec, limits, key }: &ExtractorKey| {
         let started = Instant::now();
         let loaded = crate::loader::load_extractor(spec, base_dir, limits, options);
         (key.clone(), (loaded, started.elapsed()))
@@ -401,7 +412,10 @@ fn load_ahead(routes: &[RawRoute], base_dir: &Path, options: &LoadOptions) -> Lo
         return jobs.iter().map(load_one).collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
+    // What the loads log belongs to the caller's span (a Lambda host's config load, say).
+    let span = tracing::Span::current();
     let work = || {
+        let _in_span = span.enter();
         let mut done = Vec::new();
         while let Some(job) = jobs.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
             done.push(load_one(job));

@@ -790,3 +790,59 @@ fn rule_files_compiled_together_load_as_one_by_one() {
         assert!(record.fields.contains_key(field), "{sender}: {record:?}");
     }
 }
+
+/// A rule file's `phone(region: ...)` is checked against the table of regions
+/// (`normalize::is_known_region`): real codes in any case compile and extract in that region,
+/// and a hostile value (unknown, non-ASCII, padded, control characters, huge) is reported as
+/// "unknown phone region" at its line, without panicking.
+#[test]
+fn phone_regions_are_checked_at_compile_time() {
+    let rule = |region: &str| {
+        format!(
+            "version 1\nprofile \"p\" {{\n  field phone: phone(region: \"{region}\") required = subject.after(\"P:\")\n}}\n"
+        )
+    };
+    let email_for = |subject: &str| {
+        format!(
+            "From: a@x.example\r\nSubject: P:{subject}\r\nContent-Type: text/plain\r\n\r\nbody\r\n"
+        )
+    };
+    for (region, subject, e164) in [
+        ("US", "(202) 555-0143", "+12025550143"),
+        ("gb", "020 7946 0958", "+442079460958"),
+        ("De", "030 901820", "+4930901820"),
+    ] {
+        let set = RuleSet::compile("r.rules", &rule(region), Path::new("."))
+            .unwrap_or_else(|e| panic!("{region}: {}", e.rendered()));
+        let raw = email_for(subject);
+        let email = Email::parse(raw.as_bytes()).expect("parses");
+        let extraction = extract_with(&set, &email);
+        assert_eq!(
+            extraction.fields.get("phone"),
+            Some(&crate::record::FieldValue::Text(e164.to_owned())),
+            "{region}: {extraction:?}"
+        );
+    }
+    let huge = "U".repeat(100_000);
+    for region in [
+        "XX",
+        "ZZ",
+        "é",
+        "U\\u0000",
+        " US",
+        "US ",
+        "U",
+        "",
+        "U\u{202E}",
+        huge.as_str(),
+    ] {
+        let err = RuleSet::compile("r.rules", &rule(region), Path::new("."))
+            .err()
+            .unwrap_or_else(|| panic!("{region:?} was accepted"));
+        let rendered = err.rendered();
+        assert!(
+            rendered.contains("unknown phone region") && rendered.contains("r.rules:3:"),
+            "{region:?}: {rendered}"
+        );
+    }
+}
