@@ -95,8 +95,10 @@ pub fn phone(input: &str, region: &str) -> Result<String, NormalizeError> {
         .chars()
         .map(|c| if c == '.' { ' ' } else { c })
         .collect();
+    let canonical = parser_form(&cleaned);
+    let for_parser = canonical.as_deref().unwrap_or(&cleaned);
     // A panic inside the parser on an odd input must never escape to the caller.
-    let parsed = std::panic::catch_unwind(|| PHONE_NUMBER_UTIL.parse(&cleaned, Some(region_id)))
+    let parsed = std::panic::catch_unwind(|| PHONE_NUMBER_UTIL.parse(for_parser, Some(region_id)))
         .map_err(|_| err("could not be parsed"))?
         .map_err(|_| err("could not be parsed"))?;
     let e164 = PHONE_NUMBER_UTIL
@@ -125,6 +127,42 @@ fn strip_extension(s: &str) -> &str {
         }
     }
     s
+}
+
+/// The number as libphonenumber reads it, for the common written forms: the digits, after a
+/// `+` when the number starts with one (`(202) 555-0143` is `2025550143`, `+1 202-555-0143` is
+/// `+12025550143`); `None` for any other form, which the parser gets as written.
+///
+/// libphonenumber runs its viability and extension patterns over the whole string before it
+/// normalises it to these digits, and on `regex-lite` those patterns cost a few thousand
+/// instructions per character (BENCHMARKS.md). On strings of ASCII digits, spaces, parentheses,
+/// hyphens and leading pluses its result depends only on the digits and on whether a `+` comes
+/// first: the punctuation matches its separator classes and holds no extension (that needs a
+/// letter, `#`, `~`, `,` or `;`), and every later step reads the normalised digits. A `+` after
+/// the first digit or a later run of `+` makes the number unparseable, and fewer than three
+/// digits pass only unpunctuated; those strings go to the parser as written. `parser_form_reads_as_the_written_number` holds this to libphonenumber
+/// itself on generated numbers in six regions.
+fn parser_form(cleaned: &str) -> Option<String> {
+    if !cleaned
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'(' | b')' | b'-' | b'+'))
+    {
+        return None;
+    }
+    // Where libphonenumber's number starts: the first digit or plus sign.
+    let start = cleaned.find(|c: char| c.is_ascii_digit() || c == '+')?;
+    let number = &cleaned[start..];
+    let after_plus = number.trim_start_matches('+');
+    if after_plus.contains('+') {
+        return None;
+    }
+    let mut form = String::with_capacity(number.len());
+    if after_plus.len() < number.len() {
+        form.push('+');
+    }
+    form.extend(after_plus.chars().filter(char::is_ascii_digit));
+    // Two digits alone pass the viability check only unpunctuated; `phone` asks for seven.
+    (form.trim_start_matches('+').len() >= 3).then_some(form)
 }
 
 /// `+1 NPA 555-01XX`: the range reserved for fiction, valid in shape but not in metadata.
@@ -207,6 +245,114 @@ mod tests {
     fn error_does_not_echo_value() {
         let e = phone("999-999-9999", "US").unwrap_err().to_string();
         assert!(!e.contains("999"), "{e}");
+    }
+
+    /// What libphonenumber makes of `input` in `region`: the parsed number (every field), its
+    /// E.164 form and validity, or that it does not parse.
+    fn parser_reading(input: &str, region: Region) -> String {
+        match PHONE_NUMBER_UTIL.parse(input, Some(region)) {
+            Ok(number) => format!(
+                "{number:?} {} valid={}",
+                PHONE_NUMBER_UTIL.format(&number, PhoneNumberFormat::E164),
+                PHONE_NUMBER_UTIL.is_valid_number(&number)
+            ),
+            Err(_) => "does not parse".to_owned(),
+        }
+    }
+
+    /// `parser_form` may only shorten what libphonenumber reads, never change what it makes of
+    /// it: on generated numbers (leading `+`, `++`, `(+`, `00` and `011`, country codes, groups
+    /// of 1 to 5 digits between every kind of separator it keeps, stray `+` signs that make it
+    /// decline, extension and pause marks it must leave alone) libphonenumber reads the written number and its parser form alike in six
+    /// regions, down to every field of the parsed number.
+    #[test]
+    fn parser_form_reads_as_the_written_number() {
+        const PREFIXES: [&str; 12] = [
+            "", "", "", "+", "++", "(+", "+ ", "+(", " (", "00", "011 ", "-+",
+        ];
+        const COUNTRY_CODES: [&str; 10] = ["", "", "1", "44", "49", "33", "91", "55", "7", "0"];
+        const SEPARATORS: [&str; 10] = [" ", "-", "(", ")", " (", ") ", "--", "", "  ", ")-"];
+        const SUFFIXES: [&str; 5] = ["", " ", ")", "-", " -"];
+        // Marks the parser reads as extensions, pauses or second numbers: `parser_form` must
+        // leave any string with one of them as written (a mutation that let one through failed).
+        const FOREIGN: [&str; 8] = ["#", " x", ",", ";", "/", "~", ".", " ext "];
+        let regions: Vec<Region> = GOLDEN_REGIONS
+            .iter()
+            .map(|r| Region::from_str(r).unwrap())
+            .collect();
+        let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut compared, mut shortened, mut valid) = (0, 0, 0);
+        for _ in 0..2_500 {
+            let mut written = String::new();
+            written.push_str(PREFIXES[next(PREFIXES.len())]);
+            written.push_str(COUNTRY_CODES[next(COUNTRY_CODES.len())]);
+            for group in 0..2 + next(4) {
+                if group > 0 || next(2) == 0 {
+                    written.push_str(SEPARATORS[next(SEPARATORS.len())]);
+                }
+                for _ in 0..1 + next(5) {
+                    written.push(char::from(b'0' + next(10) as u8));
+                }
+                if next(40) == 0 {
+                    written.push('+');
+                }
+                if next(30) == 0 {
+                    written.push_str(FOREIGN[next(FOREIGN.len())]);
+                }
+            }
+            written.push_str(SUFFIXES[next(SUFFIXES.len())]);
+            let Some(form) = parser_form(&written) else {
+                continue;
+            };
+            shortened += usize::from(form.len() < written.len());
+            for &region in &regions {
+                let reading = parser_reading(&written, region);
+                assert_eq!(
+                    parser_reading(&form, region),
+                    reading,
+                    "{written:?} read as {form:?} in {region}"
+                );
+                compared += 1;
+                valid += usize::from(reading.ends_with("valid=true"));
+            }
+        }
+        // Enough cases, most of them shortened, with valid and invalid numbers both common.
+        assert!(compared >= 12_000, "only {compared} comparisons");
+        assert!(shortened >= 1_500, "only {shortened} forms shortened");
+        assert!(
+            valid >= 1_000 && compared - valid >= 1_000,
+            "{valid} of {compared} valid"
+        );
+    }
+
+    #[test]
+    fn parser_form_keeps_what_it_cannot_vouch_for() {
+        assert_eq!(parser_form("(202) 555-0143").as_deref(), Some("2025550143"));
+        assert_eq!(
+            parser_form("+1 202-555-0143").as_deref(),
+            Some("+12025550143")
+        );
+        assert_eq!(
+            parser_form("(++44) 20 7946 0958").as_deref(),
+            Some("+442079460958")
+        );
+        for kept in [
+            "202 555 0143 x12",       // a letter: an extension or a vanity number
+            "202 555 0143#",          // an extension mark
+            "202 555 0143,,12",       // pauses
+            "202/555/0143",           // a separator it does not vouch for
+            "+1 202 +555 0143",       // a second plus: the parser declines it
+            "1+202 555 0143",         // a plus after a digit
+            "２０２ ５５５ ０１４３", // not ASCII digits
+        ] {
+            assert_eq!(parser_form(kept), None, "{kept:?}");
+        }
     }
 
     /// The regions of `phone_golden.tsv`, in the order of its columns.
