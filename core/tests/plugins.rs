@@ -252,6 +252,45 @@ fn hostile_panic_reports_its_message() {
     );
 }
 
+/// A call never sees an earlier call's memory, although the pooling allocator hands the next
+/// call the same slot and, since mailex keeps up to 2 MiB of each memory resident between
+/// calls, the same pages: wasmtime resets them to the module's initial image. The plugin
+/// leaves a secret in a `static` and in 256 KiB of heap, then searches all of its memory for
+/// it in the next calls; the control count (the reversed secret the host copied in with the
+/// message) shows that the search reads memory at all.
+#[test]
+fn hostile_memory_residue_finds_no_earlier_call() {
+    let plugin = load("hostile_memory_residue");
+    for round in 0..4 {
+        let secret = format!("residue-{round}-{}", std::process::id());
+        let keep = format!("From: tests@example.com\r\nSubject: keep:{secret}\r\n\r\nok\r\n");
+        let kept = run_raw(&plugin, keep.as_bytes());
+        assert!(kept.failure.is_none(), "{:?}", kept.failure);
+        assert_eq!(text(&kept.extraction.fields, "status"), "kept");
+
+        let reversed: String = secret.chars().rev().collect();
+        let scan = format!("From: tests@example.com\r\nSubject: scan:{reversed}\r\n\r\nok\r\n");
+        for _ in 0..2 {
+            let scanned = run_raw(&plugin, scan.as_bytes());
+            assert!(scanned.failure.is_none(), "{:?}", scanned.failure);
+            let fields = &scanned.extraction.fields;
+            assert_eq!(text(fields, "status"), "scanned");
+            assert_eq!(
+                text(fields, "previous"),
+                "[]",
+                "round {round}: the static survived"
+            );
+            assert_eq!(
+                text(fields, "found"),
+                "0",
+                "round {round}: the heap survived"
+            );
+            let control: usize = text(fields, "control").parse().expect("a count");
+            assert!(control >= 1, "round {round}: the scan saw no memory");
+        }
+    }
+}
+
 #[test]
 fn hostile_wrong_contract_is_refused_at_load() {
     let err = host()
