@@ -96,11 +96,6 @@ impl Delivery {
         }))
     }
 
-    /// Gives `record` its stable id (printed and delivered with it), if it can have one.
-    pub fn identify(&self, record: &mut Record) {
-        record.id = stable_id(record);
-    }
-
     /// Queues a printed record for delivery.
     pub fn queue(&mut self, record: Record) {
         match record.id.clone() {

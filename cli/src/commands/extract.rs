@@ -78,25 +78,29 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut stats = Stats::default();
     let mut index = 0;
-    // Chunks keep memory bounded on huge inputs while preserving input order.
+    // Chunks keep memory bounded on huge inputs while preserving input order. Each worker also
+    // identifies and serialises its records, so this thread only writes bytes: serialising here
+    // left the other cores idle between chunks (issue 11's `-j 2` row).
+    let line_options = LineOptions {
+        identify: delivery.is_some(),
+        pretty: args.pretty,
+    };
     for chunk in inputs.chunks(256) {
         let results: Vec<Processed> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|input| process(&engine, input, args.explain))
+                .map(|input| process(&engine, input, args.explain, line_options))
                 .collect()
         });
         for Processed {
-            mut record,
+            record,
+            line,
             cost,
             read,
             explanation,
         } in results
         {
             unreadable |= !read;
-            if let Some(delivery) = &delivery {
-                delivery.identify(&mut record);
-            }
             if let Some(analytics) = &mut analytics {
                 analytics.add(&record, &cost, index, chrono::Utc::now())?;
             }
@@ -108,12 +112,7 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
                 out.flush()?;
                 eprint!("{}", explain_text(&record, explanation.as_ref()));
             }
-            if args.pretty {
-                serde_json::to_writer_pretty(&mut out, &record)?;
-            } else {
-                serde_json::to_writer(&mut out, &record)?;
-            }
-            out.write_all(b"\n")?;
+            out.write_all(&line?)?;
             if let Some(delivery) = &mut delivery {
                 delivery.queue(record);
             }
@@ -141,44 +140,76 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
 /// `RUST_MIN_STACK`.
 const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
 
-/// One input's record, what it cost, whether the input could be read at all, and (with
-/// `--explain`) what the extractor did.
+/// One input's record, its output line, what it cost, whether the input could be read at all,
+/// and (with `--explain`) what the extractor did.
 struct Processed {
     record: Record,
+    /// The record as printed: JSON and a newline, serialised by the worker.
+    line: serde_json::Result<Vec<u8>>,
     cost: ProcessStats,
     read: bool,
     explanation: Option<Explanation>,
 }
 
-fn process(engine: &Engine, input: &InputSource, explain: bool) -> Processed {
-    let unexplained = |record, cost, read| Processed {
+/// How a worker turns a record into its output line.
+#[derive(Clone, Copy)]
+struct LineOptions {
+    /// Give each record its stable id first (delivery needs it, and prints it).
+    identify: bool,
+    /// Multi-line JSON (`--pretty`).
+    pretty: bool,
+}
+
+fn process(engine: &Engine, input: &InputSource, explain: bool, options: LineOptions) -> Processed {
+    let (mut record, cost, read, explanation) = extract_one(engine, input, explain);
+    if options.identify {
+        record.id = super::deliver::stable_id(&record);
+    }
+    let line = output_line(&record, options.pretty);
+    Processed {
         record,
+        line,
         cost,
         read,
-        explanation: None,
-    };
+        explanation,
+    }
+}
+
+/// The record as one output line (or, `pretty`, one multi-line JSON value) and a newline.
+fn output_line(record: &Record, pretty: bool) -> serde_json::Result<Vec<u8>> {
+    let mut line = Vec::with_capacity(1024);
+    if pretty {
+        serde_json::to_writer_pretty(&mut line, record)?;
+    } else {
+        serde_json::to_writer(&mut line, record)?;
+    }
+    line.push(b'\n');
+    Ok(line)
+}
+
+fn extract_one(
+    engine: &Engine,
+    input: &InputSource,
+    explain: bool,
+) -> (Record, ProcessStats, bool, Option<Explanation>) {
     match input.read(engine.settings().max_input_bytes) {
         Ok(Contents::Bytes(raw)) => {
             let input = Input::new(&raw, input.name());
             if explain {
                 let (record, cost, explanation) = engine.process_explained(&input);
-                Processed {
-                    record,
-                    cost,
-                    read: true,
-                    explanation,
-                }
+                (record, cost, true, explanation)
             } else {
                 let (record, cost) = engine.process_with_stats(&input);
-                unexplained(record, cost, true)
+                (record, cost, true, None)
             }
         }
-        Ok(Contents::TooLarge(bytes)) => unexplained(
+        Ok(Contents::TooLarge(bytes)) => (
             engine.too_large(&input.name(), bytes),
             ProcessStats::default(),
             true,
+            None,
         ),
-        Err(e) => unexplained(e.record(input.name()), ProcessStats::default(), false),
+        Err(e) => (e.record(input.name()), ProcessStats::default(), false, None),
     }
 }
 
