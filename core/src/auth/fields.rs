@@ -63,7 +63,7 @@ pub(crate) struct HeaderFields<'a> {
 impl<'a> HeaderFields<'a> {
     /// The line starting at `start`: its end (line break excluded) and the start of the next.
     fn line(&self, start: usize) -> (usize, usize) {
-        match self.raw[start..].iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', &self.raw[start..]) {
             Some(offset) => {
                 let newline = start + offset;
                 let end = if newline > start && self.raw[newline - 1] == b'\r' {
@@ -98,7 +98,7 @@ impl<'a> Iterator for HeaderFields<'a> {
         }
         self.pos = next;
         let field = &self.raw[start..end];
-        Some(match field.iter().position(|&b| b == b':') {
+        Some(match memchr::memchr(b':', field) {
             Some(colon) => RawField {
                 name: trim_end_wsp(&field[..colon]),
                 value: Some(&field[colon + 1..]),
