@@ -79,8 +79,8 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
     let mut stats = Stats::default();
     let mut index = 0;
     // Chunks keep memory bounded on huge inputs while preserving input order. Each worker also
-    // identifies and serialises its records, so this thread only writes bytes: serialising here
-    // left the other cores idle between chunks (issue 11's `-j 2` row).
+    // identifies and serialises its records, so this thread, which must keep the order, only
+    // writes bytes (BENCHMARKS.md: no change within the machine's noise at `-j 2`).
     let line_options = LineOptions {
         identify: delivery.is_some(),
         pretty: args.pretty,
