@@ -81,24 +81,31 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
     // Chunks keep memory bounded on huge inputs while preserving input order. Each worker also
     // identifies and serialises its records, so this thread, which must keep the order, only
     // writes bytes (BENCHMARKS.md: no change within the machine's noise at `-j 2`).
-    let line_options = LineOptions {
-        identify: delivery.is_some(),
-        pretty: args.pretty,
-    };
+    let identify = delivery.is_some();
     for chunk in inputs.chunks(256) {
-        let results: Vec<Processed> = pool.install(|| {
+        let results: Vec<(Processed, serde_json::Result<Vec<u8>>)> = pool.install(|| {
             chunk
                 .par_iter()
-                .map(|input| process(&engine, input, args.explain, line_options))
+                .map(|input| {
+                    let mut processed = process(&engine, input, args.explain);
+                    if identify {
+                        // The stable id is printed and delivered with the record.
+                        processed.record.id = super::deliver::stable_id(&processed.record);
+                    }
+                    let line = output_line(&processed.record, args.pretty);
+                    (processed, line)
+                })
                 .collect()
         });
-        for Processed {
-            record,
+        for (
+            Processed {
+                record,
+                cost,
+                read,
+                explanation,
+            },
             line,
-            cost,
-            read,
-            explanation,
-        } in results
+        ) in results
         {
             unreadable |= !read;
             if let Some(analytics) = &mut analytics {
@@ -140,38 +147,44 @@ pub fn run(args: ExtractArgs) -> anyhow::Result<u8> {
 /// `RUST_MIN_STACK`.
 const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
 
-/// One input's record, its output line, what it cost, whether the input could be read at all,
-/// and (with `--explain`) what the extractor did.
+/// One input's record, what it cost, whether the input could be read at all, and (with
+/// `--explain`) what the extractor did.
 struct Processed {
     record: Record,
-    /// The record as printed: JSON and a newline, serialised by the worker.
-    line: serde_json::Result<Vec<u8>>,
     cost: ProcessStats,
     read: bool,
     explanation: Option<Explanation>,
 }
 
-/// How a worker turns a record into its output line.
-#[derive(Clone, Copy)]
-struct LineOptions {
-    /// Give each record its stable id first (delivery needs it, and prints it).
-    identify: bool,
-    /// Multi-line JSON (`--pretty`).
-    pretty: bool,
-}
-
-fn process(engine: &Engine, input: &InputSource, explain: bool, options: LineOptions) -> Processed {
-    let (mut record, cost, read, explanation) = extract_one(engine, input, explain);
-    if options.identify {
-        record.id = super::deliver::stable_id(&record);
-    }
-    let line = output_line(&record, options.pretty);
-    Processed {
+fn process(engine: &Engine, input: &InputSource, explain: bool) -> Processed {
+    let unexplained = |record, cost, read| Processed {
         record,
-        line,
         cost,
         read,
-        explanation,
+        explanation: None,
+    };
+    match input.read(engine.settings().max_input_bytes) {
+        Ok(Contents::Bytes(raw)) => {
+            let input = Input::new(&raw, input.name());
+            if explain {
+                let (record, cost, explanation) = engine.process_explained(&input);
+                Processed {
+                    record,
+                    cost,
+                    read: true,
+                    explanation,
+                }
+            } else {
+                let (record, cost) = engine.process_with_stats(&input);
+                unexplained(record, cost, true)
+            }
+        }
+        Ok(Contents::TooLarge(bytes)) => unexplained(
+            engine.too_large(&input.name(), bytes),
+            ProcessStats::default(),
+            true,
+        ),
+        Err(e) => unexplained(e.record(input.name()), ProcessStats::default(), false),
     }
 }
 
@@ -185,32 +198,6 @@ fn output_line(record: &Record, pretty: bool) -> serde_json::Result<Vec<u8>> {
     }
     line.push(b'\n');
     Ok(line)
-}
-
-fn extract_one(
-    engine: &Engine,
-    input: &InputSource,
-    explain: bool,
-) -> (Record, ProcessStats, bool, Option<Explanation>) {
-    match input.read(engine.settings().max_input_bytes) {
-        Ok(Contents::Bytes(raw)) => {
-            let input = Input::new(&raw, input.name());
-            if explain {
-                let (record, cost, explanation) = engine.process_explained(&input);
-                (record, cost, true, explanation)
-            } else {
-                let (record, cost) = engine.process_with_stats(&input);
-                (record, cost, true, None)
-            }
-        }
-        Ok(Contents::TooLarge(bytes)) => (
-            engine.too_large(&input.name(), bytes),
-            ProcessStats::default(),
-            true,
-            None,
-        ),
-        Err(e) => (e.record(input.name()), ProcessStats::default(), false, None),
-    }
 }
 
 /// The `--explain` text of one record: a heading naming the input, its status and extractor,

@@ -360,13 +360,19 @@ impl ExtractorKey {
             .as_ref()
             .map(|l| *l.get_ref())
             .unwrap_or_default();
-        let key = if spec.ends_with(".wasm") || spec.ends_with(".rules") {
+        let key = if names_a_file(&spec) {
             format!("{spec}\u{0}{limits:?}")
         } else {
             spec.clone()
         };
         ExtractorKey { spec, limits, key }
     }
+}
+
+/// Whether `spec` names a plugin or rule file (loaded from disk, under the route's limits)
+/// rather than a built-in.
+fn names_a_file(spec: &str) -> bool {
+    spec.ends_with(".wasm") || spec.ends_with(".rules")
 }
 
 /// Extractors loaded ahead of the routes, by [`ExtractorKey::key`], with how long each took.
@@ -387,9 +393,7 @@ fn load_ahead(routes: &[RawRoute], base_dir: &Path, options: &LoadOptions) -> Lo
     let distinct: Vec<ExtractorKey> = routes
         .iter()
         .map(ExtractorKey::of)
-        .filter(|e| {
-            (e.spec.ends_with(".rules") || e.spec.ends_with(".wasm")) && seen.insert(e.key.clone())
-        })
+        .filter(|e| names_a_file(&e.spec) && seen.insert(e.key.clone()))
         .collect();
     let (plugins, rule_files): (Vec<_>, Vec<_>) = distinct
         .into_iter()

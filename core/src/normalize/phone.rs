@@ -140,8 +140,9 @@ fn strip_extension(s: &str) -> &str {
 /// first: the punctuation matches its separator classes and holds no extension (that needs a
 /// letter, `#`, `~`, `,` or `;`), and every later step reads the normalised digits. A `+` after
 /// the first digit or a later run of `+` makes the number unparseable, and fewer than three
-/// digits pass only unpunctuated; those strings go to the parser as written. `parser_form_reads_as_the_written_number` holds this to libphonenumber
-/// itself on generated numbers in six regions.
+/// digits pass only unpunctuated; those strings go to the parser as written.
+/// `parser_form_reads_as_the_written_number` holds this to libphonenumber itself on generated
+/// numbers in six regions.
 fn parser_form(cleaned: &str) -> Option<String> {
     if !cleaned
         .bytes()
@@ -263,8 +264,9 @@ mod tests {
     /// `parser_form` may only shorten what libphonenumber reads, never change what it makes of
     /// it: on generated numbers (leading `+`, `++`, `(+`, `00` and `011`, country codes, groups
     /// of 1 to 5 digits between every kind of separator it keeps, stray `+` signs that make it
-    /// decline, extension and pause marks it must leave alone) libphonenumber reads the written number and its parser form alike in six
-    /// regions, down to every field of the parsed number.
+    /// decline, extension and pause marks it must leave alone) libphonenumber reads the written
+    /// number and its parser form alike in six regions, down to every field of the parsed
+    /// number.
     #[test]
     fn parser_form_reads_as_the_written_number() {
         const PREFIXES: [&str; 12] = [
